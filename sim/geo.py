@@ -6,6 +6,7 @@ from metres to nautical miles (1 nm = 1852 m). Never measure lon/lat with shapel
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -52,7 +53,7 @@ def densify(points: Sequence[LatLon], step_nm: float) -> list[LatLon]:
     if step_nm <= 0:
         raise ValueError(f"step_nm must be positive, got {step_nm}")
     out: list[LatLon] = [LatLon(*points[0])] if points else []
-    for a, b in zip(points[:-1], points[1:], strict=True):
+    for a, b in itertools.pairwise(points):
         d_nm = geodesic_nm(LatLon(*a), LatLon(*b))
         n_between = int(np.ceil(d_nm / step_nm)) - 1
         if n_between > 0:

@@ -1,0 +1,137 @@
+"""The `tankersim` command line. It parses arguments and delegates; no model logic here."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from sim import __version__
+from sim.config import ScenarioError, load_scenario
+
+app = typer.Typer(
+    name="tankersim",
+    help=(
+        "Simulate tanker shuttles and test claims about oil deliveries.\n\n"
+        "A scenario file (TOML) describes the window, the loading terminal, the discharge "
+        "ports, the fleet and the claim to test. See docs/scenario-reference.md."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario file (TOML).", show_default=False, dir_okay=False)
+]
+
+
+def fail(message: str, code: int = 2) -> None:
+    """Print one line to stderr and exit with ``code``."""
+    err_console.print(f"tankersim: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def clean_errors(fn: F) -> F:
+    """Turn scenario errors into one line on stderr and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ScenarioError as exc:
+            fail(str(exc))
+        except KeyboardInterrupt:
+            fail("interrupted", code=130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        out_console.print(f"tankersim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version_callback, is_eager=True, help="Show the version."
+        ),
+    ] = False,
+) -> None:
+    """Simulate tanker shuttles and test claims about oil deliveries."""
+
+
+@app.command()
+@clean_errors
+def validate(
+    scenarios: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+) -> None:
+    """Check scenario files without running them (exit status 2 on the first bad file)."""
+    for path in scenarios:
+        sc = load_scenario(path)
+        out_console.print(
+            f"{path}: ok ({sc.name}, {sc.n_ships} ships, {sc.window.days} days, "
+            f"{len(sc.discharge)} discharge port(s))",
+            markup=False,
+            highlight=False,
+        )
+
+
+@app.command()
+@clean_errors
+def run(
+    scenario: ScenarioArg,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (default: the scenario's `seed`).")
+    ] = None,
+    replication: Annotated[
+        int, typer.Option(min=0, help="Replication number: the same streams as in `mc`.")
+    ] = 0,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output folder (default: runs/<scenario name>)."),
+    ] = None,
+    events_format: Annotated[
+        str, typer.Option("--events-format", help="Event log format: parquet or csv.")
+    ] = "parquet",
+) -> None:
+    """Run one replication of a scenario, print its summary and write its outputs.
+
+    Writes to OUT: scenario.resolved.toml, manifest.json, events.(parquet|csv), summary.json,
+    ships.csv, berths.csv, products.csv.
+    """
+    from sim.api import run as run_api
+    from sim.report import print_run_summary, write_run
+
+    if events_format not in ("parquet", "csv"):
+        fail(f"--events-format = {events_format!r}: choose parquet or csv")
+    result = run_api(scenario, seed=seed, replication=replication)
+    out_dir = out if out is not None else Path("runs") / result.scenario.name
+    written = write_run(result, out_dir, scenario_path=str(scenario), events_format=events_format)
+    print_run_summary(result, out_console)
+    out_console.print(f"\nWrote {len(written)} files to {out_dir}/", highlight=False)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except BrokenPipeError:  # pragma: no cover - e.g. piped into head
+        sys.exit(0)
+
+
+__all__ = ["Table", "app", "main"]

@@ -1,0 +1,535 @@
+"""Scenario files: the schema (version 1), loading and validation.
+
+A scenario is a TOML file validated into a frozen :class:`Scenario`; unknown keys are refused.
+Every error is a :class:`ScenarioError` whose one-line message names the file, the dotted key
+path and the offending value. See ``docs/scenario-reference.md`` for every key.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import hashlib
+import json
+import math
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import tomli_w
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from sim.distributions import Distribution, Fixed, as_distribution
+from sim.gazetteer import Port, gazetteer
+from sim.geo import LatLon
+from sim.units import BP_BBL_PER_T, HOURS_PER_DAY
+
+SCHEMA_VERSION = 1
+_DIST_TAGS = {"fixed", "uniform", "triangular", "truncnormal", "lognormal", "choice"}
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; ``str()`` is one line naming file, key and value."""
+
+    def __init__(self, file: str, key: str, value: Any, reason: str) -> None:
+        self.file, self.key, self.value, self.reason = file, key, value, reason
+        shown = "<missing>" if value is None else _short_repr(value)
+        where = f"{file}: " if file else ""
+        super().__init__(f"{where}{key or '<top level>'} = {shown}: {reason}")
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    if isinstance(value, dict | list | tuple):
+        try:
+            text = json.dumps(value, default=str, sort_keys=True)
+        except TypeError:  # pragma: no cover - exotic values
+            text = repr(value)
+    else:
+        text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def _bounded(*, low: float | None = None, strict: bool = False, high: float | None = None) -> Any:
+    """An annotated distribution type whose support must lie within the given bounds."""
+
+    def check(dist: Any) -> Any:
+        lo, hi = dist.bounds
+        if low is not None and (lo < low or (strict and lo <= low)):
+            op = ">" if strict else ">="
+            raise ValueError(f"every value must be {op} {low:g} (the lowest possible is {lo:g})")
+        if high is not None and hi > high:
+            raise ValueError(f"every value must be <= {high:g} (the highest possible is {hi:g})")
+        return dist
+
+    return Annotated[Distribution, BeforeValidator(as_distribution), AfterValidator(check)]
+
+
+PositiveDist = _bounded(low=0.0, strict=True)
+"""A distribution of strictly positive values."""
+NonNegDist = _bounded(low=0.0)
+"""A distribution of non-negative values."""
+FractionDist = _bounded(low=0.0, strict=True, high=1.0)
+"""A distribution on (0, 1]."""
+ProbabilityDist = _bounded(low=0.0, high=1.0)
+"""A distribution on [0, 1]."""
+
+
+def _fixed(x: float) -> Fixed:
+    return Fixed(value=x)
+
+
+class Coordinates(_Model):
+    """A WGS84 point, ``{ lat = .., lon = .. }`` [deg]."""
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+    def latlon(self) -> LatLon:
+        return LatLon(self.lat, self.lon)
+
+
+# --------------------------------------------------------------------------- sections
+
+
+class Window(_Model):
+    """The simulated window: from the start of ``start`` to the end of ``end`` (inclusive)."""
+
+    start: dt.date
+    end: dt.date
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _dates(cls, v: Any) -> Any:
+        if isinstance(v, dt.datetime):
+            return v.date()
+        return v
+
+    @property
+    def days(self) -> int:
+        """Length in days, both ends included [d]."""
+        return (self.end - self.start).days + 1
+
+    @property
+    def hours(self) -> float:
+        """Length in hours [h]."""
+        return self.days * HOURS_PER_DAY
+
+
+class Lock(_Model):
+    """A lock between the sea and a port, passed on every call in and out."""
+
+    name: str = "lock"
+    chambers: int = Field(default=1, ge=1)
+    transit_h: NonNegDist = Field(default_factory=lambda: _fixed(1.0))
+
+
+class Terminal(_Model):
+    """The loading terminal."""
+
+    port: str
+    berths: int = Field(default=1, ge=1)
+    load_rate_bbl_per_h: PositiveDist | None = None
+    load_rate_m3_per_h: PositiveDist | None = None
+    anchorage_h: NonNegDist = Field(default_factory=lambda: _fixed(0.0))
+    pre_pump_h: NonNegDist = Field(default_factory=lambda: _fixed(0.0))
+    post_pump_h: NonNegDist = Field(default_factory=lambda: _fixed(0.0))
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Terminal:
+        if (self.load_rate_bbl_per_h is None) == (self.load_rate_m3_per_h is None):
+            raise ValueError("give exactly one of load_rate_bbl_per_h and load_rate_m3_per_h")
+        return self
+
+
+class DischargePort(_Model):
+    """A discharge port and its share of voyages."""
+
+    share: float | None = Field(default=None, ge=0, le=1)
+    berths: int = Field(default=1, ge=1)
+    rate_bbl_per_h: PositiveDist | None = None
+    rate_m3_per_h: PositiveDist | None = None
+    anchorage_h: NonNegDist = Field(default_factory=lambda: _fixed(0.0))
+    pre_pump_h: NonNegDist = Field(default_factory=lambda: _fixed(0.0))
+    post_pump_h: NonNegDist = Field(default_factory=lambda: _fixed(0.0))
+    lock: Lock | None = None
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> DischargePort:
+        if (self.rate_bbl_per_h is None) == (self.rate_m3_per_h is None):
+            raise ValueError("give exactly one of rate_bbl_per_h and rate_m3_per_h")
+        return self
+
+
+class ShipClass(_Model):
+    """A class of ships: how many (or which), their capacity, speeds and turnaround.
+
+    Capacity is given in barrels, cubic metres of tank, or tonnes of cargo deadweight; a class
+    given both tonnes and cubic metres carries the lesser of the two in barrels. Per-ship inputs
+    (capacity, speeds, start offset) are drawn once per ship; per-voyage inputs (load factor,
+    turnaround) once per voyage.
+    """
+
+    count: int | None = Field(default=None, ge=1)
+    names: tuple[str, ...] | None = None
+    capacity_bbl: PositiveDist | None = None
+    capacity_m3: PositiveDist | None = None
+    capacity_t: PositiveDist | None = None
+    load_factor: FractionDist = Field(default_factory=lambda: _fixed(1.0))
+    speed_laden_kn: PositiveDist
+    speed_ballast_kn: PositiveDist
+    turnaround_days: NonNegDist = Field(default_factory=lambda: _fixed(0.0))
+    start_offset_days: NonNegDist = Field(default_factory=lambda: _fixed(0.0))
+    home_port: str | None = None
+
+    @field_validator("names")
+    @classmethod
+    def _unique_names(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if v is not None:
+            if not v:
+                raise ValueError("names must not be empty")
+            dupes = sorted({n for n in v if v.count(n) > 1})
+            if dupes:
+                raise ValueError(f"duplicate ship names {dupes}")
+        return v
+
+    @model_validator(mode="after")
+    def _check(self) -> ShipClass:
+        if self.count is None and self.names is None:
+            raise ValueError("give count or names")
+        if self.count is not None and self.names is not None and self.count != len(self.names):
+            raise ValueError(f"count ({self.count}) differs from the number of names")
+        if self.capacity_bbl is not None and (
+            self.capacity_m3 is not None or self.capacity_t is not None
+        ):
+            raise ValueError("capacity_bbl excludes capacity_m3 and capacity_t")
+        if self.capacity_bbl is None and self.capacity_m3 is None and self.capacity_t is None:
+            raise ValueError("give capacity_bbl, capacity_m3 or capacity_t")
+        return self
+
+    @property
+    def n_ships(self) -> int:
+        return len(self.names) if self.names is not None else int(self.count or 0)
+
+    def ship_ids(self, class_id: str) -> list[str]:
+        """Stable ship identifiers: the names, or ``<class>-01``, ``<class>-02``..."""
+        if self.names is not None:
+            return list(self.names)
+        width = max(2, len(str(self.n_ships)))
+        return [f"{class_id}-{i + 1:0{width}d}" for i in range(self.n_ships)]
+
+
+class CustomPort(_Model):
+    """A port defined by the scenario (or overriding a gazetteer entry)."""
+
+    name: str | None = None
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    approach: Coordinates | None = None
+    source: str = "scenario"
+    confidence: str = "scenario"
+
+
+class PinnedLeg(_Model):
+    """Waypoints pinned by hand between two ports (port points are added at both ends)."""
+
+    from_: str = Field(alias="from")
+    to: str
+    waypoints: tuple[Coordinates, ...] = ()
+
+
+class ForbiddenAreaSpec(_Model):
+    """A polygon that routes must avoid."""
+
+    name: str
+    polygon: tuple[Coordinates, ...] = Field(min_length=3)
+
+
+class Routing(_Model):
+    """How leg distances are found.
+
+    ``method = "sea"`` uses the land-avoiding router over Natural Earth 10 m coastline;
+    ``"geodesic"`` joins the ports (and any pinned waypoints) by geodesics.
+    """
+
+    method: Literal["sea", "geodesic"] = "geodesic"
+    margin_nm: float = Field(default=1.0, ge=0)
+    forbid_jeju_strait: bool = False
+    forbidden_areas: tuple[ForbiddenAreaSpec, ...] = ()
+    legs: tuple[PinnedLeg, ...] = ()
+
+
+class Observation(_Model):
+    """How visits to the terminal are seen (satellite imagery, AIS)."""
+
+    p_detect: ProbabilityDist = Field(default_factory=lambda: _fixed(1.0))
+
+
+class Claims(_Model):
+    """The published claim the run is checked against. Every field is optional."""
+
+    source: str = ""
+    trips: int | None = Field(default=None, ge=0)
+    barrels: float | None = Field(default=None, ge=0)
+    tonnes: float | None = Field(default=None, ge=0)
+    ships: int | None = Field(default=None, ge=0)
+    start: dt.date | None = None
+    end: dt.date | None = None
+    un_cap_bbl_per_year: float | None = Field(default=500_000.0, ge=0)
+
+
+class Scenario(_Model):
+    """A validated, frozen scenario: the only input of the model."""
+
+    schema_version: Literal[1]
+    name: str = Field(min_length=1)
+    title: str = ""
+    description: str = ""
+    seed: int = Field(default=0, ge=0)
+    window: Window
+    terminal: Terminal
+    discharge: dict[str, DischargePort] = Field(min_length=1)
+    fleet: dict[str, ShipClass] = Field(min_length=1)
+    products: dict[str, float] = Field(default_factory=dict)
+    product_mix: dict[str, float] = Field(default_factory=lambda: {"diesel": 1.0})
+    ports: dict[str, CustomPort] = Field(default_factory=dict)
+    routing: Routing = Field(default_factory=Routing)
+    observation: Observation = Field(default_factory=Observation)
+    claims: Claims = Field(default_factory=Claims)
+
+    @field_validator("products")
+    @classmethod
+    def _positive_factors(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, x in v.items():
+            if not x > 0:
+                raise ValueError(f"barrels per tonne of {k!r} must be > 0")
+        return v
+
+    # ---- derived views -------------------------------------------------------------
+
+    @property
+    def bbl_per_t(self) -> dict[str, float]:
+        """Barrels per tonne for every known product [bbl/t] (BP defaults, then overrides)."""
+        return {**BP_BBL_PER_T, **self.products}
+
+    def port(self, port_id: str) -> Port:
+        """The port ``port_id`` from the scenario's own ports, then the gazetteer."""
+        if port_id in self.ports:
+            p = self.ports[port_id]
+            return Port(
+                id=port_id,
+                name=p.name or port_id,
+                lat=p.lat,
+                lon=p.lon,
+                source=p.source,
+                confidence=p.confidence,
+                approach=p.approach.latlon() if p.approach else None,
+            )
+        return gazetteer()[port_id]
+
+    def ship_ids(self) -> list[tuple[str, str]]:
+        """``(class_id, ship_id)`` for every ship, in a stable sorted order."""
+        out = [(cid, sid) for cid, cls in self.fleet.items() for sid in cls.ship_ids(cid)]
+        return sorted(out, key=lambda pair: pair[1])
+
+    @property
+    def n_ships(self) -> int:
+        return sum(c.n_ships for c in self.fleet.values())
+
+    def digest(self) -> str:
+        """SHA-256 of the canonical JSON form of the scenario (first 16 hex digits)."""
+        text = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def to_toml(self) -> str:
+        """The resolved scenario (every default filled in) as TOML."""
+        data = self.model_dump(mode="python", by_alias=True, exclude_none=True)
+        return str(tomli_w.dumps(_toml_safe(data)))
+
+
+def _toml_safe(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        if obj.get("dist") == "fixed" and set(obj) == {"dist", "value"}:
+            return obj["value"]
+        return {str(k): _toml_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_toml_safe(v) for v in obj]
+    return obj
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if str(p) not in _DIST_TAGS and not str(p).startswith("function-")]
+    return ".".join(parts)
+
+
+def _lookup(raw: Any, loc: tuple[Any, ...]) -> Any:
+    cur = raw
+    for p in loc:
+        if (isinstance(cur, Mapping) and p in cur) or (
+            isinstance(cur, list | tuple) and isinstance(p, int) and p < len(cur)
+        ):
+            cur = cur[p]
+        else:
+            continue
+    return cur
+
+
+def _first_error(err: ValidationError, raw: Mapping[str, Any], file: str) -> ScenarioError:
+    # Prefer the most specific error: unknown keys first, then the deepest location.
+    errors = err.errors(include_url=False)
+    errors.sort(key=lambda e: (e["type"] != "extra_forbidden", -len(e["loc"])))
+    e = errors[0]
+    loc = tuple(e["loc"])
+    key = _format_loc(loc)
+    if e["type"] == "extra_forbidden":
+        reason = "unknown key"
+        value = e.get("input")
+    elif e["type"] == "missing":
+        reason = "required key is missing"
+        value = None
+        key = key or "<top level>"
+    else:
+        reason = str(e["msg"]).removeprefix("Value error, ")
+        value = e.get("input", _lookup(raw, loc))
+    if isinstance(value, Mapping) and value.get("dist") is not None and "value" in value:
+        value = value["value"]
+    return ScenarioError(file, key, value, reason)
+
+
+def _check_references(sc: Scenario, file: str) -> None:
+    known = set(gazetteer()) | set(sc.ports)
+    if sc.window.end < sc.window.start:
+        raise ScenarioError(
+            file, "window.end", sc.window.end, f"before window.start ({sc.window.start})"
+        )
+    c = sc.claims
+    if c.start is not None and c.end is not None and c.end < c.start:
+        raise ScenarioError(file, "claims.end", c.end, f"before claims.start ({c.start})")
+
+    def check_port(key: str, pid: str) -> None:
+        if pid not in known:
+            raise ScenarioError(file, key, pid, f"unknown port (known: {', '.join(sorted(known))})")
+
+    check_port("terminal.port", sc.terminal.port)
+    for pid in sc.discharge:
+        check_port(f"discharge.{pid}", pid)
+        if pid == sc.terminal.port:
+            raise ScenarioError(file, f"discharge.{pid}", pid, "the terminal cannot discharge")
+    for cid, cls in sc.fleet.items():
+        if cls.home_port is not None and cls.home_port not in sc.discharge:
+            raise ScenarioError(
+                file,
+                f"fleet.{cid}.home_port",
+                cls.home_port,
+                f"not a discharge port of this scenario ({', '.join(sorted(sc.discharge))})",
+            )
+    for i, leg in enumerate(sc.routing.legs):
+        check_port(f"routing.legs.{i}.from", leg.from_)
+        check_port(f"routing.legs.{i}.to", leg.to)
+
+    needs_shares = any(c.home_port is None for c in sc.fleet.values())
+    if needs_shares:
+        shares = {pid: d.share for pid, d in sc.discharge.items()}
+        missing = [pid for pid, s in shares.items() if s is None]
+        if missing and len(shares) > 1:
+            raise ScenarioError(
+                file,
+                f"discharge.{missing[0]}.share",
+                None,
+                "every discharge port needs a share when ships have no home_port",
+            )
+        total = sum(s if s is not None else 1.0 for s in shares.values())
+        if not math.isclose(total, 1.0, abs_tol=1e-6):
+            raise ScenarioError(
+                file, "discharge.*.share", shares, f"shares sum to {total:g}, not 1"
+            )
+
+    unknown_products = sorted(set(sc.product_mix) - set(sc.bbl_per_t))
+    if unknown_products:
+        p = unknown_products[0]
+        raise ScenarioError(
+            file,
+            f"product_mix.{p}",
+            sc.product_mix[p],
+            "unknown product: give its barrels per tonne under [products]",
+        )
+    for p, w in sc.product_mix.items():
+        if w < 0:
+            raise ScenarioError(file, f"product_mix.{p}", w, "shares must be >= 0")
+    mix_total = sum(sc.product_mix.values())
+    if not math.isclose(mix_total, 1.0, abs_tol=1e-6):
+        raise ScenarioError(
+            file, "product_mix", dict(sc.product_mix), f"shares sum to {mix_total:g}, not 1"
+        )
+    ids = [sid for _, sid in sc.ship_ids()]
+    dupes = sorted({s for s in ids if ids.count(s) > 1})
+    if dupes:
+        raise ScenarioError(file, "fleet", dupes[0], "ship id used twice")
+
+
+def validate_dict(raw: Mapping[str, Any], file: str = "") -> Scenario:
+    """Validate a raw scenario mapping; raise :class:`ScenarioError` on the first problem."""
+    try:
+        sc = Scenario.model_validate(dict(raw))
+    except ValidationError as err:
+        raise _first_error(err, raw, file) from None
+    _check_references(sc, file)
+    return sc
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file, turning I/O and syntax errors into :class:`ScenarioError`."""
+    p = Path(path)
+    try:
+        with p.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ScenarioError(str(p), "", str(p), "file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(str(p), "", None, f"not valid TOML: {exc}") from None
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Load and validate a scenario file, with optional dotted-key ``overrides``."""
+    raw = read_toml(path)
+    if overrides:
+        raw = apply_overrides(raw, overrides, file=str(path))
+    return validate_dict(raw, file=str(path))
+
+
+def apply_overrides(
+    raw: Mapping[str, Any], overrides: Mapping[str, Any], file: str = ""
+) -> dict[str, Any]:
+    """A copy of ``raw`` with dotted keys set, e.g. ``{"fleet.large.count": 6}``."""
+    out: dict[str, Any] = copy.deepcopy(dict(raw))
+    for dotted, value in overrides.items():
+        parts = dotted.split(".")
+        cur: Any = out
+        for i, part in enumerate(parts[:-1]):
+            if not isinstance(cur, dict):
+                raise ScenarioError(file, ".".join(parts[: i + 1]), cur, "not a table")
+            cur = cur.setdefault(part, {})
+        if not isinstance(cur, dict):
+            raise ScenarioError(file, dotted, cur, "parent is not a table")
+        cur[parts[-1]] = value
+    return out

@@ -1,0 +1,241 @@
+"""Input distributions, sampled by inverse transform.
+
+Every numeric scenario input is either a plain number (a fixed value) or a tagged table such as
+``{ dist = "triangular", low = 8.0, mode = 9.5, high = 11.0 }``. Sampling goes through each
+distribution's quantile function (``ppf``) applied to uniform numbers from the replication's
+streams, so the same uniforms give the same quantiles at every sweep point (common random
+numbers), and a change of a parameter moves every draw monotonically.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy.special import ndtr, ndtri
+
+FloatArray = NDArray[np.float64]
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def ppf(self, u: ArrayLike) -> FloatArray:  # pragma: no cover - abstract
+        """Quantile function: values for uniform numbers ``u`` in (0, 1)."""
+        raise NotImplementedError
+
+    @property
+    def bounds(self) -> tuple[float, float]:  # pragma: no cover - abstract
+        """Smallest and largest possible values (may be infinite)."""
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:  # pragma: no cover - abstract
+        """Expected value."""
+        raise NotImplementedError
+
+    @property
+    def is_fixed(self) -> bool:
+        lo, hi = self.bounds
+        return lo == hi
+
+
+class Fixed(_Dist):
+    """A fixed value."""
+
+    dist: Literal["fixed"] = "fixed"
+    value: float
+
+    def ppf(self, u: ArrayLike) -> FloatArray:
+        return np.full(np.shape(u), self.value, dtype=float)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self.value, self.value)
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+
+class Uniform(_Dist):
+    """Uniform on [low, high]."""
+
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _check(self) -> Uniform:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+        return self
+
+    def ppf(self, u: ArrayLike) -> FloatArray:
+        return self.low + (self.high - self.low) * np.asarray(u, dtype=float)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    @property
+    def mean(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+
+class Triangular(_Dist):
+    """Triangular on [low, high] with its peak at mode."""
+
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _check(self) -> Triangular:
+        if self.low > self.high:
+            raise ValueError(f"low ({self.low}) must not exceed high ({self.high})")
+        if not self.low <= self.mode <= self.high:
+            raise ValueError(f"mode ({self.mode}) must lie in [low, high]")
+        return self
+
+    def ppf(self, u: ArrayLike) -> FloatArray:
+        u = np.asarray(u, dtype=float)
+        a, c, b = self.low, self.mode, self.high
+        if b == a:
+            return np.full(u.shape, a)
+        fc = (c - a) / (b - a)
+        left = a + np.sqrt(u * (b - a) * (c - a))
+        right = b - np.sqrt((1.0 - u) * (b - a) * (b - c))
+        return np.where(u < fc, left, right)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3.0
+
+
+class TruncNormal(_Dist):
+    """Normal(mean, sd) truncated to [low, high] (either bound may be omitted)."""
+
+    dist: Literal["truncnormal"]
+    mean_: float = Field(alias="mean")
+    sd: float = Field(gt=0)
+    low: float = -math.inf
+    high: float = math.inf
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _check(self) -> TruncNormal:
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        if self._mass() <= 1e-12:
+            raise ValueError("the interval [low, high] holds no probability mass")
+        return self
+
+    def _cdf_bounds(self) -> tuple[float, float]:
+        return (
+            float(ndtr((self.low - self.mean_) / self.sd)),
+            float(ndtr((self.high - self.mean_) / self.sd)),
+        )
+
+    def _mass(self) -> float:
+        lo, hi = self._cdf_bounds()
+        return hi - lo
+
+    def ppf(self, u: ArrayLike) -> FloatArray:
+        lo, hi = self._cdf_bounds()
+        p = lo + (hi - lo) * np.asarray(u, dtype=float)
+        x = self.mean_ + self.sd * ndtri(p)
+        return np.clip(x, self.low, self.high)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self.low, self.high)
+
+    @property
+    def mean(self) -> float:
+        a = (self.low - self.mean_) / self.sd
+        b = (self.high - self.mean_) / self.sd
+        phi_a = math.exp(-0.5 * a * a) / math.sqrt(2 * math.pi) if math.isfinite(a) else 0.0
+        phi_b = math.exp(-0.5 * b * b) / math.sqrt(2 * math.pi) if math.isfinite(b) else 0.0
+        return self.mean_ + self.sd * (phi_a - phi_b) / self._mass()
+
+
+class LogNormal(_Dist):
+    """Log-normal with the given median and log-scale standard deviation ``sigma``."""
+
+    dist: Literal["lognormal"]
+    median: float = Field(gt=0)
+    sigma: float = Field(ge=0)
+
+    def ppf(self, u: ArrayLike) -> FloatArray:
+        return self.median * np.exp(self.sigma * ndtri(np.asarray(u, dtype=float)))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (self.median, self.median) if self.sigma == 0 else (0.0, math.inf)
+
+    @property
+    def mean(self) -> float:
+        return self.median * math.exp(0.5 * self.sigma**2)
+
+
+class Choice(_Dist):
+    """A discrete choice among ``values`` with ``weights`` (equal weights when omitted)."""
+
+    dist: Literal["choice"]
+    values: tuple[float, ...] = Field(min_length=1)
+    weights: tuple[float, ...] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Choice:
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"weights has {len(self.weights)} entries but values has {len(self.values)}"
+                )
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError("weights must be non-negative with a positive sum")
+        return self
+
+    def _cum(self) -> FloatArray:
+        w = np.asarray(self.weights if self.weights is not None else [1.0] * len(self.values))
+        return np.cumsum(w) / w.sum()
+
+    def ppf(self, u: ArrayLike) -> FloatArray:
+        idx = np.searchsorted(self._cum(), np.asarray(u, dtype=float), side="right")
+        idx = np.minimum(idx, len(self.values) - 1)
+        return np.asarray(self.values, dtype=float)[idx]
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return (min(self.values), max(self.values))
+
+    @property
+    def mean(self) -> float:
+        w = np.diff(self._cum(), prepend=0.0)
+        return float(np.dot(w, self.values))
+
+
+Distribution = Annotated[
+    Fixed | Uniform | Triangular | TruncNormal | LogNormal | Choice,
+    Field(discriminator="dist"),
+]
+"""A tagged distribution table."""
+
+
+def as_distribution(value: Any) -> Any:
+    """Turn a plain number into ``{dist = "fixed", value = x}``; leave tables alone."""
+    if isinstance(value, bool):
+        return value  # let pydantic reject booleans with a type error
+    if isinstance(value, int | float):
+        return {"dist": "fixed", "value": float(value)}
+    return value

@@ -1,0 +1,202 @@
+"""Metrics: pure functions from event logs to summaries.
+
+A *trip* is a completed loading at the terminal inside the window (a ``load_end`` event), as
+the OSC report counts visits. Barrels *delivered* are parcels whose discharge ended inside the
+window; a parcel loaded but not yet discharged at the window's end is *on board* (in transit).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from sim.config import Scenario
+from sim.events import activities
+from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
+
+SAILING = ("sail",)
+IN_PORT = ("moor", "load", "discharge", "unmoor", "lock")
+WAITING = ("wait", "anchor")
+IDLE = ("idle",)
+BERTH_ACTIVITIES = ("moor", "load", "discharge", "unmoor")
+
+
+def kpis(events: pd.DataFrame, bbl_per_t: dict[str, float]) -> dict[str, float]:
+    """Headline numbers of one replication's event log.
+
+    Returns trips, observed visits, barrels loaded / delivered / on board [bbl], tonnes
+    delivered [t] and the mean parcel per trip [bbl].
+    """
+    kind = events["event"]
+    loads = events[kind == "load_end"]
+    dis = events[kind == "discharge_end"]
+    loaded = float(loads["cargo_bbl"].sum())
+    delivered = float(dis["cargo_bbl"].sum())
+    tonnes = sum(
+        float(g["cargo_bbl"].sum()) / bbl_per_t[str(p)]
+        for p, g in dis.groupby("product", observed=True)
+    )
+    trips = len(loads)
+    return {
+        "trips": float(trips),
+        "observed_visits": float((kind == "visit_seen").sum()),
+        "loaded_bbl": loaded,
+        "delivered_bbl": delivered,
+        "on_board_bbl": loaded - delivered,
+        "delivered_t": tonnes,
+        "mean_parcel_bbl": loaded / trips if trips else 0.0,
+    }
+
+
+def ship_table(events: pd.DataFrame, window_h: float) -> pd.DataFrame:
+    """Per ship: trips, barrels loaded and delivered, days sailing / in port / waiting / idle."""
+    act = activities(events, window_h)
+    kind = events["event"]
+    ships = events["ship"].cat.categories
+    out = pd.DataFrame(index=pd.Index(ships, name="ship"))
+    out["ship_class"] = (
+        events.drop_duplicates("ship").set_index("ship")["ship_class"].astype(str).reindex(ships)
+    )
+    loads = events[kind == "load_end"].groupby("ship", observed=False)
+    out["trips"] = loads.size().reindex(ships, fill_value=0).astype(int)
+    out["loaded_bbl"] = loads["cargo_bbl"].sum().reindex(ships, fill_value=0.0)
+    dis = events[kind == "discharge_end"].groupby("ship", observed=False)
+    out["delivered_bbl"] = dis["cargo_bbl"].sum().reindex(ships, fill_value=0.0)
+    for name, group in (
+        ("sailing_days", SAILING),
+        ("in_port_days", IN_PORT),
+        ("waiting_days", WAITING),
+        ("idle_days", IDLE),
+    ):
+        sel = act[act["activity"].isin(group)]
+        hours = (
+            sel.groupby("ship", observed=False)["duration_h"].sum().reindex(ships, fill_value=0.0)
+        )
+        out[name] = hours / HOURS_PER_DAY
+    return out.reset_index()
+
+
+def berth_table(events: pd.DataFrame, scenario: Scenario, window_h: float) -> pd.DataFrame:
+    """Per port: calls, berth utilisation [fraction] and waiting for a berth [h]."""
+    act = activities(events, window_h)
+    berth = act[act["activity"].isin(BERTH_ACTIVITIES)]
+    stays = berth.groupby(["ship", "voyage", "place"], observed=True).agg(
+        start_h=("start_h", "min"), end_h=("end_h", "max")
+    )
+    busy_h = (stays["end_h"] - stays["start_h"]).groupby(level="place", observed=True).sum()
+    calls = stays.groupby(level="place", observed=True).size()
+    waits = act[act["activity"] == "wait"].groupby("place", observed=True)["duration_h"]
+    rows = []
+    berths = {scenario.terminal.port: scenario.terminal.berths}
+    berths |= {p: d.berths for p, d in scenario.discharge.items()}
+    for place, n_berths in berths.items():
+        n_calls = int(calls.get(place, 0))
+        wait_sum = float(waits.sum().get(place, 0.0)) if len(act) else 0.0
+        rows.append(
+            {
+                "place": place,
+                "berths": n_berths,
+                "calls": n_calls,
+                "berth_utilisation": float(busy_h.get(place, 0.0)) / (n_berths * window_h),
+                "waits": int(waits.size().get(place, 0)) if len(act) else 0,
+                "mean_wait_h": wait_sum / n_calls if n_calls else 0.0,
+                "max_wait_h": float(waits.max().get(place, 0.0)) if len(act) else 0.0,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def tonnes_table(events: pd.DataFrame, bbl_per_t: dict[str, float]) -> pd.DataFrame:
+    """Barrels and tonnes loaded and delivered, by product."""
+    kind = events["event"]
+    rows = []
+    for label, k in (("loaded", "load_end"), ("delivered", "discharge_end")):
+        sel = events[kind == k].groupby("product", observed=True)["cargo_bbl"].sum()
+        for prod, bbl in sel.items():
+            rows.append(
+                {
+                    "product": str(prod),
+                    "stage": label,
+                    "barrels": float(bbl),
+                    "bbl_per_t": bbl_per_t[str(prod)],
+                    "tonnes": float(bbl) / bbl_per_t[str(prod)],
+                }
+            )
+    return pd.DataFrame(rows, columns=["product", "stage", "barrels", "bbl_per_t", "tonnes"])
+
+
+def claim_block(k: dict[str, float], scenario: Scenario) -> dict[str, Any]:
+    """Claimed against simulated numbers, and the arithmetic that tests the claim."""
+    cl = scenario.claims
+    days = scenario.window.days
+    out: dict[str, Any] = {
+        "source": cl.source,
+        "window_days": days,
+        "simulated_trips": int(k["trips"]),
+        "simulated_observed_visits": int(k["observed_visits"]),
+        "simulated_delivered_bbl": k["delivered_bbl"],
+        "simulated_loaded_bbl": k["loaded_bbl"],
+        "simulated_mean_parcel_bbl": k["mean_parcel_bbl"],
+    }
+    if cl.trips is not None:
+        out["claimed_trips"] = cl.trips
+        out["trips_ratio"] = k["trips"] / cl.trips if cl.trips else None
+    if cl.barrels is not None:
+        out["claimed_bbl"] = cl.barrels
+        out["delivered_ratio"] = k["delivered_bbl"] / cl.barrels if cl.barrels else None
+        if cl.trips:
+            out["needed_bbl_per_claimed_trip"] = cl.barrels / cl.trips
+        if k["trips"]:
+            out["needed_bbl_per_simulated_trip"] = cl.barrels / k["trips"]
+    if cl.barrels and cl.tonnes:
+        implied = cl.barrels / cl.tonnes
+        out["claimed_t"] = cl.tonnes
+        out["claim_implied_bbl_per_t"] = implied
+        out["claim_implied_density_t_per_m3"] = 1.0 / (implied * 0.158987294928)
+        lo, hi = min(scenario.bbl_per_t.values()), max(scenario.bbl_per_t.values())
+        out["claim_tonnes_consistent"] = lo <= implied <= hi
+    if cl.un_cap_bbl_per_year is not None:
+        pro_rata = cl.un_cap_bbl_per_year * days / DAYS_PER_YEAR
+        out["un_cap_bbl_per_year"] = cl.un_cap_bbl_per_year
+        out["un_cap_pro_rata_bbl"] = pro_rata
+        out["delivered_vs_cap_pro_rata"] = k["delivered_bbl"] / pro_rata if pro_rata else None
+        out["simulated_bbl_per_year"] = k["delivered_bbl"] * DAYS_PER_YEAR / days
+    return out
+
+
+@dataclass
+class RunSummary:
+    """Everything `tankersim run` reports for one replication."""
+
+    kpis: dict[str, float]
+    claims: dict[str, Any]
+    ships: pd.DataFrame
+    berths: pd.DataFrame
+    products: pd.DataFrame
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "meta": self.meta,
+            "kpis": self.kpis,
+            "claims": self.claims,
+            "ships": self.ships.to_dict(orient="records"),
+            "berths": self.berths.to_dict(orient="records"),
+            "products": self.products.to_dict(orient="records"),
+        }
+
+
+def summarize(events: pd.DataFrame, scenario: Scenario) -> RunSummary:
+    """The summary of one replication's event log."""
+    window_h = scenario.window.hours
+    bpt = scenario.bbl_per_t
+    k = kpis(events, bpt)
+    return RunSummary(
+        kpis=k,
+        claims=claim_block(k, scenario),
+        ships=ship_table(events, window_h),
+        berths=berth_table(events, scenario, window_h),
+        products=tonnes_table(events, bpt),
+    )

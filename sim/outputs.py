@@ -1,0 +1,80 @@
+"""Writing run outputs: resolved scenario, manifest, event log and summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import platform
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim import __version__
+from sim.config import Scenario
+
+DEPENDENCIES = (
+    "simpy",
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "pyproj",
+    "shapely",
+    "networkx",
+    "pydantic",
+)
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python, tankersim and its main dependencies."""
+    out = {"python": platform.python_version(), "tankersim": __version__}
+    for name in DEPENDENCIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:  # pragma: no cover - optional packages
+            out[name] = "not installed"
+    return out
+
+
+def manifest(
+    scenario: Scenario, *, scenario_path: str, seed: int, command: str, **extra: Any
+) -> dict[str, Any]:
+    """What made an output: scenario (path and digest), seed, versions, command line."""
+    return {
+        "tankersim_version": __version__,
+        "command": command,
+        "argv": sys.argv,
+        "scenario_name": scenario.name,
+        "scenario_path": scenario_path,
+        "scenario_sha256_16": scenario.digest(),
+        "seed": seed,
+        "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "versions": versions(),
+        **extra,
+    }
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, dt.date):
+        return obj.isoformat()
+    if hasattr(obj, "item"):
+        return obj.item()
+    return str(obj)
+
+
+def write_table(df: pd.DataFrame, path: Path) -> Path:
+    """Write a table as Parquet (``.parquet``) or CSV (``.csv``), by suffix."""
+    if path.suffix == ".parquet":
+        df.to_parquet(path, index=False)
+    elif path.suffix == ".csv":
+        df.to_csv(path, index=False)
+    else:  # pragma: no cover - programming error
+        raise ValueError(f"unknown table format {path.suffix}")
+    return path

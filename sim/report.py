@@ -1,0 +1,140 @@
+"""Human-readable reports and the files a run writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from sim.api import RunResult
+from sim.outputs import manifest, write_json, write_table
+
+
+def write_run(
+    result: RunResult, out_dir: Path, *, scenario_path: str, events_format: str = "parquet"
+) -> list[Path]:
+    """Write the outputs of one replication into ``out_dir``; return the paths written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sc = result.scenario
+    paths = []
+    p = out_dir / "scenario.resolved.toml"
+    p.write_text(sc.to_toml(), encoding="utf-8")
+    paths.append(p)
+    p = out_dir / "manifest.json"
+    write_json(
+        p,
+        manifest(
+            sc,
+            scenario_path=scenario_path,
+            seed=result.seed,
+            command="run",
+            replication=result.replication,
+            routes={
+                f"{leg.origin}-{leg.destination}": round(leg.distance_nm, 3)
+                for leg in result.routes.unique_legs()
+            },
+        ),
+    )
+    paths.append(p)
+    paths.append(write_table(result.events, out_dir / f"events.{events_format}"))
+    p = out_dir / "summary.json"
+    write_json(p, result.summary.to_dict())
+    paths.append(p)
+    paths.append(write_table(result.summary.ships, out_dir / "ships.csv"))
+    paths.append(write_table(result.summary.berths, out_dir / "berths.csv"))
+    paths.append(write_table(result.summary.products, out_dir / "products.csv"))
+    return paths
+
+
+def _fmt(x: Any, digits: int = 0) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int | float):
+        return f"{x:,.{digits}f}"
+    return str(x)
+
+
+def print_run_summary(result: RunResult, console: Console) -> None:
+    """Print the summary of one replication."""
+    sc, s = result.scenario, result.summary
+    k, c = s.kpis, s.claims
+    console.print(
+        f"[bold]{sc.title or sc.name}[/bold]  seed {result.seed}, replication "
+        f"{result.replication}, {sc.window.start} to {sc.window.end} ({sc.window.days} days), "
+        f"{sc.n_ships} ships"
+    )
+    legs = ", ".join(
+        f"{leg.origin}-{leg.destination} {leg.distance_nm:,.0f} nm"
+        for leg in result.routes.unique_legs()
+    )
+    console.print(f"Routes ({sc.routing.method}): {legs}", highlight=False)
+
+    t = Table(title="Claim against this replication", title_justify="left")
+    t.add_column("quantity")
+    t.add_column("claimed", justify="right")
+    t.add_column("simulated", justify="right")
+    t.add_row("trips (loadings in window)", _fmt(c.get("claimed_trips")), _fmt(k["trips"]))
+    t.add_row("observed visits", "", _fmt(k["observed_visits"]))
+    t.add_row("barrels delivered", _fmt(c.get("claimed_bbl")), _fmt(k["delivered_bbl"]))
+    t.add_row("barrels loaded", "", _fmt(k["loaded_bbl"]))
+    t.add_row("barrels on board at the end", "", _fmt(k["on_board_bbl"]))
+    t.add_row("tonnes delivered", _fmt(c.get("claimed_t")), _fmt(k["delivered_t"]))
+    t.add_row(
+        "barrels per trip",
+        _fmt(c.get("needed_bbl_per_claimed_trip")),
+        _fmt(k["mean_parcel_bbl"]),
+    )
+    if "un_cap_pro_rata_bbl" in c:
+        t.add_row(
+            f"UN cap pro rata ({c['window_days']} d)",
+            _fmt(c["un_cap_pro_rata_bbl"]),
+            f"{c['delivered_vs_cap_pro_rata']:.1f}x cap" if c["delivered_vs_cap_pro_rata"] else "-",
+        )
+    console.print(t)
+    if "claim_implied_bbl_per_t" in c:
+        console.print(
+            f"Claimed barrels / claimed tonnes = {c['claim_implied_bbl_per_t']:.1f} bbl/t "
+            f"(density {c['claim_implied_density_t_per_m3']:.2f} t/m3): "
+            + ("consistent with" if c["claim_tonnes_consistent"] else "outside")
+            + " the product table's range.",
+            highlight=False,
+        )
+
+    st = Table(title="Ships", title_justify="left")
+    for col in ("ship", "trips", "delivered bbl", "sailing d", "in port d", "waiting d", "idle d"):
+        st.add_column(col, justify="left" if col == "ship" else "right")
+    for row in s.ships.itertuples(index=False):
+        st.add_row(
+            str(row.ship),
+            _fmt(row.trips),
+            _fmt(row.delivered_bbl),
+            _fmt(row.sailing_days, 1),
+            _fmt(row.in_port_days, 1),
+            _fmt(row.waiting_days, 1),
+            _fmt(row.idle_days, 1),
+        )
+    console.print(st)
+
+    bt = Table(title="Berths", title_justify="left")
+    for col in ("port", "berths", "calls", "utilisation", "mean wait h", "max wait h"):
+        bt.add_column(col, justify="left" if col == "port" else "right")
+    for row in s.berths.itertuples(index=False):
+        bt.add_row(
+            str(row.place),
+            str(row.berths),
+            str(row.calls),
+            f"{row.berth_utilisation:.0%}",
+            _fmt(row.mean_wait_h, 1),
+            _fmt(row.max_wait_h, 1),
+        )
+    console.print(bt)
+
+
+def summary_json(result: RunResult) -> str:
+    """The summary as a JSON string (for notebooks and pipes)."""
+    return json.dumps(result.summary.to_dict(), indent=2, default=str)

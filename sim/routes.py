@@ -1,0 +1,151 @@
+"""Route tables: the sea distance of every leg a scenario sails, computed once per scenario.
+
+The simulation only ever looks distances up in a :class:`RouteTable`; nothing geometric runs
+per event. Two methods fill the table:
+
+* ``geodesic``: geodesics between the port points, through any waypoints pinned by hand;
+* ``sea``: the land-avoiding router of :mod:`sim.routing` over Natural Earth 10 m coastline.
+
+Pinned legs (``[[routing.legs]]``) always win over the method.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sim.config import Scenario, ScenarioError
+from sim.geo import LatLon, path_length_nm
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A sailed leg between two ports."""
+
+    origin: str
+    destination: str
+    distance_nm: float
+    waypoints: tuple[LatLon, ...]
+    pilotage_nm: float = 0.0
+    passes: tuple[str, ...] = ()
+    method: str = "geodesic"
+
+    def reversed(self) -> Leg:
+        return Leg(
+            origin=self.destination,
+            destination=self.origin,
+            distance_nm=self.distance_nm,
+            waypoints=tuple(reversed(self.waypoints)),
+            pilotage_nm=self.pilotage_nm,
+            passes=tuple(reversed(self.passes)),
+            method=self.method,
+        )
+
+
+@dataclass(frozen=True)
+class RouteTable:
+    """Legs keyed by ``(origin, destination)`` port ids, both directions present."""
+
+    legs: dict[tuple[str, str], Leg]
+
+    def leg(self, origin: str, destination: str) -> Leg:
+        return self.legs[(origin, destination)]
+
+    def distance_nm(self, origin: str, destination: str) -> float:
+        """Sea distance of the leg [nm]."""
+        return self.legs[(origin, destination)].distance_nm
+
+    def unique_legs(self) -> list[Leg]:
+        """One leg per pair of ports, in a stable order."""
+        seen: set[frozenset[str]] = set()
+        out = []
+        for key in sorted(self.legs):
+            pair = frozenset(key)
+            if pair not in seen:
+                seen.add(pair)
+                out.append(self.legs[key])
+        return out
+
+
+def _pinned(scenario: Scenario) -> dict[frozenset[str], tuple[str, tuple[LatLon, ...]]]:
+    out = {}
+    for leg in scenario.routing.legs:
+        out[frozenset((leg.from_, leg.to))] = (leg.from_, tuple(w.latlon() for w in leg.waypoints))
+    return out
+
+
+def _key_of(scenario: Scenario, port_id: str) -> str:
+    return "terminal.port" if port_id == scenario.terminal.port else f"discharge.{port_id}"
+
+
+def build_route_table(
+    scenario: Scenario, *, file: str = "", cache_dir: Path | None = None
+) -> RouteTable:
+    """The route table of a scenario: terminal to every discharge port and back.
+
+    Raises
+    ------
+    ScenarioError
+        When a port cannot be reached by sea (or lies too far inland to be snapped).
+    """
+    term = scenario.port(scenario.terminal.port)
+    pinned = _pinned(scenario)
+    router = None
+    legs: dict[tuple[str, str], Leg] = {}
+    for pid in sorted(scenario.discharge):
+        dest = scenario.port(pid)
+        pin = pinned.get(frozenset((term.id, pid)))
+        if pin is not None:
+            first, wps = pin
+            if first != term.id:
+                wps = tuple(reversed(wps))
+            pts = (term.point, *wps, dest.point)
+            leg = Leg(term.id, pid, path_length_nm(pts), pts, method="pinned")
+        elif scenario.routing.method == "geodesic":
+            pts = (term.point, dest.point)
+            leg = Leg(term.id, pid, path_length_nm(pts), pts, method="geodesic")
+        else:
+            if router is None:
+                router = _make_router(scenario, cache_dir)
+            from sim.routing import RoutingError
+
+            try:
+                route = router.route(
+                    term.point,
+                    dest.point,
+                    a_name=term.id,
+                    b_name=pid,
+                    a_approach=term.approach,
+                    b_approach=dest.approach,
+                )
+            except RoutingError as exc:
+                port = getattr(exc, "port", pid)
+                raise ScenarioError(file, _key_of(scenario, port), port, str(exc)) from None
+            leg = Leg(
+                term.id,
+                pid,
+                route.length_nm,
+                route.waypoints,
+                pilotage_nm=route.pilotage_nm,
+                passes=route.passes,
+                method="sea",
+            )
+        legs[(term.id, pid)] = leg
+        legs[(pid, term.id)] = leg.reversed()
+        log.debug("leg %s-%s: %.1f nm (%s)", term.id, pid, leg.distance_nm, leg.method)
+    return RouteTable(legs)
+
+
+def _make_router(scenario: Scenario, cache_dir: Path | None):  # type: ignore[no-untyped-def]
+    from sim.routing import JEJU_STRAIT, ForbiddenArea, SeaRouter
+
+    forbidden = [
+        ForbiddenArea(a.name, tuple(c.latlon() for c in a.polygon))
+        for a in scenario.routing.forbidden_areas
+    ]
+    if scenario.routing.forbid_jeju_strait:
+        forbidden.append(JEJU_STRAIT)
+    return SeaRouter(margin_nm=scenario.routing.margin_nm, forbidden=forbidden, cache_dir=cache_dir)
