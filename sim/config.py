@@ -13,9 +13,9 @@ import hashlib
 import json
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeAlias
 
 import tomli_w
 from pydantic import (
@@ -49,6 +49,8 @@ class ScenarioError(ValueError):
 
 
 def _short_repr(value: Any, limit: int = 80) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, dict | list | tuple):
         try:
             text = json.dumps(value, default=str, sort_keys=True)
@@ -67,8 +69,10 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-def _bounded(*, low: float | None = None, strict: bool = False, high: float | None = None) -> Any:
-    """An annotated distribution type whose support must lie within the given bounds."""
+def _bounds_check(
+    *, low: float | None = None, strict: bool = False, high: float | None = None
+) -> Callable[[Any], Any]:
+    """A validator: the distribution's support must lie within the given bounds."""
 
     def check(dist: Any) -> Any:
         lo, hi = dist.bounds
@@ -79,16 +83,30 @@ def _bounded(*, low: float | None = None, strict: bool = False, high: float | No
             raise ValueError(f"every value must be <= {high:g} (the highest possible is {hi:g})")
         return dist
 
-    return Annotated[Distribution, BeforeValidator(as_distribution), AfterValidator(check)]
+    return check
 
 
-PositiveDist = _bounded(low=0.0, strict=True)
+PositiveDist: TypeAlias = Annotated[
+    Distribution,
+    BeforeValidator(as_distribution),
+    AfterValidator(_bounds_check(low=0.0, strict=True)),
+]
 """A distribution of strictly positive values."""
-NonNegDist = _bounded(low=0.0)
+NonNegDist: TypeAlias = Annotated[
+    Distribution, BeforeValidator(as_distribution), AfterValidator(_bounds_check(low=0.0))
+]
 """A distribution of non-negative values."""
-FractionDist = _bounded(low=0.0, strict=True, high=1.0)
+FractionDist: TypeAlias = Annotated[
+    Distribution,
+    BeforeValidator(as_distribution),
+    AfterValidator(_bounds_check(low=0.0, strict=True, high=1.0)),
+]
 """A distribution on (0, 1]."""
-ProbabilityDist = _bounded(low=0.0, high=1.0)
+ProbabilityDist: TypeAlias = Annotated[
+    Distribution,
+    BeforeValidator(as_distribution),
+    AfterValidator(_bounds_check(low=0.0, high=1.0)),
+]
 """A distribution on [0, 1]."""
 
 
