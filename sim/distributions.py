@@ -206,14 +206,22 @@ class Choice(_Dist):
                 raise ValueError("weights must be non-negative with a positive sum")
         return self
 
+    def _sorted(self) -> tuple[FloatArray, FloatArray]:
+        # Values in increasing order (with their weights), so that the quantile function
+        # never decreases in u, as for every other distribution.
+        v = np.asarray(self.values, dtype=float)
+        w = np.asarray(self.weights if self.weights is not None else [1.0] * len(v), dtype=float)
+        order = np.argsort(v, kind="stable")
+        return v[order], w[order]
+
     def _cum(self) -> FloatArray:
-        w = np.asarray(self.weights if self.weights is not None else [1.0] * len(self.values))
+        _, w = self._sorted()
         return np.cumsum(w) / w.sum()
 
     def ppf(self, u: ArrayLike) -> FloatArray:
+        v, _ = self._sorted()
         idx = np.searchsorted(self._cum(), np.asarray(u, dtype=float), side="right")
-        idx = np.minimum(idx, len(self.values) - 1)
-        return np.asarray(self.values, dtype=float)[idx]
+        return v[np.minimum(idx, len(v) - 1)]
 
     @property
     def bounds(self) -> tuple[float, float]:
@@ -221,8 +229,8 @@ class Choice(_Dist):
 
     @property
     def mean(self) -> float:
-        w = np.diff(self._cum(), prepend=0.0)
-        return float(np.dot(w, self.values))
+        v, w = self._sorted()
+        return float(np.dot(w, v) / w.sum())
 
 
 Distribution = Annotated[
