@@ -1,0 +1,82 @@
+"""Every command shown in the README and docs runs, and prints what the docs say it prints."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BLOCK = re.compile(r"```(console|python)\n(.*?)```", re.S)
+
+
+def _blocks(kind: str) -> list[tuple[str, str]]:
+    out = []
+    for path in DOCS:
+        for lang, body in BLOCK.findall(path.read_text(encoding="utf-8")):
+            if lang == kind:
+                out.append((path.name, body))
+    return out
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder laid out like a checkout: scenarios/, plus the README's bad.toml example."""
+    wd = tmp_path_factory.mktemp("docs")
+    shutil.copytree(ROOT / "scenarios", wd / "scenarios")
+    text = (ROOT / "scenarios" / "osc-2024.toml").read_text(encoding="utf-8")
+    bad = re.sub(
+        r"(\[fleet\.large\]\ncount = \d+.*?\n)capacity_t = [^\n]*",
+        r"\1capacity_t = -5000.0",
+        text,
+        count=1,
+        flags=re.S,
+    )
+    assert bad != text
+    (wd / "bad.toml").write_text(bad, encoding="utf-8")
+    return wd
+
+
+CONSOLE = _blocks("console")
+
+
+@pytest.mark.parametrize(("doc", "block"), CONSOLE, ids=[f"{d}:{i}" for i, (d, _) in enumerate(CONSOLE)])
+def test_console_blocks_run(doc: str, block: str, workdir: Path) -> None:
+    lines = block.strip("\n").splitlines()
+    i = 0
+    while i < len(lines):
+        assert lines[i].startswith("$ "), f"{doc}: expected a command, got {lines[i]!r}"
+        cmd = shlex.split(lines[i][2:])
+        expected = []
+        i += 1
+        while i < len(lines) and not lines[i].startswith("$ "):
+            expected.append(lines[i])
+            i += 1
+        assert cmd[0] == "tankersim", cmd
+        exe = Path(sys.executable).with_name("tankersim")
+        env = dict(os.environ, COLUMNS="200", NO_COLOR="1")
+        res = subprocess.run(
+            [str(exe), *cmd[1:]], cwd=workdir, capture_output=True, text=True, env=env, timeout=600
+        )
+        output = res.stdout + res.stderr
+        want_error = any(e.startswith("tankersim: error:") for e in expected)
+        assert (res.returncode == 2) if want_error else (res.returncode == 0), output
+        for e in expected:
+            assert e in output, f"{doc}: {e!r} not in output of {cmd}:\n{output}"
+
+
+PYTHON = _blocks("python")
+
+
+@pytest.mark.parametrize(("doc", "block"), PYTHON, ids=[f"{d}:{i}" for i, (d, _) in enumerate(PYTHON)])
+def test_python_blocks_run(doc: str, block: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    namespace: dict[str, object] = {}
+    exec(compile(block, f"<{doc}>", "exec"), namespace)
