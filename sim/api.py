@@ -7,13 +7,19 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from sim.config import Scenario, load_scenario
+from sim.claims import verdict
+from sim.config import Scenario, ScenarioError, load_scenario
 from sim.events import to_frame
+from sim.experiment import Executor, describe_executor, run_batch
 from sim.metrics import RunSummary, summarize
 from sim.model import Compiled, compile_scenario, simulate
 from sim.routes import RouteTable, build_route_table
@@ -67,3 +73,163 @@ def run(
     summary = summarize(events, sc)
     summary.meta.update({"seed": s, "replication": replication, "p_detect": rep.p_detect})
     return RunResult(sc, routes, s, replication, events, summary, rep.p_detect)
+
+
+@dataclass
+class McResult:
+    """A Monte Carlo batch: one row per replication, daily series, and the verdict."""
+
+    scenario: Scenario
+    routes: RouteTable
+    seed: int
+    replications: pd.DataFrame
+    daily: pd.DataFrame
+    verdict: dict[str, Any]
+    out_dir: Path | None
+    elapsed_s: float
+    ran: int
+
+
+def run_mc(
+    scenario: Scenario | str | Path,
+    *,
+    n: int = 1000,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    executor: Executor = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    resume: bool = False,
+    block_size: int | None = None,
+    min_matches: int = 200,
+    progress: Callable[[int], None] | None = None,
+    cache_dir: Path | None = None,
+) -> McResult:
+    """Run ``n`` replications of a scenario and judge its claim.
+
+    Replication ``r`` uses the same random streams as ``run(scenario, replication=r)``, so any
+    replication can be re-run alone; results do not depend on ``executor`` or ``workers``.
+
+    Parameters
+    ----------
+    out
+        Folder for the results. Per-replication results stream into ``out/parts`` as blocks
+        finish; with ``resume=True`` a batch interrupted earlier runs only what is missing.
+        Without ``out`` a temporary folder is used and removed.
+    executor
+        ``"local"`` (process pool, the default), ``"serial"`` or ``"dask"``.
+    """
+    scenario_path = str(scenario) if not isinstance(scenario, Scenario) else "<python>"
+    sc, routes, _ = prepare(scenario, cache_dir=cache_dir)
+    s = sc.seed if seed is None else seed
+    tmp = None
+    if out is None:
+        tmp = tempfile.TemporaryDirectory(prefix="tankersim-mc-")
+        out_dir = Path(tmp.name)
+    else:
+        out_dir = Path(out)
+    try:
+        check_resumable(out_dir, sc, s, resume=resume, file=scenario_path)
+        (out_dir / "parts").mkdir(parents=True, exist_ok=True)
+        stamp = {"scenario_sha256_16": sc.digest(), "seed": s, "scenario": sc.name}
+        (out_dir / "parts" / "batch.json").write_text(json.dumps(stamp), encoding="utf-8")
+        batch = run_batch(
+            sc,
+            routes,
+            n=n,
+            seed=s,
+            parts=out_dir / "parts",
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            block_size=block_size,
+            progress=progress,
+        )
+        v = verdict(batch.replications, sc, min_matches=min_matches)
+        result = McResult(
+            sc,
+            routes,
+            s,
+            batch.replications,
+            batch.daily,
+            v,
+            None if tmp else out_dir,
+            batch.elapsed_s,
+            batch.ran,
+        )
+        if tmp is None:
+            write_mc(
+                result,
+                out_dir,
+                scenario_path=scenario_path,
+                run_info=describe_executor(executor, workers, scheduler),
+            )
+        return result
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def check_resumable(out_dir: Path, sc: Scenario, seed: int, *, resume: bool, file: str) -> None:
+    """Refuse to mix results: an output folder with parts belongs to one scenario and seed."""
+    parts = out_dir / "parts"
+    has_parts = parts.is_dir() and any(parts.glob("reps-*.parquet"))
+    if not has_parts:
+        return
+    if not resume:
+        raise ScenarioError(
+            file, "--out", str(out_dir), "holds results already: pass --resume, or another --out"
+        )
+    stamp = out_dir / "parts" / "batch.json"
+    if stamp.exists():
+        info = json.loads(stamp.read_text(encoding="utf-8"))
+        if info.get("scenario_sha256_16") != sc.digest() or info.get("seed") != seed:
+            raise ScenarioError(
+                file,
+                "--resume",
+                str(out_dir),
+                "results there come from another scenario or seed; use another --out",
+            )
+
+
+def write_mc(
+    result: McResult, out_dir: Path, *, scenario_path: str, run_info: dict[str, Any]
+) -> list[Path]:
+    """Write a batch's gathered tables, verdict and provenance into ``out_dir``."""
+    from sim.claims import verdict_markdown
+    from sim.outputs import manifest, write_json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sc = result.scenario
+    paths = []
+    p = out_dir / "scenario.resolved.toml"
+    p.write_text(sc.to_toml(), encoding="utf-8")
+    paths.append(p)
+    p = out_dir / "manifest.json"
+    write_json(
+        p,
+        manifest(
+            sc,
+            scenario_path=scenario_path,
+            seed=result.seed,
+            command="mc",
+            replications=len(result.replications),
+            elapsed_s=round(result.elapsed_s, 3),
+            **run_info,
+        ),
+    )
+    paths.append(p)
+    for name, df in (("replications", result.replications), ("daily", result.daily)):
+        p = out_dir / f"{name}.parquet"
+        df.to_parquet(p, index=False)
+        paths.append(p)
+    p = out_dir / "replications.csv"
+    result.replications.to_csv(p, index=False)
+    paths.append(p)
+    p = out_dir / "verdict.json"
+    write_json(p, result.verdict)
+    paths.append(p)
+    p = out_dir / "verdict.md"
+    p.write_text(verdict_markdown(result.verdict), encoding="utf-8")
+    paths.append(p)
+    return paths
