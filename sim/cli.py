@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -124,6 +125,126 @@ def run(
     written = write_run(result, out_dir, scenario_path=str(scenario), events_format=events_format)
     print_run_summary(result, out_console)
     out_console.print(f"\nWrote {len(written)} files to {out_dir}/", highlight=False)
+
+
+@app.command()
+@clean_errors
+def mc(
+    scenario: ScenarioArg,
+    n: Annotated[
+        int, typer.Option("-n", "--replications", min=1, help="Number of replications.")
+    ] = 2000,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (default: the scenario's `seed`).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Worker processes (default: all cores).")
+    ] = None,
+    executor: Annotated[str, typer.Option(help="local (process pool), serial, or dask.")] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            help="With --executor dask: a running scheduler's address (default: a local cluster)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: runs/<scenario name>-mc).")
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Continue an interrupted batch in --out, running only what is missing."
+        ),
+    ] = False,
+    min_matches: Annotated[
+        int,
+        typer.Option(min=1, help="Replications to keep when conditioning on the claimed visits."),
+    ] = 200,
+    plots: Annotated[
+        bool, typer.Option("--plots/--no-plots", help="Draw the plots (PNG and SVG).")
+    ] = True,
+) -> None:
+    """Run N replications, print the plausibility verdict, and write data, verdict and plots.
+
+    Per-replication results stream to OUT/parts as they finish; an interrupted batch keeps
+    them and continues with --resume. Replication R equals `tankersim run --replication R`.
+    Writes replications.parquet/.csv, daily.parquet, verdict.json, verdict.md, manifest.json,
+    scenario.resolved.toml and plots (delivered, trips, delivered_vs_visits, cumulative,
+    gantt) as PNG and SVG.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from sim.api import run as run_api
+    from sim.api import run_mc
+
+    if executor not in ("local", "serial", "dask"):
+        fail(f"--executor = {executor!r}: choose local, serial or dask")
+    if scheduler and executor != "dask":
+        fail("--scheduler needs --executor dask")
+    sc = load_scenario(scenario)
+    out_dir = out if out is not None else Path("runs") / f"{sc.name}-mc"
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=False) as bar:
+        task = bar.add_task("replications", total=n, rate="")
+        started = time.perf_counter()
+
+        def tick(k: int) -> None:
+            bar.advance(task, k)
+            done = bar.tasks[0].completed
+            rate = done / max(1e-9, time.perf_counter() - started)
+            bar.update(task, rate=f"{rate:,.0f}/s")
+
+        result = run_mc(
+            scenario,
+            n=n,
+            seed=seed,
+            out=out_dir,
+            executor=executor,  # type: ignore[arg-type]
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            min_matches=min_matches,
+            progress=tick,
+        )
+    if plots:
+        from sim.plots import plot_mc
+
+        gantt = run_api(result.scenario, seed=result.seed, replication=0).events
+        plot_mc(result, out_dir / "plots", gantt_events=gantt)
+    print_verdict(result.verdict, out_console)
+    out_console.print(
+        f"\n{len(result.replications)} replications ({result.ran} run now, "
+        f"{result.elapsed_s:.1f} s); results in {out_dir}/",
+        highlight=False,
+    )
+
+
+def print_verdict(v: dict[str, Any], console: Console) -> None:
+    """Print the verdict's headline and its key numbers."""
+    console.print(f"\n[bold]Verdict: {v['headline']['word']}[/bold]")
+    console.print(v["headline"]["text"], highlight=False)
+    t = Table(title="Across replications", title_justify="left")
+    for col in ("quantity", "5%", "median", "95%"):
+        t.add_column(col, justify="left" if col == "quantity" else "right")
+    for name in ("trips", "observed_visits", "delivered_bbl", "observed_bbl", "mean_parcel_bbl"):
+        d = v["distributions"][name]
+        t.add_row(name, f"{d['p05']:,.0f}", f"{d['p50']:,.0f}", f"{d['p95']:,.0f}")
+    console.print(t)
 
 
 def main() -> None:

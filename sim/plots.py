@@ -1,0 +1,317 @@
+"""Plots of Monte Carlo results and of single runs (PNG and SVG).
+
+Every function takes tidy DataFrames and writes files; matplotlib is imported lazily, with the
+non-interactive Agg backend, so importing :mod:`sim` stays fast and needs no display.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Scenario
+from sim.events import activities
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.figure import Figure
+
+FORMATS = ("png", "svg")
+CLAIM_COLOUR = "#c0392b"
+CAP_COLOUR = "#7f8c8d"
+MAIN = "#2c6fbb"
+
+
+def _plt() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Figure, out_base: Path, formats: Sequence[str]) -> list[Path]:
+    out_base.parent.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt in formats:
+        p = out_base.with_suffix(f".{fmt}")
+        fig.savefig(
+            p,
+            dpi=130,
+            bbox_inches="tight",
+            metadata={"Software": "tankersim"} if fmt == "png" else None,
+        )
+        paths.append(p)
+    _plt().close(fig)
+    return paths
+
+
+def _millions(x: float, _pos: int | None = None) -> str:
+    return f"{x / 1e6:.2f}M"
+
+
+def plot_delivered(
+    reps: pd.DataFrame,
+    scenario: Scenario,
+    out_base: Path,
+    *,
+    conditional: pd.DataFrame | None = None,
+    formats: Sequence[str] = FORMATS,
+) -> list[Path]:
+    """Histogram and ECDF of barrels delivered, with the claim as a reference line."""
+    plt = _plt()
+    from matplotlib.ticker import FuncFormatter
+
+    claim = scenario.claims.barrels
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    x = reps["delivered_bbl"].to_numpy()
+    bins = np.histogram_bin_edges(x, bins=40)
+    ax1.hist(x, bins=bins, color=MAIN, alpha=0.55, label=f"all replications (n={len(x)})")
+    if conditional is not None and len(conditional):
+        ax1.hist(
+            conditional["delivered_bbl"],
+            bins=bins,
+            color="#1a3f6b",
+            alpha=0.9,
+            label=f"observed visits ≈ claim (n={len(conditional)})",
+        )
+    ax1.set_xlabel("barrels delivered in the window [bbl]")
+    ax1.set_ylabel("replications")
+    for ax in (ax1, ax2):
+        ax.xaxis.set_major_formatter(FuncFormatter(_millions))
+        if claim is not None:
+            ax.axvline(claim, color=CLAIM_COLOUR, lw=2, ls="--", label=f"claim: {claim:,.0f} bbl")
+        ax.grid(alpha=0.3)
+    xs = np.sort(x)
+    ax2.step(xs, np.arange(1, len(xs) + 1) / len(xs), where="post", color=MAIN, label="all")
+    if conditional is not None and len(conditional):
+        cs = np.sort(conditional["delivered_bbl"].to_numpy())
+        ax2.step(
+            cs,
+            np.arange(1, len(cs) + 1) / len(cs),
+            where="post",
+            color="#1a3f6b",
+            label="observed visits ≈ claim",
+        )
+    ax2.set_xlabel("barrels delivered in the window [bbl]")
+    ax2.set_ylabel("share of replications at or below [-]")
+    ax2.set_ylim(0, 1)
+    ax1.legend(fontsize=8, loc="upper left")
+    ax2.legend(fontsize=8, loc="upper left")
+    fig.suptitle(
+        f"{scenario.name}: barrels delivered, {scenario.window.start} to {scenario.window.end}"
+    )
+    return _save(fig, out_base, formats)
+
+
+def plot_trips(
+    reps: pd.DataFrame, scenario: Scenario, out_base: Path, *, formats: Sequence[str] = FORMATS
+) -> list[Path]:
+    """Distribution of trips (loadings) and of observed visits, with the claimed visits."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    lo = int(min(reps["trips"].min(), reps["observed_visits"].min()))
+    hi = int(max(reps["trips"].max(), reps["observed_visits"].max()))
+    values = np.arange(lo, hi + 1)
+    for col, colour, label, shift in (
+        ("trips", MAIN, "trips (loadings)", -0.2),
+        ("observed_visits", "#e67e22", "observed visits", 0.2),
+    ):
+        counts = reps[col].value_counts().reindex(values, fill_value=0)
+        ax.bar(values + shift, counts.to_numpy() / len(reps), width=0.4, color=colour, label=label)
+    if scenario.claims.trips is not None:
+        ax.axvline(
+            scenario.claims.trips,
+            color=CLAIM_COLOUR,
+            lw=2,
+            ls="--",
+            label=f"claimed visits: {scenario.claims.trips}",
+        )
+    ax.set_xlabel("visits to the terminal in the window [-]")
+    ax.set_ylabel("share of replications [-]")
+    ax.set_title(f"{scenario.name}: trips and observed visits ({len(reps)} replications)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    return _save(fig, out_base, formats)
+
+
+def plot_scatter(
+    reps: pd.DataFrame, scenario: Scenario, out_base: Path, *, formats: Sequence[str] = FORMATS
+) -> list[Path]:
+    """Barrels delivered against observed visits and against trips, with the claim's point."""
+    plt = _plt()
+    from matplotlib.ticker import FuncFormatter
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
+    rng = np.random.default_rng(0)  # jitter for display only
+    for ax, col, label in (
+        (axes[0], "observed_visits", "observed visits [-]"),
+        (axes[1], "trips", "trips (loadings) [-]"),
+    ):
+        jitter = rng.uniform(-0.3, 0.3, len(reps))
+        ax.scatter(
+            reps[col] + jitter,
+            reps["delivered_bbl"],
+            s=6,
+            alpha=0.35,
+            color=MAIN,
+            lw=0,
+            label="replications",
+        )
+        if scenario.claims.trips is not None and scenario.claims.barrels is not None:
+            ax.plot(
+                [scenario.claims.trips],
+                [scenario.claims.barrels],
+                marker="*",
+                ms=16,
+                color=CLAIM_COLOUR,
+                ls="none",
+                label=f"claim: {scenario.claims.trips} visits, {scenario.claims.barrels:,.0f} bbl",
+            )
+            ax.axhline(scenario.claims.barrels, color=CLAIM_COLOUR, lw=1, ls=":")
+        ax.set_xlabel(label)
+        ax.grid(alpha=0.3)
+        ax.yaxis.set_major_formatter(FuncFormatter(_millions))
+    axes[0].set_ylabel("barrels delivered [bbl]")
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"{scenario.name}: barrels delivered against visits ({len(reps)} replications)")
+    return _save(fig, out_base, formats)
+
+
+def plot_fan(
+    daily: pd.DataFrame, scenario: Scenario, out_base: Path, *, formats: Sequence[str] = FORMATS
+) -> list[Path]:
+    """Cumulative deliveries over the window: median and 50 % / 90 % bands."""
+    plt = _plt()
+    import matplotlib.dates as mdates
+    from matplotlib.ticker import FuncFormatter
+
+    wide = daily.pivot(index="day", columns="replication", values="delivered_bbl")
+    q = np.quantile(wide.to_numpy(), [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
+    dates = [scenario.window.start + dt.timedelta(days=int(d) - 1) for d in wide.index]
+    fig, ax = plt.subplots(figsize=(9, 4.6))
+    ax.fill_between(dates, q[0], q[4], color=MAIN, alpha=0.18, label="5-95 %")
+    ax.fill_between(dates, q[1], q[3], color=MAIN, alpha=0.35, label="25-75 %")
+    ax.plot(dates, q[2], color="#1a3f6b", lw=2, label="median")
+    cl = scenario.claims
+    if cl.barrels is not None:
+        ax.axhline(
+            cl.barrels, color=CLAIM_COLOUR, lw=2, ls="--", label=f"claim: {cl.barrels:,.0f} bbl"
+        )
+    if cl.un_cap_bbl_per_year:
+        cap = cl.un_cap_bbl_per_year * np.asarray(wide.index, dtype=float) / 365.0
+        ax.plot(
+            dates,
+            cap,
+            color=CAP_COLOUR,
+            lw=1.5,
+            ls="-.",
+            label=f"UN cap pro rata ({cl.un_cap_bbl_per_year:,.0f} bbl/yr)",
+        )
+    ax.yaxis.set_major_formatter(FuncFormatter(_millions))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.set_ylabel("cumulative barrels delivered [bbl]")
+    ax.set_xlabel(f"date ({scenario.window.start.year})")
+    ax.set_title(f"{scenario.name}: cumulative deliveries ({wide.shape[1]} replications)")
+    ax.legend(fontsize=8, loc="upper left")
+    ax.grid(alpha=0.3)
+    return _save(fig, out_base, formats)
+
+
+GANTT_GROUPS = {
+    "sail_laden": ("#1f77b4", "sailing laden"),
+    "sail_ballast": ("#aec7e8", "sailing in ballast"),
+    "wait": ("#d62728", "waiting (queue, anchorage)"),
+    "load": ("#2ca02c", "loading"),
+    "discharge": ("#ff7f0e", "discharging"),
+    "port": ("#9467bd", "in port (mooring, paperwork, lock)"),
+    "idle": ("#dddddd", "idle (turnaround)"),
+}
+
+
+def _gantt_group(activity: str, cargo_bbl: float) -> str:
+    if activity == "sail":
+        return "sail_laden" if cargo_bbl > 0 else "sail_ballast"
+    if activity in ("wait", "anchor"):
+        return "wait"
+    if activity in ("moor", "unmoor", "lock"):
+        return "port"
+    return activity
+
+
+def plot_gantt(
+    events: pd.DataFrame, scenario: Scenario, out_base: Path, *, formats: Sequence[str] = FORMATS
+) -> list[Path]:
+    """Each ship's sailing, waiting, loading, discharging and idle time in one replication."""
+    plt = _plt()
+    import matplotlib.dates as mdates
+    from matplotlib.patches import Patch
+
+    act = activities(events, scenario.window.hours)
+    ships = list(events["ship"].cat.categories)
+    t0 = dt.datetime.combine(scenario.window.start, dt.time())
+    fig, ax = plt.subplots(figsize=(12, 0.42 * len(ships) + 1.8))
+    for group, (colour, _) in GANTT_GROUPS.items():
+        sel = act[
+            [
+                _gantt_group(a, c) == group
+                for a, c in zip(act["activity"], act["cargo_bbl"], strict=True)
+            ]
+        ]
+        for i, ship in enumerate(ships):
+            s = sel[sel["ship"] == ship]
+            if s.empty:
+                continue
+            starts = mdates.date2num([t0 + dt.timedelta(hours=float(h)) for h in s["start_h"]])
+            widths = s["duration_h"].to_numpy() / 24.0
+            ax.broken_barh(
+                list(zip(starts, widths, strict=True)), (i - 0.4, 0.8), facecolors=colour, lw=0
+            )
+    ax.set_yticks(range(len(ships)), ships, fontsize=8)
+    ax.invert_yaxis()
+    ax.xaxis_date()
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.set_xlim(
+        mdates.date2num(t0), mdates.date2num(t0 + dt.timedelta(hours=scenario.window.hours))
+    )
+    rep = int(events["replication"].iloc[0]) if len(events) else 0
+    ax.set_title(f"{scenario.name}: what each ship did, replication {rep}")
+    ax.set_xlabel(f"date ({scenario.window.start.year})")
+    ax.legend(
+        handles=[Patch(color=c, label=label) for c, label in GANTT_GROUPS.values()],
+        fontsize=8,
+        ncol=4,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.12),
+    )
+    ax.grid(alpha=0.3, axis="x")
+    return _save(fig, out_base, formats)
+
+
+def plot_mc(
+    result: Any,
+    out_dir: Path,
+    *,
+    gantt_events: pd.DataFrame | None = None,
+    formats: Sequence[str] = FORMATS,
+) -> list[Path]:
+    """Every Monte Carlo plot of a :class:`sim.api.McResult` into ``out_dir``."""
+    sc = result.scenario
+    reps = result.replications
+    cond = None
+    if sc.claims.trips is not None and "conditional" in result.verdict:
+        h = result.verdict["conditional"]["halfwidth"]
+        cond = reps[np.abs(reps["observed_visits"] - sc.claims.trips) <= h]
+    paths = []
+    paths += plot_delivered(reps, sc, out_dir / "delivered", conditional=cond, formats=formats)
+    paths += plot_trips(reps, sc, out_dir / "trips", formats=formats)
+    paths += plot_scatter(reps, sc, out_dir / "delivered_vs_visits", formats=formats)
+    paths += plot_fan(result.daily, sc, out_dir / "cumulative", formats=formats)
+    if gantt_events is not None:
+        paths += plot_gantt(gantt_events, sc, out_dir / "gantt", formats=formats)
+    return paths
