@@ -1,0 +1,311 @@
+"""Monte Carlo: determinism across executors, resume, statistical checks, the verdict."""
+
+from __future__ import annotations
+
+import math
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, SCENARIOS, base_raw, write_toml
+from typer.testing import CliRunner
+
+from sim.api import run, run_mc
+from sim.claims import condition, verdict, wilson, word_for
+from sim.cli import app
+from sim.config import ScenarioError, apply_overrides, load_scenario, validate_dict
+
+
+def _geo(path: Path = SCENARIOS / "osc-2024.toml", **extra: Any) -> Any:
+    return load_scenario(path, overrides={"routing.method": "geodesic", **extra})
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+@pytest.fixture(scope="module")
+def serial_baseline() -> pd.DataFrame:
+    return run_mc(_geo(), n=24, executor="serial").replications
+
+
+def test_local_pool_equals_serial(serial_baseline: pd.DataFrame) -> None:
+    two = run_mc(_geo(), n=24, executor="local", workers=2, block_size=5).replications
+    pd.testing.assert_frame_equal(serial_baseline, two)
+    assert list(two["replication"]) == list(range(24))
+
+
+def test_dask_equals_serial(serial_baseline: pd.DataFrame) -> None:
+    pytest.importorskip("dask.distributed")
+    dask = run_mc(_geo(), n=24, executor="dask", workers=2, block_size=7).replications
+    pd.testing.assert_frame_equal(serial_baseline, dask)
+
+
+def test_replication_alone_equals_batch(serial_baseline: pd.DataFrame) -> None:
+    one = run(_geo(), replication=17)
+    row = serial_baseline.set_index("replication").loc[17]
+    k = one.summary.kpis
+    assert row["trips"] == k["trips"]
+    assert row["observed_visits"] == k["observed_visits"]
+    assert row["delivered_bbl"] == pytest.approx(k["delivered_bbl"], rel=1e-12)
+    assert row["loaded_bbl"] == pytest.approx(k["loaded_bbl"], rel=1e-12)
+    assert row["delivered_t"] == pytest.approx(k["delivered_t"], rel=1e-12)
+
+
+def test_run_cli_replication_matches_batch(
+    runner: CliRunner, tmp_path: Path, serial_baseline: pd.DataFrame
+) -> None:
+    path = write_toml(
+        tmp_path / "geo.toml", _geo().model_dump(mode="python", by_alias=True, exclude_none=True)
+    )
+    res = runner.invoke(
+        app, ["run", str(path), "--replication", "17", "--out", str(tmp_path / "r")]
+    )
+    assert res.exit_code == 0, res.stderr
+    ev = pd.read_parquet(tmp_path / "r" / "events.parquet")
+    row = serial_baseline.set_index("replication").loc[17]
+    assert (ev["event"] == "load_end").sum() == row["trips"]
+    assert ev.loc[ev["event"] == "discharge_end", "cargo_bbl"].sum() == pytest.approx(
+        row["delivered_bbl"]
+    )
+
+
+# --------------------------------------------------------------------------- resume
+
+
+def test_interrupted_batch_resumes_to_the_same_result(tmp_path: Path) -> None:
+    scenario = write_toml(
+        tmp_path / "geo.toml", _geo().model_dump(mode="python", by_alias=True, exclude_none=True)
+    )
+    n = 300
+    out = tmp_path / "killed"
+    exe = Path(sys.executable).with_name("tankersim")
+    cmd = [
+        str(exe),
+        "mc",
+        str(scenario),
+        "-n",
+        str(n),
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--no-plots",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    parts = out / "parts"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(parts.glob("reps-*.parquet"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(parts.glob("reps-*.parquet")))
+    assert done_before >= 2
+    partial = pd.concat([pd.read_parquet(p) for p in parts.glob("reps-*.parquet")])
+    assert 0 < len(partial) < n, "the batch finished before it could be interrupted"
+
+    resumed = run_mc(scenario, n=n, out=out, resume=True, executor="serial")
+    assert resumed.ran == n - len(partial)
+    assert list(resumed.replications["replication"]) == list(range(n))
+    whole = run_mc(scenario, n=n, executor="local", workers=2)
+    pd.testing.assert_frame_equal(resumed.replications, whole.replications)
+    pd.testing.assert_frame_equal(resumed.daily, whole.daily)
+    assert resumed.verdict == whole.verdict
+
+
+def test_out_with_results_needs_resume(tmp_path: Path) -> None:
+    sc = validate_dict(base_raw())
+    run_mc(sc, n=3, out=tmp_path, executor="serial")
+    with pytest.raises(ScenarioError, match="--resume"):
+        run_mc(sc, n=3, out=tmp_path, executor="serial")
+    other = validate_dict(apply_overrides(base_raw(), {"seed": 99}))
+    with pytest.raises(ScenarioError, match="another scenario or seed"):
+        run_mc(other, n=3, out=tmp_path, executor="serial", resume=True)
+    # Resuming with more replications runs only the new ones.
+    more = run_mc(sc, n=5, out=tmp_path, executor="serial", resume=True)
+    assert more.ran == 2 and len(more.replications) == 5
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def test_fixed_inputs_give_identical_replications() -> None:
+    reps = run_mc(SCENARIOS / "minimal.toml", n=20, executor="serial").replications
+    cols = [c for c in reps.columns if c not in ("replication",)]
+    assert (reps[cols].nunique() == 1).all()
+    one = run(SCENARIOS / "minimal.toml").summary.kpis
+    assert reps["trips"].iloc[0] == one["trips"] == 11
+    assert reps["delivered_bbl"].iloc[0] == 200_000
+
+
+def _irwin_hall_sf(x: float, n: int) -> float:
+    """P(sum of n U(0,1) >= x)."""
+    cdf = sum((-1) ** k * math.comb(n, k) * (x - k) ** n for k in range(math.floor(x) + 1))
+    return 1.0 - cdf / math.factorial(n)
+
+
+def test_uncertain_load_factor_matches_exact_probability() -> None:
+    """Load factor ~ U(0.5, 1): barrels in K trips is 0.5 K cap + 0.5 cap x Irwin-Hall(K)."""
+    raw = base_raw()
+    raw["terminal"]["load_rate_bbl_per_h"] = 1e9  # pumping takes no time: trips are fixed
+    raw["discharge"]["B"]["rate_bbl_per_h"] = 1e9
+    raw["fleet"]["c"]["load_factor"] = {"dist": "uniform", "low": 0.5, "high": 1.0}
+    raw["fleet"]["c"]["turnaround_days"] = 1.0
+    sc = validate_dict(raw)
+    reps = run_mc(sc, n=2000, executor="local", workers=2).replications
+    trips = reps["trips"].unique()
+    assert len(trips) == 1
+    k = int(trips[0])
+    delivered = reps["delivered_bbl"].to_numpy()
+    # Pumping is instantaneous, so the number of deliveries is fixed too (k, or k - 1 when
+    # the last parcel is still at sea at the window's end).
+    on_board = reps["on_board_bbl"] > 0
+    assert on_board.all() or not on_board.any()
+    n_del = k - 1 if on_board.all() else k
+    cap = 10_000.0
+    threshold = cap * (0.5 * n_del + 0.5 * (n_del / 2 + 0.3))
+    exact = _irwin_hall_sf((threshold / cap - 0.5 * n_del) / 0.5, n_del)
+    est, lo, hi = wilson(int((delivered >= threshold).sum()), len(delivered))
+    assert lo <= exact <= hi, (exact, est, lo, hi)
+    assert 0.05 < exact < 0.95  # the check is informative
+
+
+# --------------------------------------------------------------------------- verdict
+
+
+def test_wilson_known_values() -> None:
+    p, lo, hi = wilson(0, 50)
+    assert p == 0 and lo == pytest.approx(0.0, abs=1e-12) and hi == pytest.approx(0.0713, abs=1e-4)
+    p, lo, hi = wilson(50, 100)
+    assert (lo, hi) == pytest.approx((0.4038, 0.5962), abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("p", "word"),
+    [
+        (0.95, "very plausible"),
+        (0.9, "very plausible"),
+        (0.5, "plausible"),
+        (0.3, "possible but unlikely"),
+        (0.05, "implausible"),
+        (0.001, "very implausible"),
+    ],
+)
+def test_verdict_words(p: float, word: str) -> None:
+    assert word_for(p) == word
+
+
+def test_condition_widens_until_enough_match() -> None:
+    reps = pd.DataFrame({"observed_visits": [40, 41, 42, 43, 43, 44, 46, 50]})
+    sub, h = condition(reps, "observed_visits", 43, min_matches=2)
+    assert h == 0 and len(sub) == 2
+    sub, h = condition(reps, "observed_visits", 43, min_matches=5)
+    assert h == 2 and len(sub) == 5
+    sub, h = condition(reps, "observed_visits", 43, min_matches=100, max_halfwidth=3)
+    assert h == 3 and len(sub) == 7
+
+
+def test_verdict_on_a_constructed_table() -> None:
+    sc = load_scenario(SCENARIOS / "osc-2024.toml")
+    rng = np.random.default_rng(1)
+    n = 1000
+    obs = rng.integers(38, 49, n)
+    delivered = np.where(
+        obs == 43, np.where(np.arange(n) % 4 == 0, 900_000.0, 1_100_000.0), 500_000.0
+    )
+    reps = pd.DataFrame(
+        {
+            "trips": obs + 5,
+            "observed_visits": obs,
+            "loaded_bbl": delivered,
+            "delivered_bbl": delivered,
+            "observed_bbl": delivered * 0.8,
+            "delivered_t": delivered / 7.5,
+            "mean_parcel_bbl": delivered / (obs + 5),
+            "p_detect": 0.8,
+        }
+    )
+    v = verdict(reps, sc, min_matches=10)
+    cond = v["conditional"]
+    assert cond["halfwidth"] == 0
+    matches = int((obs == 43).sum())
+    assert cond["matches"] == matches
+    k = int(((obs == 43) & (np.arange(n) % 4 != 0)).sum())
+    assert cond["p_delivered_ge_claimed"]["k"] == k
+    assert v["headline"]["word"] == word_for(k / matches)
+    assert v["tonnes_check"]["consistent"] is False
+    assert v["needed"]["bbl_per_trip"] == pytest.approx(1_000_000 / 43)
+
+
+def test_too_few_matches_warns() -> None:
+    sc = load_scenario(SCENARIOS / "osc-2024.toml")
+    reps = pd.DataFrame(
+        {
+            c: [1.0] * 10
+            for c in (
+                "loaded_bbl",
+                "delivered_bbl",
+                "observed_bbl",
+                "delivered_t",
+                "mean_parcel_bbl",
+                "p_detect",
+            )
+        }
+        | {"trips": [60] * 10, "observed_visits": [43, 43] + [55] * 8}
+    )
+    v = verdict(reps, sc)
+    assert not v["conditional"]["reliable"]
+    assert "Warning: only 2 replications match" in v["headline"]["text"]
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_mc_cli_writes_everything(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(
+        app,
+        [
+            "mc",
+            str(SCENARIOS / "minimal.toml"),
+            "-n",
+            "8",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert res.exit_code == 0, res.stderr
+    for name in (
+        "replications.parquet",
+        "replications.csv",
+        "daily.parquet",
+        "verdict.json",
+        "verdict.md",
+        "manifest.json",
+    ):
+        assert (tmp_path / name).is_file(), name
+    for plot in ("delivered", "trips", "delivered_vs_visits", "cumulative", "gantt"):
+        for ext in ("png", "svg"):
+            assert (tmp_path / "plots" / f"{plot}.{ext}").stat().st_size > 1000
+    assert "Verdict:" in res.output
+
+
+def test_mc_cli_bad_executor(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(
+        app, ["mc", str(SCENARIOS / "minimal.toml"), "--executor", "spark", "--out", str(tmp_path)]
+    )
+    assert res.exit_code == 2 and "--executor" in res.stderr
+
+
+def test_daily_series_ends_at_the_totals() -> None:
+    res = run_mc(_geo(), n=24, executor="serial")
+    last = res.daily[res.daily["day"] == res.daily["day"].max()].set_index("replication")
+    reps = res.replications.set_index("replication")
+    np.testing.assert_allclose(last["delivered_bbl"], reps["delivered_bbl"])
+    np.testing.assert_array_equal(last["trips"], reps["trips"])
