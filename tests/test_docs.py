@@ -47,7 +47,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 CONSOLE = _blocks("console")
 
 
-@pytest.mark.parametrize(("doc", "block"), CONSOLE, ids=[f"{d}:{i}" for i, (d, _) in enumerate(CONSOLE)])
+@pytest.mark.parametrize(
+    ("doc", "block"), CONSOLE, ids=[f"{d}:{i}" for i, (d, _) in enumerate(CONSOLE)]
+)
 def test_console_blocks_run(doc: str, block: str, workdir: Path) -> None:
     lines = block.strip("\n").splitlines()
     i = 0
@@ -75,7 +77,9 @@ def test_console_blocks_run(doc: str, block: str, workdir: Path) -> None:
 PYTHON = _blocks("python")
 
 
-@pytest.mark.parametrize(("doc", "block"), PYTHON, ids=[f"{d}:{i}" for i, (d, _) in enumerate(PYTHON)])
+@pytest.mark.parametrize(
+    ("doc", "block"), PYTHON, ids=[f"{d}:{i}" for i, (d, _) in enumerate(PYTHON)]
+)
 def test_python_blocks_run(doc: str, block: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     namespace: dict[str, object] = {}
