@@ -1,0 +1,89 @@
+"""Benchmark: build the gazetteer's all-pairs route table from a cold and from a warm cache.
+
+Run with ``python benchmarks/bench_routes.py [--margin-nm 2.0] [--no-jeju]``. Both timings are
+taken in one run, in a fresh temporary cache directory, and reported with their ratio:
+
+* cold: construct ``SeaRouter`` (builds and saves the graph) and route every pair of ports;
+* warm: construct a new ``SeaRouter`` on the same directory (loads the graph) and route every
+  pair again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import tempfile
+import time
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sim.geo import LatLon
+from sim.routing import JEJU_STRAIT, SeaRoute, SeaRouter
+
+
+def load_ports() -> dict[str, dict[str, Any]]:
+    """The gazetteer, ``sim/data/ports.toml``."""
+    text = resources.files("sim").joinpath("data", "ports.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def route_table(
+    router: SeaRouter, ports: dict[str, dict[str, Any]]
+) -> dict[tuple[str, str], SeaRoute]:
+    """Routes for every ordered pair of distinct ports."""
+    table = {}
+    for a, b in itertools.permutations(sorted(ports), 2):
+        pa, pb = ports[a], ports[b]
+        table[a, b] = router.route(
+            LatLon(pa["lat"], pa["lon"]),
+            LatLon(pb["lat"], pb["lon"]),
+            a_name=a,
+            b_name=b,
+            a_approach=LatLon(**pa["approach"]) if "approach" in pa else None,
+            b_approach=LatLon(**pb["approach"]) if "approach" in pb else None,
+        )
+    return table
+
+
+def timed_table(
+    margin_nm: float, jeju_closed: bool, cache_dir: Path, ports: dict[str, dict[str, Any]]
+) -> tuple[float, SeaRouter, dict[tuple[str, str], SeaRoute]]:
+    """Wall time [s] to construct a router and route every pair, with the results."""
+    t0 = time.perf_counter()
+    router = SeaRouter(
+        margin_nm=margin_nm, forbidden=[JEJU_STRAIT] if jeju_closed else [], cache_dir=cache_dir
+    )
+    table = route_table(router, ports)
+    return time.perf_counter() - t0, router, table
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print cold and warm timings, their ratio, and the routes from Vostochny."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--margin-nm", type=float, default=2.0)
+    ap.add_argument("--no-jeju", action="store_true", help="leave the Jeju Strait open")
+    args = ap.parse_args(argv)
+    ports = load_ports()
+    with tempfile.TemporaryDirectory() as tmp:
+        cold_s, cold_router, cold = timed_table(args.margin_nm, not args.no_jeju, Path(tmp), ports)
+        warm_s, warm_router, warm = timed_table(args.margin_nm, not args.no_jeju, Path(tmp), ports)
+    assert not cold_router.loaded_from_cache and warm_router.loaded_from_cache
+    assert cold == warm, "warm-cache routes differ from cold-cache routes"
+    print(
+        f"margin {args.margin_nm:g} nm, Jeju Strait {'open' if args.no_jeju else 'closed'}, "
+        f"{len(ports)} ports, {len(cold)} ordered pairs, "
+        f"graph {cold_router.n_nodes} nodes / {cold_router.n_edges} edges"
+    )
+    print(f"cold cache: {cold_s:8.3f} s")
+    print(f"warm cache: {warm_s:8.3f} s")
+    print(f"cold / warm: {cold_s / warm_s:8.1f}")
+    print("\nfrom VOSTOCHNY        length_nm  pilotage_nm  passes")
+    for (a, b), r in cold.items():
+        if a == "VOSTOCHNY":
+            print(f"  to {b:<16s} {r.length_nm:9.1f}  {r.pilotage_nm:11.1f}  {', '.join(r.passes)}")
+
+
+if __name__ == "__main__":
+    main()
