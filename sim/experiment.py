@@ -254,12 +254,13 @@ def execute(
     """Run jobs and hand each block's result to ``on_result`` as soon as it finishes."""
     if not jobs:
         return
-    if executor == "serial" or (executor == "local" and (workers or 1) <= 1):
+    workers = workers or os.cpu_count() or 1
+    if executor == "serial" or (executor == "local" and workers == 1):
         for job in jobs:
             on_result(*run_job(job))
         return
     if executor == "local":
-        for reps, daily in _local(jobs, workers or os.cpu_count() or 1):
+        for reps, daily in _local(jobs, workers):
             on_result(reps, daily)
         return
     if executor == "dask":

@@ -152,10 +152,15 @@ def _rate_bbl_per_h(bbl: Any, m3: Any, u: np.ndarray) -> np.ndarray:
     return np.asarray(m3.ppf(u)) * BBL_PER_M3
 
 
-def _draw_voyages(c: Compiled, ship: ShipPlan, u: np.ndarray, p_detect: float) -> None:
-    """Append one block of voyages (rows of ``u``) to ``ship.voyages``."""
+def _voyage_rows(
+    c: Compiled, cls: ShipClass, u: np.ndarray, cap_u: np.ndarray, p_detect: float
+) -> list[tuple[Any, ...]]:
+    """Voyage tuples for rows of uniforms ``u`` (any mix of ships of one class).
+
+    ``cap_u`` holds, per row, the uniform that sets that row's ship's capacity. Working on
+    many rows at once keeps the per-replication cost to a few numpy calls per input.
+    """
     sc = c.scenario
-    cls = ship.cls
     V = VOYAGE_COL
     n = u.shape[0]
     lf = cls.load_factor.ppf(u[:, V["load_factor"]])
@@ -164,7 +169,6 @@ def _draw_voyages(c: Compiled, ship: ShipPlan, u: np.ndarray, p_detect: float) -
         port = np.full(n, c.port_ids.index(cls.home_port) + 1)
     else:
         port = _pick(c.share_cum, u[:, V["discharge_port"]]) + 1
-    cap_u = np.full(n, ship.cap_u)
     if cls.capacity_bbl is not None:
         cap_bbl = cls.capacity_bbl.ppf(cap_u)
     else:
@@ -183,7 +187,7 @@ def _draw_voyages(c: Compiled, ship: ShipPlan, u: np.ndarray, p_detect: float) -
         t.load_rate_bbl_per_h, t.load_rate_m3_per_h, u[:, V["terminal_rate"]]
     )
     t_post = t.post_pump_h.ppf(u[:, V["terminal_post"]])
-    # Port-side draws: compute for every port, then keep the chosen one's.
+    # Port-side draws: computed for the rows bound for each port.
     cols = np.zeros((6, n))
     for j, pid in enumerate(c.port_ids, start=1):
         d: DischargePort = sc.discharge[pid]
@@ -201,20 +205,28 @@ def _draw_voyages(c: Compiled, ship: ShipPlan, u: np.ndarray, p_detect: float) -
             cols[4, mask] = d.lock.transit_h.ppf(uj[:, V["lock_in"]])
             cols[5, mask] = d.lock.transit_h.ppf(uj[:, V["lock_out"]])
     seen = u[:, V["detect"]] < p_detect
-    rows = zip(
-        port.tolist(),
-        prod.tolist(),
-        cargo.tolist(),
-        turn_h.tolist(),
-        t_anch.tolist(),
-        t_pre.tolist(),
-        t_load.tolist(),
-        t_post.tolist(),
-        *(cols[i].tolist() for i in range(6)),
-        seen.tolist(),
-        strict=True,
+    return list(
+        zip(
+            port.tolist(),
+            prod.tolist(),
+            cargo.tolist(),
+            turn_h.tolist(),
+            t_anch.tolist(),
+            t_pre.tolist(),
+            t_load.tolist(),
+            t_post.tolist(),
+            *(cols[i].tolist() for i in range(6)),
+            seen.tolist(),
+            strict=True,
+        )
     )
-    ship.voyages.extend(rows)
+
+
+def _extend_voyages(c: Compiled, ship: ShipPlan, p_detect: float) -> None:
+    """Draw the ship's next block of voyages (rare: only ships that sail more than a block)."""
+    block = ship.streams.extend()
+    cap_u = np.full(block.shape[0], ship.cap_u)
+    ship.voyages.extend(_voyage_rows(c, ship.cls, block, cap_u, p_detect))
 
 
 def plan_ships(c: Compiled, seed: int, replication: int) -> tuple[list[ShipPlan], float]:
@@ -222,49 +234,43 @@ def plan_ships(c: Compiled, seed: int, replication: int) -> tuple[list[ShipPlan]
     sc = c.scenario
     g = generator(seed, replication, STREAM_GLOBAL, 0).random(4)
     p_detect = float(sc.observation.p_detect.ppf(g[0:1])[0])
-    plans = []
-    for idx, (cid, sid) in enumerate(sc.ship_ids()):
-        cls = sc.fleet[cid]
-        st = ShipStreams(seed, replication, sid)
-        su = st.ship_u
-        v_l = float(
-            cls.speed_laden_kn.ppf(su[SHIP_COL["speed_laden"] : SHIP_COL["speed_laden"] + 1])[0]
-        )
-        v_b = float(
-            cls.speed_ballast_kn.ppf(su[SHIP_COL["speed_ballast"] : SHIP_COL["speed_ballast"] + 1])[
-                0
-            ]
-        )
-        off_h = (
-            float(
-                cls.start_offset_days.ppf(
-                    su[SHIP_COL["start_offset"] : SHIP_COL["start_offset"] + 1]
-                )[0]
-            )
-            * HOURS_PER_DAY
-        )
+    ids = sc.ship_ids()
+    streams = [ShipStreams(seed, replication, sid) for _, sid in ids]
+    plans: list[ShipPlan | None] = [None] * len(ids)
+    S = SHIP_COL
+    for cid, cls in sc.fleet.items():
+        members = [i for i, (k, _) in enumerate(ids) if k == cid]
+        su = np.stack([streams[i].ship_u for i in members])
+        v_l = cls.speed_laden_kn.ppf(su[:, S["speed_laden"]]).tolist()
+        v_b = cls.speed_ballast_kn.ppf(su[:, S["speed_ballast"]]).tolist()
+        off_h = (cls.start_offset_days.ppf(su[:, S["start_offset"]]) * HOURS_PER_DAY).tolist()
         if cls.home_port is not None:
-            start = c.port_ids.index(cls.home_port) + 1
+            start = [c.port_ids.index(cls.home_port) + 1] * len(members)
         else:
-            start = (
-                int(_pick(c.share_cum, su[SHIP_COL["home_port"] : SHIP_COL["home_port"] + 1])[0])
-                + 1
-            )
-        plan = ShipPlan(
-            idx=idx,
-            ship_id=sid,
-            class_id=cid,
-            start_place=start,
-            start_offset_h=off_h,
-            laden_h={j: d / v_l for j, d in c.dist_nm.items()},
-            ballast_h={j: d / v_b for j, d in c.dist_nm.items()},
-            cls=cls,
-            streams=st,
-            cap_u=float(su[SHIP_COL["capacity"]]),
+            start = (_pick(c.share_cum, su[:, S["home_port"]]) + 1).tolist()
+        cap_u = su[:, S["capacity"]]
+        blocks = [streams[i].voyage_u for i in members]
+        rows = _voyage_rows(
+            c, cls, np.concatenate(blocks), np.repeat(cap_u, [len(b) for b in blocks]), p_detect
         )
-        _draw_voyages(c, plan, st.voyage_u, p_detect)
-        plans.append(plan)
-    return plans, p_detect
+        pos = 0
+        for m, i in enumerate(members):
+            plan = ShipPlan(
+                idx=i,
+                ship_id=ids[i][1],
+                class_id=cid,
+                start_place=int(start[m]),
+                start_offset_h=off_h[m],
+                laden_h={j: d / v_l[m] for j, d in c.dist_nm.items()},
+                ballast_h={j: d / v_b[m] for j, d in c.dist_nm.items()},
+                cls=cls,
+                streams=streams[i],
+                cap_u=float(cap_u[m]),
+            )
+            plan.voyages.extend(rows[pos : pos + len(blocks[m])])
+            pos += len(blocks[m])
+            plans[i] = plan
+    return [p for p in plans if p is not None], p_detect
 
 
 # --------------------------------------------------------------------------- SimPy layer
@@ -293,7 +299,7 @@ def _ship(
     voyages = plan.voyages
     while True:
         if k >= len(voyages):
-            _draw_voyages(c, plan, plan.streams.extend(), p_detect)
+            _extend_voyages(c, plan, p_detect)
         (
             port,
             prod,

@@ -52,7 +52,7 @@ VOYAGE_COLUMNS: tuple[str, ...] = (
 )
 SHIP_COL = {name: i for i, name in enumerate(SHIP_COLUMNS)}
 VOYAGE_COL = {name: i for i, name in enumerate(VOYAGE_COLUMNS)}
-VOYAGE_BLOCK = 32
+VOYAGE_BLOCK = 8
 """Voyages drawn at a time per ship (rows of the voyage matrix)."""
 
 
