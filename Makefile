@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/tankersim run scenarios/osc-2024.toml --out out/osc-2024
+	$(BIN)/tankersim mc scenarios/osc-2024.toml --out out/osc-2024 --resume
 
 test: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks tools

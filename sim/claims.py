@@ -265,6 +265,12 @@ def headline(v: dict[str, Any]) -> dict[str, str]:
         f"{need['mean_load_factor']:.0%} load factor; the simulated fleet averaged "
         f"{v['distributions']['mean_parcel_bbl']['mean']:,.0f} barrels per trip."
     )
+    ob = cond["observed_bbl"]
+    po = cond["p_observed_bbl_ge_claimed"]
+    text += (
+        f" Counting only the visits that were seen, as an estimate from imagery would, they "
+        f"carried a median {ob['p50']:,.0f} barrels (at least {cl['barrels']:,.0f} in {_pct(po)})."
+    )
     if "un_cap" in v:
         cap = v["un_cap"]
         text += (

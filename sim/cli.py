@@ -133,7 +133,7 @@ def mc(
     scenario: ScenarioArg,
     n: Annotated[
         int, typer.Option("-n", "--replications", min=1, help="Number of replications.")
-    ] = 2000,
+    ] = 10000,
     seed: Annotated[
         int | None, typer.Option(help="Random seed (default: the scenario's `seed`).")
     ] = None,
