@@ -29,6 +29,7 @@ import math
 import os
 import tempfile
 import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -42,6 +43,7 @@ from numpy.typing import NDArray
 from pyproj import Transformer
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
+from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
@@ -82,6 +84,7 @@ GRAPH_FORMAT = 1
 """Version of the on-disk graph layout; part of the cache key."""
 
 _LAND_RESOURCE = ("data", "land_ne10m.geojson")
+_CACHE_ERRORS = (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, GEOSException)
 
 
 class RoutingError(ValueError):
@@ -289,7 +292,8 @@ class _Graph:
 
     @classmethod
     def load(cls, path: Path, key: str) -> _Graph | None:
-        with np.load(path, allow_pickle=False) as npz:
+        # Open the file here so that it is closed even when numpy rejects it.
+        with path.open("rb") as fh, np.load(fh, allow_pickle=False) as npz:
             if str(npz["key"]) != key or int(npz["format"]) != GRAPH_FORMAT:
                 return None
             return cls(
@@ -493,7 +497,7 @@ class SeaRouter:
         if self.cache_path.exists():
             try:
                 graph = _Graph.load(self.cache_path, key)
-            except (OSError, ValueError, KeyError, shapely.errors.GEOSException) as exc:
+            except _CACHE_ERRORS as exc:
                 log.warning("ignoring unreadable route cache %s: %s", self.cache_path, exc)
             self.loaded_from_cache = graph is not None
         if graph is None:

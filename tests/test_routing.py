@@ -325,11 +325,13 @@ def test_cache_key_separates_parameters(dprk_router: SeaRouter, open_router: Sea
     assert dprk_router.n_edges != open_router.n_edges
 
 
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
 def test_corrupt_cache_is_rebuilt(
-    tmp_path: Path, dprk_router: SeaRouter, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, dprk_router: SeaRouter, caplog: pytest.LogCaptureFixture, damage: str
 ) -> None:
     bad = tmp_path / dprk_router.cache_path.name
-    bad.write_bytes(b"not a zip file")
+    good = dprk_router.cache_path.read_bytes()
+    bad.write_bytes(b"not a zip file" if damage == "garbage" else good[: len(good) // 2])
     with caplog.at_level(logging.WARNING, logger="sim.routing"):
         router = SeaRouter(margin_nm=DPRK_MARGIN_NM, forbidden=[JEJU_STRAIT], cache_dir=tmp_path)
     assert not router.loaded_from_cache
