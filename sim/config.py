@@ -288,7 +288,7 @@ class Routing(_Model):
     """
 
     method: Literal["sea", "geodesic"] = "geodesic"
-    margin_nm: float = Field(default=1.0, ge=0)
+    margin_nm: float = Field(default=2.0, ge=0)
     forbid_jeju_strait: bool = False
     forbidden_areas: tuple[ForbiddenAreaSpec, ...] = ()
     legs: tuple[PinnedLeg, ...] = ()

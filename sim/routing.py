@@ -481,7 +481,7 @@ class SeaRouter:
 
     def __init__(
         self,
-        margin_nm: float = 1.0,
+        margin_nm: float = 2.0,
         forbidden: Sequence[ForbiddenArea] = (),
         cache_dir: Path | None = None,
     ) -> None:

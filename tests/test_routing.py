@@ -197,8 +197,8 @@ def test_coastal_hop_passes_no_gate(
 def test_larger_margin_never_shortens_a_route(
     cache_dir: Path, dprk_router: SeaRouter, ports: dict[str, dict[str, Any]]
 ) -> None:
-    narrow = SeaRouter(forbidden=[JEJU_STRAIT], cache_dir=cache_dir)  # default margin 1 nm
-    assert narrow.margin_nm == 1.0
+    narrow = SeaRouter(margin_nm=1.0, forbidden=[JEJU_STRAIT], cache_dir=cache_dir)
+    assert SeaRouter(cache_dir=cache_dir).margin_nm == 2.0  # the default
     for b in ("CHONGJIN", "WONSAN", "NAMPHO"):
         short = port_route(narrow, ports, "VOSTOCHNY", b).length_nm
         wide = port_route(dprk_router, ports, "VOSTOCHNY", b).length_nm
