@@ -80,10 +80,21 @@ def main_options(
 @clean_errors
 def validate(
     scenarios: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    routes: Annotated[
+        bool,
+        typer.Option(
+            "--routes/--no-routes",
+            help="Also find every leg's sea route (ports on land or cut off from the sea fail).",
+        ),
+    ] = True,
 ) -> None:
     """Check scenario files without running them (exit status 2 on the first bad file)."""
+    from sim.routes import build_route_table
+
     for path in scenarios:
         sc = load_scenario(path)
+        if routes:
+            build_route_table(sc, file=str(path))
         out_console.print(
             f"{path}: ok ({sc.name}, {sc.n_ships} ships, {sc.window.days} days, "
             f"{len(sc.discharge)} discharge port(s))",
