@@ -1,0 +1,655 @@
+"""Ship tracks from an event log, in the shape of AIS position reports.
+
+:func:`tracks` samples every ship at a regular interval over the window and places it:
+
+* while sailing, on its leg's waypoints, at the distance it has covered at a constant speed
+  (fraction of the passage's time elapsed x the path's geodesic length), found with
+  ``pyproj.Geod`` along each geodesic segment (never by planar arithmetic on lon/lat);
+* otherwise, at its port's point (a lock counts as being at its port).
+
+Speed over ground is the leg's ``distance_nm`` over the passage's duration; every routing
+method makes ``distance_nm`` the geodesic length of the waypoints, so position and speed agree.
+
+Two limits of an event log are kept visible rather than guessed over: a laden passage still
+under way at the window's end, when the ship could be bound for several discharge ports, has no
+known destination; and a passage still under way whose speed was never seen complete (no
+earlier passage of the same ship in the same condition, and a class speed that is not fixed)
+has no known progress. Such samples keep their status but get NaN ``lat``, ``lon`` and
+``sog_kn``.
+
+:func:`tracks_geojson`, :func:`write_tracks` and :func:`routes_geojson` turn tracks and route
+tables into RFC 7946 GeoJSON (``[lon, lat]`` WGS84, one feature per passage or port), the layout
+``geopandas.read_file`` turns into one row per feature.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from sim.config import Scenario
+from sim.events import activities
+from sim.geo import M_PER_NM, WGS84, LatLon, densify
+from sim.routes import Leg, RouteTable
+
+__all__ = [
+    "SAILING",
+    "STATUSES",
+    "TRACK_COLUMNS",
+    "LegPath",
+    "legs_from_terminal",
+    "port_role",
+    "routes_geojson",
+    "sample_times_h",
+    "tracks",
+    "tracks_geojson",
+    "write_tracks",
+]
+
+log = logging.getLogger(__name__)
+
+STATUSES: tuple[str, ...] = ("laden", "ballast", "in_port", "waiting", "idle")
+"""Navigational status of a track sample, in category order."""
+SAILING: frozenset[str] = frozenset({"laden", "ballast"})
+"""The statuses of a ship at sea."""
+TRACK_COLUMNS: tuple[str, ...] = (
+    "time_utc",
+    "t_h",
+    "replication",
+    "ship",
+    "lat",
+    "lon",
+    "sog_kn",
+    "status",
+    "place",
+    "voyage",
+)
+"""Columns of :func:`tracks`, in order."""
+
+_STATUS_OF_ACTIVITY: dict[str, str] = {
+    "anchor": "waiting",
+    "wait": "waiting",
+    "moor": "in_port",
+    "load": "in_port",
+    "discharge": "in_port",
+    "unmoor": "in_port",
+    "lock": "in_port",
+    "idle": "idle",
+}
+_COORD_DECIMALS = 6
+"""Decimals of degrees kept in GeoJSON and CSV (RFC 7946's advice; about 0.1 m)."""
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+@dataclass(frozen=True)
+class LegPath:
+    """A polyline of geodesic segments, ready for many position look-ups.
+
+    Attributes
+    ----------
+    lat, lon : ndarray
+        Vertices, WGS84 [deg].
+    cum_nm : ndarray
+        Geodesic length from the first vertex to each vertex [nm].
+    azimuth_deg : ndarray
+        Forward azimuth at the start of each segment [deg].
+    """
+
+    lat: NDArray[np.float64]
+    lon: NDArray[np.float64]
+    cum_nm: NDArray[np.float64]
+    azimuth_deg: NDArray[np.float64]
+
+    @classmethod
+    def from_waypoints(cls, waypoints: tuple[LatLon, ...] | list[LatLon]) -> LegPath:
+        """Precompute segment lengths and azimuths of a waypoint list (at least one point)."""
+        if not waypoints:
+            raise ValueError("a path needs at least one waypoint")
+        arr = np.asarray(waypoints, dtype=float).reshape(-1, 2)
+        lat, lon = arr[:, 0].copy(), arr[:, 1].copy()
+        if len(arr) > 1:
+            az, _, seg_m = WGS84.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
+            seg_nm = np.asarray(seg_m, dtype=float) / M_PER_NM
+            az = np.asarray(az, dtype=float)
+        else:
+            seg_nm = az = np.zeros(0)
+        return cls(lat, lon, np.concatenate([[0.0], np.cumsum(seg_nm)]), az)
+
+    @property
+    def length_nm(self) -> float:
+        """Geodesic length of the whole path [nm]."""
+        return float(self.cum_nm[-1])
+
+    def position(self, s_nm: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+        """Points at distances ``s_nm`` along the path [nm], clipped to the path.
+
+        Returns
+        -------
+        lat, lon : ndarray
+            WGS84 [deg].
+
+        >>> p = LegPath.from_waypoints([LatLon(0.0, 0.0), LatLon(0.0, 1.0), LatLon(1.0, 1.0)])
+        >>> lat, lon = p.position(np.array([0.0, p.cum_nm[1] / 2, p.length_nm]))
+        >>> [round(float(x), 6) for x in lat], [round(float(x), 6) for x in lon]
+        ([0.0, 0.0, 1.0], [0.0, 0.5, 1.0])
+        """
+        s = np.clip(np.asarray(s_nm, dtype=float), 0.0, self.length_nm)
+        n_seg = len(self.azimuth_deg)
+        if n_seg == 0:
+            return np.full(s.shape, self.lat[0]), np.full(s.shape, self.lon[0])
+        # side="right" skips zero-length segments (a port repeated as its own approach).
+        seg = np.clip(np.searchsorted(self.cum_nm, s, side="right") - 1, 0, n_seg - 1)
+        lon, lat, _ = WGS84.fwd(
+            self.lon[seg], self.lat[seg], self.azimuth_deg[seg], (s - self.cum_nm[seg]) * M_PER_NM
+        )
+        return np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+
+
+# --------------------------------------------------------------------------- tracks
+
+
+def sample_times_h(window_h: float, interval_h: float) -> NDArray[np.float64]:
+    """Sample times from 0 to the window's end, every ``interval_h`` [h].
+
+    There are ``floor(window_h / interval_h) + 1`` of them.
+
+    >>> sample_times_h(10.0, 4.0).tolist()
+    [0.0, 4.0, 8.0]
+    """
+    if not interval_h > 0:
+        raise ValueError(f"interval_h must be positive, got {interval_h}")
+    # The tolerance keeps 480 h / 0.1 h from losing its last sample to rounding.
+    n = int(np.floor(window_h / interval_h + 1e-9)) + 1
+    return np.arange(n, dtype=np.float64) * interval_h
+
+
+def _port_of_place(scenario: Scenario) -> dict[str, str]:
+    """Port id of every place of the event log (a lock is at its port)."""
+    out = {scenario.terminal.port: scenario.terminal.port}
+    for pid, d in scenario.discharge.items():
+        out[pid] = pid
+        if d.lock is not None:
+            out[f"{pid} {d.lock.name}"] = pid
+    return out
+
+
+def _sail_info(
+    events: pd.DataFrame,
+    act: pd.DataFrame,
+    scenario: Scenario,
+    routes: RouteTable,
+    place_names: list[str],
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Arrival port code and, for open passages, speed of every row of ``act``.
+
+    ``act`` is sorted by replication, ship and start, with ``place`` mapped to port ids.
+
+    Returns
+    -------
+    dest : ndarray of int
+        Code (index into ``place_names``) of the arrival port of each passage; -1 for rows that
+        are not passages and for passages whose destination the log cannot tell.
+    speed_kn : ndarray of float
+        Speed of each open passage [kn]; NaN elsewhere and when the log cannot tell.
+    """
+    code = {p: i for i, p in enumerate(place_names)}
+    n = len(act)
+    rep = act["replication"].to_numpy()
+    ship = act["ship"].to_numpy(dtype=object)
+    is_sail = act["activity"].to_numpy(dtype=object) == "sail"
+    is_open = act["open"].to_numpy(dtype=bool)
+    laden = act["cargo_bbl"].to_numpy() > 0
+    origin = act["place"].to_numpy(dtype=object)
+    duration_h = act["duration_h"].to_numpy()
+    dest = np.full(n, -1, dtype=np.int64)
+    # Per ship, the k-th sail_end closes the k-th sail_start: activities never overlap.
+    is_end = events["event"].astype(str).to_numpy() == "sail_end"
+    ends = pd.DataFrame(
+        {
+            "replication": events["replication"].to_numpy()[is_end],
+            "ship": events["ship"].astype(str).to_numpy()[is_end],
+            "dest": events["place"].astype(str).map(code).to_numpy()[is_end],
+        }
+    )
+    ends_by_ship = {
+        key: g["dest"].to_numpy() for key, g in ends.groupby(["replication", "ship"], sort=False)
+    }
+    sail_rows = np.flatnonzero(is_sail)
+    sails = pd.DataFrame({"replication": rep[sail_rows], "ship": ship[sail_rows]})
+    k = sails.groupby(["replication", "ship"], sort=False).cumcount().to_numpy()
+    for i, row in enumerate(sail_rows):
+        arr = ends_by_ship.get((rep[row], ship[row]))
+        if arr is not None and k[i] < len(arr):
+            dest[row] = arr[k[i]]
+    ship_class = dict(
+        zip(events["ship"].astype(str), events["ship_class"].astype(str), strict=True)
+    )
+    terminal = scenario.terminal.port
+    for row in sail_rows[dest[sail_rows] < 0]:
+        if origin[row] != terminal:
+            dest[row] = code[terminal]  # every passage from a discharge port goes to the terminal
+            continue
+        cls = scenario.fleet.get(ship_class.get(ship[row], ""))
+        if cls is not None and cls.home_port is not None:
+            dest[row] = code[cls.home_port]
+        elif len(scenario.discharge) == 1:
+            dest[row] = code[next(iter(scenario.discharge))]
+    # A ship's speed is drawn once per condition (laden, ballast): any complete passage in the
+    # same condition gives the speed of an open one.
+    speed_kn = np.full(n, np.nan)
+    seen: dict[tuple[Any, Any, bool], float] = {}
+    for row in sail_rows[~is_open[sail_rows] & (dest[sail_rows] >= 0)]:
+        leg = routes.legs[(origin[row], place_names[dest[row]])]
+        seen.setdefault((rep[row], ship[row], bool(laden[row])), leg.distance_nm / duration_h[row])
+    for row in sail_rows[is_open[sail_rows]]:
+        key = (rep[row], ship[row], bool(laden[row]))
+        if key in seen:
+            speed_kn[row] = seen[key]
+            continue
+        cls = scenario.fleet.get(ship_class.get(ship[row], ""))
+        if cls is not None:
+            dist = cls.speed_laden_kn if laden[row] else cls.speed_ballast_kn
+            if dist.is_fixed:
+                speed_kn[row] = dist.mean
+    return dest, speed_kn
+
+
+def tracks(
+    events: pd.DataFrame,
+    scenario: Scenario,
+    routes: RouteTable,
+    interval_h: float = 1.0,
+) -> pd.DataFrame:
+    """Regularly sampled positions of every ship, like an AIS feed.
+
+    Parameters
+    ----------
+    events
+        An event log (:mod:`sim.events`), one or more replications.
+    scenario
+        The scenario that produced it (ports, window, fleet).
+    routes
+        Its route table: the legs' waypoints and distances.
+    interval_h
+        Time between samples [h]; samples run from 0 to the window's end inclusive,
+        ``floor(window_h / interval_h) + 1`` per ship and replication.
+
+    Returns
+    -------
+    DataFrame
+        One row per replication, ship and sample time, sorted in that order, with columns
+        ``time_utc`` (datetime64[ns, UTC]), ``t_h`` [h], ``replication``, ``ship``, ``lat``,
+        ``lon`` (WGS84 [deg]), ``sog_kn`` (speed over ground: leg distance / passage time while
+        sailing, 0 otherwise [kn]), ``status`` (one of :data:`STATUSES`; ``laden`` is a passage
+        with cargo on board; anchoring and waiting for a berth or a lock are ``waiting``;
+        mooring, pumping, unmooring and lock transits are ``in_port``), ``place`` (port id when
+        not sailing, "" at sea; a lock is at its port) and ``voyage``.
+
+        A sample taken at the instant a passage starts is at sea, at the origin's point; one
+        taken at the instant it ends is in port. Positions and speeds that the log cannot give
+        (see the module docstring) are NaN.
+    """
+    t_h = sample_times_h(scenario.window.hours, interval_h)
+    port_of = _port_of_place(scenario)
+    place_names = ["", *sorted(set(port_of.values()))]
+    code = {p: i for i, p in enumerate(place_names)}
+
+    act = activities(events, scenario.window.hours)
+    act["ship"] = act["ship"].astype(str).astype(object)
+    places = act["place"].astype(str)
+    unknown = sorted(set(places) - set(port_of))
+    if unknown:
+        raise ValueError(f"places not in the scenario: {unknown}")
+    act["place"] = places.map(port_of).astype(object)
+    act = act.sort_values(["replication", "ship", "start_h"], kind="stable").reset_index(drop=True)
+    a_dest, a_speed = _sail_info(events, act, scenario, routes, place_names)
+    a_sail = act["activity"].to_numpy(dtype=object) == "sail"
+    a_laden = act["cargo_bbl"].to_numpy() > 0
+    a_status = act["activity"].map(_STATUS_OF_ACTIVITY).fillna("").to_numpy(dtype=object)
+    a_status[a_sail] = np.where(a_laden[a_sail], "laden", "ballast")
+    s_code = {s: i for i, s in enumerate(STATUSES)}
+    a_status_code = np.array([s_code[s] for s in a_status], dtype=np.int8)
+    a_place = act["place"].map(code).to_numpy(dtype=np.int64)
+    a_start = act["start_h"].to_numpy()
+    a_end = act["end_h"].to_numpy()
+    a_open = act["open"].to_numpy(dtype=bool)
+
+    # Which activity each sample falls in: the last to start at or before it.
+    groups = sorted(act.groupby(["replication", "ship"], sort=False).indices.items())
+    ship_names = sorted({ship for (_, ship), _ in groups})
+    n_t = len(t_h)
+    rows, reps, ships = [], [], []
+    for (rep, ship), idx in groups:
+        pos = np.searchsorted(a_start[idx], t_h, side="right") - 1
+        rows.append(np.where(pos >= 0, idx[np.maximum(pos, 0)], -1 - idx[0]))
+        reps.append(np.full(n_t, rep, dtype=np.int32))
+        ships.append(np.full(n_t, ship_names.index(ship), dtype=np.int32))
+    if not groups:
+        empty, nothing = np.zeros(0, dtype=np.int64), np.zeros(0)
+        return _frame(
+            scenario, nothing, empty, empty, [], nothing, nothing, nothing, empty, empty, empty
+        )
+    row = np.concatenate(rows)
+    before = row < 0  # before the ship's first activity: idle where that activity starts
+    j = np.where(before, -1 - row, row)
+    t = np.tile(t_h, len(groups))
+
+    status = np.where(before, s_code["idle"], a_status_code[j]).astype(np.int8)
+    place = a_place[j]
+    voyage = np.where(before, -1, act["voyage"].to_numpy()[j]).astype(np.int32)
+    sail = a_sail[j] & ~before
+    dest = a_dest[j]
+    start_h, end_h = a_start[j], a_end[j]
+    # A closed passage sampled after its end (a gap in the log): the ship is in port there.
+    arrived = sail & ~a_open[j] & (t >= end_h)
+    place[arrived] = dest[arrived]
+    status[arrived] = s_code["in_port"]
+    at_sea = sail & ~arrived
+
+    lat = np.full(len(t), np.nan)
+    lon = np.full(len(t), np.nan)
+    sog = np.zeros(len(t))
+    lut_lat = np.full(len(place_names), np.nan)
+    lut_lon = np.full(len(place_names), np.nan)
+    for pid in place_names[1:]:
+        pt = scenario.port(pid).point
+        lut_lat[code[pid]], lut_lon[code[pid]] = pt.lat, pt.lon
+    lat[~at_sea], lon[~at_sea] = lut_lat[place[~at_sea]], lut_lon[place[~at_sea]]
+
+    for (origin, destination), leg in routes.legs.items():
+        if origin not in code or destination not in code:
+            continue
+        m = at_sea & (place == code[origin]) & (dest == code[destination])
+        if not m.any():
+            continue
+        duration_h = np.where(a_open[j[m]], leg.distance_nm / a_speed[j[m]], end_h[m] - start_h[m])
+        path = LegPath.from_waypoints(leg.waypoints)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = np.clip((t[m] - start_h[m]) / duration_h, 0.0, 1.0)
+            sog[m] = leg.distance_nm / duration_h
+        ok = np.isfinite(frac)
+        la, lo = path.position(np.where(ok, frac, 0.0) * path.length_nm)
+        lat[m] = np.where(ok, la, np.nan)
+        lon[m] = np.where(ok, lo, np.nan)
+    unplaced = at_sea & ~np.isfinite(lat)
+    sog[unplaced] = np.nan
+    if unplaced.any():
+        log.info(
+            "%d of %d track samples at sea have no known position (passages open at the "
+            "window's end with an unknown destination or speed)",
+            int(unplaced.sum()),
+            len(t),
+        )
+    place[at_sea] = code[""]
+    return _frame(
+        scenario,
+        t,
+        np.concatenate(reps),
+        np.concatenate(ships),
+        ship_names,
+        lat,
+        lon,
+        sog,
+        status,
+        place,
+        voyage,
+        place_names,
+    )
+
+
+def _frame(
+    scenario: Scenario,
+    t: NDArray[Any],
+    rep: NDArray[Any],
+    ship_code: NDArray[Any],
+    ship_names: list[str],
+    lat: NDArray[Any],
+    lon: NDArray[Any],
+    sog: NDArray[Any],
+    status_code: NDArray[Any],
+    place_code: NDArray[Any],
+    voyage: NDArray[Any],
+    place_names: list[str] | None = None,
+) -> pd.DataFrame:
+    t0 = pd.Timestamp(scenario.window.start, tz="UTC")
+    if place_names is None:
+        place_names = ["", *sorted(set(_port_of_place(scenario).values()))]
+    time_utc = t0 + pd.to_timedelta(np.asarray(t, dtype=np.float64), unit="h")
+    return pd.DataFrame(
+        {
+            "time_utc": time_utc.astype("datetime64[ns, UTC]"),
+            "t_h": np.asarray(t, dtype=np.float64),
+            "replication": np.asarray(rep, dtype=np.int32),
+            "ship": pd.Categorical.from_codes(np.asarray(ship_code, dtype=int), ship_names),
+            "lat": np.asarray(lat, dtype=np.float64),
+            "lon": np.asarray(lon, dtype=np.float64),
+            "sog_kn": np.asarray(sog, dtype=np.float64),
+            "status": pd.Categorical.from_codes(np.asarray(status_code, dtype=int), list(STATUSES)),
+            "place": pd.Categorical.from_codes(np.asarray(place_code, dtype=int), place_names),
+            "voyage": np.asarray(voyage, dtype=np.int32),
+        },
+        columns=list(TRACK_COLUMNS),
+    )
+
+
+# --------------------------------------------------------------------------- GeoJSON
+
+
+def _iso_utc(times: pd.Series | pd.DatetimeIndex) -> list[str]:
+    """ISO 8601 UTC strings with a ``Z`` suffix, to the second."""
+    return list(pd.DatetimeIndex(times).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _coords(lon: NDArray[np.float64], lat: NDArray[np.float64]) -> list[list[float]]:
+    """GeoJSON positions, ``[lon, lat]`` [deg], rounded to :data:`_COORD_DECIMALS`."""
+    xy = np.round(np.column_stack([lon, lat]), _COORD_DECIMALS)
+    return [[float(x), float(y)] for x, y in xy]
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str, Any]:
+    """Tracks as an RFC 7946 GeoJSON FeatureCollection.
+
+    By default there is one ``LineString`` per ship and passage (a run of consecutive ``laden``
+    or ``ballast`` samples of one voyage). Each line starts at the last fix in port before the
+    passage and ends at the first fix in port after it, so it joins the two ports; samples with
+    no known position are left out. Properties: ``replication``, ``ship``, ``voyage``,
+    ``status`` (laden or ballast), ``origin`` and ``destination`` (port ids, ``null`` where the
+    line does not reach a port, e.g. cut by the window's end), ``start_utc`` and ``end_utc``
+    (times of the first and last fix, ISO 8601), ``sog_kn`` (mean speed over ground at sea
+    [kn]) and ``times_utc`` (the time of every vertex, like the ``coordTimes`` of GPX
+    converters). ``geopandas.read_file`` gives one row per passage.
+
+    With ``points=True`` every fix with a known position is added as a ``Point`` carrying the
+    columns of :func:`tracks` (``time_utc`` as ISO 8601): the layout MovingPandas expects,
+    ``TrajectoryCollection(gdf, traj_id_col="ship", t="time_utc")`` for one replication.
+
+    Coordinates are ``[lon, lat]`` WGS84 [deg], rounded to 6 decimals.
+    """
+    features: list[dict[str, Any]] = []
+    df = tracks_df.sort_values(["replication", "ship", "t_h"], kind="stable")
+    for (rep, ship), g in df.groupby(["replication", "ship"], observed=True, sort=True):
+        status = g["status"].astype(str).to_numpy(dtype=object)
+        voyage = g["voyage"].to_numpy()
+        lat, lon = g["lat"].to_numpy(), g["lon"].to_numpy()
+        place = g["place"].astype(str).to_numpy(dtype=object)
+        sog = g["sog_kn"].to_numpy()
+        times = _iso_utc(g["time_utc"])
+        sea = np.isin(status, list(SAILING))
+        n = len(g)
+        # A passage starts where the ship goes to sea, or changes condition or voyage at sea.
+        new = (
+            sea
+            & np.r_[True, (~sea[:-1]) | (status[1:] != status[:-1]) | (voyage[1:] != voyage[:-1])]
+        )
+        for i0 in np.flatnonzero(new):
+            i1 = i0
+            while i1 + 1 < n and sea[i1 + 1] and not new[i1 + 1]:
+                i1 += 1
+            first = i0 - 1 if i0 > 0 and not sea[i0 - 1] else i0
+            last = i1 + 1 if i1 + 1 < n and not sea[i1 + 1] else i1
+            idx = np.arange(first, last + 1)
+            idx = idx[np.isfinite(lat[idx]) & np.isfinite(lon[idx])]
+            if len(idx) < 2:
+                continue
+            at_sea_sog = sog[i0 : i1 + 1]
+            at_sea_sog = at_sea_sog[np.isfinite(at_sea_sog)]
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": _coords(lon[idx], lat[idx])},
+                    "properties": {
+                        "replication": int(rep),
+                        "ship": str(ship),
+                        "voyage": int(voyage[i0]),
+                        "status": str(status[i0]),
+                        "origin": str(place[first]) if first < i0 else None,
+                        "destination": str(place[last]) if last > i1 else None,
+                        "start_utc": times[idx[0]],
+                        "end_utc": times[idx[-1]],
+                        "sog_kn": (round(float(at_sea_sog.mean()), 3) if len(at_sea_sog) else None),
+                        "times_utc": [times[i] for i in idx],
+                    },
+                }
+            )
+        if points:
+            t_h = g["t_h"].to_numpy()
+            fix = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+            features.extend(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": xy},
+                    "properties": {
+                        "time_utc": times[i],
+                        "t_h": float(t_h[i]),
+                        "replication": int(rep),
+                        "ship": str(ship),
+                        "sog_kn": _finite_or_none(sog[i]),
+                        "status": str(status[i]),
+                        "place": str(place[i]),
+                        "voyage": int(voyage[i]),
+                    },
+                }
+                for i, xy in zip(fix, _coords(lon[fix], lat[fix]), strict=True)
+            )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_tracks(tracks_df: pd.DataFrame, out_dir: Path | str) -> list[Path]:
+    """Write ``tracks.csv`` (every sample) and ``tracks.geojson`` (passages as lines).
+
+    The CSV has the columns of :func:`tracks`, ``time_utc`` as ISO 8601 UTC, positions rounded
+    to 6 decimals [deg] and speeds to 3 [kn]; NaN is written as an empty field. The GeoJSON is
+    :func:`tracks_geojson` with its defaults.
+
+    Returns
+    -------
+    list of Path
+        The files written, CSV first.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = out / "tracks.csv"
+    df = tracks_df.loc[:, list(TRACK_COLUMNS)].copy()
+    df["time_utc"] = _iso_utc(df["time_utc"])
+    df["lat"] = df["lat"].round(_COORD_DECIMALS)
+    df["lon"] = df["lon"].round(_COORD_DECIMALS)
+    df["sog_kn"] = df["sog_kn"].round(3)
+    df.to_csv(csv_path, index=False)
+    geo_path = out / "tracks.geojson"
+    _write_geojson(geo_path, tracks_geojson(tracks_df))
+    log.info("wrote %s and %s", csv_path, geo_path)
+    return [csv_path, geo_path]
+
+
+def _write_geojson(path: Path, doc: dict[str, Any]) -> None:
+    text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+def port_role(scenario: Scenario, port_id: str) -> str:
+    """``"terminal"`` for the loading terminal, ``"discharge"`` for the others."""
+    return "terminal" if port_id == scenario.terminal.port else "discharge"
+
+
+def legs_from_terminal(routes: RouteTable, scenario: Scenario) -> list[Leg]:
+    """One leg per pair of ports, oriented from the scenario's terminal where it touches it."""
+    term = scenario.terminal.port
+    return [leg.reversed() if leg.destination == term else leg for leg in routes.unique_legs()]
+
+
+def routes_geojson(
+    routes: RouteTable, scenario: Scenario, *, densify_nm: float | None = 10.0
+) -> dict[str, Any]:
+    """The route table as an RFC 7946 GeoJSON FeatureCollection.
+
+    One ``LineString`` per pair of ports, drawn from the terminal (:func:`legs_from_terminal`),
+    with properties
+    ``origin``, ``destination``, ``distance_nm`` [nm], ``pilotage_nm`` [nm], ``passes`` and
+    ``method``; then one ``Point`` per port the table uses, with ``id``, ``name``, ``role``
+    (``terminal`` or ``discharge``) and ``lock`` (the lock's name, or ``null``).
+
+    Parameters
+    ----------
+    densify_nm
+        Add points along each geodesic segment no further apart than this [nm], so that
+        renderers that join vertices with straight lon/lat lines draw the geodesic; the
+        vertices stay on the geodesics, so the geodesic length of a line is its leg's
+        ``distance_nm``. ``None`` keeps the waypoints only.
+    """
+    features: list[dict[str, Any]] = []
+    used: list[str] = []
+    for leg in legs_from_terminal(routes, scenario):
+        pts = list(leg.waypoints)
+        if densify_nm is not None and len(pts) > 1:
+            pts = densify(pts, densify_nm)
+        arr = np.asarray(pts, dtype=float).reshape(-1, 2)
+        features.append(
+            {
+                "type": "Feature",
+                "id": f"{leg.origin}-{leg.destination}",
+                "geometry": {"type": "LineString", "coordinates": _coords(arr[:, 1], arr[:, 0])},
+                "properties": _leg_properties(leg),
+            }
+        )
+        used += [p for p in (leg.origin, leg.destination) if p not in used]
+    for pid in used:
+        port = scenario.port(pid)
+        d = scenario.discharge.get(pid)
+        features.append(
+            {
+                "type": "Feature",
+                "id": pid,
+                "geometry": {"type": "Point", "coordinates": [port.lon, port.lat]},
+                "properties": {
+                    "id": pid,
+                    "name": port.name,
+                    "role": port_role(scenario, pid),
+                    "lock": d.lock.name if d is not None and d.lock is not None else None,
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _leg_properties(leg: Leg) -> dict[str, Any]:
+    return {
+        "origin": leg.origin,
+        "destination": leg.destination,
+        "distance_nm": leg.distance_nm,
+        "pilotage_nm": leg.pilotage_nm,
+        "passes": list(leg.passes),
+        "method": leg.method,
+    }

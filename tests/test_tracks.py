@@ -1,0 +1,366 @@
+"""Ship tracks (sim.tracks): positions, speeds, statuses, sampling and GeoJSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import logging
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import base_raw
+
+from sim.api import RunResult, run
+from sim.config import validate_dict
+from sim.events import activities, concat
+from sim.geo import LatLon, geodesic_nm, path_length_nm
+from sim.tracks import (
+    STATUSES,
+    TRACK_COLUMNS,
+    LegPath,
+    routes_geojson,
+    sample_times_h,
+    tracks,
+    tracks_geojson,
+    write_tracks,
+)
+
+A = LatLon(40.0, 130.0)
+B = LatLon(41.0, 131.0)
+BEND = LatLon(40.0, 130.9)
+"""A pinned waypoint: the A-B leg runs east ~41 nm, then north ~60 nm."""
+
+
+def one_ship_raw(days: int = 10) -> dict[str, Any]:
+    """One fixed ship, terminal A, discharge port B behind a lock, a bent pinned route."""
+    raw = base_raw()
+    raw["window"]["end"] = raw["window"]["start"] + dt.timedelta(days=days - 1)
+    raw["ports"] = {"A": {"lat": A.lat, "lon": A.lon}, "B": {"lat": B.lat, "lon": B.lon}}
+    raw["terminal"]["anchorage_h"] = 2.0
+    raw["discharge"]["B"]["lock"] = {"name": "Barrage", "transit_h": 1.0}
+    raw["fleet"]["c"]["turnaround_days"] = 0.5
+    raw["routing"] = {
+        "method": "geodesic",
+        "legs": [{"from": "A", "to": "B", "waypoints": [{"lat": BEND.lat, "lon": BEND.lon}]}],
+    }
+    return raw
+
+
+@pytest.fixture(scope="module")
+def one_ship() -> RunResult:
+    return run(validate_dict(one_ship_raw()))
+
+
+def sails(result: RunResult) -> pd.DataFrame:
+    act = activities(result.events, result.scenario.window.hours)
+    return act[(act["activity"] == "sail") & ~act["open"]].reset_index(drop=True)
+
+
+def at(df: pd.DataFrame, t_h: float) -> pd.Series:
+    """The sample nearest to ``t_h`` (asserting it is within a microsecond)."""
+    i = int(np.argmin(np.abs(df["t_h"].to_numpy() - t_h)))
+    assert abs(df["t_h"].iat[i] - t_h) < 1e-9
+    return df.iloc[i]
+
+
+def nm_from(row: pd.Series, point: LatLon) -> float:
+    return geodesic_nm(LatLon(row["lat"], row["lon"]), point)
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def test_leg_path_ends_and_zero_length_segments() -> None:
+    # A port repeated as its own approach makes a zero-length segment.
+    path = LegPath.from_waypoints([A, A, BEND, B, B])
+    assert path.length_nm == pytest.approx(path_length_nm([A, BEND, B]), abs=1e-9)
+    lat, lon = path.position(np.array([0.0, path.length_nm, 2 * path.length_nm, -1.0]))
+    assert (lat[0], lon[0]) == pytest.approx(A, abs=1e-9)
+    assert (lat[1], lon[1]) == pytest.approx(B, abs=1e-9)
+    assert (lat[2], lon[2]) == pytest.approx(B, abs=1e-9)  # clipped to the path
+    assert (lat[3], lon[3]) == pytest.approx(A, abs=1e-9)
+
+
+def test_leg_path_points_lie_on_the_geodesics() -> None:
+    path = LegPath.from_waypoints([A, BEND, B])
+    first_nm = geodesic_nm(A, BEND)
+    s = np.linspace(0.0, path.length_nm, 23)
+    lat, lon = path.position(s)
+    for s_nm, p in zip(s, (LatLon(*x) for x in zip(lat, lon, strict=True)), strict=True):
+        if s_nm <= first_nm:
+            along = geodesic_nm(A, p)
+            rest = geodesic_nm(p, BEND) + geodesic_nm(BEND, B)
+        else:
+            along = first_nm + geodesic_nm(BEND, p)
+            rest = geodesic_nm(p, B)
+        assert along == pytest.approx(s_nm, abs=1e-6)
+        assert along + rest == pytest.approx(path.length_nm, abs=1e-6)  # on the path, not off it
+
+
+def test_sample_times() -> None:
+    assert len(sample_times_h(480.0, 0.1)) == 4801  # not lost to rounding
+    assert sample_times_h(10.0, 3.0).tolist() == [0.0, 3.0, 6.0, 9.0]
+    with pytest.raises(ValueError, match="interval_h"):
+        sample_times_h(10.0, 0.0)
+
+
+# --------------------------------------------------------------------------- positions
+
+
+def test_positions_at_sail_start_and_end_are_the_port_points(one_ship: RunResult) -> None:
+    sc, routes = one_ship.scenario, one_ship.routes
+    sl = sails(one_ship)
+    first = sl.iloc[0]
+    assert first["start_h"] == 1.0  # after the 1 h lock: sampled exactly at 1 h intervals
+    tr = tracks(one_ship.events, sc, routes, interval_h=1.0)
+    row = at(tr, 1.0)
+    assert row["status"] == "ballast"
+    assert nm_from(row, B) < 1e-9
+    for _, s in sl.iloc[:2].iterrows():  # one passage each way
+        origin = B if s["place"] == "B" else A
+        dest = A if s["place"] == "B" else B
+        for t_h, point in ((s["start_h"], origin), (s["end_h"], dest)):
+            tr = tracks(one_ship.events, sc, routes, interval_h=t_h / 50)
+            assert nm_from(at(tr, t_h), point) < 1e-6
+
+
+def test_halfway_in_time_is_halfway_along_the_path(one_ship: RunResult) -> None:
+    sc, routes = one_ship.scenario, one_ship.routes
+    first_a_nm = geodesic_nm(A, BEND)
+    checked = set()
+    for _, s in sails(one_ship).iloc[:2].iterrows():
+        mid_h = (s["start_h"] + s["end_h"]) / 2
+        tr = tracks(one_ship.events, sc, routes, interval_h=mid_h / 40)
+        row = at(tr, mid_h)
+        p = LatLon(row["lat"], row["lon"])
+        length_nm = path_length_nm(routes.leg(s["place"], other(s["place"])).waypoints)
+        half_nm = length_nm / 2
+        if s["place"] == "A":  # half-way lies past the bend: along = A-bend + bend-p
+            assert half_nm > first_a_nm
+            along = first_a_nm + geodesic_nm(BEND, p)
+            rest = geodesic_nm(p, B)
+        else:  # from B the bend is ~60 nm away: half-way lies before it
+            along = geodesic_nm(B, p)
+            rest = geodesic_nm(p, BEND) + first_a_nm
+        assert along == pytest.approx(half_nm, abs=0.1)
+        assert rest == pytest.approx(half_nm, abs=0.1)
+        assert row["status"] == ("laden" if s["place"] == "A" else "ballast")
+        checked.add(s["place"])
+    assert checked == {"A", "B"}
+
+
+def other(place: str) -> str:
+    return "B" if place == "A" else "A"
+
+
+def test_sog_is_leg_distance_over_sail_duration(one_ship: RunResult) -> None:
+    sc, routes = one_ship.scenario, one_ship.routes
+    tr = tracks(one_ship.events, sc, routes, interval_h=0.5)
+    for _, s in sails(one_ship).iterrows():
+        rows = tr[(tr["t_h"] >= s["start_h"]) & (tr["t_h"] < s["end_h"])]
+        assert len(rows) > 5
+        expected = routes.distance_nm(s["place"], other(s["place"])) / s["duration_h"]
+        np.testing.assert_allclose(rows["sog_kn"], expected, rtol=1e-12)
+        # Speeds are fixed: 10 kn laden, 12 kn ballast.
+        assert expected == pytest.approx(10.0 if s["cargo_bbl"] > 0 else 12.0)
+    assert (tr.loc[~tr["status"].isin(["laden", "ballast"]), "sog_kn"] == 0).all()
+
+
+def test_status_sequence_follows_the_activities(one_ship: RunResult) -> None:
+    sc, routes = one_ship.scenario, one_ship.routes
+    tr = tracks(one_ship.events, sc, routes, interval_h=0.25)
+    status = tr["status"].astype(str).to_numpy()
+    runs = [status[0], *(b for a, b in itertools.pairwise(status) if a != b)]
+    cycle = ["ballast", "waiting", "in_port", "laden", "in_port", "idle", "in_port"]
+    # lock out at B, ballast to A, anchor, load, laden to B, lock in + discharge, turnaround...
+    assert runs[:15] == ["in_port", *cycle, *cycle]
+    laden = tr[tr["status"] == "laden"]
+    assert set(laden["place"].astype(str)) == {""}
+    in_lock = at(tr, 0.5)  # the lock at B counts as being at B
+    assert (in_lock["place"], in_lock["status"]) == ("B", "in_port")
+    assert nm_from(in_lock, B) < 1e-9
+    waiting = tr[tr["status"] == "waiting"]
+    assert set(waiting["place"].astype(str)) == {"A"}
+    # Laden right after loading at A, ballast on the way back from B.
+    act = activities(one_ship.events, sc.window.hours)
+    loads = act[act["activity"] == "load"]
+    for _, ld in loads.iterrows():
+        nxt = tr[tr["t_h"] > ld["end_h"]].iloc[0]
+        assert nxt["status"] == "laden"
+        assert nxt["voyage"] == ld["voyage"]
+
+
+def test_samples_per_ship_and_times(one_ship: RunResult) -> None:
+    sc, routes = one_ship.scenario, one_ship.routes
+    window_h = sc.window.hours
+    # Two replications of the two-ship minimal scenario too.
+    mini = run("scenarios/minimal.toml")
+    ev2 = concat([mini.events, run("scenarios/minimal.toml", replication=1).events])
+    for events, scenario, rte, n_series in (
+        (one_ship.events, sc, routes, 1),
+        (ev2, mini.scenario, mini.routes, 4),
+    ):
+        for interval_h in (1.0, 0.7):
+            tr = tracks(events, scenario, rte, interval_h=interval_h)
+            assert list(tr.columns) == list(TRACK_COLUMNS)
+            n = math.floor(scenario.window.hours / interval_h) + 1
+            sizes = tr.groupby(["replication", "ship"], observed=True).size()
+            assert len(sizes) == n_series
+            assert (sizes == n).all()
+            for _, g in tr.groupby(["replication", "ship"], observed=True):
+                assert (np.diff(g["t_h"].to_numpy()) > 0).all()
+                assert g["time_utc"].is_monotonic_increasing
+            t0 = pd.Timestamp(scenario.window.start, tz="UTC")
+            assert str(tr["time_utc"].dtype) == "datetime64[ns, UTC]"
+            assert tr["time_utc"].iloc[0] == t0
+            last_utc = t0 + pd.Timedelta(hours=(n - 1) * interval_h)
+            assert abs(tr["time_utc"].iloc[n - 1] - last_utc) < pd.Timedelta(microseconds=1)
+            assert set(tr["status"].cat.categories) == set(STATUSES)
+    assert window_h == 240.0
+
+
+def test_open_passage_at_window_end_continues_at_the_known_speed() -> None:
+    # 9 days = 216 h: the fourth laden passage (215.37 h -> 225.53 h) is cut at 216 h.
+    res = run(validate_dict(one_ship_raw(days=9)))
+    act = activities(res.events, res.scenario.window.hours)
+    cut = act[act["open"]].iloc[0]
+    assert cut["activity"] == "sail" and cut["cargo_bbl"] > 0
+    tr = tracks(res.events, res.scenario, res.routes, interval_h=1.0)
+    last = tr.iloc[-1]
+    assert last["t_h"] == 216.0
+    assert last["status"] == "laden" and last["sog_kn"] == pytest.approx(10.0)
+    path = LegPath.from_waypoints(res.routes.leg("A", "B").waypoints)
+    lat, lon = path.position(np.array([10.0 * (216.0 - cut["start_h"])]))
+    assert nm_from(last, LatLon(float(lat[0]), float(lon[0]))) < 1e-6
+    assert 0.5 < nm_from(last, A) < 10.0
+
+
+def test_open_passage_to_an_unknown_port_has_no_position(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    raw = one_ship_raw(days=30)
+    raw["ports"]["C"] = {"lat": 39.0, "lon": 131.5}
+    raw["discharge"]["B"]["share"] = 0.5
+    raw["discharge"]["C"] = {"rate_bbl_per_h": 500.0, "share": 0.5}
+    long = run(validate_dict(raw))
+    laden = sails(long)
+    laden = laden[laden["cargo_bbl"] > 0]
+    # End the window at the first midnight that falls inside a laden passage.
+    day_h = next(
+        math.ceil(s / 24) * 24
+        for s, e in zip(laden["start_h"], laden["end_h"], strict=True)
+        if math.ceil(s / 24) * 24 < e
+    )
+    raw["window"]["end"] = raw["window"]["start"] + dt.timedelta(days=day_h // 24 - 1)
+    res = run(validate_dict(raw))
+    with caplog.at_level(logging.INFO, logger="sim.tracks"):
+        tr = tracks(res.events, res.scenario, res.routes, interval_h=1.0)
+    last = tr.iloc[-1]
+    assert last["status"] == "laden" and last["place"] == ""
+    assert np.isnan(last["lat"]) and np.isnan(last["lon"]) and np.isnan(last["sog_kn"])
+    assert "no known position" in caplog.text
+    # Only the samples of the cut passage are lost.
+    cut = activities(res.events, res.scenario.window.hours).iloc[-1]
+    assert cut["activity"] == "sail" and cut["open"]
+    lost = tr["lat"].isna().to_numpy()
+    assert lost.any()
+    np.testing.assert_array_equal(lost, tr["t_h"].to_numpy() >= cut["start_h"])
+
+
+def test_unknown_place_is_refused(one_ship: RunResult) -> None:
+    ev = one_ship.events.copy()
+    ev["place"] = ev["place"].cat.rename_categories({"A": "ELSEWHERE"})
+    with pytest.raises(ValueError, match="ELSEWHERE"):
+        tracks(ev, one_ship.scenario, one_ship.routes)
+
+
+# --------------------------------------------------------------------------- GeoJSON
+
+
+def test_tracks_geojson_lines(one_ship: RunResult) -> None:
+    tr = tracks(one_ship.events, one_ship.scenario, one_ship.routes, interval_h=1.0)
+    doc = tracks_geojson(tr)
+    assert doc["type"] == "FeatureCollection"
+    assert json.loads(json.dumps(doc, allow_nan=False)) == doc
+    feats = doc["features"]
+    n_sails = len(sails(one_ship))
+    assert len(feats) == n_sails  # one line per passage of the one ship
+    for f in feats:
+        assert f["type"] == "Feature"
+        assert f["geometry"]["type"] == "LineString"
+        coords = np.asarray(f["geometry"]["coordinates"])
+        assert coords.shape[1] == 2 and len(coords) >= 2
+        # [lon, lat]: longitudes here are ~130-131, latitudes ~40-41.
+        assert ((coords[:, 0] > 129.9) & (coords[:, 0] < 131.1)).all()
+        assert ((coords[:, 1] > 39.9) & (coords[:, 1] < 41.1)).all()
+        p = f["properties"]
+        assert p["ship"] == "c-01" and p["replication"] == 0
+        assert len(p["times_utc"]) == len(coords)
+        assert p["start_utc"] == p["times_utc"][0] and p["end_utc"] == p["times_utc"][-1]
+        assert p["start_utc"] < p["end_utc"]
+        ends = {"laden": ("A", "B"), "ballast": ("B", "A")}[p["status"]]
+        assert (p["origin"], p["destination"]) == ends
+        start = {"A": A, "B": B}[p["origin"]]
+        assert coords[0].tolist() == pytest.approx([start.lon, start.lat], abs=1e-6)
+        assert p["sog_kn"] == pytest.approx(10.0 if p["status"] == "laden" else 12.0)
+
+
+def test_tracks_geojson_points_per_ship() -> None:
+    mini = run("scenarios/minimal.toml")
+    tr = tracks(mini.events, mini.scenario, mini.routes, interval_h=2.0)
+    doc = tracks_geojson(tr, points=True)
+    text = json.dumps(doc, allow_nan=False)
+    back = json.loads(text)
+    points = [f for f in back["features"] if f["geometry"]["type"] == "Point"]
+    lines = [f for f in back["features"] if f["geometry"]["type"] == "LineString"]
+    assert len(points) == int(tr["lat"].notna().sum())
+    assert {f["properties"]["ship"] for f in lines} == {"ALPHA", "BRAVO"}
+    assert {f["properties"]["ship"] for f in points} == {"ALPHA", "BRAVO"}
+    first = points[0]
+    assert first["properties"]["time_utc"] == "2024-03-07T00:00:00Z"
+    row = tr.iloc[0]
+    assert first["geometry"]["coordinates"] == pytest.approx([row["lon"], row["lat"]], abs=1e-6)
+
+
+def test_write_tracks_round_trips(one_ship: RunResult, tmp_path: Any) -> None:
+    tr = tracks(one_ship.events, one_ship.scenario, one_ship.routes, interval_h=1.0)
+    paths = write_tracks(tr, tmp_path / "out")
+    assert [p.name for p in paths] == ["tracks.csv", "tracks.geojson"]
+    back = pd.read_csv(paths[0], keep_default_na=False)
+    assert list(back.columns) == list(TRACK_COLUMNS)
+    assert len(back) == len(tr)
+    assert back["time_utc"].iloc[1] == "2024-01-01T01:00:00Z"
+    np.testing.assert_allclose(back["lat"].astype(float), tr["lat"], atol=1e-6)
+    assert json.loads(paths[1].read_text()) == json.loads(json.dumps(tracks_geojson(tr)))
+
+
+def test_routes_geojson_lengths_and_ports() -> None:
+    mini = run("scenarios/minimal.toml")
+    res = run(validate_dict(one_ship_raw()))
+    for r in (mini, res):
+        doc = routes_geojson(r.routes, r.scenario)
+        assert json.loads(json.dumps(doc, allow_nan=False)) == doc
+        lines = [f for f in doc["features"] if f["geometry"]["type"] == "LineString"]
+        ports = [f for f in doc["features"] if f["geometry"]["type"] == "Point"]
+        assert len(lines) == len(r.routes.unique_legs())
+        assert all(f["properties"]["origin"] == r.scenario.terminal.port for f in lines)
+        for f in lines:
+            p = f["properties"]
+            leg = r.routes.leg(p["origin"], p["destination"])
+            pts = [LatLon(lat, lon) for lon, lat in f["geometry"]["coordinates"]]
+            assert len(pts) > len(leg.waypoints)  # densified along the geodesics
+            assert path_length_nm(pts) == pytest.approx(leg.distance_nm, abs=0.01)
+            assert p["distance_nm"] == leg.distance_nm
+            assert {"pilotage_nm", "passes", "method"} <= set(p)
+        roles = {f["properties"]["id"]: f["properties"]["role"] for f in ports}
+        assert roles[r.scenario.terminal.port] == "terminal"
+        assert all(roles[d] == "discharge" for d in r.scenario.discharge)
+        for f in ports:
+            port = r.scenario.port(f["properties"]["id"])
+            assert f["geometry"]["coordinates"] == [port.lon, port.lat]
+    lock = {f["properties"]["id"]: f["properties"]["lock"] for f in doc["features"][-2:]}
+    assert lock == {"A": None, "B": "Barrage"}
