@@ -19,7 +19,7 @@ import pandas as pd
 from sim.claims import verdict
 from sim.config import Scenario, ScenarioError, load_scenario
 from sim.events import to_frame
-from sim.experiment import Executor, describe_executor, run_batch
+from sim.experiment import Executor, daily_fan, describe_executor, merge_daily, run_batch
 from sim.metrics import RunSummary, summarize
 from sim.model import Compiled, compile_scenario, simulate
 from sim.routes import RouteTable, build_route_table
@@ -83,11 +83,22 @@ class McResult:
     routes: RouteTable
     seed: int
     replications: pd.DataFrame
-    daily: pd.DataFrame
+    fan: pd.DataFrame
     verdict: dict[str, Any]
     out_dir: Path | None
     elapsed_s: float
     ran: int
+    daily_path: Path | None = None
+    _daily: pd.DataFrame | None = None
+
+    @property
+    def daily(self) -> pd.DataFrame:
+        """Cumulative trips, visits and barrels per replication and day (read from disk)."""
+        if self._daily is None:
+            if self.daily_path is None:
+                raise FileNotFoundError("this batch kept no daily series")
+            self._daily = pd.read_parquet(self.daily_path)
+        return self._daily
 
 
 def run_mc(
@@ -146,17 +157,21 @@ def run_mc(
             progress=progress,
         )
         v = verdict(batch.replications, sc, min_matches=min_matches)
+        daily_path = merge_daily(out_dir / "parts", out_dir / "daily.parquet", n=n)
         result = McResult(
             sc,
             routes,
             s,
             batch.replications,
-            batch.daily,
+            daily_fan(daily_path, sc.window.days),
             v,
             None if tmp else out_dir,
             batch.elapsed_s,
             batch.ran,
+            daily_path=None if tmp else daily_path,
         )
+        if tmp is not None:  # an in-memory batch: keep its daily series before the folder goes
+            result._daily = pd.read_parquet(daily_path)
         if tmp is None:
             write_mc(
                 result,
@@ -219,10 +234,13 @@ def write_mc(
         ),
     )
     paths.append(p)
-    for name, df in (("replications", result.replications), ("daily", result.daily)):
-        p = out_dir / f"{name}.parquet"
-        df.to_parquet(p, index=False)
-        paths.append(p)
+    p = out_dir / "replications.parquet"
+    result.replications.to_parquet(p, index=False)
+    paths.append(p)
+    paths.append(out_dir / "daily.parquet")  # streamed there by run_mc
+    p = out_dir / "cumulative_quantiles.csv"
+    result.fan.to_csv(p, index=False)
+    paths.append(p)
     p = out_dir / "replications.csv"
     result.replications.to_csv(p, index=False)
     paths.append(p)

@@ -184,16 +184,24 @@ def plot_scatter(
 
 
 def plot_fan(
-    daily: pd.DataFrame, scenario: Scenario, out_base: Path, *, formats: Sequence[str] = FORMATS
+    fan: pd.DataFrame,
+    scenario: Scenario,
+    out_base: Path,
+    *,
+    n_replications: int,
+    formats: Sequence[str] = FORMATS,
 ) -> list[Path]:
-    """Cumulative deliveries over the window: median and 50 % / 90 % bands."""
+    """Cumulative deliveries over the window: median and 50 % / 90 % bands.
+
+    ``fan`` has columns ``day, q05, q25, q50, q75, q95`` (see :func:`sim.experiment.daily_fan`).
+    """
     plt = _plt()
     import matplotlib.dates as mdates
     from matplotlib.ticker import FuncFormatter
 
-    wide = daily.pivot(index="day", columns="replication", values="delivered_bbl")
-    q = np.quantile(wide.to_numpy(), [0.05, 0.25, 0.5, 0.75, 0.95], axis=1)
-    dates = [scenario.window.start + dt.timedelta(days=int(d) - 1) for d in wide.index]
+    q = fan[["q05", "q25", "q50", "q75", "q95"]].to_numpy().T
+    days = fan["day"].to_numpy()
+    dates = [scenario.window.start + dt.timedelta(days=int(d) - 1) for d in days]
     fig, ax = plt.subplots(figsize=(9, 4.6))
     ax.fill_between(dates, q[0], q[4], color=MAIN, alpha=0.18, label="5-95 %")
     ax.fill_between(dates, q[1], q[3], color=MAIN, alpha=0.35, label="25-75 %")
@@ -204,7 +212,7 @@ def plot_fan(
             cl.barrels, color=CLAIM_COLOUR, lw=2, ls="--", label=f"claim: {cl.barrels:,.0f} bbl"
         )
     if cl.un_cap_bbl_per_year:
-        cap = cl.un_cap_bbl_per_year * np.asarray(wide.index, dtype=float) / 365.0
+        cap = cl.un_cap_bbl_per_year * np.asarray(days, dtype=float) / 365.0
         ax.plot(
             dates,
             cap,
@@ -217,7 +225,7 @@ def plot_fan(
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     ax.set_ylabel("cumulative barrels delivered [bbl]")
     ax.set_xlabel(f"date ({scenario.window.start.year})")
-    ax.set_title(f"{scenario.name}: cumulative deliveries ({wide.shape[1]} replications)")
+    ax.set_title(f"{scenario.name}: cumulative deliveries ({n_replications} replications)")
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
     return _save(fig, out_base, formats)
@@ -311,7 +319,9 @@ def plot_mc(
     paths += plot_delivered(reps, sc, out_dir / "delivered", conditional=cond, formats=formats)
     paths += plot_trips(reps, sc, out_dir / "trips", formats=formats)
     paths += plot_scatter(reps, sc, out_dir / "delivered_vs_visits", formats=formats)
-    paths += plot_fan(result.daily, sc, out_dir / "cumulative", formats=formats)
+    paths += plot_fan(
+        result.fan, sc, out_dir / "cumulative", n_replications=len(reps), formats=formats
+    )
     if gantt_events is not None:
         paths += plot_gantt(gantt_events, sc, out_dir / "gantt", formats=formats)
     return paths
