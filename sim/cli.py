@@ -120,22 +120,117 @@ def run(
     events_format: Annotated[
         str, typer.Option("--events-format", help="Event log format: parquet or csv.")
     ] = "parquet",
+    draw_map: Annotated[
+        bool, typer.Option("--map/--no-map", help="Draw the map of routes and voyages.")
+    ] = True,
+    with_tracks: Annotated[
+        bool,
+        typer.Option("--tracks/--no-tracks", help="Write ship tracks (CSV and GeoJSON)."),
+    ] = True,
+    track_interval_h: Annotated[
+        float, typer.Option(min=0.01, help="Hours between track positions.")
+    ] = 1.0,
 ) -> None:
     """Run one replication of a scenario, print its summary and write its outputs.
 
     Writes to OUT: scenario.resolved.toml, manifest.json, events.(parquet|csv), summary.json,
-    ships.csv, berths.csv, products.csv.
+    ships.csv, berths.csv, products.csv, routes.geojson, tracks.csv and tracks.geojson (ship
+    positions every --track-interval-h hours, like AIS data) and map.png / map.svg.
     """
     from sim.api import run as run_api
-    from sim.report import print_run_summary, write_run
+    from sim.report import print_run_summary, write_geo, write_run
 
     if events_format not in ("parquet", "csv"):
         fail(f"--events-format = {events_format!r}: choose parquet or csv")
     result = run_api(scenario, seed=seed, replication=replication)
     out_dir = out if out is not None else Path("runs") / result.scenario.name
     written = write_run(result, out_dir, scenario_path=str(scenario), events_format=events_format)
+    written += write_geo(
+        result,
+        out_dir,
+        draw_map=draw_map,
+        with_tracks=with_tracks,
+        interval_h=track_interval_h,
+    )
     print_run_summary(result, out_console)
     out_console.print(f"\nWrote {len(written)} files to {out_dir}/", highlight=False)
+
+
+@app.command()
+@clean_errors
+def routes(
+    scenario: ScenarioArg,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: runs/<scenario name>-routes).")
+    ] = None,
+    draw_map: Annotated[bool, typer.Option("--map/--no-map", help="Draw the route map.")] = True,
+) -> None:
+    """Print each leg (nm, hours at each class's speeds, straits and locks) and write GeoJSON.
+
+    Writes OUT/routes.geojson, OUT/routes.csv and OUT/map.png / map.svg.
+    """
+    import json
+
+    from sim.api import prepare
+    from sim.report import print_route_table, route_table
+    from sim.tracks import routes_geojson
+
+    sc, table, _ = prepare(scenario)
+    out_dir = out if out is not None else Path("runs") / f"{sc.name}-routes"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    legs = route_table(sc, table)
+    print_route_table(legs, sc, out_console)
+    legs.to_csv(out_dir / "routes.csv", index=False)
+    (out_dir / "routes.geojson").write_text(json.dumps(routes_geojson(table, sc)), encoding="utf-8")
+    if draw_map:
+        from sim.maps import plot_map
+
+        plot_map(sc, table, out_dir / "map")
+    out_console.print(
+        f"Wrote routes.csv, routes.geojson{' and the map' if draw_map else ''} to {out_dir}/",
+        highlight=False,
+    )
+
+
+@app.command(name="map")
+@clean_errors
+def map_(
+    run_dir: Annotated[
+        Path, typer.Argument(help="Output folder of `tankersim run`.", file_okay=False)
+    ],
+    out: Annotated[
+        Path | None, typer.Option(help="Base name of the map files (default: RUN_DIR/map).")
+    ] = None,
+    track_interval_h: Annotated[
+        float, typer.Option(min=0.01, help="Hours between track positions.")
+    ] = 1.0,
+) -> None:
+    """Draw the map of a run: coastline, ports, routes and the ships' voyages (PNG and SVG)."""
+    import pandas as pd
+
+    from sim.api import prepare
+    from sim.maps import plot_map
+    from sim.tracks import tracks
+
+    resolved = run_dir / "scenario.resolved.toml"
+    if not resolved.is_file():
+        fail(f"{run_dir}: no scenario.resolved.toml: not the output folder of `tankersim run`")
+    events_path = next(
+        (p for p in (run_dir / "events.parquet", run_dir / "events.csv") if p.is_file()), None
+    )
+    if events_path is None:
+        fail(f"{run_dir}: no events.parquet or events.csv")
+        return
+    sc, table, _ = prepare(resolved)
+    if events_path.suffix == ".parquet":
+        events = pd.read_parquet(events_path)
+    else:
+        from sim.events import read_csv_events
+
+        events = read_csv_events(events_path)
+    tr = tracks(events, sc, table, interval_h=track_interval_h)
+    written = plot_map(sc, table, out if out is not None else run_dir / "map", tracks=tr)
+    out_console.print("Wrote " + ", ".join(str(p) for p in written), highlight=False)
 
 
 @app.command()

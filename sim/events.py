@@ -21,6 +21,7 @@ product    category     the parcel's product ("" in ballast)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -134,3 +135,22 @@ def activities(events: pd.DataFrame, window_h: float) -> pd.DataFrame:
             "open": is_open.to_numpy(),
         }
     )
+
+
+def read_csv_events(path: str | Path) -> pd.DataFrame:
+    """Read an event log written as CSV, restoring the dtypes of :data:`COLUMNS`."""
+    df = pd.read_csv(path, keep_default_na=False, na_values=[])
+    out = df.astype(
+        {
+            "replication": "int32",
+            "seq": "int64",
+            "t_h": "float64",
+            "voyage": "int32",
+            "cargo_bbl": "float64",
+        }
+    )
+    for col in ("event", "ship", "ship_class", "place", "product"):
+        out[col] = out[col].astype(str).astype("category")
+    kinds = [k for k in EVENT_KINDS]
+    out["event"] = out["event"].cat.set_categories(kinds)
+    return out[list(COLUMNS)]

@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from sim.api import RunResult
+from sim.config import Scenario
 from sim.outputs import manifest, write_json, write_table
+from sim.routes import RouteTable
 
 
 def write_run(
@@ -47,6 +50,83 @@ def write_run(
     paths.append(write_table(result.summary.berths, out_dir / "berths.csv"))
     paths.append(write_table(result.summary.products, out_dir / "products.csv"))
     return paths
+
+
+def write_geo(
+    result: RunResult,
+    out_dir: Path,
+    *,
+    draw_map: bool = True,
+    with_tracks: bool = True,
+    interval_h: float = 1.0,
+) -> list[Path]:
+    """Routes (GeoJSON), ship tracks (CSV and GeoJSON) and the map of one replication."""
+    from sim.tracks import routes_geojson, tracks, write_tracks
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    p = out_dir / "routes.geojson"
+    p.write_text(json.dumps(routes_geojson(result.routes, result.scenario)), encoding="utf-8")
+    paths.append(p)
+    tr = None
+    if with_tracks:
+        tr = tracks(result.events, result.scenario, result.routes, interval_h=interval_h)
+        paths += write_tracks(tr, out_dir)
+    if draw_map:
+        from sim.maps import plot_map
+
+        paths += plot_map(result.scenario, result.routes, out_dir / "map", tracks=tr)
+    return paths
+
+
+def route_table(scenario: Scenario, routes: RouteTable) -> pd.DataFrame:
+    """One row per leg: length, pilotage, gates and locks passed, hours at each class's speeds.
+
+    Hours use each class's mean laden and ballast speeds [kn].
+    """
+    rows = []
+    term = scenario.terminal.port
+    for far in sorted(scenario.discharge):
+        leg = routes.leg(term, far)
+        lock = scenario.discharge[far].lock if far in scenario.discharge else None
+        row: dict[str, Any] = {
+            "from": term,
+            "to": far,
+            "distance_nm": leg.distance_nm,
+            "pilotage_nm": leg.pilotage_nm,
+            "method": leg.method,
+            "passes": ", ".join(leg.passes),
+            "lock": lock.name if lock is not None else "",
+        }
+        for cid, cls in scenario.fleet.items():
+            row[f"{cid}_laden_h"] = leg.distance_nm / cls.speed_laden_kn.mean
+            row[f"{cid}_ballast_h"] = leg.distance_nm / cls.speed_ballast_kn.mean
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def print_route_table(table: pd.DataFrame, scenario: Scenario, console: Console) -> None:
+    """Print the legs of a scenario."""
+    t = Table(
+        title=f"Legs of {scenario.name} ({scenario.routing.method} routing)", title_justify="left"
+    )
+    for col in ("from", "to", "nm", "pilot nm", "passes", "lock"):
+        t.add_column(col, justify="right" if "nm" in col else "left")
+    classes = list(scenario.fleet)
+    for cid in classes:
+        t.add_column(f"{cid} h", justify="right")
+    t.caption = "hours laden / in ballast at each class's mean speeds"
+    for row in table.to_dict(orient="records"):
+        t.add_row(
+            str(row["from"]),
+            str(row["to"]),
+            f"{row['distance_nm']:,.1f}",
+            f"{row['pilotage_nm']:,.1f}",
+            str(row["passes"]) or "-",
+            str(row["lock"]) or "-",
+            *(f"{row[f'{c}_laden_h']:.1f} / {row[f'{c}_ballast_h']:.1f}" for c in classes),
+        )
+    console.print(t)
 
 
 def _fmt(x: Any, digits: int = 0) -> str:

@@ -79,3 +79,41 @@ def test_help_explains(runner: CliRunner, command: str, words: list[str]) -> Non
 def test_version(runner: CliRunner) -> None:
     res = runner.invoke(app, ["--version"])
     assert res.exit_code == 0 and __version__ in res.output
+
+
+def test_run_writes_tracks_routes_and_map(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["run", MINIMAL, "--out", str(tmp_path), "--track-interval-h", "2"])
+    assert res.exit_code == 0, res.stderr
+    tracks = pd.read_csv(tmp_path / "tracks.csv")
+    assert len(tracks) == 2 * (480 // 2 + 1)  # two ships, a fix every 2 h over 480 h
+    assert set(tracks["status"]) <= {"laden", "ballast", "in_port", "waiting", "idle"}
+    routes = json.loads((tmp_path / "routes.geojson").read_text())
+    assert routes["type"] == "FeatureCollection"
+    for ext in ("png", "svg"):
+        assert (tmp_path / f"map.{ext}").stat().st_size > 10_000
+
+
+def test_routes_command(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["routes", MINIMAL, "--out", str(tmp_path), "--no-map"])
+    assert res.exit_code == 0, res.stderr
+    table = pd.read_csv(tmp_path / "routes.csv")
+    assert list(table["to"]) == ["CHONGJIN"]
+    d = float(table["distance_nm"].iloc[0])
+    assert d == pytest.approx(157.0, abs=0.1)  # geodesic routing in minimal.toml
+    assert float(table["tanker_laden_h"].iloc[0]) == pytest.approx(d / 10.0)
+    assert float(table["tanker_ballast_h"].iloc[0]) == pytest.approx(d / 12.0)
+    assert not (tmp_path / "map.png").exists()
+
+
+def test_map_command_redraws_a_run(runner: CliRunner, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    res = runner.invoke(
+        app, ["run", MINIMAL, "--out", str(run_dir), "--events-format", "csv", "--no-map"]
+    )
+    assert res.exit_code == 0, res.stderr
+    assert not (run_dir / "map.png").exists()
+    res = runner.invoke(app, ["map", str(run_dir)])
+    assert res.exit_code == 0, res.stderr
+    assert (run_dir / "map.png").stat().st_size > 10_000
+    res = runner.invoke(app, ["map", str(tmp_path)])
+    assert res.exit_code == 2 and "scenario.resolved.toml" in res.stderr
