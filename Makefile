@@ -26,7 +26,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/bench_routes.py
+	$(BIN)/python benchmarks/bench_replication.py
+	$(BIN)/python benchmarks/bench_mc_memory.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
