@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -27,7 +26,8 @@ t0 = time.perf_counter()
 r = run_mc("{scenario}", n=n, workers=workers, out=out)
 own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps({{"n": n, "seconds": time.perf_counter() - t0, "parent_kib": own, "worker_kib": kids}}))
+row = {{"n": n, "seconds": time.perf_counter() - t0, "parent_kib": own, "worker_kib": kids}}
+print(json.dumps(row))
 """
 
 
@@ -53,7 +53,8 @@ def main() -> None:
     rows = [measure(n, args.workers, args.scenario) for n in (args.small, args.large)]
     for r in rows:
         print(
-            f"N={r['n']:>7,}: {r['seconds']:6.1f} s, peak RSS parent {r['parent_kib'] / 1024:6.1f} MiB, "
+            f"N={r['n']:>7,}: {r['seconds']:6.1f} s, "
+            f"peak RSS parent {r['parent_kib'] / 1024:6.1f} MiB, "
             f"largest worker {r['worker_kib'] / 1024:6.1f} MiB"
         )
     a, b = rows
@@ -61,7 +62,6 @@ def main() -> None:
         f"N x{b['n'] / a['n']:.0f}: parent peak x{b['parent_kib'] / a['parent_kib']:.2f}, "
         f"worker peak x{b['worker_kib'] / a['worker_kib']:.2f}"
     )
-    _ = resource  # the children measure themselves
 
 
 if __name__ == "__main__":
