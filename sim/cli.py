@@ -315,18 +315,29 @@ def mc(
             rate = done / max(1e-9, time.perf_counter() - started)
             bar.update(task, rate=f"{rate:,.0f}/s")
 
-        result = run_mc(
-            scenario,
-            n=n,
-            seed=seed,
-            out=out_dir,
-            executor=executor,  # type: ignore[arg-type]
-            workers=workers,
-            scheduler=scheduler,
-            resume=resume,
-            min_matches=min_matches,
-            progress=tick,
-        )
+        try:
+            result = run_mc(
+                scenario,
+                n=n,
+                seed=seed,
+                out=out_dir,
+                executor=executor,  # type: ignore[arg-type]
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                min_matches=min_matches,
+                progress=tick,
+            )
+        except KeyboardInterrupt:
+            from sim.experiment import finished
+
+            saved = len(finished(out_dir / "parts").get(0, set()))
+            fail(
+                f"interrupted: {saved} of {n} replications are saved in {out_dir}/parts; "
+                f"continue with: tankersim mc {scenario} -n {n} --out {out_dir} --resume",
+                code=130,
+            )
+            return
     if plots:
         from sim.plots import plot_mc
 
