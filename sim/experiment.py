@@ -119,6 +119,7 @@ class Job:
     seed: int
     point: int
     replications: tuple[int, ...]
+    daily: bool = True
 
 
 _COMPILED: dict[str, Compiled] = {}
@@ -136,26 +137,31 @@ def _compiled(job: Job) -> Compiled:
     return c
 
 
-def run_job(job: Job) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run a block of replications; return (replications table, daily table)."""
-    c = _compiled(job)
+def run_jobs(jobs: Sequence[Job]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run a group of jobs in one worker call; return (replications table, daily table).
+
+    Daily series are kept only for jobs that ask for them (``Job.daily``).
+    """
     rows = []
     dailies = []
-    for r in job.replications:
-        row, daily = replication_row(c, simulate(c, job.seed, r), job.point)
-        rows.append(row)
-        dailies.append(daily)
+    for job in jobs:
+        c = _compiled(job)
+        for r in job.replications:
+            row, daily = replication_row(c, simulate(c, job.seed, r), job.point)
+            rows.append(row)
+            if job.daily:
+                dailies.append((job.point, r, daily))
     reps = pd.DataFrame(rows, columns=list(REPLICATION_COLUMNS))
     reps = reps.astype(
         {"point": "int32", "replication": "int64", "trips": "int32", "observed_visits": "int32"}
     )
-    days = dailies[0].shape[0] if dailies else 0
-    stacked = np.concatenate(dailies) if dailies else np.zeros((0, 4))
+    days = dailies[0][2].shape[0] if dailies else 0
+    stacked = np.concatenate([d for _, _, d in dailies]) if dailies else np.zeros((0, 4))
     daily = pd.DataFrame(
         {
-            "point": np.repeat(reps["point"].to_numpy(), days),
-            "replication": np.repeat(reps["replication"].to_numpy(), days),
-            "day": np.tile(np.arange(1, days + 1, dtype=np.int32), len(reps)),
+            "point": np.repeat(np.asarray([p for p, _, _ in dailies], dtype=np.int32), days),
+            "replication": np.repeat(np.asarray([r for _, r, _ in dailies], dtype=np.int64), days),
+            "day": np.tile(np.arange(1, days + 1, dtype=np.int32), len(dailies)),
             "trips": stacked[:, 0].astype(np.int32),
             "observed_visits": stacked[:, 1].astype(np.int32),
             "loaded_bbl": stacked[:, 2],
@@ -165,13 +171,22 @@ def run_job(job: Job) -> tuple[pd.DataFrame, pd.DataFrame]:
     return reps, daily
 
 
+def run_job(job: Job) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run one block of replications (see :func:`run_jobs`)."""
+    return run_jobs([job])
+
+
 # --------------------------------------------------------------------------- parts on disk
 
-_PART = re.compile(r"^reps-p(\d+)-r(\d+)-(\d+)\.parquet$")
+_PART = re.compile(r"^reps-p\d+-\d+-r\d+-\d+\.parquet$")
 
 
-def _part_names(point: int, reps: Sequence[int]) -> tuple[str, str]:
-    tag = f"p{point:05d}-r{min(reps):08d}-{max(reps):08d}"
+def _part_names(reps: pd.DataFrame) -> tuple[str, str]:
+    # Named by the first point and replication, so that name order is (point, replication)
+    # order; a group's blocks never overlap, so names are unique.
+    p0, p1 = int(reps["point"].iloc[0]), int(reps["point"].iloc[-1])
+    r0, r1 = int(reps["replication"].iloc[0]), int(reps["replication"].iloc[-1])
+    tag = f"p{p0:05d}-{p1:05d}-r{r0:08d}-{r1:08d}"
     return f"reps-{tag}.parquet", f"daily-{tag}.parquet"
 
 
@@ -183,9 +198,9 @@ def _write_atomic(df: pd.DataFrame, path: Path) -> None:
 
 def write_part(parts: Path, reps: pd.DataFrame, daily: pd.DataFrame) -> None:
     """Write one finished block (daily first: a block counts as done once its reps file exists)."""
-    point = int(reps["point"].iloc[0])
-    rname, dname = _part_names(point, reps["replication"].tolist())
-    _write_atomic(daily, parts / dname)
+    rname, dname = _part_names(reps)
+    if len(daily):
+        _write_atomic(daily, parts / dname)
     _write_atomic(reps, parts / rname)
 
 
@@ -218,7 +233,8 @@ def cleanup_tmp(parts: Path) -> None:
     """Remove temporary files left by an interrupted write."""
     for p in parts.glob(".*.tmp"):
         p.unlink(missing_ok=True)
-    # A daily part without its reps part is an unfinished block: drop it.
+    # A daily part without its reps part is an unfinished block: drop it (the reverse, a
+    # reps part with no daily part, is a block that kept no daily series).
     for d in parts.glob("daily-*.parquet"):
         if not (parts / d.name.replace("daily-", "reps-", 1)).exists():
             d.unlink()
@@ -243,6 +259,22 @@ def default_block_size(n: int, workers: int) -> int:
 ProgressFn = Callable[[int], None]
 
 
+def group_jobs(jobs: Sequence[Job], min_replications: int) -> list[tuple[Job, ...]]:
+    """Consecutive jobs grouped so that each group runs at least ``min_replications``."""
+    groups: list[tuple[Job, ...]] = []
+    current: list[Job] = []
+    count = 0
+    for job in jobs:
+        current.append(job)
+        count += len(job.replications)
+        if count >= min_replications:
+            groups.append(tuple(current))
+            current, count = [], 0
+    if current:
+        groups.append(tuple(current))
+    return groups
+
+
 def execute(
     jobs: Sequence[Job],
     *,
@@ -250,27 +282,35 @@ def execute(
     workers: int | None = None,
     scheduler: str | None = None,
     on_result: Callable[[pd.DataFrame, pd.DataFrame], None],
+    min_group_replications: int = 1,
 ) -> None:
-    """Run jobs and hand each block's result to ``on_result`` as soon as it finishes."""
+    """Run jobs and hand each group's result to ``on_result`` as soon as it finishes.
+
+    Jobs are sent to workers in groups of at least ``min_group_replications`` replications,
+    so that many tiny jobs (one per sample of a sensitivity design) amortise the overhead.
+    """
     if not jobs:
         return
+    groups = group_jobs(jobs, min_group_replications)
     workers = workers or os.cpu_count() or 1
     if executor == "serial" or (executor == "local" and workers == 1):
-        for job in jobs:
-            on_result(*run_job(job))
+        for group in groups:
+            on_result(*run_jobs(group))
         return
     if executor == "local":
-        for reps, daily in _local(jobs, workers):
+        for reps, daily in _local(groups, workers):
             on_result(reps, daily)
         return
     if executor == "dask":
-        for reps, daily in _dask(jobs, workers, scheduler):
+        for reps, daily in _dask(groups, workers, scheduler):
             on_result(reps, daily)
         return
     raise ValueError(f"unknown executor {executor!r}")
 
 
-def _local(jobs: Sequence[Job], workers: int) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+def _local(
+    jobs: Sequence[tuple[Job, ...]], workers: int
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     pool = ProcessPoolExecutor(max_workers=workers)
     pending: set[Future[tuple[pd.DataFrame, pd.DataFrame]]] = set()
     todo = list(jobs)
@@ -278,7 +318,7 @@ def _local(jobs: Sequence[Job], workers: int) -> Iterator[tuple[pd.DataFrame, pd
         # Keep a bounded number of blocks in flight so memory does not grow with N.
         while todo or pending:
             while todo and len(pending) < 2 * workers:
-                pending.add(pool.submit(run_job, todo.pop(0)))
+                pending.add(pool.submit(run_jobs, todo.pop(0)))
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:
                 yield fut.result()
@@ -287,7 +327,7 @@ def _local(jobs: Sequence[Job], workers: int) -> Iterator[tuple[pd.DataFrame, pd
 
 
 def _dask(
-    jobs: Sequence[Job], workers: int | None, scheduler: str | None
+    jobs: Sequence[tuple[Job, ...]], workers: int | None, scheduler: str | None
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -307,7 +347,7 @@ def _dask(
         )
         client = Client(cluster)
     try:
-        futures = client.map(run_job, list(jobs), pure=False)
+        futures = client.map(run_jobs, list(jobs), pure=False)
         for fut in as_completed(futures):
             yield fut.result()
             fut.release()
@@ -339,12 +379,15 @@ def merge_daily(parts: Path, out_path: Path, *, point: int = 0, n: int | None = 
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    files = sorted(parts.glob(f"daily-p{point:05d}-*.parquet"))
+    files = sorted(parts.glob("daily-*.parquet"))
     tmp = out_path.with_name(f".{out_path.name}.tmp")
     writer = None
     try:
         for f in files:
             table = pq.read_table(f)
+            table = table.filter(pc.equal(table["point"], pa.scalar(point, table["point"].type)))
+            if table.num_rows == 0:
+                continue
             if n is not None:
                 table = table.filter(pc.less(table["replication"], pa.scalar(n, pa.int64())))
             if writer is None:
