@@ -313,6 +313,31 @@ class Claims(_Model):
     un_cap_bbl_per_year: float | None = Field(default=500_000.0, ge=0)
 
 
+class VaryRange(_Model):
+    """A swept range: ``num`` evenly spaced values for a grid, or bounds for LHS / Sobol'."""
+
+    low: float
+    high: float
+    num: int | None = Field(default=None, ge=2)
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _order(self) -> VaryRange:
+        if self.high < self.low:
+            raise ValueError(f"high ({self.high:g}) is below low ({self.low:g})")
+        return self
+
+
+class SweepSpec(_Model):
+    """A parameter sweep stored with the scenario (``[sweep]``); see docs/sweeps.md."""
+
+    design: Literal["grid", "lhs", "sobol"] = "grid"
+    replications: int = Field(default=500, ge=1)
+    points: int | None = Field(default=None, ge=1)
+    min_matches: int = Field(default=50, ge=1)
+    vary: dict[str, tuple[Any, ...] | VaryRange] = Field(min_length=1)
+
+
 class Scenario(_Model):
     """A validated, frozen scenario: the only input of the model."""
 
@@ -331,6 +356,7 @@ class Scenario(_Model):
     routing: Routing = Field(default_factory=Routing)
     observation: Observation = Field(default_factory=Observation)
     claims: Claims = Field(default_factory=Claims)
+    sweep: SweepSpec | None = None
 
     @field_validator("products")
     @classmethod
@@ -535,10 +561,29 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     return validate_dict(raw, file=str(path))
 
 
+ALTERNATIVE_KEYS: dict[str, tuple[str, ...]] = {
+    "capacity_bbl": ("capacity_m3", "capacity_t"),
+    "capacity_m3": ("capacity_bbl",),
+    "capacity_t": ("capacity_bbl",),
+    "load_rate_bbl_per_h": ("load_rate_m3_per_h",),
+    "load_rate_m3_per_h": ("load_rate_bbl_per_h",),
+    "rate_bbl_per_h": ("rate_m3_per_h",),
+    "rate_m3_per_h": ("rate_bbl_per_h",),
+    "count": ("names",),
+    "names": ("count",),
+}
+"""Keys that exclude each other: an override that sets one removes the others beside it."""
+
+
 def apply_overrides(
     raw: Mapping[str, Any], overrides: Mapping[str, Any], file: str = ""
 ) -> dict[str, Any]:
-    """A copy of ``raw`` with dotted keys set, e.g. ``{"fleet.large.count": 6}``."""
+    """A copy of ``raw`` with dotted keys set, e.g. ``{"fleet.large.count": 6}``.
+
+    Setting one of a group of alternative keys (:data:`ALTERNATIVE_KEYS`) removes the others in
+    the same table, so ``fleet.large.capacity_bbl = 30000`` replaces a capacity given in tonnes
+    and cubic metres.
+    """
     out: dict[str, Any] = copy.deepcopy(dict(raw))
     for dotted, value in overrides.items():
         parts = dotted.split(".")
@@ -549,5 +594,7 @@ def apply_overrides(
             cur = cur.setdefault(part, {})
         if not isinstance(cur, dict):
             raise ScenarioError(file, dotted, cur, "parent is not a table")
+        for other in ALTERNATIVE_KEYS.get(parts[-1], ()):
+            cur.pop(other, None)
         cur[parts[-1]] = value
     return out

@@ -66,7 +66,6 @@ BAD_CASES: list[tuple[str, dict[str, Any], str, str]] = [
         "'NAMPHO'",
     ),
     ("zero berths", {"terminal.berths": 0}, "terminal.berths", "0"),
-    ("two rates", {"terminal.load_rate_m3_per_h": 300.0}, "terminal", "load_rate"),
 ]
 
 
@@ -155,9 +154,23 @@ def test_frozen() -> None:
 
 
 def test_capacity_needs_exactly_one_unit() -> None:
-    raw = apply_overrides(base_raw(), {"fleet.c.capacity_m3": 3000.0})
+    raw = base_raw()
+    raw["fleet"]["c"]["capacity_m3"] = 3000.0
     with pytest.raises(ScenarioError, match="capacity_bbl excludes"):
         validate_dict(raw, "x.toml")
+
+
+def test_overriding_one_capacity_unit_replaces_the_others() -> None:
+    raw = base_raw()
+    del raw["fleet"]["c"]["capacity_bbl"]
+    raw["fleet"]["c"]["capacity_t"] = 3000.0
+    raw["fleet"]["c"]["capacity_m3"] = 4000.0
+    sc = validate_dict(apply_overrides(raw, {"fleet.c.capacity_bbl": 25000.0}))
+    cls = sc.fleet["c"]
+    assert cls.capacity_bbl is not None and cls.capacity_bbl.mean == 25000.0
+    assert cls.capacity_t is None and cls.capacity_m3 is None
+    back = validate_dict(apply_overrides(raw, {"fleet.c.capacity_t": 2000.0}))
+    assert back.fleet["c"].capacity_m3 is not None  # t and m3 may stand together
 
 
 def test_ship_ids_are_stable_and_sorted() -> None:
@@ -167,3 +180,10 @@ def test_ship_ids_are_stable_and_sorted() -> None:
     del raw["fleet"]["b"]["count"]
     sc = validate_dict(raw)
     assert [s for _, s in sc.ship_ids()] == ["AMY", "ZED", "c-01", "c-02", "c-03"]
+
+
+def test_two_rates_are_refused(runner: CliRunner, tmp_path: Path) -> None:
+    raw = base_raw()
+    raw["terminal"]["load_rate_m3_per_h"] = 300.0
+    line = _fails(runner, tmp_path, raw, "terminal", "load_rate")
+    assert "exactly one" in line
