@@ -351,6 +351,177 @@ def mc(
     )
 
 
+def _progress_bar() -> Any:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("left"),
+        TimeRemainingColumn(),
+        console=err_console,
+    )
+
+
+@app.command()
+@clean_errors
+def sweep(
+    scenario: ScenarioArg,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            help=(
+                "KEY=low:high:num (evenly spaced), KEY=v1,v2,... (values) or KEY=low:high "
+                "(a range, for --design lhs/sobol). KEY is a dotted scenario key, e.g. "
+                "fleet.large.capacity_bbl. Repeat for more inputs. Default: the scenario's "
+                "[sweep] table."
+            )
+        ),
+    ] = None,
+    design: Annotated[
+        str | None, typer.Option(help="grid (every combination), lhs or sobol.")
+    ] = None,
+    points: Annotated[
+        int | None, typer.Option(min=1, help="Number of points of an lhs or sobol design.")
+    ] = None,
+    n: Annotated[
+        int | None,
+        typer.Option("-n", "--replications", min=1, help="Replications per point (default 500)."),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
+    executor: Annotated[str, typer.Option(help="local, serial or dask.")] = "local",
+    scheduler: Annotated[
+        str | None, typer.Option(help="With --executor dask: a running scheduler's address.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: runs/<scenario name>-sweep).")
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Continue an interrupted sweep; finished points are skipped."
+        ),
+    ] = False,
+    min_matches: Annotated[
+        int | None,
+        typer.Option(min=1, help="Replications to keep per point when conditioning (default 50)."),
+    ] = None,
+    plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Draw the sweep plots.")] = True,
+) -> None:
+    """Run a parameter sweep: N replications at every point, common random numbers throughout.
+
+    Every point is validated as a full scenario before anything runs. Writes summary.csv (per
+    point: the inputs, P(claim | claimed visits) with its interval, medians), sweep.parquet (one
+    row per point and replication), frontier.csv (two inputs on a grid), points/pNNNNN.toml (each
+    point as a scenario: `tankersim mc` on it reproduces the point), and plots/sweep.png|svg.
+    """
+    from sim.sweep import DESIGNS, parse_vary, run_sweep
+
+    if executor not in ("local", "serial", "dask"):
+        fail(f"--executor = {executor!r}: choose local, serial or dask")
+    if design is not None and design not in DESIGNS:
+        fail(f"--design = {design!r}: choose one of {', '.join(DESIGNS)}")
+    dims = [parse_vary(v) for v in vary] if vary else None
+    sc = load_scenario(scenario)
+    out_dir = out if out is not None else Path("runs") / f"{sc.name}-sweep"
+    with _progress_bar() as bar:
+        task = bar.add_task("replications", total=None)
+
+        def planned(k: int) -> None:
+            per = n if n is not None else (sc.sweep.replications if sc.sweep else 500)
+            bar.update(task, total=k * per, description=f"{k} points")
+
+        try:
+            result = run_sweep(
+                scenario,
+                dims=dims,
+                design_kind=design,
+                n_points=points,
+                n=n,
+                seed=seed,
+                out=out_dir,
+                executor=executor,  # type: ignore[arg-type]
+                workers=workers,
+                scheduler=scheduler,
+                resume=resume,
+                min_matches=min_matches,
+                progress=lambda k: bar.advance(task, k),
+                on_plan=planned,
+            )
+        except KeyboardInterrupt:
+            fail(
+                f"interrupted: finished blocks are saved in {out_dir}/parts; continue with the "
+                "same command and --resume",
+                code=130,
+            )
+            return
+    if plots:
+        from sim.plots import plot_sweep
+
+        plot_sweep(result, out_dir / "plots")
+    _print_sweep(result)
+    out_console.print(
+        f"\n{len(result.summary)} points ({result.ran} replications run now); "
+        f"results in {out_dir}/",
+        highlight=False,
+    )
+
+
+def _num(v: Any) -> str:
+    """A swept value for people: 20,000 rather than 2e+04."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return str(v)
+    if v == round(v) and abs(v) < 1e15:
+        return f"{int(round(v)):,}"
+    return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def _print_sweep(result: Any) -> None:
+    summary = result.summary
+    keys = [d.key for d in result.dimensions]
+    t = Table(title="P(delivered >= claim | claimed visits) per point", title_justify="left")
+    for k in keys:
+        t.add_column(k.split(".")[-1] if len(keys) > 2 else k, justify="right")
+    for col in ("P(claim)", "95% interval", "matches", "verdict", "median bbl"):
+        t.add_column(col, justify="right")
+    rows = summary if len(summary) <= 40 else summary.head(40)
+    for row in rows.to_dict(orient="records"):
+        cells = [_num(row[k]) for k in keys]
+        if "p_claim" in row:
+            cells += [
+                f"{row['p_claim']:.0%}",
+                f"{row['p_claim_lo']:.0%}-{row['p_claim_hi']:.0%}",
+                f"{row['matches']} (±{row['halfwidth']})",
+                str(row["verdict"]),
+            ]
+        else:
+            cells += ["-", "-", "-", "-"]
+        cells.append(f"{row['delivered_bbl_p50']:,.0f}")
+        t.add_row(*cells)
+    out_console.print(t)
+    if len(summary) > 40:
+        out_console.print(f"(first 40 of {len(summary)} points; all in summary.csv)")
+    if result.frontier is not None:
+        fr = result.frontier
+        x_col = next(c for c in fr.columns if c.endswith("_at_p50"))
+        out_console.print("\n[bold]Plausibility frontier[/bold] (where P reaches 50 %):")
+        for row in fr.to_dict(orient="records"):
+            y_key = keys[1]
+            val = row[x_col]
+            shown = "never" if val != val else _num(val)
+            out_console.print(f"  {y_key} = {row[y_key]}: {keys[0]} >= {shown}", highlight=False)
+
+
 def print_verdict(v: dict[str, Any], console: Console) -> None:
     """Print the verdict's headline and its key numbers."""
     console.print(f"\n[bold]Verdict: {v['headline']['word']}[/bold]")

@@ -7,6 +7,7 @@ non-interactive Agg backend, so importing :mod:`sim` stays fast and needs no dis
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -325,3 +326,150 @@ def plot_mc(
     if gantt_events is not None:
         paths += plot_gantt(gantt_events, sc, out_dir / "gantt", formats=formats)
     return paths
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+def _axis(values: pd.Series) -> tuple[np.ndarray, list[str] | None]:
+    """Numeric positions of a swept column, and tick labels when it is not numeric."""
+    try:
+        return values.astype(float).to_numpy(), None
+    except (TypeError, ValueError):
+        cats = list(dict.fromkeys(map(str, values)))
+        return np.asarray([cats.index(str(v)) for v in values], dtype=float), cats
+
+
+def _short(key: str) -> str:
+    return key if len(key) <= 40 else "..." + key[-37:]
+
+
+def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) -> list[Path]:
+    """The plausibility of the claim across a sweep: line (1 input), heatmap with the 50 %
+    contour and the frontier (2 inputs), small multiples (3 inputs), scatter (designs)."""
+    plt = _plt()
+    summary: pd.DataFrame = result.summary
+    dims = [d.key for d in result.dimensions]
+    sc = result.base
+    if "p_claim" not in summary:
+        return []
+    paths: list[Path] = []
+    title_claim = (
+        f"P(delivered >= {sc.claims.barrels:,.0f} bbl | {sc.claims.trips} observed visits)"
+    )
+    grid_like = all(summary.groupby(dims).size() == 1) and len(summary) == int(
+        np.prod([summary[d].nunique() for d in dims])
+    )
+    if len(dims) == 1:
+        x, labels = _axis(summary[dims[0]])
+        order = np.argsort(x, kind="stable")
+        p = summary["p_claim"].to_numpy()[order]
+        lo = summary["p_claim_lo"].to_numpy()[order]
+        hi = summary["p_claim_hi"].to_numpy()[order]
+        fig, ax = plt.subplots(figsize=(8, 4.4))
+        ax.fill_between(x[order], lo, hi, color=MAIN, alpha=0.25, label="95 % Wilson interval")
+        ax.plot(x[order], p, "o-", color=MAIN, label=title_claim)
+        ax.axhline(0.5, color=CAP_COLOUR, ls=":", label="50 %")
+        base = result.baseline.get(dims[0])
+        if base is not None and labels is None:
+            ax.axvline(base, color=CLAIM_COLOUR, ls="--", label=f"baseline: {base:,.4g}")
+        if labels is not None:
+            ax.set_xticks(range(len(labels)), labels, rotation=20)
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel(_short(dims[0]))
+        ax.set_ylabel("probability [-]")
+        ax.set_title(f"{sc.name}: plausibility of the claim against {_short(dims[0])}", fontsize=10)
+        ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+        return _save(fig, out_dir / "sweep", formats)
+
+    if grid_like and len(dims) in (2, 3):
+        x_key, y_key = dims[0], dims[1]
+        panels = (
+            [(None, summary)]
+            if len(dims) == 2
+            else [(v, g) for v, g in summary.groupby(dims[2], sort=True)][:9]
+        )
+        ncol = min(3, len(panels))
+        nrow = math.ceil(len(panels) / ncol)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol + 1.2, 4.3 * nrow), squeeze=False)
+        mesh = None
+        for k, (third, g) in enumerate(panels):
+            ax = axes[k // ncol][k % ncol]
+            xv, xl = _axis(g[x_key])
+            yv, yl = _axis(g[y_key])
+            ux, uy = np.unique(xv), np.unique(yv)
+            z = np.full((len(uy), len(ux)), np.nan)
+            z[np.searchsorted(uy, yv), np.searchsorted(ux, xv)] = g["p_claim"].to_numpy()
+            ix, iy = np.arange(len(ux)), np.arange(len(uy))
+            mesh = ax.pcolormesh(ix, iy, z, cmap="RdYlBu", vmin=0, vmax=1, shading="nearest")
+            if len(ux) > 1 and len(uy) > 1 and np.nanmin(z) < 0.5 < np.nanmax(z):
+                cs = ax.contour(ix, iy, z, levels=[0.5], colors="k", linewidths=2)
+                ax.clabel(cs, fmt={0.5: "50 %"}, fontsize=8)
+            if len(ux) * len(uy) <= 64:
+                for (j, i), val in np.ndenumerate(z):
+                    if np.isfinite(val):
+                        ax.text(
+                            i,
+                            j,
+                            f"{val:.0%}",
+                            ha="center",
+                            va="center",
+                            fontsize=7,
+                            color="white" if abs(val - 0.5) > 0.3 else "black",
+                        )
+            ax.set_xticks(ix, xl if xl else [f"{v:,.4g}" for v in ux], rotation=30, fontsize=8)
+            ax.set_yticks(iy, yl if yl else [f"{v:,.4g}" for v in uy], fontsize=8)
+            bx, by = result.baseline.get(x_key), result.baseline.get(y_key)
+            if bx is not None and by is not None and xl is None and yl is None:
+                px = np.interp(bx, ux, ix) if len(ux) > 1 else 0.0
+                py = np.interp(by, uy, iy) if len(uy) > 1 else 0.0
+                ax.plot(
+                    px,
+                    py,
+                    marker="*",
+                    ms=16,
+                    color=CLAIM_COLOUR,
+                    mec="white",
+                    ls="none",
+                    label="baseline (means of its ranges)",
+                )
+                ax.legend(fontsize=7, loc="upper left")
+            ax.set_xlabel(_short(x_key))
+            ax.set_ylabel(_short(y_key))
+            if third is not None:
+                ax.set_title(f"{_short(dims[2])} = {third}", fontsize=9)
+        for k in range(len(panels), nrow * ncol):
+            axes[k // ncol][k % ncol].set_visible(False)
+        if mesh is not None:
+            fig.colorbar(mesh, ax=axes, label=title_claim, shrink=0.85)
+        fig.suptitle(
+            f"{sc.name}: where the claim is plausible (the 50 % contour is the frontier)",
+            fontsize=11,
+        )
+        paths += _save(fig, out_dir / "sweep", formats)
+        return paths
+
+    # Space-filling designs (or more inputs): one panel per input, points coloured by P.
+    n = len(dims)
+    ncol = min(3, n)
+    nrow = math.ceil(n / ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 3.8 * nrow), squeeze=False)
+    for k, key in enumerate(dims):
+        ax = axes[k // ncol][k % ncol]
+        xv, xl = _axis(summary[key])
+        ax.scatter(xv, summary["p_claim"], s=14, color=MAIN, alpha=0.7)
+        ax.axhline(0.5, color=CAP_COLOUR, ls=":")
+        base = result.baseline.get(key)
+        if base is not None and xl is None:
+            ax.axvline(base, color=CLAIM_COLOUR, ls="--", lw=1)
+        if xl:
+            ax.set_xticks(range(len(xl)), xl, rotation=20)
+        ax.set_xlabel(_short(key), fontsize=8)
+        ax.set_ylabel("P(claim | visits) [-]", fontsize=8)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    for k in range(n, nrow * ncol):
+        axes[k // ncol][k % ncol].set_visible(False)
+    fig.suptitle(f"{sc.name}: {title_claim} at {len(summary)} design points", fontsize=10)
+    return _save(fig, out_dir / "sweep", formats)
