@@ -482,7 +482,7 @@ def _num(v: Any) -> str:
     if isinstance(v, bool) or not isinstance(v, int | float):
         return str(v)
     if v == round(v) and abs(v) < 1e15:
-        return f"{int(round(v)):,}"
+        return f"{round(v):,}"
     return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
 
 
