@@ -473,3 +473,64 @@ def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) 
         axes[k // ncol][k % ncol].set_visible(False)
     fig.suptitle(f"{sc.name}: {title_claim} at {len(summary)} design points", fontsize=10)
     return _save(fig, out_dir / "sweep", formats)
+
+
+def plot_sensitivity(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) -> list[Path]:
+    """Ranked bars of the sensitivity indices, one panel per output, with 95 % intervals."""
+    plt = _plt()
+    idx: pd.DataFrame = result.indices
+    if result.method == "sobol":
+        main_col, main_conf, other, other_conf = "ST", "ST_conf", "S1", "S1_conf"
+        xlabel = "Sobol' index [-] (total: bar, first order: dot)"
+    else:
+        main_col, main_conf, other, other_conf = "mu_star", "mu_star_conf", None, None
+        xlabel = "Morris mu* [output units]"
+    labels = {
+        "delivered_bbl": "barrels delivered",
+        "trips": "trips",
+        "implied_bbl": "barrels for the claimed visits",
+        "p_claim": "P(claim) (per replication)",
+    }
+    outputs = [
+        o
+        for o in idx["output"].unique()
+        if main_col in idx and idx.loc[idx["output"] == o, main_col].notna().any()
+    ]
+    if not outputs:
+        return []
+    ncol = 2
+    nrow = math.ceil(len(outputs) / ncol)
+    n_f = idx["factor"].nunique()
+    fig, axes = plt.subplots(nrow, ncol, figsize=(12, (0.35 * n_f + 1.4) * nrow), squeeze=False)
+    for k, out in enumerate(outputs):
+        ax = axes[k // ncol][k % ncol]
+        d = idx[idx["output"] == out].sort_values(main_col, ascending=True)
+        y = np.arange(len(d))
+        ax.barh(y, d[main_col], xerr=d[main_conf], color=MAIN, alpha=0.8, capsize=2, label=main_col)
+        if other is not None:
+            ax.errorbar(
+                d[other],
+                y,
+                xerr=d[other_conf],
+                fmt="o",
+                color="#1a3f6b",
+                ms=4,
+                capsize=2,
+                label=other,
+            )
+        ax.set_yticks(y, d["factor"], fontsize=8)
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_title(labels.get(out, out), fontsize=10)
+        ax.set_xlabel(xlabel, fontsize=8)
+        ax.grid(alpha=0.3, axis="x")
+        if k == 0:
+            ax.legend(fontsize=8, loc="lower right")
+    for k in range(len(outputs), nrow * ncol):
+        axes[k // ncol][k % ncol].set_visible(False)
+    n_points = len(result.samples)
+    fig.suptitle(
+        f"{result.base.name}: which unknown matters ({result.method}, {n_points} design points)",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    return _save(fig, out_dir / "sensitivity", formats)
