@@ -278,15 +278,6 @@ def mc(
     scenario.resolved.toml and plots (delivered, trips, delivered_vs_visits, cumulative,
     gantt) as PNG and SVG.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     from sim.api import run as run_api
     from sim.api import run_mc
 
@@ -296,16 +287,7 @@ def mc(
         fail("--scheduler needs --executor dask")
     sc = load_scenario(scenario)
     out_dir = out if out is not None else Path("runs") / f"{sc.name}-mc"
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeElapsedColumn(),
-        TextColumn("left"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err_console, transient=False) as bar:
+    with _progress_bar(rate=True) as bar:
         task = bar.add_task("replications", total=n, rate="")
         started = time.perf_counter()
 
@@ -351,7 +333,39 @@ def mc(
     )
 
 
-def _progress_bar() -> Any:
+class LazyProgress:
+    """A rich progress bar that appears when the first work is done, so that errors found
+    while preparing (a bad sweep point, a port on land) print alone on stderr."""
+
+    def __init__(self, progress: Any) -> None:
+        self.progress = progress
+        self.started = False
+
+    def __enter__(self) -> LazyProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.started:
+            self.progress.stop()
+
+    def add_task(self, description: str, **kwargs: Any) -> Any:
+        return self.progress.add_task(description, **kwargs)
+
+    def advance(self, task: Any, k: int) -> None:
+        if not self.started:
+            self.progress.start()
+            self.started = True
+        self.progress.advance(task, k)
+
+    def update(self, task: Any, **kwargs: Any) -> None:
+        self.progress.update(task, **kwargs)
+
+    @property
+    def tasks(self) -> Any:
+        return self.progress.tasks
+
+
+def _progress_bar(rate: bool = False) -> LazyProgress:
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -361,15 +375,16 @@ def _progress_bar() -> Any:
         TimeRemainingColumn,
     )
 
-    return Progress(
+    columns = [
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        *([TextColumn("{task.fields[rate]}")] if rate else []),
         TimeElapsedColumn(),
         TextColumn("left"),
         TimeRemainingColumn(),
-        console=err_console,
-    )
+    ]
+    return LazyProgress(Progress(*columns, console=err_console))
 
 
 @app.command()

@@ -1,0 +1,330 @@
+"""Sweeps and sensitivity: reproducibility, resume, common random numbers, known rankings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import ROOT, SCENARIOS, base_raw, write_toml
+from typer.testing import CliRunner
+
+from sim.api import prepare, run_mc
+from sim.cli import app
+from sim.config import ScenarioError, validate_dict
+from sim.model import plan_ships
+from sim.sensitivity import factors, run_sensitivity
+from sim.sweep import design, frontier, parse_vary, run_sweep
+
+
+def _geo_baseline(tmp_path: Path) -> Path:
+    text = (SCENARIOS / "osc-2024.toml").read_text(encoding="utf-8")
+    text = text.replace('method = "sea"', 'method = "geodesic"')
+    path = tmp_path / "geo.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --------------------------------------------------------------------------- parsing, designs
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("fleet.large.count=2:6:3", (2, 4, 6)),
+        (
+            "fleet.large.capacity_bbl=15000:45000:7",
+            (15000, 20000, 25000, 30000, 35000, 40000, 45000),
+        ),
+        ("a.b=0.1:0.3:3", (0.1, 0.2, 0.30000000000000004)),
+        ("a.b=1,2.5,7", (1, 2.5, 7)),
+        ('a.b="X","Y"', ("X", "Y")),
+    ],
+)
+def test_parse_vary(text: str, values: tuple[Any, ...]) -> None:
+    assert (
+        parse_vary(text).grid_values() == pytest.approx(values)
+        if all(isinstance(v, float | int) for v in values)
+        else parse_vary(text).grid_values() == values
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["nokey", "a.b=", "a.b=5:1:3", "a.b=1:2:1", "a.b=1:x:3", "a.b=1:2:3:4"]
+)
+def test_parse_vary_errors(text: str) -> None:
+    with pytest.raises(ScenarioError):
+        parse_vary(text)
+
+
+def test_designs() -> None:
+    dims = [parse_vary("a=0:1:3"), parse_vary("b=10,20")]
+    grid = design(dims, "grid")
+    assert grid == [{"a": a, "b": b} for a in (0, 0.5, 1) for b in (10, 20)]
+    for kind in ("lhs", "sobol"):
+        pts = design([parse_vary("a=0.0:1.0"), parse_vary("b=100:200")], kind, 16, seed=1)
+        assert len(pts) == 16
+        a = np.array([p["a"] for p in pts])
+        assert ((a >= 0) & (a <= 1)).all()
+        # Space-filling: every sixteenth of [0, 1] holds exactly one point of a 16-point LHS.
+        if kind == "lhs":
+            assert sorted(np.floor(a * 16).astype(int)) == list(range(16))
+        assert pts == design([parse_vary("a=0.0:1.0"), parse_vary("b=100:200")], kind, 16, seed=1)
+        assert all(isinstance(p["b"], int) for p in pts)  # integer ends give integers
+
+
+def test_frontier_interpolates() -> None:
+    summary = pd.DataFrame(
+        {
+            "x": [1, 2, 3, 1, 2, 3, 1, 2, 3],
+            "y": [0, 0, 0, 1, 1, 1, 2, 2, 2],
+            "p_claim": [0.2, 0.6, 0.9, 0.0, 0.25, 0.75, 0.0, 0.1, 0.2],
+        }
+    )
+    fr = frontier(summary, "x", "y")
+    col = "x_at_p50"
+    assert fr[col].iloc[0] == pytest.approx(1.75)
+    assert fr[col].iloc[1] == pytest.approx(2.5)
+    assert np.isnan(fr[col].iloc[2])
+
+
+# --------------------------------------------------------------------------- the sweep itself
+
+
+def test_bad_sweep_key_fails_before_running(runner: CliRunner, tmp_path: Path) -> None:
+    path = _geo_baseline(tmp_path)
+    res = runner.invoke(
+        app,
+        [
+            "sweep",
+            str(path),
+            "--vary",
+            "fleet.large.capasity_t=1:2:2",
+            "-n",
+            "5",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert res.exit_code == 2
+    line = res.stderr.strip()
+    assert len(line.splitlines()) == 1
+    assert "fleet.large.capasity_t" in line and "unknown key" in line and "sweep point 0" in line
+    assert not (tmp_path / "o" / "parts").exists() or not any(
+        (tmp_path / "o" / "parts").glob("reps-*")
+    )
+    res = runner.invoke(
+        app,
+        [
+            "sweep",
+            str(path),
+            "--vary",
+            "fleet.large.load_factor=0.5,1.5",
+            "-n",
+            "5",
+            "--out",
+            str(tmp_path / "p"),
+        ],
+    )
+    assert (
+        res.exit_code == 2
+        and "fleet.large.load_factor" in res.stderr
+        and "sweep point 1" in res.stderr
+    )
+
+
+def test_point_alone_equals_the_sweep(tmp_path: Path) -> None:
+    path = _geo_baseline(tmp_path)
+    dims = [
+        parse_vary("fleet.large.capacity_bbl=30000,45000"),
+        parse_vary("fleet.large.turnaround_days=20,50"),
+    ]
+    res = run_sweep(path, dims=dims, n=30, out=tmp_path / "sw", workers=2)
+    assert len(res.summary) == 4
+    for point in (1, 2):
+        alone = run_mc(
+            tmp_path / "sw" / "points" / f"p{point:05d}.toml", n=30, executor="serial"
+        ).replications
+        recorded = res.table[res.table["point"] == point][alone.columns].reset_index(drop=True)
+        pd.testing.assert_frame_equal(
+            alone.drop(columns="point"), recorded.drop(columns="point"), check_dtype=False
+        )
+
+
+def test_sweep_from_the_scenario_table(runner: CliRunner, tmp_path: Path) -> None:
+    raw = base_raw()
+    raw["fleet"]["c"]["capacity_bbl"] = {"dist": "uniform", "low": 5000.0, "high": 15000.0}
+    raw["claims"] = {"trips": 6, "barrels": 60000.0}
+    raw["sweep"] = {
+        "replications": 20,
+        "min_matches": 5,
+        "vary": {
+            "fleet.c.load_factor": [0.5, 1.0],
+            "fleet.c.turnaround_days": {"low": 0, "high": 2, "num": 3},
+        },
+    }
+    path = write_toml(tmp_path / "s.toml", raw)
+    res = runner.invoke(app, ["sweep", str(path), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.stderr
+    summary = pd.read_csv(tmp_path / "o" / "summary.csv")
+    assert len(summary) == 6 and (summary["replications"] == 20).all()
+    assert (tmp_path / "o" / "frontier.csv").is_file()
+    assert (tmp_path / "o" / "plots" / "sweep.png").stat().st_size > 5000
+    table = pd.read_parquet(tmp_path / "o" / "sweep.parquet")
+    assert {
+        "fleet.c.load_factor",
+        "fleet.c.turnaround_days",
+        "replication",
+        "delivered_bbl",
+    } <= set(table.columns)
+    assert len(table) == 6 * 20
+    # More load, more barrels: at every turnaround, a full ship delivers more than a half-full one.
+    for _, g in summary.groupby("fleet.c.turnaround_days"):
+        g = g.set_index("fleet.c.load_factor")
+        assert g.loc[1.0, "delivered_bbl_p50"] > g.loc[0.5, "delivered_bbl_p50"]
+
+
+def test_common_random_numbers_over_fleet_size() -> None:
+    """A ship present at every point of a fleet-size sweep has identical draws at every point."""
+    raw = base_raw()
+    raw["fleet"]["c"].update(
+        capacity_bbl={"dist": "uniform", "low": 5000.0, "high": 15000.0},
+        speed_laden_kn={"dist": "triangular", "low": 8.0, "mode": 9.0, "high": 11.0},
+        turnaround_days={"dist": "uniform", "low": 0.0, "high": 3.0},
+    )
+    raw["fleet"]["d"] = dict(raw["fleet"]["c"], count=2)
+    from sim.sweep import plan
+
+    points = plan(raw, design([parse_vary("fleet.c.count=1:4:4")]))
+    seen: dict[str, list[Any]] = {}
+    for p in points:
+        _, _, c = prepare(p.scenario)
+        plans, _ = plan_ships(c, seed=11, replication=5)
+        for ship in plans:
+            seen.setdefault(ship.ship_id, []).append(
+                (ship.cap_u, ship.laden_h, ship.start_offset_h, ship.voyages[:8])
+            )
+    assert len(seen["c-01"]) == 4 and len(seen["c-04"]) == 1 and len(seen["d-01"]) == 4
+    for ship in ("c-01", "d-01", "d-02"):
+        assert all(draws == seen[ship][0] for draws in seen[ship]), ship
+    assert seen["c-01"][0] != seen["d-01"][0]
+
+
+def test_interrupted_sweep_resumes_point_by_point(tmp_path: Path) -> None:
+    path = _geo_baseline(tmp_path)
+    vary = [
+        "--vary",
+        "fleet.large.capacity_bbl=20000:50000:4",
+        "--vary",
+        "fleet.large.turnaround_days=20,40,60",
+    ]
+    out = tmp_path / "killed"
+    exe = Path(sys.executable).with_name("tankersim")
+    cmd = [
+        str(exe),
+        "sweep",
+        str(path),
+        *vary,
+        "-n",
+        "120",
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+        "--no-plots",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    parts = out / "parts"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(parts.glob("reps-*.parquet"))) < 3:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = pd.concat([pd.read_parquet(p) for p in parts.glob("reps-*.parquet")])
+    assert 0 < len(partial) < 12 * 120, "the sweep finished before it could be interrupted"
+    dims = [parse_vary(v) for v in vary[1::2]]
+    resumed = run_sweep(path, dims=dims, n=120, out=out, resume=True, executor="serial")
+    assert resumed.ran == 12 * 120 - len(partial)
+    whole = run_sweep(path, dims=dims, n=120, workers=2)
+    pd.testing.assert_frame_equal(resumed.table, whole.table)
+    pd.testing.assert_frame_equal(resumed.summary, whole.summary)
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def _known_ranking_raw() -> dict[str, Any]:
+    """Capacity drives everything, load factor a little, a port nobody visits not at all."""
+    raw = base_raw()
+    raw["window"]["end"] = dt.date(2024, 2, 9)
+    raw["ports"]["C"] = {"lat": 0.5, "lon": 0.5}
+    raw["discharge"]["B"]["share"] = 1.0
+    raw["discharge"]["C"] = {
+        "share": 0.0,
+        "rate_bbl_per_h": {"dist": "uniform", "low": 100.0, "high": 1000.0},
+    }
+    raw["terminal"]["load_rate_bbl_per_h"] = 1e9
+    raw["discharge"]["B"]["rate_bbl_per_h"] = 1e9
+    raw["fleet"]["c"].update(
+        capacity_bbl={"dist": "uniform", "low": 5000.0, "high": 20000.0},
+        load_factor={"dist": "uniform", "low": 0.9, "high": 1.0},
+        turnaround_days=1.0,
+    )
+    raw["claims"] = {"trips": 10, "barrels": 120000.0}
+    return raw
+
+
+def test_sensitivity_recovers_a_known_ranking() -> None:
+    raw = _known_ranking_raw()
+    sc = validate_dict(raw)
+    names = [f.name for f in factors(sc)]
+    assert names == ["discharge pumping rate", "ship capacity", "load factor"]
+    res = run_sensitivity(raw, base_samples=128, replications=2, workers=2)
+    d = res.indices[res.indices["output"] == "delivered_bbl"].set_index("factor")
+    # The port nobody visits has no effect: its total index is zero within its interval.
+    dummy = d.loc["discharge pumping rate"]
+    assert abs(dummy["ST"]) <= max(dummy["ST_conf"], 1e-9) + 1e-9
+    # Capacity (a x4 range) matters more than load factor (a 10 % range), which still matters.
+    assert d.loc["ship capacity", "ST"] > 0.8
+    assert d.loc["load factor", "ST"] - d.loc["load factor", "ST_conf"] > 0
+    assert d.loc["ship capacity", "rank"] == 1 and d.loc["discharge pumping rate", "rank"] == 3
+    # Morris agrees on the ranking.
+    m = run_sensitivity(raw, method="morris", base_samples=20, replications=2, workers=2)
+    mm = m.indices[m.indices["output"] == "delivered_bbl"].set_index("factor")
+    assert mm.loc["ship capacity", "mu_star"] > mm.loc["load factor", "mu_star"] > 0
+    assert mm.loc["discharge pumping rate", "mu_star"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_sensitivity_cli(runner: CliRunner, tmp_path: Path) -> None:
+    path = write_toml(tmp_path / "k.toml", _known_ranking_raw())
+    res = runner.invoke(
+        app,
+        [
+            "sensitivity",
+            str(path),
+            "--samples",
+            "16",
+            "-n",
+            "2",
+            "--workers",
+            "1",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+    )
+    assert res.exit_code == 0, res.stderr
+    idx = pd.read_csv(tmp_path / "o" / "indices.csv")
+    assert set(idx["factor"]) == {"discharge pumping rate", "ship capacity", "load factor"}
+    assert (tmp_path / "o" / "plots" / "sensitivity.png").stat().st_size > 5000
+    assert "Sensitivity of delivered_bbl" in res.output
+    res = runner.invoke(
+        app, ["sensitivity", str(SCENARIOS / "minimal.toml"), "--out", str(tmp_path / "m")]
+    )
+    assert res.exit_code == 2 and "at least two uncertain inputs" in res.stderr
