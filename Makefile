@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_routes.py
 	$(BIN)/python benchmarks/bench_replication.py
 	$(BIN)/python benchmarks/bench_mc_memory.py
+	$(BIN)/python benchmarks/bench_sweep.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
