@@ -429,7 +429,19 @@ def sweep(
     ] = False,
     min_matches: Annotated[
         int | None,
-        typer.Option(min=1, help="Replications to keep per point when conditioning (default 50)."),
+        typer.Option(
+            min=1, help="With --halfwidth -1: replications each point keeps when conditioning."
+        ),
+    ] = None,
+    halfwidth: Annotated[
+        int | None,
+        typer.Option(
+            min=-1,
+            help=(
+                "Condition every point on observed visits within claimed ± this (default: the "
+                "[sweep] table's, else 2); -1 lets each point widen its own window."
+            ),
+        ),
     ] = None,
     plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Draw the sweep plots.")] = True,
 ) -> None:
@@ -470,6 +482,7 @@ def sweep(
                 scheduler=scheduler,
                 resume=resume,
                 min_matches=min_matches,
+                halfwidth="spec" if halfwidth is None else (None if halfwidth < 0 else halfwidth),
                 progress=lambda k: bar.advance(task, k),
                 on_plan=planned,
             )
@@ -631,12 +644,14 @@ def _print_sweep(result: Any) -> None:
     rows = summary if len(summary) <= 40 else summary.head(40)
     for row in rows.to_dict(orient="records"):
         cells = [_num(row[k]) for k in keys]
-        if "p_claim" in row:
+        if "p_claim" in row and row["matches"] == 0:
+            cells += ["-", "-", "0", "no matches"]
+        elif "p_claim" in row:
             cells += [
                 f"{row['p_claim']:.0%}",
                 f"{row['p_claim_lo']:.0%}-{row['p_claim_hi']:.0%}",
                 f"{row['matches']} (±{row['halfwidth']})",
-                str(row["verdict"]),
+                str(row["verdict"]) + ("" if row.get("reliable", True) else " (too few)"),
             ]
         else:
             cells += ["-", "-", "-", "-"]

@@ -335,6 +335,7 @@ class SweepSpec(_Model):
     replications: int = Field(default=500, ge=1)
     points: int | None = Field(default=None, ge=1)
     min_matches: int = Field(default=50, ge=1)
+    halfwidth: int | None = Field(default=2, ge=0)
     vary: dict[str, tuple[Any, ...] | VaryRange] = Field(min_length=1)
 
 

@@ -340,6 +340,10 @@ def _axis(values: pd.Series) -> tuple[np.ndarray, list[str] | None]:
         return np.asarray([cats.index(str(v)) for v in values], dtype=float), cats
 
 
+def _tick(v: float) -> str:
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
 def _short(key: str) -> str:
     return key if len(key) <= 40 else "..." + key[-37:]
 
@@ -400,12 +404,23 @@ def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) 
             yv, yl = _axis(g[y_key])
             ux, uy = np.unique(xv), np.unique(yv)
             z = np.full((len(uy), len(ux)), np.nan)
-            z[np.searchsorted(uy, yv), np.searchsorted(ux, xv)] = g["p_claim"].to_numpy()
+            rows_i, cols_i = np.searchsorted(uy, yv), np.searchsorted(ux, xv)
+            z[rows_i, cols_i] = g["p_claim"].to_numpy()
+            few = np.zeros_like(z, dtype=bool)
+            if "reliable" in g:
+                few[rows_i, cols_i] = ~g["reliable"].astype(bool).to_numpy()
             ix, iy = np.arange(len(ux)), np.arange(len(uy))
             mesh = ax.pcolormesh(ix, iy, z, cmap="RdYlBu", vmin=0, vmax=1, shading="nearest")
             if len(ux) > 1 and len(uy) > 1 and np.nanmin(z) < 0.5 < np.nanmax(z):
                 cs = ax.contour(ix, iy, z, levels=[0.5], colors="k", linewidths=2)
                 ax.clabel(cs, fmt={0.5: "50 %"}, fontsize=8)
+            from matplotlib.patches import Rectangle
+
+            for (j, i), is_few in np.ndenumerate(few):
+                if is_few:  # too few matching replications: hatched, not to be read alone
+                    ax.add_patch(
+                        Rectangle((i - 0.5, j - 0.5), 1, 1, fill=False, hatch="///", lw=0, ec="0.4")
+                    )
             if len(ux) * len(uy) <= 64:
                 for (j, i), val in np.ndenumerate(z):
                     if np.isfinite(val):
@@ -418,9 +433,27 @@ def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) 
                             fontsize=7,
                             color="white" if abs(val - 0.5) > 0.3 else "black",
                         )
-            ax.set_xticks(ix, xl if xl else [f"{v:,.4g}" for v in ux], rotation=30, fontsize=8)
-            ax.set_yticks(iy, yl if yl else [f"{v:,.4g}" for v in uy], fontsize=8)
+            ax.set_xticks(ix, xl if xl else [_tick(v) for v in ux], rotation=30, fontsize=8)
+            ax.set_yticks(iy, yl if yl else [_tick(v) for v in uy], fontsize=8)
             bx, by = result.baseline.get(x_key), result.baseline.get(y_key)
+            if bx is not None and by is None and xl is None and len(ux) > 1:
+                ax.axvline(
+                    np.interp(bx, ux, ix),
+                    color=CLAIM_COLOUR,
+                    ls="--",
+                    lw=1.5,
+                    label=f"baseline {_short(x_key)} (mean {_tick(bx)})",
+                )
+                ax.legend(fontsize=7, loc="upper left")
+            if by is not None and bx is None and yl is None and len(uy) > 1:
+                ax.axhline(
+                    np.interp(by, uy, iy),
+                    color=CLAIM_COLOUR,
+                    ls="--",
+                    lw=1.5,
+                    label=f"baseline {_short(y_key)} (mean {_tick(by)})",
+                )
+                ax.legend(fontsize=7, loc="upper left")
             if bx is not None and by is not None and xl is None and yl is None:
                 px = np.interp(bx, ux, ix) if len(ux) > 1 else 0.0
                 py = np.interp(by, uy, iy) if len(uy) > 1 else 0.0
@@ -444,7 +477,7 @@ def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) 
         if mesh is not None:
             fig.colorbar(mesh, ax=axes, label=title_claim, shrink=0.85)
         fig.suptitle(
-            f"{sc.name}: where the claim is plausible (the 50 % contour is the frontier)",
+            f"{sc.name}: where the claim is plausible (line: 50 %; hatched: under 30 matches)",
             fontsize=11,
         )
         paths += _save(fig, out_dir / "sweep", formats)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
-from sim.claims import condition, prob, word_for
+from sim.claims import MIN_MATCHES_WARN, condition, prob, word_for
 from sim.config import (
     Scenario,
     ScenarioError,
@@ -225,9 +225,20 @@ def _routes_for(points: Sequence[Point], file: str, cache_dir: Path | None) -> l
 
 
 def point_summary(
-    reps: pd.DataFrame, scenario: Scenario, *, min_matches: int = 50, max_halfwidth: int = 5
+    reps: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    halfwidth: int | None = 2,
+    min_matches: int = 50,
+    max_halfwidth: int = 5,
 ) -> dict[str, Any]:
-    """The numbers a sweep reports for one point."""
+    """The numbers a sweep reports for one point.
+
+    With ``halfwidth`` set, every point conditions on observed visits within claimed ±
+    ``halfwidth`` (the same window everywhere, so points compare like with like); with
+    ``halfwidth=None`` each point widens its own window until ``min_matches`` replications
+    match, as ``tankersim mc`` does.
+    """
     cl = scenario.claims
     row: dict[str, Any] = {
         "replications": len(reps),
@@ -242,9 +253,17 @@ def point_summary(
         p = prob(reps["delivered_bbl"] >= cl.barrels)
         row |= {"p_delivered": p["p"], "p_delivered_lo": p["lo"], "p_delivered_hi": p["hi"]}
     if cl.barrels is not None and cl.trips is not None:
-        sub, h = condition(
-            reps, "observed_visits", cl.trips, min_matches=min_matches, max_halfwidth=max_halfwidth
-        )
+        if halfwidth is None:
+            sub, h = condition(
+                reps,
+                "observed_visits",
+                cl.trips,
+                min_matches=min_matches,
+                max_halfwidth=max_halfwidth,
+            )
+        else:
+            h = halfwidth
+            sub = reps[(reps["observed_visits"] - cl.trips).abs() <= h]
         p = (
             prob(sub["delivered_bbl"] >= cl.barrels)
             if len(sub)
@@ -257,6 +276,7 @@ def point_summary(
             "p_claim_lo": p["lo"],
             "p_claim_hi": p["hi"],
             "verdict": word_for(p["p"]) if len(sub) else "no matches",
+            "reliable": len(sub) >= MIN_MATCHES_WARN,
         }
     return row
 
@@ -313,6 +333,7 @@ def run_sweep(
     scheduler: str | None = None,
     resume: bool = False,
     min_matches: int | None = None,
+    halfwidth: int | str | None = "spec",
     block_size: int = 200,
     progress: Callable[[int], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
@@ -321,7 +342,9 @@ def run_sweep(
     """Run a sweep over a scenario file (or raw mapping); see the module docstring.
 
     Without ``dims`` the scenario's ``[sweep]`` table is used; arguments override its
-    ``design``, ``points``, ``replications`` and ``min_matches``.
+    ``design``, ``points``, ``replications``, ``min_matches`` and ``halfwidth`` (the
+    conditioning window, claimed visits ± halfwidth, the same at every point; ``None`` lets
+    each point widen its own window until ``min_matches`` replications match).
     """
     file = str(scenario) if not isinstance(scenario, Mapping) else "<python>"
     raw = dict(scenario) if isinstance(scenario, Mapping) else read_toml(scenario)
@@ -335,6 +358,9 @@ def run_sweep(
     n_pts = n_points if n_points is not None else (spec.points if spec else None)
     reps_n = n if n is not None else (spec.replications if spec else 500)
     mm = min_matches if min_matches is not None else (spec.min_matches if spec else 50)
+    hw = (spec.halfwidth if spec else 2) if halfwidth == "spec" else halfwidth
+    if isinstance(hw, str):
+        raise ValueError(f"halfwidth must be an integer, None or 'spec', not {hw!r}")
     s = base.seed if seed is None else seed
     pts = plan(raw, design(dims, kind, n_pts, seed=s), file=file)
     if on_plan is not None:
@@ -393,7 +419,11 @@ def run_sweep(
         for p in pts:
             sub = table[table["point"] == p.index]
             summaries.append(
-                {"point": p.index, **p.overrides, **point_summary(sub, p.scenario, min_matches=mm)}
+                {
+                    "point": p.index,
+                    **p.overrides,
+                    **point_summary(sub, p.scenario, halfwidth=hw, min_matches=mm),
+                }
             )
         summary = pd.DataFrame(summaries)
         long = points_df.merge(table, on="point", how="right")
