@@ -45,7 +45,10 @@ class ScenarioError(ValueError):
         self.file, self.key, self.value, self.reason = file, key, value, reason
         shown = "<missing>" if value is None else _short_repr(value)
         where = f"{file}: " if file else ""
-        super().__init__(f"{where}{key or '<top level>'} = {shown}: {reason}")
+        if not key and value is None:  # about the file as a whole
+            super().__init__(f"{where}{reason}")
+        else:
+            super().__init__(f"{where}{key or '<top level>'} = {shown}: {reason}")
 
 
 def _short_repr(value: Any, limit: int = 80) -> str:
