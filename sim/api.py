@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,9 +16,16 @@ from typing import Any
 import pandas as pd
 
 from sim.claims import verdict
-from sim.config import Scenario, ScenarioError, load_scenario
+from sim.config import Scenario, load_scenario
 from sim.events import to_frame
-from sim.experiment import Executor, daily_fan, describe_executor, merge_daily, run_batch
+from sim.experiment import (
+    Executor,
+    daily_fan,
+    describe_executor,
+    merge_daily,
+    open_parts,
+    run_batch,
+)
 from sim.metrics import RunSummary, summarize
 from sim.model import Compiled, compile_scenario, simulate
 from sim.routes import RouteTable, build_route_table
@@ -140,16 +146,14 @@ def run_mc(
     else:
         out_dir = Path(out)
     try:
-        check_resumable(out_dir, sc, s, resume=resume, file=scenario_path)
-        (out_dir / "parts").mkdir(parents=True, exist_ok=True)
         stamp = {"scenario_sha256_16": sc.digest(), "seed": s, "scenario": sc.name}
-        (out_dir / "parts" / "batch.json").write_text(json.dumps(stamp), encoding="utf-8")
+        parts = open_parts(out_dir, stamp, resume=resume, file=scenario_path)
         batch = run_batch(
             sc,
             routes,
             n=n,
             seed=s,
-            parts=out_dir / "parts",
+            parts=parts,
             executor=executor,
             workers=workers,
             scheduler=scheduler,
@@ -157,7 +161,7 @@ def run_mc(
             progress=progress,
         )
         v = verdict(batch.replications, sc, min_matches=min_matches)
-        daily_path = merge_daily(out_dir / "parts", out_dir / "daily.parquet", n=n)
+        daily_path = merge_daily(parts, out_dir / "daily.parquet", n=n)
         result = McResult(
             sc,
             routes,
@@ -185,55 +189,23 @@ def run_mc(
             tmp.cleanup()
 
 
-def check_resumable(out_dir: Path, sc: Scenario, seed: int, *, resume: bool, file: str) -> None:
-    """Refuse to mix results: an output folder with parts belongs to one scenario and seed."""
-    parts = out_dir / "parts"
-    has_parts = parts.is_dir() and any(parts.glob("reps-*.parquet"))
-    if not has_parts:
-        return
-    if not resume:
-        raise ScenarioError(
-            file, "--out", str(out_dir), "holds results already: pass --resume, or another --out"
-        )
-    stamp = out_dir / "parts" / "batch.json"
-    if stamp.exists():
-        info = json.loads(stamp.read_text(encoding="utf-8"))
-        if info.get("scenario_sha256_16") != sc.digest() or info.get("seed") != seed:
-            raise ScenarioError(
-                file,
-                "--resume",
-                str(out_dir),
-                "results there come from another scenario or seed; use another --out",
-            )
-
-
 def write_mc(
     result: McResult, out_dir: Path, *, scenario_path: str, run_info: dict[str, Any]
 ) -> list[Path]:
     """Write a batch's gathered tables, verdict and provenance into ``out_dir``."""
     from sim.claims import verdict_markdown
-    from sim.outputs import manifest, write_json
+    from sim.outputs import write_json, write_provenance
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    sc = result.scenario
-    paths = []
-    p = out_dir / "scenario.resolved.toml"
-    p.write_text(sc.to_toml(), encoding="utf-8")
-    paths.append(p)
-    p = out_dir / "manifest.json"
-    write_json(
-        p,
-        manifest(
-            sc,
-            scenario_path=scenario_path,
-            seed=result.seed,
-            command="mc",
-            replications=len(result.replications),
-            elapsed_s=round(result.elapsed_s, 3),
-            **run_info,
-        ),
+    paths = write_provenance(
+        out_dir,
+        result.scenario,
+        scenario_path=scenario_path,
+        seed=result.seed,
+        command="mc",
+        replications=len(result.replications),
+        elapsed_s=round(result.elapsed_s, 3),
+        **run_info,
     )
-    paths.append(p)
     p = out_dir / "replications.parquet"
     result.replications.to_parquet(p, index=False)
     paths.append(p)

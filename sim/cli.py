@@ -37,6 +37,27 @@ ScenarioArg = Annotated[
 ]
 
 
+SeedOpt = Annotated[int | None, typer.Option(help="Random seed (default: the scenario's `seed`).")]
+WorkersOpt = Annotated[
+    int | None, typer.Option(min=1, help="Worker processes (default: all cores).")
+]
+ExecutorOpt = Annotated[str, typer.Option(help="local (process pool), serial, or dask.")]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="With --executor dask: a running scheduler's address (default: a local cluster)."
+    ),
+]
+
+
+def _check_executor(executor: str, scheduler: str | None) -> None:
+    """Exit with status 2 on an unknown executor, or a scheduler without Dask."""
+    if executor not in ("local", "serial", "dask"):
+        fail(f"--executor = {executor!r}: choose local, serial or dask")
+    if scheduler and executor != "dask":
+        fail("--scheduler needs --executor dask")
+
+
 def fail(message: str, code: int = 2) -> None:
     """Print one line to stderr and exit with ``code``."""
     err_console.print(f"tankersim: error: {message}", markup=False, highlight=False, soft_wrap=True)
@@ -107,9 +128,7 @@ def validate(
 @clean_errors
 def run(
     scenario: ScenarioArg,
-    seed: Annotated[
-        int | None, typer.Option(help="Random seed (default: the scenario's `seed`).")
-    ] = None,
+    seed: SeedOpt = None,
     replication: Annotated[
         int, typer.Option(min=0, help="Replication number: the same streams as in `mc`.")
     ] = 0,
@@ -240,19 +259,10 @@ def mc(
     n: Annotated[
         int, typer.Option("-n", "--replications", min=1, help="Number of replications.")
     ] = 10000,
-    seed: Annotated[
-        int | None, typer.Option(help="Random seed (default: the scenario's `seed`).")
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option(min=1, help="Worker processes (default: all cores).")
-    ] = None,
-    executor: Annotated[str, typer.Option(help="local (process pool), serial, or dask.")] = "local",
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            help="With --executor dask: a running scheduler's address (default: a local cluster)."
-        ),
-    ] = None,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: runs/<scenario name>-mc).")
     ] = None,
@@ -281,10 +291,7 @@ def mc(
     from sim.api import run as run_api
     from sim.api import run_mc
 
-    if executor not in ("local", "serial", "dask"):
-        fail(f"--executor = {executor!r}: choose local, serial or dask")
-    if scheduler and executor != "dask":
-        fail("--scheduler needs --executor dask")
+    _check_executor(executor, scheduler)
     sc = load_scenario(scenario)
     out_dir = out if out is not None else Path("runs") / f"{sc.name}-mc"
     with _progress_bar(rate=True) as bar:
@@ -412,12 +419,10 @@ def sweep(
         int | None,
         typer.Option("-n", "--replications", min=1, help="Replications per point (default 500)."),
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
-    executor: Annotated[str, typer.Option(help="local, serial or dask.")] = "local",
-    scheduler: Annotated[
-        str | None, typer.Option(help="With --executor dask: a running scheduler's address.")
-    ] = None,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: runs/<scenario name>-sweep).")
     ] = None,
@@ -454,8 +459,7 @@ def sweep(
     """
     from sim.sweep import DESIGNS, parse_vary, run_sweep
 
-    if executor not in ("local", "serial", "dask"):
-        fail(f"--executor = {executor!r}: choose local, serial or dask")
+    _check_executor(executor, scheduler)
     if design is not None and design not in DESIGNS:
         fail(f"--design = {design!r}: choose one of {', '.join(DESIGNS)}")
     dims = [parse_vary(v) for v in vary] if vary else None
@@ -533,12 +537,10 @@ def sensitivity(
             ),
         ),
     ] = "coarse",
-    seed: Annotated[int | None, typer.Option(help="Random seed (default: the scenario's).")] = None,
-    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes.")] = None,
-    executor: Annotated[str, typer.Option(help="local, serial or dask.")] = "local",
-    scheduler: Annotated[
-        str | None, typer.Option(help="With --executor dask: a running scheduler's address.")
-    ] = None,
+    seed: SeedOpt = None,
+    workers: WorkersOpt = None,
+    executor: ExecutorOpt = "local",
+    scheduler: SchedulerOpt = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: runs/<scenario name>-sensitivity).")
     ] = None,
@@ -553,15 +555,14 @@ def sensitivity(
     share of replications where those reach the claim. Writes indices.csv (with 95 % intervals
     and ranks), samples.parquet, manifest.json and plots/sensitivity.png|svg.
     """
-    from sim.outputs import manifest, write_json
+    from sim.outputs import write_provenance
     from sim.sensitivity import run_sensitivity
 
     if method not in ("sobol", "morris"):
         fail(f"--method = {method!r}: choose sobol or morris")
     if grouping not in ("coarse", "keys"):
         fail(f"--factors = {grouping!r}: choose coarse or keys")
-    if executor not in ("local", "serial", "dask"):
-        fail(f"--executor = {executor!r}: choose local, serial or dask")
+    _check_executor(executor, scheduler)
     sc = load_scenario(scenario)
     out_dir = out if out is not None else Path("runs") / f"{sc.name}-sensitivity"
     with _progress_bar() as bar:
@@ -582,19 +583,17 @@ def sensitivity(
     out_dir.mkdir(parents=True, exist_ok=True)
     result.indices.to_csv(out_dir / "indices.csv", index=False)
     result.samples.to_parquet(out_dir / "samples.parquet", index=False)
-    write_json(
-        out_dir / "manifest.json",
-        manifest(
-            result.base,
-            scenario_path=str(scenario),
-            seed=sc.seed if seed is None else seed,
-            command="sensitivity",
-            method=method,
-            base_samples=base_samples,
-            replications_per_point=n,
-            design_points=len(result.samples),
-            factors={f.name: [k for k, _ in f.inputs] for f in result.factors},
-        ),
+    write_provenance(
+        out_dir,
+        result.base,
+        scenario_path=str(scenario),
+        seed=sc.seed if seed is None else seed,
+        command="sensitivity",
+        method=method,
+        base_samples=base_samples,
+        replications_per_point=n,
+        design_points=len(result.samples),
+        factors={f.name: [k for k, _ in f.inputs] for f in result.factors},
     )
     if plots:
         from sim.plots import plot_sensitivity

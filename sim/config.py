@@ -557,6 +557,13 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         raise ScenarioError(str(p), "", None, f"not valid TOML: {exc}") from None
 
 
+def read_source(scenario: str | Path | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A scenario's file name (for messages) and raw mapping, from a path or a mapping."""
+    if isinstance(scenario, Mapping):
+        return "<python>", dict(scenario)
+    return str(scenario), read_toml(scenario)
+
+
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
     """Load and validate a scenario file, with optional dotted-key ``overrides``."""
     raw = read_toml(path)

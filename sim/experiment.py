@@ -11,6 +11,7 @@ they do not depend on the executor, the number of workers or the order blocks fi
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -24,7 +25,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.config import Scenario
+from sim.config import Scenario, ScenarioError
 from sim.model import (
     DISCHARGE_END,
     LOAD_END,
@@ -227,6 +228,32 @@ def read_parts(parts: Path, kind: Literal["reps", "daily"]) -> pd.DataFrame:
     if df.duplicated(keys).any():
         raise RuntimeError(f"duplicate replications in {parts}")
     return df.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def open_parts(out_dir: Path, stamp: dict[str, Any], *, resume: bool, file: str) -> Path:
+    """Claim ``out_dir/parts`` for a batch described by ``stamp``; return the parts folder.
+
+    A folder that holds results belongs to one batch: without ``resume`` it is refused, and
+    with ``resume`` it must carry the same stamp (scenario digest, seed, points), so results
+    of different batches are never mixed and nothing is overwritten.
+    """
+    parts = out_dir / "parts"
+    path = parts / "batch.json"
+    if parts.is_dir() and any(parts.glob("reps-*.parquet")):
+        if not resume:
+            reason = "holds results already: pass --resume, or another --out"
+            raise ScenarioError(file, "--out", str(out_dir), reason)
+        if path.exists() and json.loads(path.read_text(encoding="utf-8")) != stamp:
+            raise ScenarioError(
+                file,
+                "--resume",
+                str(out_dir),
+                "results there come from another scenario, seed or sweep; use another --out",
+            )
+    parts.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(stamp, sort_keys=True), encoding="utf-8")
+    cleanup_tmp(parts)
+    return parts
 
 
 def cleanup_tmp(parts: Path) -> None:

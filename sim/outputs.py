@@ -57,6 +57,27 @@ def manifest(
     }
 
 
+def write_provenance(
+    out_dir: Path,
+    scenario: Scenario,
+    *,
+    scenario_path: str,
+    seed: int,
+    command: str,
+    **extra: Any,
+) -> list[Path]:
+    """Write ``scenario.resolved.toml`` and ``manifest.json`` into ``out_dir``; return both."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    resolved = out_dir / "scenario.resolved.toml"
+    resolved.write_text(scenario.to_toml(), encoding="utf-8")
+    man = out_dir / "manifest.json"
+    write_json(
+        man,
+        manifest(scenario, scenario_path=scenario_path, seed=seed, command=command, **extra),
+    )
+    return [resolved, man]
+
+
 def write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
 

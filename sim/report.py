@@ -12,7 +12,7 @@ from rich.table import Table
 
 from sim.api import RunResult
 from sim.config import Scenario
-from sim.outputs import manifest, write_json, write_table
+from sim.outputs import write_json, write_provenance, write_table
 from sim.routes import RouteTable
 
 
@@ -20,28 +20,18 @@ def write_run(
     result: RunResult, out_dir: Path, *, scenario_path: str, events_format: str = "parquet"
 ) -> list[Path]:
     """Write the outputs of one replication into ``out_dir``; return the paths written."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    sc = result.scenario
-    paths = []
-    p = out_dir / "scenario.resolved.toml"
-    p.write_text(sc.to_toml(), encoding="utf-8")
-    paths.append(p)
-    p = out_dir / "manifest.json"
-    write_json(
-        p,
-        manifest(
-            sc,
-            scenario_path=scenario_path,
-            seed=result.seed,
-            command="run",
-            replication=result.replication,
-            routes={
-                f"{leg.origin}-{leg.destination}": round(leg.distance_nm, 3)
-                for leg in result.routes.unique_legs()
-            },
-        ),
+    paths = write_provenance(
+        out_dir,
+        result.scenario,
+        scenario_path=scenario_path,
+        seed=result.seed,
+        command="run",
+        replication=result.replication,
+        routes={
+            f"{leg.origin}-{leg.destination}": round(leg.distance_nm, 3)
+            for leg in result.routes.unique_legs()
+        },
     )
-    paths.append(p)
     paths.append(write_table(result.events, out_dir / f"events.{events_format}"))
     p = out_dir / "summary.json"
     write_json(p, result.summary.to_dict())

@@ -31,7 +31,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.config import Scenario, ScenarioError, apply_overrides, read_toml, validate_dict
+from sim.config import Scenario, ScenarioError, apply_overrides, read_source, validate_dict
 from sim.experiment import Executor, Job, execute
 from sim.routes import build_route_table
 
@@ -150,8 +150,7 @@ def run_sensitivity(
     ``base_samples`` is SALib's N: Sobol' runs N x (D + 2) design points, Morris N x (D + 1)
     (N trajectories), each with ``replications`` replications.
     """
-    file = str(scenario) if not isinstance(scenario, Mapping) else "<python>"
-    raw = dict(scenario) if isinstance(scenario, Mapping) else read_toml(scenario)
+    file, raw = read_source(scenario)
     raw = {k: v for k, v in raw.items() if k != "sweep"}
     base = validate_dict(raw, file=file)
     fs = factors(base, grouping)

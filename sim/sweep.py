@@ -30,11 +30,20 @@ from sim.config import (
     SweepSpec,
     VaryRange,
     apply_overrides,
-    read_toml,
+    read_source,
     validate_dict,
 )
 from sim.distributions import Distribution
-from sim.experiment import Executor, Job, blocks, cleanup_tmp, execute, finished, read_parts
+from sim.experiment import (
+    Executor,
+    Job,
+    blocks,
+    execute,
+    finished,
+    open_parts,
+    read_parts,
+    write_part,
+)
 from sim.routes import RouteTable, build_route_table
 
 DESIGNS = ("grid", "lhs", "sobol")
@@ -346,8 +355,7 @@ def run_sweep(
     conditioning window, claimed visits ± halfwidth, the same at every point; ``None`` lets
     each point widen its own window until ``min_matches`` replications match).
     """
-    file = str(scenario) if not isinstance(scenario, Mapping) else "<python>"
-    raw = dict(scenario) if isinstance(scenario, Mapping) else read_toml(scenario)
+    file, raw = read_source(scenario)
     base = validate_dict(raw, file=file)
     spec = base.sweep
     if dims is None:
@@ -372,7 +380,6 @@ def run_sweep(
     tmp = tempfile.TemporaryDirectory(prefix="tankersim-sweep-") if out is None else None
     out_dir = Path(tmp.name) if tmp is not None else Path(out)  # type: ignore[arg-type]
     try:
-        parts = out_dir / "parts"
         stamp = {
             "scenario_sha256_16": base.digest(),
             "seed": s,
@@ -380,10 +387,7 @@ def run_sweep(
                 json.dumps([p.overrides for p in pts], sort_keys=True, default=str).encode()
             ).hexdigest()[:16],
         }
-        _check_stamp(parts, stamp, resume=resume, file=file)
-        parts.mkdir(parents=True, exist_ok=True)
-        (parts / "batch.json").write_text(json.dumps(stamp), encoding="utf-8")
-        cleanup_tmp(parts)
+        parts = open_parts(out_dir, stamp, resume=resume, file=file)
         done = finished(parts)
         jobs = []
         already = 0
@@ -396,8 +400,6 @@ def run_sweep(
             ]
         if progress is not None and already:
             progress(already)
-
-        from sim.experiment import write_part
 
         def on_result(reps: pd.DataFrame, daily: pd.DataFrame) -> None:
             write_part(parts, reps, daily)
@@ -450,31 +452,10 @@ def run_sweep(
             tmp.cleanup()
 
 
-def _check_stamp(parts: Path, stamp: dict[str, Any], *, resume: bool, file: str) -> None:
-    has = parts.is_dir() and any(parts.glob("reps-*.parquet"))
-    if not has:
-        return
-    if not resume:
-        raise ScenarioError(
-            file,
-            "--out",
-            str(parts.parent),
-            "holds results already: pass --resume, or another --out",
-        )
-    path = parts / "batch.json"
-    if path.exists() and json.loads(path.read_text(encoding="utf-8")) != stamp:
-        raise ScenarioError(
-            file,
-            "--resume",
-            str(parts.parent),
-            "results there come from another sweep, scenario or seed",
-        )
-
-
 def _write(
     result: SweepResult, pts: Sequence[Point], out_dir: Path, *, file: str, design_kind: str, n: int
 ) -> None:
-    from sim.outputs import manifest, write_json
+    from sim.outputs import write_provenance
 
     (out_dir / "points").mkdir(parents=True, exist_ok=True)
     for p in pts:
@@ -486,17 +467,15 @@ def _write(
     result.table.to_parquet(out_dir / "sweep.parquet", index=False)
     if result.frontier is not None:
         result.frontier.to_csv(out_dir / "frontier.csv", index=False)
-    write_json(
-        out_dir / "manifest.json",
-        manifest(
-            result.base,
-            scenario_path=file,
-            seed=result.seed,
-            command="sweep",
-            design=design_kind,
-            replications_per_point=n,
-            points=len(pts),
-            dimensions=[d.__dict__ for d in result.dimensions],
-            baseline=result.baseline,
-        ),
+    write_provenance(
+        out_dir,
+        result.base,
+        scenario_path=file,
+        seed=result.seed,
+        command="sweep",
+        design=design_kind,
+        replications_per_point=n,
+        points=len(pts),
+        dimensions=[d.__dict__ for d in result.dimensions],
+        baseline=result.baseline,
     )

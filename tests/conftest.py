@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import tomli_w
 from typer.testing import CliRunner
@@ -44,6 +49,24 @@ def base_raw() -> dict[str, Any]:
 def write_toml(path: Path, raw: dict[str, Any]) -> Path:
     path.write_text(tomli_w.dumps(raw), encoding="utf-8")
     return path
+
+
+def kill_after_parts(args: list[str], out: Path, min_parts: int) -> pd.DataFrame:
+    """Run ``tankersim ARGS`` in a child process, SIGKILL it once ``min_parts`` blocks are
+    on disk in ``out/parts``, and return the replications those blocks hold."""
+    exe = Path(sys.executable).with_name("tankersim")
+    proc = subprocess.Popen(
+        [str(exe), *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
+    )
+    parts = out / "parts"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(parts.glob("reps-*.parquet"))) < min_parts:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    files = list(parts.glob("reps-*.parquet"))
+    assert len(files) >= min_parts, "no blocks were written before the deadline"
+    return pd.concat([pd.read_parquet(p) for p in files])
 
 
 @pytest.fixture

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import math
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, SCENARIOS, base_raw, write_toml
+from conftest import SCENARIOS, base_raw, kill_after_parts, write_toml
 from typer.testing import CliRunner
 
 from sim.api import run, run_mc
@@ -84,29 +80,11 @@ def test_interrupted_batch_resumes_to_the_same_result(tmp_path: Path) -> None:
     )
     n = 300
     out = tmp_path / "killed"
-    exe = Path(sys.executable).with_name("tankersim")
-    cmd = [
-        str(exe),
-        "mc",
-        str(scenario),
-        "-n",
-        str(n),
-        "--workers",
-        "1",
-        "--out",
-        str(out),
-        "--no-plots",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    parts = out / "parts"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(parts.glob("reps-*.parquet"))) < 2:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    done_before = len(list(parts.glob("reps-*.parquet")))
-    assert done_before >= 2
-    partial = pd.concat([pd.read_parquet(p) for p in parts.glob("reps-*.parquet")])
+    partial = kill_after_parts(
+        ["mc", str(scenario), "-n", str(n), "--workers", "1", "--out", str(out), "--no-plots"],
+        out,
+        min_parts=2,
+    )
     assert 0 < len(partial) < n, "the batch finished before it could be interrupted"
 
     resumed = run_mc(scenario, n=n, out=out, resume=True, executor="serial")
@@ -124,7 +102,7 @@ def test_out_with_results_needs_resume(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match="--resume"):
         run_mc(sc, n=3, out=tmp_path, executor="serial")
     other = validate_dict(apply_overrides(base_raw(), {"seed": 99}))
-    with pytest.raises(ScenarioError, match="another scenario or seed"):
+    with pytest.raises(ScenarioError, match="another scenario, seed or sweep"):
         run_mc(other, n=3, out=tmp_path, executor="serial", resume=True)
     # Resuming with more replications runs only the new ones.
     more = run_mc(sc, n=5, out=tmp_path, executor="serial", resume=True)
@@ -309,3 +287,18 @@ def test_daily_series_ends_at_the_totals() -> None:
     reps = res.replications.set_index("replication")
     np.testing.assert_allclose(last["delivered_bbl"], reps["delivered_bbl"])
     np.testing.assert_array_equal(last["trips"], reps["trips"])
+
+
+def test_mc_cli_scheduler_needs_dask(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(
+        app,
+        [
+            "mc",
+            str(SCENARIOS / "minimal.toml"),
+            "--scheduler",
+            "tcp://127.0.0.1:1",
+            "--out",
+            str(tmp_path),
+        ],
+    )
+    assert res.exit_code == 2 and "--scheduler needs --executor dask" in res.stderr

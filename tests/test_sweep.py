@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, SCENARIOS, base_raw, write_toml
+from conftest import SCENARIOS, base_raw, kill_after_parts, write_toml
 from typer.testing import CliRunner
 
 from sim.api import prepare, run_mc
@@ -226,28 +222,11 @@ def test_interrupted_sweep_resumes_point_by_point(tmp_path: Path) -> None:
         "fleet.large.turnaround_days=20,40,60",
     ]
     out = tmp_path / "killed"
-    exe = Path(sys.executable).with_name("tankersim")
-    cmd = [
-        str(exe),
-        "sweep",
-        str(path),
-        *vary,
-        "-n",
-        "120",
-        "--workers",
-        "1",
-        "--out",
-        str(out),
-        "--no-plots",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    parts = out / "parts"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and len(list(parts.glob("reps-*.parquet"))) < 3:
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    partial = pd.concat([pd.read_parquet(p) for p in parts.glob("reps-*.parquet")])
+    partial = kill_after_parts(
+        ["sweep", str(path), *vary, "-n", "120", "--workers", "1", "--out", str(out), "--no-plots"],
+        out,
+        min_parts=3,
+    )
     assert 0 < len(partial) < 12 * 120, "the sweep finished before it could be interrupted"
     dims = [parse_vary(v) for v in vary[1::2]]
     resumed = run_sweep(path, dims=dims, n=120, out=out, resume=True, executor="serial")
