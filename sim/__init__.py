@@ -1,10 +1,41 @@
-"""tankersim: discrete-event simulation of tanker shuttles, for testing claims about deliveries."""
+"""tankersim: discrete-event simulation of tanker shuttles, for testing claims about deliveries.
 
+The Python API, imported lazily so that ``import sim`` stays light:
+
+>>> import sim
+>>> sorted(sim.__all__)[:4]
+['Scenario', '__version__', 'load_scenario', 'run']
+
+* :func:`sim.load_scenario` reads and validates a scenario file (with dotted-key overrides);
+* :func:`sim.run` runs one replication (event log, summary);
+* :func:`sim.run_mc` runs a Monte Carlo batch and judges the claim;
+* :func:`sim.run_sweep` and :func:`sim.run_sensitivity` sweep inputs and rank them.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 try:
     __version__ = version("tankersim")
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+_EXPORTS = {
+    "Scenario": "sim.config",
+    "load_scenario": "sim.config",
+    "run": "sim.api",
+    "run_mc": "sim.api",
+    "run_sweep": "sim.sweep",
+    "run_sensitivity": "sim.sensitivity",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -117,3 +117,15 @@ def test_map_command_redraws_a_run(runner: CliRunner, tmp_path: Path) -> None:
     assert (run_dir / "map.png").stat().st_size > 10_000
     res = runner.invoke(app, ["map", str(tmp_path)])
     assert res.exit_code == 2 and "scenario.resolved.toml" in res.stderr
+
+
+def test_package_level_api() -> None:
+    import sim
+
+    result = sim.run(MINIMAL)
+    assert result.summary.kpis["trips"] == 11
+    batch = sim.run_mc(MINIMAL, n=3, executor="serial")
+    assert len(batch.replications) == 3
+    assert sim.load_scenario(MINIMAL).name == "minimal"
+    with pytest.raises(AttributeError):
+        _ = sim.no_such_thing

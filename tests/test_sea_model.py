@@ -118,3 +118,32 @@ def test_port_cut_off_from_the_sea_is_a_clear_error(runner: CliRunner, tmp_path:
     ]
     raw["routing"]["forbidden_areas"] = [{"name": "barrier", "polygon": barrier}]
     _bad(runner, tmp_path, raw, "WONSAN")
+
+
+def test_pinned_waypoints_win_over_the_router() -> None:
+    import datetime as dt
+
+    raw = _fixed_nampho(Path("."))
+    raw["window"] = {"start": dt.date(2024, 3, 7), "end": dt.date(2024, 4, 30)}
+    wps = [
+        {"lat": 42.60, "lon": 133.00},
+        {"lat": 38.0, "lon": 130.0},
+        {"lat": 35.0, "lon": 129.5},
+        {"lat": 32.85, "lon": 126.6},
+        {"lat": 36.5, "lon": 124.5},
+    ]
+    # Given from the discharge port's side: the table reverses it for the outbound leg.
+    raw["routing"]["legs"] = [
+        {"from": "NAMPHO", "to": "VOSTOCHNY", "waypoints": list(reversed(wps))}
+    ]
+    sc = validate_dict(raw)
+    _, routes, _ = prepare(sc)
+    leg = routes.leg("VOSTOCHNY", "NAMPHO")
+    g = gazetteer()
+    from sim.geo import LatLon, path_length_nm
+
+    pts = [g["VOSTOCHNY"].point, *(LatLon(w["lat"], w["lon"]) for w in wps), g["NAMPHO"].point]
+    assert leg.method == "pinned"
+    assert leg.distance_nm == pytest.approx(path_length_nm(pts), rel=1e-12)
+    assert leg.waypoints[1] == LatLon(42.60, 133.00)
+    assert routes.leg("NAMPHO", "VOSTOCHNY").distance_nm == leg.distance_nm

@@ -307,3 +307,44 @@ def test_sensitivity_cli(runner: CliRunner, tmp_path: Path) -> None:
         app, ["sensitivity", str(SCENARIOS / "minimal.toml"), "--out", str(tmp_path / "m")]
     )
     assert res.exit_code == 2 and "at least two uncertain inputs" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("vary", "design_kind", "points"),
+    [
+        (["fleet.c.load_factor=0.5:1.0:3"], "grid", None),
+        (
+            ["fleet.c.load_factor=0.5,1.0", "fleet.c.turnaround_days=0,2", "fleet.c.count=1,2"],
+            "grid",
+            None,
+        ),
+        (["fleet.c.load_factor=0.5:1.0", "fleet.c.turnaround_days=0.0:2.0"], "lhs", 8),
+    ],
+    ids=["one input", "three inputs", "lhs"],
+)
+def test_sweep_plots(tmp_path: Path, vary: list[str], design_kind: str, points: int | None) -> None:
+    from sim.plots import plot_sweep
+
+    raw = base_raw()
+    raw["claims"] = {"trips": 6, "barrels": 60000.0}
+    res = run_sweep(
+        raw,
+        dims=[parse_vary(v) for v in vary],
+        design_kind=design_kind,
+        n_points=points,
+        n=6,
+        executor="serial",
+    )
+    expected = (
+        int(np.prod([len(parse_vary(v).values or ()) or 3 for v in vary]))
+        if design_kind == "grid"
+        else points
+    )
+    assert len(res.summary) == expected
+    paths = plot_sweep(res, tmp_path)
+    assert [p.suffix for p in paths] == [".png", ".svg"]
+    svg = paths[1].read_text(encoding="utf-8")
+    if len(vary) == 3:
+        # Small multiples: one panel per value of the third input, titled with it.
+        assert svg.count("fleet.c.count = ") == 2
+    assert paths[0].stat().st_size > 5000
