@@ -405,7 +405,7 @@ def sweep(
                 "KEY=low:high:num (evenly spaced), KEY=v1,v2,... (values) or KEY=low:high "
                 "(a range, for --design lhs/sobol). KEY is a dotted scenario key, e.g. "
                 "fleet.large.capacity_bbl. Repeat for more inputs. Default: the scenario's "
-                "[sweep] table."
+                "\\[sweep] table."
             )
         ),
     ] = None,
@@ -444,7 +444,7 @@ def sweep(
             min=-1,
             help=(
                 "Condition every point on observed visits within claimed ± this (default: the "
-                "[sweep] table's, else 2); -1 lets each point widen its own window."
+                "\\[sweep] table's, else 2); -1 lets each point widen its own window."
             ),
         ),
     ] = None,
