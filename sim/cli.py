@@ -544,6 +544,10 @@ def sensitivity(
     out: Annotated[
         Path | None, typer.Option(help="Output folder (default: runs/<scenario name>-sensitivity).")
     ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue an interrupted analysis in --out."),
+    ] = False,
     plots: Annotated[
         bool, typer.Option("--plots/--no-plots", help="Draw the ranked bar chart.")
     ] = True,
@@ -567,19 +571,29 @@ def sensitivity(
     out_dir = out if out is not None else Path("runs") / f"{sc.name}-sensitivity"
     with _progress_bar() as bar:
         task = bar.add_task("replications", total=None)
-        result = run_sensitivity(
-            scenario,
-            method=method,  # type: ignore[arg-type]
-            base_samples=base_samples,
-            replications=n,
-            grouping=grouping,  # type: ignore[arg-type]
-            seed=seed,
-            executor=executor,  # type: ignore[arg-type]
-            workers=workers,
-            scheduler=scheduler,
-            progress=lambda k: bar.advance(task, k),
-            on_plan=lambda total: bar.update(task, total=total),
-        )
+        try:
+            result = run_sensitivity(
+                scenario,
+                method=method,  # type: ignore[arg-type]
+                base_samples=base_samples,
+                replications=n,
+                grouping=grouping,  # type: ignore[arg-type]
+                seed=seed,
+                executor=executor,  # type: ignore[arg-type]
+                workers=workers,
+                scheduler=scheduler,
+                out=out_dir,
+                resume=resume,
+                progress=lambda k: bar.advance(task, k),
+                on_plan=lambda total: bar.update(task, total=total),
+            )
+        except KeyboardInterrupt:
+            fail(
+                f"interrupted: finished design points are saved in {out_dir}/parts; continue "
+                "with the same command and --resume",
+                code=130,
+            )
+            return
     out_dir.mkdir(parents=True, exist_ok=True)
     result.indices.to_csv(out_dir / "indices.csv", index=False)
     result.samples.to_parquet(out_dir / "samples.parquet", index=False)

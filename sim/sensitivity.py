@@ -22,6 +22,7 @@ replications 0..R-1 at every point) and the outputs are their means:
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -32,7 +33,15 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Scenario, ScenarioError, apply_overrides, read_source, validate_dict
-from sim.experiment import Executor, Job, execute
+from sim.experiment import (
+    Executor,
+    Job,
+    execute,
+    finished,
+    open_parts,
+    read_parts,
+    write_part,
+)
 from sim.routes import build_route_table
 
 Q_LOW, Q_HIGH = 0.01, 0.99
@@ -141,6 +150,8 @@ def run_sensitivity(
     executor: Executor = "local",
     workers: int | None = None,
     scheduler: str | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
     progress: Callable[[int], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
     cache_dir: Path | None = None,
@@ -148,7 +159,8 @@ def run_sensitivity(
     """Sobol' or Morris sensitivity of the outputs to the scenario's uncertain inputs.
 
     ``base_samples`` is SALib's N: Sobol' runs N x (D + 2) design points, Morris N x (D + 1)
-    (N trajectories), each with ``replications`` replications.
+    (N trajectories), each with ``replications`` replications. With ``out``, finished design
+    points stream to ``out/parts`` and ``resume=True`` continues an interrupted analysis.
     """
     file, raw = read_source(scenario)
     raw = {k: v for k, v in raw.items() if k != "sweep"}
@@ -177,14 +189,33 @@ def run_sensitivity(
     if on_plan is not None:
         on_plan(len(X) * replications)
     routes = build_route_table(base, file=file, cache_dir=cache_dir)
+    parts = None
+    done: dict[int, set[int]] = {}
+    if out is not None:
+        stamp = {
+            "scenario_sha256_16": base.digest(),
+            "seed": s,
+            "design": hashlib.sha256(np.ascontiguousarray(X).tobytes()).hexdigest()[:16],
+            "replications": replications,
+        }
+        parts = open_parts(Path(out), stamp, resume=resume, file=file)
+        done = finished(parts)
+    wanted = set(range(replications))
     jobs = []
     for i, q in enumerate(X):
+        if wanted <= done.get(i, set()):
+            continue
         sc = validate_dict(apply_overrides(raw, overrides_at(fs, q), file=file), file=file)
         jobs.append(Job(sc, routes, s, i, tuple(range(replications)), daily=False))
+    if progress is not None and len(jobs) < len(X):
+        progress((len(X) - len(jobs)) * replications)
     results: list[pd.DataFrame] = []
 
-    def on_result(reps: pd.DataFrame, _daily: pd.DataFrame) -> None:
-        results.append(reps)
+    def on_result(reps: pd.DataFrame, daily: pd.DataFrame) -> None:
+        if parts is not None:
+            write_part(parts, reps, daily)
+        else:
+            results.append(reps)
         if progress is not None:
             progress(len(reps))
 
@@ -196,7 +227,10 @@ def run_sensitivity(
         on_result=on_result,
         min_group_replications=100,
     )
-    table = pd.concat(results).sort_values(["point", "replication"]).reset_index(drop=True)
+    if parts is not None:
+        table = read_parts(parts, "reps")
+    else:
+        table = pd.concat(results).sort_values(["point", "replication"]).reset_index(drop=True)
     Y = outputs(table, base)
     samples = pd.DataFrame(X, columns=[f.name for f in fs])
     samples = pd.concat([samples, Y.reset_index(drop=True)], axis=1)

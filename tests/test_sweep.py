@@ -348,3 +348,19 @@ def test_sweep_plots(tmp_path: Path, vary: list[str], design_kind: str, points: 
         # Small multiples: one panel per value of the third input, titled with it.
         assert svg.count("fleet.c.count = ") == 2
     assert paths[0].stat().st_size > 5000
+
+
+def test_interrupted_sensitivity_resumes_to_the_same_indices(tmp_path: Path) -> None:
+    raw = _known_ranking_raw()
+    path = write_toml(tmp_path / "k.toml", raw)
+    out = tmp_path / "killed"
+    args = ["sensitivity", str(path), "--samples", "256", "-n", "2", "--workers", "1"]
+    partial = kill_after_parts([*args, "--out", str(out), "--no-plots"], out, min_parts=2)
+    n_points = 256 * (3 + 2)
+    assert 0 < partial["point"].nunique() < n_points, "finished before it could be interrupted"
+    resumed = run_sensitivity(
+        path, base_samples=256, replications=2, out=out, resume=True, executor="serial"
+    )
+    whole = run_sensitivity(path, base_samples=256, replications=2, workers=2)
+    pd.testing.assert_frame_equal(resumed.samples, whole.samples)
+    pd.testing.assert_frame_equal(resumed.indices, whole.indices)
