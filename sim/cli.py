@@ -191,6 +191,7 @@ def routes(
     import json
 
     from sim.api import prepare
+    from sim.outputs import write_provenance
     from sim.report import print_route_table, route_table
     from sim.tracks import routes_geojson
 
@@ -200,6 +201,7 @@ def routes(
     legs = route_table(sc, table)
     print_route_table(legs, sc, out_console)
     legs.to_csv(out_dir / "routes.csv", index=False)
+    write_provenance(out_dir, sc, scenario_path=str(scenario), seed=sc.seed, command="routes")
     (out_dir / "routes.geojson").write_text(json.dumps(routes_geojson(table, sc)), encoding="utf-8")
     if draw_map:
         from sim.maps import plot_map

@@ -552,7 +552,9 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         with p.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise ScenarioError(str(p), "", str(p), "file not found") from None
+        raise ScenarioError(str(p), "", None, "file not found") from None
+    except OSError as exc:  # a folder, no permission...
+        raise ScenarioError(str(p), "", None, f"cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(str(p), "", None, f"not valid TOML: {exc}") from None
 

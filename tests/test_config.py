@@ -187,3 +187,9 @@ def test_two_rates_are_refused(runner: CliRunner, tmp_path: Path) -> None:
     raw["terminal"]["load_rate_m3_per_h"] = 300.0
     line = _fails(runner, tmp_path, raw, "terminal", "load_rate")
     assert "exactly one" in line
+
+
+def test_a_folder_is_not_a_scenario(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["validate", str(tmp_path)])
+    assert res.exit_code == 2
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
