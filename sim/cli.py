@@ -707,4 +707,4 @@ def main() -> None:
         sys.exit(0)
 
 
-__all__ = ["Table", "app", "main"]
+__all__ = ["app", "main"]

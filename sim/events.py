@@ -20,7 +20,6 @@ product    category     the parcel's product ("" in ballast)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -73,13 +72,6 @@ def to_frame(c: Compiled, rep: Replication) -> pd.DataFrame:
         },
         columns=list(COLUMNS),
     )
-
-
-def concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate event logs, keeping categorical dtypes where the categories agree."""
-    if not frames:
-        raise ValueError("no event logs to concatenate")
-    return pd.concat(list(frames), ignore_index=True)
 
 
 def activities(events: pd.DataFrame, window_h: float) -> pd.DataFrame:

@@ -203,8 +203,3 @@ def print_run_summary(result: RunResult, console: Console) -> None:
             _fmt(row.max_wait_h, 1),
         )
     console.print(bt)
-
-
-def summary_json(result: RunResult) -> str:
-    """The summary as a JSON string (for notebooks and pipes)."""
-    return json.dumps(result.summary.to_dict(), indent=2, default=str)
