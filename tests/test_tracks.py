@@ -16,7 +16,7 @@ from conftest import base_raw
 
 from sim.api import RunResult, run
 from sim.config import validate_dict
-from sim.events import activities, concat
+from sim.events import activities
 from sim.geo import LatLon, geodesic_nm, path_length_nm
 from sim.tracks import (
     STATUSES,
@@ -199,7 +199,7 @@ def test_samples_per_ship_and_times(one_ship: RunResult) -> None:
     window_h = sc.window.hours
     # Two replications of the two-ship minimal scenario too.
     mini = run("scenarios/minimal.toml")
-    ev2 = concat([mini.events, run("scenarios/minimal.toml", replication=1).events])
+    ev2 = pd.concat([mini.events, run("scenarios/minimal.toml", replication=1).events])
     for events, scenario, rte, n_series in (
         (one_ship.events, sc, routes, 1),
         (ev2, mini.scenario, mini.routes, 4),
