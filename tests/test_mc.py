@@ -302,3 +302,16 @@ def test_mc_cli_scheduler_needs_dask(runner: CliRunner, tmp_path: Path) -> None:
         ],
     )
     assert res.exit_code == 2 and "--scheduler needs --executor dask" in res.stderr
+
+
+def test_dask_joins_a_running_scheduler(serial_baseline: pd.DataFrame) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        joined = run_mc(
+            _geo(), n=24, executor="dask", scheduler=cluster.scheduler_address, block_size=6
+        ).replications
+        # The cluster is still up: tankersim closed only its own client.
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1")
+    pd.testing.assert_frame_equal(serial_baseline, joined)
