@@ -235,8 +235,21 @@ def headline(v: dict[str, Any]) -> dict[str, str]:
     """The verdict word and a one-paragraph plain-language answer."""
     cl = v["claim"]
     cond = v.get("conditional")
+    dist = v["distributions"]["delivered_bbl"]
+    if cond is not None and cond["matches"] == 0:
+        visits = v["distributions"]["observed_visits"]
+        return {
+            "word": "no matches",
+            "text": (
+                f"None of the {v['replications']} replications showed "
+                f"{cl['trips'] - cond['halfwidth']}-{cl['trips'] + cond['halfwidth']} observed "
+                f"visits (they showed {visits['p05']:,.0f}-{visits['p95']:,.0f}, 90% interval), "
+                "so the scenario cannot reproduce the claimed visits: revisit its fleet, "
+                "turnaround or detection probability before reading its barrels "
+                f"(median {dist['p50']:,.0f} delivered)."
+            ),
+        }
     if cond is None or "p_delivered_ge_claimed" not in cond:
-        dist = v["distributions"]["delivered_bbl"]
         return {
             "word": "no verdict",
             "text": (

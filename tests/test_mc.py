@@ -315,3 +315,17 @@ def test_dask_joins_a_running_scheduler(serial_baseline: pd.DataFrame) -> None:
         # The cluster is still up: tankersim closed only its own client.
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1")
     pd.testing.assert_frame_equal(serial_baseline, joined)
+
+
+def test_no_matching_replications_says_so() -> None:
+    sc = load_scenario(SCENARIOS / "osc-2024.toml")
+    cols = ("loaded_bbl", "delivered_bbl", "observed_bbl", "delivered_t", "mean_parcel_bbl")
+    reps = pd.DataFrame(
+        {c: [1.0e6] * 10 for c in cols}
+        | {"p_detect": [1.0] * 10, "trips": [60] * 10, "observed_visits": [60] * 10}
+    )
+    v = verdict(reps, sc)
+    assert v["conditional"]["matches"] == 0
+    assert v["headline"]["word"] == "no matches"
+    assert "cannot reproduce the claimed visits" in v["headline"]["text"]
+    assert "38-48 observed visits" in v["headline"]["text"]
