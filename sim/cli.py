@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import sys
 import time
 from collections.abc import Callable
@@ -37,7 +38,9 @@ ScenarioArg = Annotated[
 ]
 
 
-SeedOpt = Annotated[int | None, typer.Option(help="Random seed (default: the scenario's `seed`).")]
+SeedOpt = Annotated[
+    int | None, typer.Option(min=0, help="Random seed (default: the scenario's `seed`).")
+]
 WorkersOpt = Annotated[
     int | None, typer.Option(min=1, help="Worker processes (default: all cores).")
 ]
@@ -56,6 +59,14 @@ def _check_executor(executor: str, scheduler: str | None) -> None:
         fail(f"--executor = {executor!r}: choose local, serial or dask")
     if scheduler and executor != "dask":
         fail("--scheduler needs --executor dask")
+
+
+def _out_dir(out: Path | None, default: Path) -> Path:
+    """The output folder; exits with status 2 when the path is an existing file."""
+    path = out if out is not None else default
+    if path.exists() and not path.is_dir():
+        fail(f"--out = {str(path)!r}: a file is in the way; give a folder")
+    return path
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -162,7 +173,7 @@ def run(
     if events_format not in ("parquet", "csv"):
         fail(f"--events-format = {events_format!r}: choose parquet or csv")
     result = run_api(scenario, seed=seed, replication=replication)
-    out_dir = out if out is not None else Path("runs") / result.scenario.name
+    out_dir = _out_dir(out, Path("runs") / result.scenario.name)
     written = write_run(result, out_dir, scenario_path=str(scenario), events_format=events_format)
     written += write_geo(
         result,
@@ -196,7 +207,7 @@ def routes(
     from sim.tracks import routes_geojson
 
     sc, table, _ = prepare(scenario)
-    out_dir = out if out is not None else Path("runs") / f"{sc.name}-routes"
+    out_dir = _out_dir(out, Path("runs") / f"{sc.name}-routes")
     out_dir.mkdir(parents=True, exist_ok=True)
     legs = route_table(sc, table)
     print_route_table(legs, sc, out_console)
@@ -295,7 +306,7 @@ def mc(
 
     _check_executor(executor, scheduler)
     sc = load_scenario(scenario)
-    out_dir = out if out is not None else Path("runs") / f"{sc.name}-mc"
+    out_dir = _out_dir(out, Path("runs") / f"{sc.name}-mc")
     with _progress_bar(rate=True) as bar:
         task = bar.add_task("replications", total=n, rate="")
         started = time.perf_counter()
@@ -466,7 +477,7 @@ def sweep(
         fail(f"--design = {design!r}: choose one of {', '.join(DESIGNS)}")
     dims = [parse_vary(v) for v in vary] if vary else None
     sc = load_scenario(scenario)
-    out_dir = out if out is not None else Path("runs") / f"{sc.name}-sweep"
+    out_dir = _out_dir(out, Path("runs") / f"{sc.name}-sweep")
     with _progress_bar() as bar:
         task = bar.add_task("replications", total=None)
 
@@ -570,7 +581,7 @@ def sensitivity(
         fail(f"--factors = {grouping!r}: choose coarse or keys")
     _check_executor(executor, scheduler)
     sc = load_scenario(scenario)
-    out_dir = out if out is not None else Path("runs") / f"{sc.name}-sensitivity"
+    out_dir = _out_dir(out, Path("runs") / f"{sc.name}-sensitivity")
     with _progress_bar() as bar:
         task = bar.add_task("replications", total=None)
         try:
@@ -641,7 +652,7 @@ def sensitivity(
 
 def _num(v: Any) -> str:
     """A swept value for people: 20,000 rather than 2e+04."""
-    if isinstance(v, bool) or not isinstance(v, int | float):
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
         return str(v)
     if v == round(v) and abs(v) < 1e15:
         return f"{round(v):,}"

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -69,7 +70,9 @@ def _short_repr(value: Any, limit: int = 80) -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
 
 def _bounds_check(
@@ -79,7 +82,7 @@ def _bounds_check(
 
     def check(dist: Any) -> Any:
         lo, hi = dist.bounds
-        if low is not None and (lo < low or (strict and lo <= low)):
+        if low is not None and (lo < low or (strict and lo == low and not dist.open_low)):
             op = ">" if strict else ">="
             raise ValueError(f"every value must be {op} {low:g} (the lowest possible is {lo:g})")
         if high is not None and hi > high:
@@ -253,8 +256,9 @@ class ShipClass(_Model):
         """Stable ship identifiers: the names, or ``<class>-01``, ``<class>-02``..."""
         if self.names is not None:
             return list(self.names)
-        width = max(2, len(str(self.n_ships)))
-        return [f"{class_id}-{i + 1:0{width}d}" for i in range(self.n_ships)]
+        # At least two digits, never padded to the count: a ship keeps its id (and so its
+        # random streams) whatever the size of its class.
+        return [f"{class_id}-{i + 1:02d}" for i in range(self.n_ships)]
 
 
 class CustomPort(_Model):
@@ -281,6 +285,16 @@ class ForbiddenAreaSpec(_Model):
 
     name: str
     polygon: tuple[Coordinates, ...] = Field(min_length=3)
+
+    @field_validator("polygon")
+    @classmethod
+    def _simple(cls, v: tuple[Coordinates, ...]) -> tuple[Coordinates, ...]:
+        from shapely.geometry import Polygon
+
+        ring = Polygon([(c.lon, c.lat) for c in v])
+        if not ring.is_valid:
+            raise ValueError("the polygon crosses itself (give its corners in order)")
+        return v
 
 
 class Routing(_Model):
@@ -339,7 +353,9 @@ class SweepSpec(_Model):
     points: int | None = Field(default=None, ge=1)
     min_matches: int = Field(default=50, ge=1)
     halfwidth: int | None = Field(default=2, ge=0)
-    vary: dict[str, tuple[Any, ...] | VaryRange] = Field(min_length=1)
+    vary: dict[str, Annotated[tuple[Any, ...], Field(min_length=1)] | VaryRange] = Field(
+        min_length=1
+    )
 
 
 class Scenario(_Model):
@@ -366,8 +382,8 @@ class Scenario(_Model):
     @classmethod
     def _positive_factors(cls, v: dict[str, float]) -> dict[str, float]:
         for k, x in v.items():
-            if not x > 0:
-                raise ValueError(f"barrels per tonne of {k!r} must be > 0")
+            if not (math.isfinite(x) and x > 0):
+                raise ValueError(f"barrels per tonne of {k!r} must be a finite number > 0")
         return v
 
     # ---- derived views -------------------------------------------------------------
@@ -395,7 +411,7 @@ class Scenario(_Model):
     def ship_ids(self) -> list[tuple[str, str]]:
         """``(class_id, ship_id)`` for every ship, in a stable sorted order."""
         out = [(cid, sid) for cid, cls in self.fleet.items() for sid in cls.ship_ids(cid)]
-        return sorted(out, key=lambda pair: pair[1])
+        return sorted(out, key=lambda pair: _natural_key(pair[1]))
 
     @property
     def n_ships(self) -> int:
@@ -412,6 +428,12 @@ class Scenario(_Model):
         return str(tomli_w.dumps(_toml_safe(data)))
 
 
+def _natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that orders ``tanker-9`` before ``tanker-10``."""
+    parts = re.split(r"(\d+)", name)
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts if p)
+
+
 def _toml_safe(obj: Any) -> Any:
     if isinstance(obj, dict):
         if obj.get("dist") == "fixed" and set(obj) == {"dist", "value"}:
@@ -425,8 +447,26 @@ def _toml_safe(obj: Any) -> Any:
 # --------------------------------------------------------------------------- loading
 
 
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if str(p) not in _DIST_TAGS and not str(p).startswith("function-")]
+def _format_loc(loc: tuple[Any, ...], raw: Any = None) -> str:
+    """The user's dotted key path for a pydantic error location.
+
+    Distribution tags are dropped, and so is anything below a plain value in the file (a
+    number written for a distribution is reported at its own key, not at ``.value``).
+    """
+    parts: list[str] = []
+    cur: Any = raw
+    for p in loc:
+        if str(p) in _DIST_TAGS or str(p).startswith("function-"):
+            continue
+        if raw is not None and cur is not None and not isinstance(cur, Mapping | list | tuple):
+            break
+        parts.append(str(p))
+        if isinstance(cur, Mapping):
+            cur = cur.get(p)
+        elif isinstance(cur, list | tuple) and isinstance(p, int) and p < len(cur):
+            cur = cur[p]
+        else:
+            cur = None
     return ".".join(parts)
 
 
@@ -448,7 +488,7 @@ def _first_error(err: ValidationError, raw: Mapping[str, Any], file: str) -> Sce
     errors.sort(key=lambda e: (e["type"] != "extra_forbidden", -len(e["loc"])))
     e = errors[0]
     loc = tuple(e["loc"])
-    key = _format_loc(loc)
+    key = _format_loc(loc, raw)
     if e["type"] == "extra_forbidden":
         reason = "unknown key"
         value = e.get("input")

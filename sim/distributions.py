@@ -20,8 +20,12 @@ from scipy.special import ndtr, ndtri
 FloatArray = NDArray[np.float64]
 
 
+_U_EPS = 1e-12
+"""Uniform numbers are kept within [eps, 1 - eps] for unbounded quantile functions."""
+
+
 class _Dist(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     def ppf(self, u: ArrayLike) -> FloatArray:  # pragma: no cover - abstract
         """Quantile function: values for uniform numbers ``u`` in (0, 1)."""
@@ -36,6 +40,11 @@ class _Dist(BaseModel):
     def mean(self) -> float:  # pragma: no cover - abstract
         """Expected value."""
         raise NotImplementedError
+
+    @property
+    def open_low(self) -> bool:
+        """Whether the lowest bound is never reached (e.g. 0 for a log-normal)."""
+        return False
 
     @property
     def is_fixed(self) -> bool:
@@ -127,10 +136,22 @@ class TruncNormal(_Dist):
     dist: Literal["truncnormal"]
     mean_: float = Field(alias="mean")
     sd: float = Field(gt=0)
-    low: float = -math.inf
-    high: float = math.inf
+    low_: float | None = Field(default=None, alias="low")
+    high_: float | None = Field(default=None, alias="high")
 
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
+
+    @property
+    def low(self) -> float:
+        """Lower truncation point (-inf when omitted)."""
+        return -math.inf if self.low_ is None else self.low_
+
+    @property
+    def high(self) -> float:
+        """Upper truncation point (+inf when omitted)."""
+        return math.inf if self.high_ is None else self.high_
 
     @model_validator(mode="after")
     def _check(self) -> TruncNormal:
@@ -152,7 +173,7 @@ class TruncNormal(_Dist):
 
     def ppf(self, u: ArrayLike) -> FloatArray:
         lo, hi = self._cdf_bounds()
-        p = lo + (hi - lo) * np.asarray(u, dtype=float)
+        p = lo + (hi - lo) * np.clip(np.asarray(u, dtype=float), _U_EPS, 1.0 - _U_EPS)
         x = self.mean_ + self.sd * ndtri(p)
         return np.clip(x, self.low, self.high)
 
@@ -177,11 +198,16 @@ class LogNormal(_Dist):
     sigma: float = Field(ge=0)
 
     def ppf(self, u: ArrayLike) -> FloatArray:
-        return self.median * np.exp(self.sigma * ndtri(np.asarray(u, dtype=float)))
+        u = np.clip(np.asarray(u, dtype=float), _U_EPS, 1.0 - _U_EPS)
+        return self.median * np.exp(self.sigma * ndtri(u))
 
     @property
     def bounds(self) -> tuple[float, float]:
         return (self.median, self.median) if self.sigma == 0 else (0.0, math.inf)
+
+    @property
+    def open_low(self) -> bool:
+        return self.sigma > 0
 
     @property
     def mean(self) -> float:

@@ -115,17 +115,26 @@ def parse_vary(text: str) -> Dimension:
             raise ScenarioError("", where, spec, "a range is low:high or low:high:num")
         lo, hi = (_parse_value(p, where) for p in parts[:2])
         num = _parse_value(parts[2], where) if len(parts) == 3 else None
-        if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in (lo, hi)):
-            raise ScenarioError("", where, spec, "range ends must be numbers")
+        if not all(
+            isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+            for x in (lo, hi)
+        ):
+            raise ScenarioError("", where, spec, "range ends must be finite numbers")
         if num is not None and (not _is_int(num) or num < 2):
             raise ScenarioError("", where, spec, "the number of values must be an integer >= 2")
         if hi < lo:
             raise ScenarioError("", where, spec, "high is below low")
         integer = _is_int(lo) and _is_int(hi) and (num is None or (hi - lo) % (num - 1) == 0)
         return Dimension(key, low=float(lo), high=float(hi), num=num, integer=integer)
-    values = tuple(_parse_value(v.strip(), where) for v in spec.split(",") if v.strip())
+    try:  # a TOML array: commas inside strings and inline tables are not separators
+        values = tuple(tomllib.loads(f"v = [{spec}]")["v"])
+    except tomllib.TOMLDecodeError:
+        raise ScenarioError("", where, spec, "not a list of numbers or TOML values") from None
     if not values:
         raise ScenarioError("", where, spec, "no values")
+    bad = [v for v in values if isinstance(v, float) and not math.isfinite(v)]
+    if bad:
+        raise ScenarioError("", where, spec, "values must be finite numbers")
     return Dimension(key, values=values)
 
 
@@ -144,6 +153,12 @@ def design(
     dims: Sequence[Dimension], kind: str = "grid", n_points: int | None = None, seed: int = 0
 ) -> list[dict[str, Any]]:
     """The points of a design, each a mapping of dotted keys to values."""
+    keys = [d.key for d in dims]
+    dupes = sorted({k for k in keys if keys.count(k) > 1})
+    if dupes:
+        raise ScenarioError("", "--vary", dupes[0], "this key is swept twice")
+    if not dims:
+        raise ScenarioError("", "--vary", None, "nothing to sweep")
     if kind == "grid":
         return [
             dict(zip([d.key for d in dims], combo, strict=True))

@@ -193,3 +193,64 @@ def test_a_folder_is_not_a_scenario(runner: CliRunner, tmp_path: Path) -> None:
     res = runner.invoke(app, ["validate", str(tmp_path)])
     assert res.exit_code == 2
     assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key"),
+    [
+        ({"fleet.c.capacity_bbl": float("nan")}, "fleet.c.capacity_bbl"),
+        ({"fleet.c.speed_laden_kn": float("inf")}, "fleet.c.speed_laden_kn"),
+        ({"products": {"diesel": float("inf")}}, "products.diesel"),
+        (
+            {"fleet.c.turnaround_days": {"dist": "uniform", "low": 0.0, "high": float("inf")}},
+            "fleet.c.turnaround_days.high",
+        ),
+    ],
+    ids=["nan capacity", "infinite speed", "infinite factor", "infinite bound"],
+)
+def test_non_finite_numbers_are_refused(
+    runner: CliRunner, tmp_path: Path, overrides: dict[str, Any], key: str
+) -> None:
+    _fails(runner, tmp_path, apply_overrides(base_raw(), overrides), key, "")
+
+
+def test_lognormal_capacity_is_positive() -> None:
+    raw = apply_overrides(
+        base_raw(), {"fleet.c.capacity_bbl": {"dist": "lognormal", "median": 20000.0, "sigma": 0.2}}
+    )
+    sc = validate_dict(raw)
+    assert sc.fleet["c"].capacity_bbl is not None
+    assert sc.fleet["c"].capacity_bbl.ppf([0.0])[0] > 0  # even for a uniform number of exactly 0
+
+
+def test_self_crossing_forbidden_area(runner: CliRunner, tmp_path: Path) -> None:
+    raw = base_raw()
+    bow = [
+        {"lat": 0.0, "lon": 0.0},
+        {"lat": 1.0, "lon": 1.0},
+        {"lat": 0.0, "lon": 1.0},
+        {"lat": 1.0, "lon": 0.0},
+    ]
+    raw["routing"] = {"forbidden_areas": [{"name": "bow", "polygon": bow}]}
+    line = _fails(runner, tmp_path, raw, "routing.forbidden_areas.0.polygon", "")
+    assert "crosses itself" in line
+
+
+def test_negative_seed_and_file_as_out(runner: CliRunner, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["run", str(SCENARIOS / "minimal.toml"), "--seed", "-1"])
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    for cmd in (["run"], ["mc", "-n", "2"], ["routes"]):
+        res = runner.invoke(
+            app, [cmd[0], str(SCENARIOS / "minimal.toml"), *cmd[1:], "--out", str(blocker)]
+        )
+        assert res.exit_code == 2, (cmd, res.output)
+        assert "a file is in the way" in res.stderr
+
+
+def test_ship_ids_keep_their_width_past_99() -> None:
+    raw = base_raw()
+    raw["fleet"]["c"]["count"] = 101
+    ids = [s for _, s in validate_dict(raw).ship_ids()]
+    assert ids[:2] == ["c-01", "c-02"] and ids[98:] == ["c-99", "c-100", "c-101"]

@@ -364,3 +364,20 @@ def test_interrupted_sensitivity_resumes_to_the_same_indices(tmp_path: Path) -> 
     whole = run_sensitivity(path, base_samples=256, replications=2, workers=2)
     pd.testing.assert_frame_equal(resumed.samples, whole.samples)
     pd.testing.assert_frame_equal(resumed.indices, whole.indices)
+
+
+def test_vary_values_are_a_toml_array() -> None:
+    dim = parse_vary('fleet.c.turnaround_days={dist="fixed", value=1}, 2.5')
+    assert dim.values == ({"dist": "fixed", "value": 1}, 2.5)
+    with pytest.raises(ScenarioError, match="finite"):
+        parse_vary("a.b=1e400,2")
+    with pytest.raises(ScenarioError, match="swept twice"):
+        design([parse_vary("a=1,2"), parse_vary("a=5,6")])
+
+
+def test_empty_vary_list_is_refused(runner: CliRunner, tmp_path: Path) -> None:
+    raw = base_raw()
+    raw["sweep"] = {"vary": {"fleet.c.capacity_bbl": []}}
+    path = write_toml(tmp_path / "s.toml", raw)
+    res = runner.invoke(app, ["validate", str(path)])
+    assert res.exit_code == 2 and "sweep.vary.fleet.c.capacity_bbl" in res.stderr
