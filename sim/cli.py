@@ -689,12 +689,19 @@ def _print_sweep(result: Any) -> None:
     if result.frontier is not None:
         fr = result.frontier
         x_col = next(c for c in fr.columns if c.endswith("_at_p50"))
-        out_console.print("\n[bold]Plausibility frontier[/bold] (where P reaches 50 %):")
+        out_console.print("\n[bold]Plausibility frontier[/bold] (where P(claim) crosses 50 %):")
         for row in fr.to_dict(orient="records"):
-            y_key = keys[1]
-            val = row[x_col]
-            shown = "never" if val != val else _num(val)
-            out_console.print(f"  {y_key} = {row[y_key]}: {keys[0]} >= {shown}", highlight=False)
+            where = ", ".join(f"{k} = {_num(row[k])}" for k in keys[1:])
+            if row["status"] == "crosses":
+                op = ">=" if row["direction"] == "rising" else "<="
+                said = f"more likely than not for {keys[0]} {op} {_num(row[x_col])}"
+            elif row["status"] == "above everywhere":
+                said = f"more likely than not at every {keys[0]} tried"
+            elif row["status"] == "below everywhere":
+                said = f"less likely than not at every {keys[0]} tried"
+            else:
+                said = "too few replications show the claimed visits to tell"
+            out_console.print(f"  {where}: {said}", highlight=False)
 
 
 def print_verdict(v: dict[str, Any], console: Console) -> None:

@@ -321,25 +321,52 @@ class SweepResult:
     ran: int
 
 
-def frontier(summary: pd.DataFrame, x: str, y: str, level: float = 0.5) -> pd.DataFrame:
-    """For each value of ``y``, the value of ``x`` where ``p_claim`` first reaches ``level``.
+def frontier(
+    summary: pd.DataFrame, x: str, by: str | Sequence[str], level: float = 0.5
+) -> pd.DataFrame:
+    """Where ``p_claim`` crosses ``level`` along ``x``, for each value of the ``by`` inputs.
 
-    Linear interpolation between neighbouring grid values of ``x``; NaN where the probability
-    never reaches the level, ``x``'s smallest value where it starts above it.
+    Only points with enough matching replications (``reliable``) and a finite probability
+    are used. Each row says what happens along ``x``:
+
+    * ``crosses``: ``x_at_p50`` is the first crossing (linear interpolation between grid
+      values); ``direction`` is ``rising`` (the claim holds above it) or ``falling`` (below);
+    * ``above everywhere`` / ``below everywhere``: no crossing within the swept values;
+    * ``no data``: fewer than one usable point.
     """
+    cols = [by] if isinstance(by, str) else list(by)
+    at_col = f"{x}_at_p{int(level * 100)}"
     rows = []
-    for yv, g in summary.groupby(y, sort=True):
+    for keys, g in summary.groupby(cols, sort=True):
+        keys = keys if isinstance(keys, tuple) else (keys,)
         g = g.sort_values(x)
+        if "reliable" in g:
+            g = g[g["reliable"].astype(bool)]
+        g = g[np.isfinite(g["p_claim"].to_numpy(dtype=float))]
         xs, ps = g[x].to_numpy(dtype=float), g["p_claim"].to_numpy(dtype=float)
-        at = math.nan
-        if len(ps) and ps[0] >= level:
-            at = xs[0]
+        at, direction = math.nan, ""
+        if len(ps) == 0:
+            status = "no data"
+        elif (ps >= level).all():
+            status = "above everywhere"
+        elif (ps < level).all():
+            status = "below everywhere"
         else:
+            status = "crosses"
             for i in range(1, len(ps)):
-                if ps[i - 1] < level <= ps[i]:
+                if (ps[i - 1] >= level) != (ps[i] >= level):
                     at = xs[i - 1] + (level - ps[i - 1]) * (xs[i] - xs[i - 1]) / (ps[i] - ps[i - 1])
+                    direction = "rising" if ps[i] > ps[i - 1] else "falling"
                     break
-        rows.append({y: yv, f"{x}_at_p{int(level * 100)}": at})
+        rows.append(
+            {
+                **dict(zip(cols, keys, strict=True)),
+                at_col: at,
+                "direction": direction,
+                "status": status,
+                "points_used": len(ps),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -445,8 +472,12 @@ def run_sweep(
         summary = pd.DataFrame(summaries)
         long = points_df.merge(table, on="point", how="right")
         fr = None
-        if len(dims) >= 2 and kind == "grid" and "p_claim" in summary:
-            fr = frontier(summary, dims[0].key, dims[1].key)
+        numeric = kind == "grid" and all(
+            all(isinstance(v, int | float) and not isinstance(v, bool) for v in d.grid_values())
+            for d in dims
+        )
+        if len(dims) >= 2 and numeric and "p_claim" in summary:
+            fr = frontier(summary, dims[0].key, [d.key for d in dims[1:]])
         result = SweepResult(
             dimensions=list(dims),
             points=points_df,

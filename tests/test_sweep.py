@@ -79,16 +79,56 @@ def test_designs() -> None:
 def test_frontier_interpolates() -> None:
     summary = pd.DataFrame(
         {
-            "x": [1, 2, 3, 1, 2, 3, 1, 2, 3],
-            "y": [0, 0, 0, 1, 1, 1, 2, 2, 2],
-            "p_claim": [0.2, 0.6, 0.9, 0.0, 0.25, 0.75, 0.0, 0.1, 0.2],
+            "x": [1, 2, 3] * 5,
+            "y": [0] * 3 + [1] * 3 + [2] * 3 + [3] * 3 + [4] * 3,
+            "p_claim": [
+                0.2,
+                0.6,
+                0.9,
+                0.0,
+                0.25,
+                0.75,
+                0.0,
+                0.1,
+                0.2,
+                0.9,
+                0.7,
+                0.3,
+                0.1,
+                0.2,
+                0.9,
+            ],
+            "reliable": [True] * 12 + [True, False, True],
         }
     )
-    fr = frontier(summary, "x", "y")
+    fr = frontier(summary, "x", "y").set_index("y")
     col = "x_at_p50"
-    assert fr[col].iloc[0] == pytest.approx(1.75)
-    assert fr[col].iloc[1] == pytest.approx(2.5)
-    assert np.isnan(fr[col].iloc[2])
+    assert fr.loc[0, col] == pytest.approx(1.75) and fr.loc[0, "direction"] == "rising"
+    assert fr.loc[1, col] == pytest.approx(2.5)
+    assert np.isnan(fr.loc[2, col]) and fr.loc[2, "status"] == "below everywhere"
+    # Falling: the claim holds below the crossing.
+    assert fr.loc[3, col] == pytest.approx(2.5) and fr.loc[3, "direction"] == "falling"
+    # A thin cell is skipped: the crossing is read between x = 1 and x = 3.
+    assert fr.loc[4, col] == pytest.approx(1 + 0.4 / 0.8 * 2) and fr.loc[4, "points_used"] == 2
+
+
+def test_frontier_per_value_of_a_third_input() -> None:
+    rows = []
+    for z, shift in ((0, 0.0), (1, 0.5)):
+        for y in (0, 1):
+            for x in (0.0, 1.0, 2.0):
+                rows.append(
+                    {
+                        "x": x,
+                        "y": y,
+                        "z": z,
+                        "p_claim": min(1.0, 0.25 * x + shift),
+                        "reliable": True,
+                    }
+                )
+    fr = frontier(pd.DataFrame(rows), "x", ["y", "z"]).set_index(["y", "z"])
+    assert fr.loc[(0, 0), "x_at_p50"] == pytest.approx(2.0)
+    assert fr.loc[(0, 1), "status"] == "above everywhere"
 
 
 # --------------------------------------------------------------------------- the sweep itself
