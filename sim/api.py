@@ -167,7 +167,7 @@ def run_mc(
             routes,
             s,
             batch.replications,
-            daily_fan(daily_path, sc.window.days),
+            daily_fan(daily_path, sc.window.days, column=f"{sc.claims.basis}_bbl"),
             v,
             None if tmp else out_dir,
             batch.elapsed_s,

@@ -140,14 +140,22 @@ def verdict(
     min_matches: int = 200,
     max_halfwidth: int = 5,
 ) -> dict[str, Any]:
-    """The verdict on the scenario's claim from a table of replications."""
+    """The verdict on the scenario's claim from a table of replications.
+
+    The claimed barrels are compared with barrels *loaded* in the window (``claims.basis =
+    "loaded"``, the default: the OSC window ends on the last recorded loading, and OSC counted
+    what the tankers loaded) or *delivered* (discharged inside the window).
+    """
     cl = scenario.claims
+    basis = cl.basis
+    col = f"{basis}_bbl"
     n = len(reps)
     days = scenario.window.days
     out: dict[str, Any] = {
         "scenario": scenario.name,
         "replications": n,
         "window_days": days,
+        "basis": basis,
         "claim": {
             "source": cl.source,
             "trips": cl.trips,
@@ -156,13 +164,14 @@ def verdict(
             "ships": cl.ships,
         },
         "distributions": {
-            col: describe(reps[col])
-            for col in (
+            c: describe(reps[c])
+            for c in (
                 "trips",
                 "observed_visits",
                 "loaded_bbl",
                 "delivered_bbl",
                 "observed_bbl",
+                "loaded_t",
                 "delivered_t",
                 "mean_parcel_bbl",
                 "p_detect",
@@ -175,6 +184,7 @@ def verdict(
         probs["trips_ge_claimed"] = prob(reps["trips"] >= cl.trips)
         probs["observed_ge_claimed"] = prob(reps["observed_visits"] >= cl.trips)
     if cl.barrels is not None:
+        probs["loaded_ge_claimed"] = prob(reps["loaded_bbl"] >= cl.barrels)
         probs["delivered_ge_claimed"] = prob(reps["delivered_bbl"] >= cl.barrels)
     if cl.trips is not None and cl.barrels is not None:
         sub, h = condition(
@@ -193,11 +203,11 @@ def verdict(
             "reliable": len(sub) >= MIN_MATCHES_WARN,
         }
         if len(sub):
-            cond["delivered_bbl"] = describe(sub["delivered_bbl"])
-            cond["observed_bbl"] = describe(sub["observed_bbl"])
-            cond["trips"] = describe(sub["trips"])
-            cond["delivered_t"] = describe(sub["delivered_t"])
-            cond["p_delivered_ge_claimed"] = prob(sub["delivered_bbl"] >= cl.barrels)
+            cond["barrels"] = describe(sub[col])
+            for c in ("loaded_bbl", "delivered_bbl", "observed_bbl", "trips", f"{basis}_t"):
+                cond[c] = describe(sub[c])
+            cond["unseen_visits"] = describe(sub["trips"] - sub["observed_visits"])
+            cond["p_claim"] = prob(sub[col] >= cl.barrels)
             cond["p_observed_bbl_ge_claimed"] = prob(sub["observed_bbl"] >= cl.barrels)
         out["conditional"] = cond
         per_trip = cl.barrels / cl.trips if cl.trips else math.nan
@@ -213,14 +223,14 @@ def verdict(
             "claimed_density_t_per_m3": 1.0 / (implied / BBL_PER_M3),
             "product_table_bbl_per_t": [lo, hi],
             "consistent": lo <= implied <= hi,
-            "simulated_delivered_t": describe(reps["delivered_t"]),
+            "simulated_t": describe(reps[f"{basis}_t"]),
         }
     if cl.un_cap_bbl_per_year:
-        per_year = reps["delivered_bbl"] * DAYS_PER_YEAR / days
+        per_year = reps[col] * DAYS_PER_YEAR / days
         out["un_cap"] = {
             "cap_bbl_per_year": cl.un_cap_bbl_per_year,
             "cap_pro_rata_bbl": cl.un_cap_bbl_per_year * days / DAYS_PER_YEAR,
-            "delivered_bbl_per_year": describe(per_year),
+            "bbl_per_year": describe(per_year),
             "p_above_cap": prob(per_year > cl.un_cap_bbl_per_year),
         }
     out["headline"] = headline(out)
@@ -231,72 +241,77 @@ def _pct(d: dict[str, float]) -> str:
     return f"{d['p']:.0%} ({d['lo']:.0%}-{d['hi']:.0%})"
 
 
+def _visits(target: int, h: int) -> str:
+    lo, hi = max(0, target - h), target + h
+    return f"{target} observed visits" if h == 0 else f"{lo}-{hi} observed visits"
+
+
 def headline(v: dict[str, Any]) -> dict[str, str]:
-    """The verdict word and a one-paragraph plain-language answer."""
+    """The verdict words and a one-paragraph plain-language answer.
+
+    ``word`` judges the claimed barrels against the fleet's loadings (or deliveries) given the
+    claimed observed visits, unseen visits included; ``word_seen`` judges them against the
+    barrels of the observed visits alone.
+    """
     cl = v["claim"]
+    basis = v.get("basis", "loaded")
     cond = v.get("conditional")
-    dist = v["distributions"]["delivered_bbl"]
+    dist = v["distributions"][f"{basis}_bbl"]
     if cond is not None and cond["matches"] == 0:
         visits = v["distributions"]["observed_visits"]
         return {
             "word": "no matches",
+            "word_seen": "no matches",
             "text": (
                 f"None of the {v['replications']} replications showed "
-                f"{cl['trips'] - cond['halfwidth']}-{cl['trips'] + cond['halfwidth']} observed "
-                f"visits (they showed {visits['p05']:,.0f}-{visits['p95']:,.0f}, 90% interval), "
-                "so the scenario cannot reproduce the claimed visits: revisit its fleet, "
-                "turnaround or detection probability before reading its barrels "
-                f"(median {dist['p50']:,.0f} delivered)."
+                f"{_visits(cl['trips'], cond['halfwidth'])} (they showed "
+                f"{visits['p05']:,.0f}-{visits['p95']:,.0f}, 90% interval), so the scenario "
+                "cannot reproduce the claimed visits: revisit its fleet, turnaround or detection "
+                f"probability before reading its barrels (median {dist['p50']:,.0f} {basis})."
             ),
         }
-    if cond is None or "p_delivered_ge_claimed" not in cond:
+    if cond is None or "p_claim" not in cond:
         return {
             "word": "no verdict",
+            "word_seen": "no verdict",
             "text": (
                 "The scenario states no claimed visits and barrels to test; across "
-                f"{v['replications']} replications the fleet delivered {dist['p50']:,.0f} barrels "
+                f"{v['replications']} replications the fleet {basis} {dist['p50']:,.0f} barrels "
                 f"(90% interval {dist['p05']:,.0f}-{dist['p95']:,.0f})."
             ),
         }
-    p = cond["p_delivered_ge_claimed"]
-    word = word_for(p["p"])
-    target = cl["trips"]
-    seen = (
-        f"{target} observed visits"
-        if cond["halfwidth"] == 0
-        else (f"{target - cond['halfwidth']}-{target + cond['halfwidth']} observed visits")
-    )
-    d = cond["delivered_bbl"]
+    p = cond["p_claim"]
+    po = cond["p_observed_bbl_ge_claimed"]
+    word, word_seen = word_for(p["p"]), word_for(po["p"])
+    seen = _visits(cl["trips"], cond["halfwidth"])
+    d, ob, unseen = cond["barrels"], cond["observed_bbl"], cond["unseen_visits"]
     need = v["needed"]
     text = (
         f"{word.capitalize()}: in {_pct(p)} of the {cond['matches']} replications with {seen} "
-        f"(of {v['replications']}), the fleet delivered at least {cl['barrels']:,.0f} barrels. "
-        f"Given {seen}, it delivered a median {d['p50']:,.0f} barrels "
-        f"(90% interval {d['p05']:,.0f}-{d['p95']:,.0f}). "
+        f"(of {v['replications']}), the fleet {basis} at least {cl['barrels']:,.0f} barrels "
+        f"(median {d['p50']:,.0f}; 90% interval {d['p05']:,.0f}-{d['p95']:,.0f}). "
+        f"Those replications made a median {cond['trips']['p50']:,.0f} trips: "
+        f"{unseen['p50']:,.0f} visits went unseen. The visits that were seen carried a median "
+        f"{ob['p50']:,.0f} barrels, at least {cl['barrels']:,.0f} in only {_pct(po)} "
+        f"({word_seen} on their own). "
         f"The claim needs {need['bbl_per_trip']:,.0f} barrels per visit, a ship of about "
         f"{need['capacity_bbl']:,.0f} bbl ({need['dwt_approx']:,.0f} dwt) at a "
         f"{need['mean_load_factor']:.0%} load factor; the simulated fleet averaged "
         f"{v['distributions']['mean_parcel_bbl']['mean']:,.0f} barrels per trip."
     )
-    ob = cond["observed_bbl"]
-    po = cond["p_observed_bbl_ge_claimed"]
-    text += (
-        f" Counting only the visits that were seen, as an estimate from imagery would, they "
-        f"carried a median {ob['p50']:,.0f} barrels (at least {cl['barrels']:,.0f} in {_pct(po)})."
-    )
     if "un_cap" in v:
         cap = v["un_cap"]
         text += (
-            f" Deliveries ran at a median {cap['delivered_bbl_per_year']['p50']:,.0f} barrels a "
-            f"year, {cap['delivered_bbl_per_year']['p50'] / cap['cap_bbl_per_year']:.1f} times the "
-            f"UN cap of {cap['cap_bbl_per_year']:,.0f}."
+            f" The fleet {basis} a median {cap['bbl_per_year']['p50']:,.0f} barrels a year, "
+            f"{cap['bbl_per_year']['p50'] / cap['cap_bbl_per_year']:.1f} times the UN cap of "
+            f"{cap['cap_bbl_per_year']:,.0f}."
         )
     if not cond["reliable"]:
         text += (
             f" Warning: only {cond['matches']} replications match; run more replications (-n) "
             "for a reliable answer."
         )
-    return {"word": word, "text": text}
+    return {"word": word, "word_seen": word_seen, "text": text}
 
 
 def verdict_markdown(v: dict[str, Any]) -> str:
@@ -305,6 +320,8 @@ def verdict_markdown(v: dict[str, Any]) -> str:
         f"# Verdict: {v['scenario']}",
         "",
         f"**{v['headline']['word']}.** {v['headline']['text']}",
+        "",
+        f"The claimed barrels are compared with barrels **{v['basis']}** in the window.",
         "",
     ]
     cl = v["claim"]
@@ -339,15 +356,16 @@ def verdict_markdown(v: dict[str, Any]) -> str:
     labels = {
         "trips_ge_claimed": "trips >= claimed visits",
         "observed_ge_claimed": "observed visits >= claimed visits",
+        "loaded_ge_claimed": "loaded >= claimed barrels",
         "delivered_ge_claimed": "delivered >= claimed barrels",
     }
     rows = [(labels[k], p) for k, p in v["probabilities"].items()]
     cond = v.get("conditional")
-    if cond and "p_delivered_ge_claimed" in cond:
+    if cond and "p_claim" in cond:
         rows.append(
             (
-                "delivered >= claimed barrels, given the claimed visits",
-                cond["p_delivered_ge_claimed"],
+                f"{v['basis']} >= claimed barrels, given the claimed visits",
+                cond["p_claim"],
             )
         )
         rows.append(
@@ -411,8 +429,8 @@ def verdict_markdown(v: dict[str, Any]) -> str:
             "## UN cap",
             "",
             f"Cap {cap['cap_bbl_per_year']:,.0f} bbl/yr ({cap['cap_pro_rata_bbl']:,.0f} bbl pro "
-            "rata for the window); simulated deliveries a median "
-            f"{cap['delivered_bbl_per_year']['p50']:,.0f} bbl/yr.",
+            "rata for the window); simulated, a median "
+            f"{cap['bbl_per_year']['p50']:,.0f} bbl/yr {v['basis']}.",
         ]
     lines += [
         "",

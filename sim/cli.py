@@ -661,11 +661,12 @@ def _num(v: Any) -> str:
 
 def _print_sweep(result: Any) -> None:
     summary = result.summary
+    basis = result.base.claims.basis
     keys = [d.key for d in result.dimensions]
     t = Table(title="P(delivered >= claim | claimed visits) per point", title_justify="left")
     for k in keys:
         t.add_column(k.split(".")[-1] if len(keys) > 2 else k, justify="right")
-    for col in ("P(claim)", "95% interval", "matches", "verdict", "median bbl"):
+    for col in ("P(claim)", "95% interval", "matches", "verdict", f"median bbl {basis}"):
         t.add_column(col, justify="right")
     rows = summary if len(summary) <= 40 else summary.head(40)
     for row in rows.to_dict(orient="records"):
@@ -681,7 +682,7 @@ def _print_sweep(result: Any) -> None:
             ]
         else:
             cells += ["-", "-", "-", "-"]
-        cells.append(f"{row['delivered_bbl_p50']:,.0f}")
+        cells.append(f"{row['barrels_p50']:,.0f}")
         t.add_row(*cells)
     out_console.print(t)
     if len(summary) > 40:
@@ -711,7 +712,8 @@ def print_verdict(v: dict[str, Any], console: Console) -> None:
     t = Table(title="Across replications", title_justify="left")
     for col in ("quantity", "5%", "median", "95%"):
         t.add_column(col, justify="left" if col == "quantity" else "right")
-    for name in ("trips", "observed_visits", "delivered_bbl", "observed_bbl", "mean_parcel_bbl"):
+    names = ("trips", "observed_visits", "loaded_bbl", "delivered_bbl", "observed_bbl")
+    for name in (*names, "mean_parcel_bbl"):
         d = v["distributions"][name]
         t.add_row(name, f"{d['p05']:,.0f}", f"{d['p50']:,.0f}", f"{d['p95']:,.0f}")
     console.print(t)

@@ -328,6 +328,7 @@ class Claims(_Model):
     start: dt.date | None = None
     end: dt.date | None = None
     un_cap_bbl_per_year: float | None = Field(default=500_000.0, ge=0)
+    basis: Literal["loaded", "delivered"] = "loaded"
 
 
 class VaryRange(_Model):

@@ -143,9 +143,11 @@ def claim_block(k: dict[str, float], scenario: Scenario) -> dict[str, Any]:
     if cl.trips is not None:
         out["claimed_trips"] = cl.trips
         out["trips_ratio"] = k["trips"] / cl.trips if cl.trips else None
+    out["basis"] = cl.basis
+    basis_bbl = k[f"{cl.basis}_bbl"]
     if cl.barrels is not None:
         out["claimed_bbl"] = cl.barrels
-        out["delivered_ratio"] = k["delivered_bbl"] / cl.barrels if cl.barrels else None
+        out["ratio_to_claim"] = basis_bbl / cl.barrels if cl.barrels else None
         if cl.trips:
             out["needed_bbl_per_claimed_trip"] = cl.barrels / cl.trips
         if k["trips"]:
@@ -161,8 +163,8 @@ def claim_block(k: dict[str, float], scenario: Scenario) -> dict[str, Any]:
         pro_rata = cl.un_cap_bbl_per_year * days / DAYS_PER_YEAR
         out["un_cap_bbl_per_year"] = cl.un_cap_bbl_per_year
         out["un_cap_pro_rata_bbl"] = pro_rata
-        out["delivered_vs_cap_pro_rata"] = k["delivered_bbl"] / pro_rata if pro_rata else None
-        out["simulated_bbl_per_year"] = k["delivered_bbl"] * DAYS_PER_YEAR / days
+        out["vs_cap_pro_rata"] = basis_bbl / pro_rata if pro_rata else None
+        out["simulated_bbl_per_year"] = basis_bbl * DAYS_PER_YEAR / days
     return out
 
 

@@ -64,24 +64,26 @@ def plot_delivered(
     conditional: pd.DataFrame | None = None,
     formats: Sequence[str] = FORMATS,
 ) -> list[Path]:
-    """Histogram and ECDF of barrels delivered, with the claim as a reference line."""
+    """Histogram and ECDF of barrels loaded (or delivered: ``claims.basis``), with the claim."""
     plt = _plt()
     from matplotlib.ticker import FuncFormatter
 
     claim = scenario.claims.barrels
+    basis = scenario.claims.basis
+    col = f"{basis}_bbl"
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
-    x = reps["delivered_bbl"].to_numpy()
+    x = reps[col].to_numpy()
     bins = np.histogram_bin_edges(x, bins=40)
     ax1.hist(x, bins=bins, color=MAIN, alpha=0.55, label=f"all replications (n={len(x)})")
     if conditional is not None and len(conditional):
         ax1.hist(
-            conditional["delivered_bbl"],
+            conditional[col],
             bins=bins,
             color="#1a3f6b",
             alpha=0.9,
             label=f"observed visits ≈ claim (n={len(conditional)})",
         )
-    ax1.set_xlabel("barrels delivered in the window [bbl]")
+    ax1.set_xlabel(f"barrels {basis} in the window [bbl]")
     ax1.set_ylabel("replications")
     for ax in (ax1, ax2):
         ax.xaxis.set_major_formatter(FuncFormatter(_millions))
@@ -91,7 +93,7 @@ def plot_delivered(
     xs = np.sort(x)
     ax2.step(xs, np.arange(1, len(xs) + 1) / len(xs), where="post", color=MAIN, label="all")
     if conditional is not None and len(conditional):
-        cs = np.sort(conditional["delivered_bbl"].to_numpy())
+        cs = np.sort(conditional[col].to_numpy())
         ax2.step(
             cs,
             np.arange(1, len(cs) + 1) / len(cs),
@@ -99,13 +101,14 @@ def plot_delivered(
             color="#1a3f6b",
             label="observed visits ≈ claim",
         )
-    ax2.set_xlabel("barrels delivered in the window [bbl]")
+    ax2.set_xlabel(f"barrels {basis} in the window [bbl]")
     ax2.set_ylabel("share of replications at or below [-]")
     ax2.set_ylim(0, 1)
     ax1.legend(fontsize=8, loc="upper left")
     ax2.legend(fontsize=8, loc="upper left")
     fig.suptitle(
-        f"{scenario.name}: barrels delivered, {scenario.window.start} to {scenario.window.end}"
+        f"{scenario.name}: barrels {scenario.claims.basis}, "
+        f"{scenario.window.start} to {scenario.window.end}"
     )
     return _save(fig, out_base, formats)
 
@@ -144,7 +147,7 @@ def plot_trips(
 def plot_scatter(
     reps: pd.DataFrame, scenario: Scenario, out_base: Path, *, formats: Sequence[str] = FORMATS
 ) -> list[Path]:
-    """Barrels delivered against observed visits and against trips, with the claim's point."""
+    """Barrels loaded (or delivered) against observed visits and trips, with the claim."""
     plt = _plt()
     from matplotlib.ticker import FuncFormatter
 
@@ -157,7 +160,7 @@ def plot_scatter(
         jitter = rng.uniform(-0.3, 0.3, len(reps))
         ax.scatter(
             reps[col] + jitter,
-            reps["delivered_bbl"],
+            reps[f"{scenario.claims.basis}_bbl"],
             s=6,
             alpha=0.35,
             color=MAIN,
@@ -178,9 +181,12 @@ def plot_scatter(
         ax.set_xlabel(label)
         ax.grid(alpha=0.3)
         ax.yaxis.set_major_formatter(FuncFormatter(_millions))
-    axes[0].set_ylabel("barrels delivered [bbl]")
+    axes[0].set_ylabel(f"barrels {scenario.claims.basis} [bbl]")
     axes[0].legend(fontsize=8, loc="upper left")
-    fig.suptitle(f"{scenario.name}: barrels delivered against visits ({len(reps)} replications)")
+    fig.suptitle(
+        f"{scenario.name}: barrels {scenario.claims.basis} against visits "
+        f"({len(reps)} replications)"
+    )
     return _save(fig, out_base, formats)
 
 
@@ -192,7 +198,7 @@ def plot_fan(
     n_replications: int,
     formats: Sequence[str] = FORMATS,
 ) -> list[Path]:
-    """Cumulative deliveries over the window: median and 50 % / 90 % bands.
+    """Cumulative barrels loaded (or delivered) over the window: median, 50 % and 90 % bands.
 
     ``fan`` has columns ``day, q05, q25, q50, q75, q95`` (see :func:`sim.experiment.daily_fan`).
     """
@@ -224,9 +230,9 @@ def plot_fan(
         )
     ax.yaxis.set_major_formatter(FuncFormatter(_millions))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
-    ax.set_ylabel("cumulative barrels delivered [bbl]")
+    ax.set_ylabel(f"cumulative barrels {cl.basis} [bbl]")
     ax.set_xlabel(f"date ({scenario.window.start.year})")
-    ax.set_title(f"{scenario.name}: cumulative deliveries ({n_replications} replications)")
+    ax.set_title(f"{scenario.name}: cumulative barrels {cl.basis} ({n_replications} replications)")
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
     return _save(fig, out_base, formats)
@@ -317,9 +323,9 @@ def plot_mc(
         h = result.verdict["conditional"]["halfwidth"]
         cond = reps[np.abs(reps["observed_visits"] - sc.claims.trips) <= h]
     paths = []
-    paths += plot_delivered(reps, sc, out_dir / "delivered", conditional=cond, formats=formats)
+    paths += plot_delivered(reps, sc, out_dir / "barrels", conditional=cond, formats=formats)
     paths += plot_trips(reps, sc, out_dir / "trips", formats=formats)
-    paths += plot_scatter(reps, sc, out_dir / "delivered_vs_visits", formats=formats)
+    paths += plot_scatter(reps, sc, out_dir / "barrels_vs_visits", formats=formats)
     paths += plot_fan(
         result.fan, sc, out_dir / "cumulative", n_replications=len(reps), formats=formats
     )
@@ -359,7 +365,7 @@ def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) 
         return []
     paths: list[Path] = []
     title_claim = (
-        f"P(delivered >= {sc.claims.barrels:,.0f} bbl | {sc.claims.trips} observed visits)"
+        f"P({sc.claims.basis} >= {sc.claims.barrels:,.0f} bbl | {sc.claims.trips} observed visits)"
     )
     grid_like = all(summary.groupby(dims).size() == 1) and len(summary) == int(
         np.prod([summary[d].nunique() for d in dims])

@@ -148,10 +148,13 @@ def print_run_summary(result: RunResult, console: Console) -> None:
     t.add_column("quantity")
     t.add_column("claimed", justify="right")
     t.add_column("simulated", justify="right")
-    t.add_row("trips (loadings in window)", _fmt(c.get("claimed_trips")), _fmt(k["trips"]))
-    t.add_row("observed visits", "", _fmt(k["observed_visits"]))
-    t.add_row("barrels delivered", _fmt(c.get("claimed_bbl")), _fmt(k["delivered_bbl"]))
-    t.add_row("barrels loaded", "", _fmt(k["loaded_bbl"]))
+    loaded = c.get("basis") == "loaded"
+    t.add_row("trips (loadings in window)", "", _fmt(k["trips"]))
+    t.add_row("observed visits", _fmt(c.get("claimed_trips")), _fmt(k["observed_visits"]))
+    t.add_row("barrels loaded", _fmt(c.get("claimed_bbl")) if loaded else "", _fmt(k["loaded_bbl"]))
+    t.add_row(
+        "barrels delivered", "" if loaded else _fmt(c.get("claimed_bbl")), _fmt(k["delivered_bbl"])
+    )
     t.add_row("barrels on board at the end", "", _fmt(k["on_board_bbl"]))
     t.add_row("tonnes delivered", _fmt(c.get("claimed_t")), _fmt(k["delivered_t"]))
     t.add_row(
@@ -163,7 +166,7 @@ def print_run_summary(result: RunResult, console: Console) -> None:
         t.add_row(
             f"UN cap pro rata ({c['window_days']} d)",
             _fmt(c["un_cap_pro_rata_bbl"]),
-            f"{c['delivered_vs_cap_pro_rata']:.1f}x cap" if c["delivered_vs_cap_pro_rata"] else "-",
+            f"{c['vs_cap_pro_rata']:.1f}x cap ({c['basis']})" if c["vs_cap_pro_rata"] else "-",
         )
     console.print(t)
     if "claim_implied_bbl_per_t" in c:

@@ -14,8 +14,8 @@ replications 0..R-1 at every point) and the outputs are their means:
 
 * ``delivered_bbl``: barrels delivered in the window;
 * ``trips``: loadings in the window;
-* ``implied_bbl``: barrels delivered scaled to the claimed number of observed visits,
-  delivered x claimed visits / observed visits (what the claim's visits would carry);
+* ``implied_bbl``: barrels loaded (or delivered, by ``claims.basis``) scaled to the claimed
+  number of observed visits, barrels x claimed visits / observed visits;
 * ``p_claim``: share of replications where ``implied_bbl`` >= the claimed barrels, a
   per-replication stand-in for P(delivered >= claim | claimed visits).
 """
@@ -287,7 +287,7 @@ def outputs(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     t = table.copy()
     if cl.trips is not None and cl.barrels is not None:
         visits = t["observed_visits"].where(t["observed_visits"] > 0, np.nan)
-        t["implied_bbl"] = t["delivered_bbl"] * cl.trips / visits
+        t["implied_bbl"] = t[f"{cl.basis}_bbl"] * cl.trips / visits
         t["p_claim"] = (t["implied_bbl"] >= cl.barrels).astype(float)
     else:
         t["implied_bbl"] = math.nan

@@ -264,18 +264,21 @@ def point_summary(
     match, as ``tankersim mc`` does.
     """
     cl = scenario.claims
+    col = f"{cl.basis}_bbl"
     row: dict[str, Any] = {
         "replications": len(reps),
+        "basis": cl.basis,
         "trips_p50": float(reps["trips"].median()),
         "observed_visits_p50": float(reps["observed_visits"].median()),
-        "delivered_bbl_p50": float(reps["delivered_bbl"].median()),
-        "delivered_bbl_p05": float(reps["delivered_bbl"].quantile(0.05)),
-        "delivered_bbl_p95": float(reps["delivered_bbl"].quantile(0.95)),
+        "barrels_p50": float(reps[col].median()),
+        "barrels_p05": float(reps[col].quantile(0.05)),
+        "barrels_p95": float(reps[col].quantile(0.95)),
+        "observed_bbl_p50": float(reps["observed_bbl"].median()),
         "mean_parcel_bbl": float(reps["mean_parcel_bbl"].mean()),
     }
     if cl.barrels is not None:
-        p = prob(reps["delivered_bbl"] >= cl.barrels)
-        row |= {"p_delivered": p["p"], "p_delivered_lo": p["lo"], "p_delivered_hi": p["hi"]}
+        p = prob(reps[col] >= cl.barrels)
+        row |= {"p_barrels": p["p"], "p_barrels_lo": p["lo"], "p_barrels_hi": p["hi"]}
     if cl.barrels is not None and cl.trips is not None:
         if halfwidth is None:
             sub, h = condition(
@@ -288,11 +291,7 @@ def point_summary(
         else:
             h = halfwidth
             sub = reps[(reps["observed_visits"] - cl.trips).abs() <= h]
-        p = (
-            prob(sub["delivered_bbl"] >= cl.barrels)
-            if len(sub)
-            else {"p": math.nan, "lo": 0.0, "hi": 1.0}
-        )
+        p = prob(sub[col] >= cl.barrels) if len(sub) else {"p": math.nan, "lo": 0.0, "hi": 1.0}
         row |= {
             "matches": len(sub),
             "halfwidth": h,

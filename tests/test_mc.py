@@ -204,6 +204,7 @@ def test_verdict_on_a_constructed_table() -> None:
             "delivered_bbl": delivered,
             "observed_bbl": delivered * 0.8,
             "delivered_t": delivered / 7.5,
+            "loaded_t": delivered / 7.5,
             "mean_parcel_bbl": delivered / (obs + 5),
             "p_detect": 0.8,
         }
@@ -214,7 +215,7 @@ def test_verdict_on_a_constructed_table() -> None:
     matches = int((obs == 43).sum())
     assert cond["matches"] == matches
     k = int(((obs == 43) & (np.arange(n) % 4 != 0)).sum())
-    assert cond["p_delivered_ge_claimed"]["k"] == k
+    assert cond["p_claim"]["k"] == k
     assert v["headline"]["word"] == word_for(k / matches)
     assert v["tonnes_check"]["consistent"] is False
     assert v["needed"]["bbl_per_trip"] == pytest.approx(1_000_000 / 43)
@@ -230,6 +231,7 @@ def test_too_few_matches_warns() -> None:
                 "delivered_bbl",
                 "observed_bbl",
                 "delivered_t",
+                "loaded_t",
                 "mean_parcel_bbl",
                 "p_detect",
             )
@@ -268,7 +270,7 @@ def test_mc_cli_writes_everything(runner: CliRunner, tmp_path: Path) -> None:
         "manifest.json",
     ):
         assert (tmp_path / name).is_file(), name
-    for plot in ("delivered", "trips", "delivered_vs_visits", "cumulative", "gantt"):
+    for plot in ("barrels", "trips", "barrels_vs_visits", "cumulative", "gantt"):
         for ext in ("png", "svg"):
             assert (tmp_path / "plots" / f"{plot}.{ext}").stat().st_size > 1000
     assert "Verdict:" in res.output
@@ -319,7 +321,14 @@ def test_dask_joins_a_running_scheduler(serial_baseline: pd.DataFrame) -> None:
 
 def test_no_matching_replications_says_so() -> None:
     sc = load_scenario(SCENARIOS / "osc-2024.toml")
-    cols = ("loaded_bbl", "delivered_bbl", "observed_bbl", "delivered_t", "mean_parcel_bbl")
+    cols = (
+        "loaded_bbl",
+        "delivered_bbl",
+        "observed_bbl",
+        "delivered_t",
+        "loaded_t",
+        "mean_parcel_bbl",
+    )
     reps = pd.DataFrame(
         {c: [1.0e6] * 10 for c in cols}
         | {"p_detect": [1.0] * 10, "trips": [60] * 10, "observed_visits": [60] * 10}
@@ -329,3 +338,33 @@ def test_no_matching_replications_says_so() -> None:
     assert v["headline"]["word"] == "no matches"
     assert "cannot reproduce the claimed visits" in v["headline"]["text"]
     assert "38-48 observed visits" in v["headline"]["text"]
+
+
+@pytest.mark.parametrize(("basis", "p"), [("loaded", 1.0), ("delivered", 0.0)])
+def test_claim_basis_picks_the_column(basis: str, p: float) -> None:
+    from sim.config import apply_overrides
+
+    raw = apply_overrides(
+        __import__("tomllib").loads((SCENARIOS / "osc-2024.toml").read_text()),
+        {"claims.basis": basis},
+    )
+    sc = validate_dict(raw)
+    n = 50
+    reps = pd.DataFrame(
+        {
+            "trips": [53] * n,
+            "observed_visits": [43] * n,
+            "loaded_bbl": [1_050_000.0] * n,  # the last parcel is still at sea at the window end
+            "delivered_bbl": [1_030_000.0 - 40_000.0] * n,
+            "observed_bbl": [850_000.0] * n,
+            "loaded_t": [140_000.0] * n,
+            "delivered_t": [135_000.0] * n,
+            "mean_parcel_bbl": [20_000.0] * n,
+            "p_detect": [0.8] * n,
+        }
+    )
+    v = verdict(reps, sc, min_matches=10)
+    assert v["basis"] == basis
+    assert v["conditional"]["p_claim"]["p"] == p
+    assert f"the fleet {basis} at least 1,000,000 barrels" in v["headline"]["text"]
+    assert v["headline"]["word_seen"] == "very implausible"

@@ -224,7 +224,7 @@ def test_sweep_from_the_scenario_table(runner: CliRunner, tmp_path: Path) -> Non
     # More load, more barrels: at every turnaround, a full ship delivers more than a half-full one.
     for _, g in summary.groupby("fleet.c.turnaround_days"):
         g = g.set_index("fleet.c.load_factor")
-        assert g.loc[1.0, "delivered_bbl_p50"] > g.loc[0.5, "delivered_bbl_p50"]
+        assert g.loc[1.0, "barrels_p50"] > g.loc[0.5, "barrels_p50"]
 
 
 def test_common_random_numbers_over_fleet_size() -> None:
