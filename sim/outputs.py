@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import platform
 import sys
 from importlib.metadata import PackageNotFoundError, version
@@ -78,8 +79,23 @@ def write_provenance(
     return [resolved, man]
 
 
+def _finite(obj: Any) -> Any:
+    """The same structure with NaN and infinities as ``null`` (strict JSON has neither)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, str | bytes):
+        return _finite(obj.item())
+    return obj
+
+
 def write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    """Write strict JSON (NaN and infinities become ``null``)."""
+    text = json.dumps(_finite(data), indent=2, default=_json_default, allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
 
 
 def _json_default(obj: Any) -> Any:

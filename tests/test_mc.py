@@ -368,3 +368,14 @@ def test_claim_basis_picks_the_column(basis: str, p: float) -> None:
     assert v["conditional"]["p_claim"]["p"] == p
     assert f"the fleet {basis} at least 1,000,000 barrels" in v["headline"]["text"]
     assert v["headline"]["word_seen"] == "very implausible"
+
+
+def test_outputs_are_strict_json(tmp_path: Path) -> None:
+    import json
+
+    from sim.outputs import write_json
+
+    write_json(
+        tmp_path / "x.json", {"a": float("nan"), "b": [1.0, float("inf")], "c": np.float64(2.5)}
+    )
+    assert json.loads((tmp_path / "x.json").read_text()) == {"a": None, "b": [1.0, None], "c": 2.5}
