@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from sim.experiment import (
     describe_executor,
     merge_daily,
     open_parts,
+    output_folder,
     run_batch,
 )
 from sim.metrics import RunSummary, summarize
@@ -139,13 +139,7 @@ def run_mc(
     scenario_path = str(scenario) if not isinstance(scenario, Scenario) else "<python>"
     sc, routes, _ = prepare(scenario, cache_dir=cache_dir)
     s = sc.seed if seed is None else seed
-    tmp = None
-    if out is None:
-        tmp = tempfile.TemporaryDirectory(prefix="tankersim-mc-")
-        out_dir = Path(tmp.name)
-    else:
-        out_dir = Path(out)
-    try:
+    with output_folder(out, "tankersim-mc-") as (out_dir, temporary):
         stamp = {"scenario_sha256_16": sc.digest(), "seed": s, "scenario": sc.name}
         parts = open_parts(out_dir, stamp, resume=resume, file=scenario_path)
         batch = run_batch(
@@ -169,14 +163,14 @@ def run_mc(
             batch.replications,
             daily_fan(daily_path, sc.window.days, column=f"{sc.claims.basis}_bbl"),
             v,
-            None if tmp else out_dir,
+            None if temporary else out_dir,
             batch.elapsed_s,
             batch.ran,
-            daily_path=None if tmp else daily_path,
+            daily_path=None if temporary else daily_path,
         )
-        if tmp is not None:  # an in-memory batch: keep its daily series before the folder goes
+        if temporary:  # an in-memory batch: keep its daily series before the folder goes
             result._daily = pd.read_parquet(daily_path)
-        if tmp is None:
+        else:
             write_mc(
                 result,
                 out_dir,
@@ -184,9 +178,6 @@ def run_mc(
                 run_info=describe_executor(executor, workers, scheduler),
             )
         return result
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
 
 
 def write_mc(

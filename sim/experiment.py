@@ -15,9 +15,11 @@ import json
 import logging
 import os
 import re
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -335,6 +337,43 @@ def execute(
     raise ValueError(f"unknown executor {executor!r}")
 
 
+def execute_to_parts(
+    jobs: Sequence[Job],
+    parts: Path,
+    *,
+    executor: Executor = "local",
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: ProgressFn | None = None,
+    min_group_replications: int = 1,
+) -> None:
+    """Run jobs, writing each finished group to ``parts`` at once (see :func:`write_part`)."""
+
+    def on_result(reps: pd.DataFrame, daily: pd.DataFrame) -> None:
+        write_part(parts, reps, daily)
+        if progress is not None:
+            progress(len(reps))
+
+    execute(
+        jobs,
+        executor=executor,
+        workers=workers,
+        scheduler=scheduler,
+        on_result=on_result,
+        min_group_replications=min_group_replications,
+    )
+
+
+@contextmanager
+def output_folder(out: str | Path | None, prefix: str) -> Iterator[tuple[Path, bool]]:
+    """``(folder, temporary)``: ``out``, or a temporary folder removed on exit when it is None."""
+    if out is not None:
+        yield Path(out), False
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        yield Path(tmp), True
+
+
 def _local(
     jobs: Sequence[tuple[Job, ...]], workers: int
 ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
@@ -494,13 +533,9 @@ def run_batch(
     if progress is not None and done:
         progress(len(done & set(range(n))))
     t0 = time.perf_counter()
-
-    def on_result(reps: pd.DataFrame, daily: pd.DataFrame) -> None:
-        write_part(parts, reps, daily)
-        if progress is not None:
-            progress(len(reps))
-
-    execute(jobs, executor=executor, workers=workers, scheduler=scheduler, on_result=on_result)
+    execute_to_parts(
+        jobs, parts, executor=executor, workers=workers, scheduler=scheduler, progress=progress
+    )
     elapsed = time.perf_counter() - t0
     reps = read_parts(parts, "reps")
     keep = (reps["point"] == point) & (reps["replication"] < n)

@@ -36,11 +36,11 @@ from sim.config import Scenario, ScenarioError, apply_overrides, read_source, va
 from sim.experiment import (
     Executor,
     Job,
-    execute,
+    execute_to_parts,
     finished,
     open_parts,
+    output_folder,
     read_parts,
-    write_part,
 )
 from sim.routes import build_route_table
 
@@ -189,48 +189,34 @@ def run_sensitivity(
     if on_plan is not None:
         on_plan(len(X) * replications)
     routes = build_route_table(base, file=file, cache_dir=cache_dir)
-    parts = None
-    done: dict[int, set[int]] = {}
-    if out is not None:
-        stamp = {
-            "scenario_sha256_16": base.digest(),
-            "seed": s,
-            "design": hashlib.sha256(np.ascontiguousarray(X).tobytes()).hexdigest()[:16],
-            "replications": replications,
-        }
-        parts = open_parts(Path(out), stamp, resume=resume, file=file)
+    stamp = {
+        "scenario_sha256_16": base.digest(),
+        "seed": s,
+        "design": hashlib.sha256(np.ascontiguousarray(X).tobytes()).hexdigest()[:16],
+        "replications": replications,
+    }
+    with output_folder(out, "tankersim-sensitivity-") as (out_dir, _):
+        parts = open_parts(out_dir, stamp, resume=resume, file=file)
         done = finished(parts)
-    wanted = set(range(replications))
-    jobs = []
-    for i, q in enumerate(X):
-        if wanted <= done.get(i, set()):
-            continue
-        sc = validate_dict(apply_overrides(raw, overrides_at(fs, q), file=file), file=file)
-        jobs.append(Job(sc, routes, s, i, tuple(range(replications)), daily=False))
-    if progress is not None and len(jobs) < len(X):
-        progress((len(X) - len(jobs)) * replications)
-    results: list[pd.DataFrame] = []
-
-    def on_result(reps: pd.DataFrame, daily: pd.DataFrame) -> None:
-        if parts is not None:
-            write_part(parts, reps, daily)
-        else:
-            results.append(reps)
-        if progress is not None:
-            progress(len(reps))
-
-    execute(
-        jobs,
-        executor=executor,
-        workers=workers,
-        scheduler=scheduler,
-        on_result=on_result,
-        min_group_replications=100,
-    )
-    if parts is not None:
+        wanted = set(range(replications))
+        jobs = []
+        for i, q in enumerate(X):
+            if wanted <= done.get(i, set()):
+                continue
+            sc = validate_dict(apply_overrides(raw, overrides_at(fs, q), file=file), file=file)
+            jobs.append(Job(sc, routes, s, i, tuple(range(replications)), daily=False))
+        if progress is not None and len(jobs) < len(X):
+            progress((len(X) - len(jobs)) * replications)
+        execute_to_parts(
+            jobs,
+            parts,
+            executor=executor,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+            min_group_replications=100,
+        )
         table = read_parts(parts, "reps")
-    else:
-        table = pd.concat(results).sort_values(["point", "replication"]).reset_index(drop=True)
     Y = outputs(table, base)
     samples = pd.DataFrame(X, columns=[f.name for f in fs])
     samples = pd.concat([samples, Y.reset_index(drop=True)], axis=1)

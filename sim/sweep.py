@@ -38,11 +38,11 @@ from sim.experiment import (
     Executor,
     Job,
     blocks,
-    execute,
+    execute_to_parts,
     finished,
     open_parts,
+    output_folder,
     read_parts,
-    write_part,
 )
 from sim.routes import RouteTable, build_route_table
 
@@ -416,11 +416,7 @@ def run_sweep(
         on_plan(len(pts))
     routes = _routes_for(pts, file, cache_dir)
 
-    import tempfile
-
-    tmp = tempfile.TemporaryDirectory(prefix="tankersim-sweep-") if out is None else None
-    out_dir = Path(tmp.name) if tmp is not None else Path(out)  # type: ignore[arg-type]
-    try:
+    with output_folder(out, "tankersim-sweep-") as (out_dir, temporary):
         stamp = {
             "scenario_sha256_16": base.digest(),
             "seed": s,
@@ -441,18 +437,13 @@ def run_sweep(
             ]
         if progress is not None and already:
             progress(already)
-
-        def on_result(reps: pd.DataFrame, daily: pd.DataFrame) -> None:
-            write_part(parts, reps, daily)
-            if progress is not None:
-                progress(len(reps))
-
-        execute(
+        execute_to_parts(
             jobs,
+            parts,
             executor=executor,
             workers=workers,
             scheduler=scheduler,
-            on_result=on_result,
+            progress=progress,
             min_group_replications=min(block_size, 50),
         )
         table = read_parts(parts, "reps")
@@ -486,15 +477,12 @@ def run_sweep(
             baseline={d.key: baseline_value(raw, d.key) for d in dims},
             base=base,
             seed=s,
-            out_dir=None if tmp is not None else out_dir,
+            out_dir=None if temporary else out_dir,
             ran=sum(len(j.replications) for j in jobs),
         )
-        if tmp is None:
+        if not temporary:
             _write(result, pts, out_dir, file=file, design_kind=kind, n=reps_n)
         return result
-    finally:
-        if tmp is not None:
-            tmp.cleanup()
 
 
 def _write(
