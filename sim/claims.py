@@ -96,9 +96,16 @@ def condition(
     *,
     min_matches: int = 200,
     max_halfwidth: int = 5,
+    halfwidth: int | None = None,
 ) -> tuple[pd.DataFrame, int]:
-    """Replications whose ``column`` lies within ``target ± h`` for the smallest adequate ``h``."""
+    """Replications whose ``column`` lies within ``target ± h``, and ``h``.
+
+    ``h`` is ``halfwidth`` when given; otherwise the smallest ``h`` that keeps at least
+    ``min_matches`` replications, at most ``max_halfwidth``.
+    """
     values = reps[column].to_numpy()
+    if halfwidth is not None:
+        return reps[np.abs(values - target) <= halfwidth], halfwidth
     for h in range(max_halfwidth + 1):
         sel = np.abs(values - target) <= h
         if sel.sum() >= min_matches or h == max_halfwidth:

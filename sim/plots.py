@@ -320,8 +320,10 @@ def plot_mc(
     reps = result.replications
     cond = None
     if sc.claims.trips is not None and "conditional" in result.verdict:
+        from sim.claims import condition
+
         h = result.verdict["conditional"]["halfwidth"]
-        cond = reps[np.abs(reps["observed_visits"] - sc.claims.trips) <= h]
+        cond, _ = condition(reps, "observed_visits", sc.claims.trips, halfwidth=h)
     paths = []
     paths += plot_delivered(reps, sc, out_dir / "barrels", conditional=cond, formats=formats)
     paths += plot_trips(reps, sc, out_dir / "trips", formats=formats)

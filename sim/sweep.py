@@ -280,17 +280,14 @@ def point_summary(
         p = prob(reps[col] >= cl.barrels)
         row |= {"p_barrels": p["p"], "p_barrels_lo": p["lo"], "p_barrels_hi": p["hi"]}
     if cl.barrels is not None and cl.trips is not None:
-        if halfwidth is None:
-            sub, h = condition(
-                reps,
-                "observed_visits",
-                cl.trips,
-                min_matches=min_matches,
-                max_halfwidth=max_halfwidth,
-            )
-        else:
-            h = halfwidth
-            sub = reps[(reps["observed_visits"] - cl.trips).abs() <= h]
+        sub, h = condition(
+            reps,
+            "observed_visits",
+            cl.trips,
+            min_matches=min_matches,
+            max_halfwidth=max_halfwidth,
+            halfwidth=halfwidth,
+        )
         p = prob(sub[col] >= cl.barrels) if len(sub) else {"p": math.nan, "lo": 0.0, "hi": 1.0}
         row |= {
             "matches": len(sub),

@@ -379,3 +379,11 @@ def test_outputs_are_strict_json(tmp_path: Path) -> None:
         tmp_path / "x.json", {"a": float("nan"), "b": [1.0, float("inf")], "c": np.float64(2.5)}
     )
     assert json.loads((tmp_path / "x.json").read_text()) == {"a": None, "b": [1.0, None], "c": 2.5}
+
+
+def test_condition_with_a_fixed_window() -> None:
+    reps = pd.DataFrame({"observed_visits": [40, 41, 42, 43, 43, 44, 46, 50]})
+    sub, h = condition(reps, "observed_visits", 43, halfwidth=1)
+    assert h == 1 and list(sub["observed_visits"]) == [42, 43, 43, 44]
+    sub, h = condition(reps, "observed_visits", 43, halfwidth=0, min_matches=100)
+    assert h == 0 and len(sub) == 2
