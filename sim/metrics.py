@@ -50,9 +50,14 @@ def kpis(events: pd.DataFrame, bbl_per_t: dict[str, float]) -> dict[str, float]:
     }
 
 
-def ship_table(events: pd.DataFrame, window_h: float) -> pd.DataFrame:
-    """Per ship: trips, barrels loaded and delivered, days sailing / in port / waiting / idle."""
-    act = activities(events, window_h)
+def ship_table(
+    events: pd.DataFrame, window_h: float, act: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per ship: trips, barrels loaded and delivered, days sailing / in port / waiting / idle.
+
+    ``act`` is :func:`sim.events.activities` of ``events`` when the caller has it already.
+    """
+    act = activities(events, window_h) if act is None else act
     kind = events["event"]
     ships = events["ship"].cat.categories
     out = pd.DataFrame(index=pd.Index(ships, name="ship"))
@@ -78,9 +83,11 @@ def ship_table(events: pd.DataFrame, window_h: float) -> pd.DataFrame:
     return out.reset_index()
 
 
-def berth_table(events: pd.DataFrame, scenario: Scenario, window_h: float) -> pd.DataFrame:
+def berth_table(
+    events: pd.DataFrame, scenario: Scenario, window_h: float, act: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Per port: calls, berth utilisation [fraction] and waiting for a berth [h]."""
-    act = activities(events, window_h)
+    act = activities(events, window_h) if act is None else act
     berth = act[act["activity"].isin(BERTH_ACTIVITIES)]
     stays = berth.groupby(["ship", "voyage", "place"], observed=True).agg(
         start_h=("start_h", "min"), end_h=("end_h", "max")
@@ -195,10 +202,11 @@ def summarize(events: pd.DataFrame, scenario: Scenario) -> RunSummary:
     window_h = scenario.window.hours
     bpt = scenario.bbl_per_t
     k = kpis(events, bpt)
+    act = activities(events, window_h)  # paired once, for both tables
     return RunSummary(
         kpis=k,
         claims=claim_block(k, scenario),
-        ships=ship_table(events, window_h),
-        berths=berth_table(events, scenario, window_h),
+        ships=ship_table(events, window_h, act),
+        berths=berth_table(events, scenario, window_h, act),
         products=tonnes_table(events, bpt),
     )
