@@ -18,8 +18,8 @@ from typing import Any
 import simpy
 
 from sim.api import prepare
-from sim.config import load_scenario
-from sim.model import Compiled, plan_ships, simulate
+from sim.core.config import load_scenario
+from sim.model.des import Compiled, plan_ships, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 

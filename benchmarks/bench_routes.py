@@ -19,8 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sim.geo import LatLon
-from sim.routing import JEJU_STRAIT, SeaRoute, SeaRouter
+from sim.core.geo import LatLon
+from sim.core.routing import JEJU_STRAIT, SeaRoute, SeaRouter
 
 
 def load_ports() -> dict[str, dict[str, Any]]:

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.sweep import parse_vary, run_sweep
+from sim.runner.sweep import parse_vary, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 

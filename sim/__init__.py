@@ -24,12 +24,12 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0+unknown"
 
 _EXPORTS = {
-    "Scenario": "sim.config",
-    "load_scenario": "sim.config",
+    "Scenario": "sim.core.config",
+    "load_scenario": "sim.core.config",
     "run": "sim.api",
     "run_mc": "sim.api",
-    "run_sweep": "sim.sweep",
-    "run_sensitivity": "sim.sensitivity",
+    "run_sweep": "sim.runner.sweep",
+    "run_sensitivity": "sim.runner.sensitivity",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -14,10 +14,13 @@ from typing import Any
 
 import pandas as pd
 
-from sim.claims import verdict
-from sim.config import Scenario, load_scenario
-from sim.events import to_frame
-from sim.experiment import (
+from sim.analysis.metrics import RunSummary, summarize
+from sim.analysis.verdict import verdict
+from sim.core.config import Scenario, load_scenario
+from sim.core.routes import RouteTable, build_route_table
+from sim.model.des import Compiled, compile_scenario, simulate
+from sim.model.events import to_frame
+from sim.runner.pipeline import (
     Executor,
     daily_fan,
     describe_executor,
@@ -26,9 +29,6 @@ from sim.experiment import (
     output_folder,
     run_batch,
 )
-from sim.metrics import RunSummary, summarize
-from sim.model import Compiled, compile_scenario, simulate
-from sim.routes import RouteTable, build_route_table
 
 
 @dataclass
@@ -184,8 +184,8 @@ def write_mc(
     result: McResult, out_dir: Path, *, scenario_path: str, run_info: dict[str, Any]
 ) -> list[Path]:
     """Write a batch's gathered tables, verdict and provenance into ``out_dir``."""
-    from sim.claims import verdict_markdown
-    from sim.outputs import write_json, write_provenance
+    from sim.analysis.verdict import verdict_markdown
+    from sim.outputs.files import write_json, write_provenance
 
     paths = write_provenance(
         out_dir,

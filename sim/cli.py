@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sim import __version__
-from sim.config import ScenarioError, load_scenario
+from sim.core.config import ScenarioError, load_scenario
 
 app = typer.Typer(
     name="tankersim",
@@ -121,7 +121,7 @@ def validate(
     ] = True,
 ) -> None:
     """Check scenario files without running them (exit status 2 on the first bad file)."""
-    from sim.routes import build_route_table
+    from sim.core.routes import build_route_table
 
     for path in scenarios:
         sc = load_scenario(path)
@@ -168,7 +168,7 @@ def run(
     positions every --track-interval-h hours, like AIS data) and map.png / map.svg.
     """
     from sim.api import run as run_api
-    from sim.report import print_run_summary, write_geo, write_run
+    from sim.outputs.report import print_run_summary, write_geo, write_run
 
     if events_format not in ("parquet", "csv"):
         fail(f"--events-format = {events_format!r}: choose parquet or csv")
@@ -201,10 +201,10 @@ def routes(
     """
     import json
 
+    from sim.analysis.tracks import routes_geojson
     from sim.api import prepare
-    from sim.outputs import write_provenance
-    from sim.report import print_route_table, route_table
-    from sim.tracks import routes_geojson
+    from sim.outputs.files import write_provenance
+    from sim.outputs.report import print_route_table, route_table
 
     sc, table, _ = prepare(scenario)
     out_dir = _out_dir(out, Path("runs") / f"{sc.name}-routes")
@@ -215,7 +215,7 @@ def routes(
     write_provenance(out_dir, sc, scenario_path=str(scenario), seed=sc.seed, command="routes")
     (out_dir / "routes.geojson").write_text(json.dumps(routes_geojson(table, sc)), encoding="utf-8")
     if draw_map:
-        from sim.maps import plot_map
+        from sim.outputs.maps import plot_map
 
         plot_map(sc, table, out_dir / "map")
     out_console.print(
@@ -240,9 +240,9 @@ def map_(
     """Draw the map of a run: coastline, ports, routes and the ships' voyages (PNG and SVG)."""
     import pandas as pd
 
+    from sim.analysis.tracks import tracks
     from sim.api import prepare
-    from sim.maps import plot_map
-    from sim.tracks import tracks
+    from sim.outputs.maps import plot_map
 
     resolved = run_dir / "scenario.resolved.toml"
     if not resolved.is_file():
@@ -257,7 +257,7 @@ def map_(
     if events_path.suffix == ".parquet":
         events = pd.read_parquet(events_path)
     else:
-        from sim.events import read_csv_events
+        from sim.model.events import read_csv_events
 
         events = read_csv_events(events_path)
     tr = tracks(events, sc, table, interval_h=track_interval_h)
@@ -331,7 +331,7 @@ def mc(
                 progress=tick,
             )
         except KeyboardInterrupt:
-            from sim.experiment import finished
+            from sim.runner.pipeline import finished
 
             saved = len(finished(out_dir / "parts").get(0, set()))
             fail(
@@ -341,7 +341,7 @@ def mc(
             )
             return
     if plots:
-        from sim.plots import plot_mc
+        from sim.outputs.plots import plot_mc
 
         gantt = run_api(result.scenario, seed=result.seed, replication=0).events
         plot_mc(result, out_dir / "plots", gantt_events=gantt)
@@ -470,7 +470,7 @@ def sweep(
     row per point and replication), frontier.csv (two inputs on a grid), points/pNNNNN.toml (each
     point as a scenario: `tankersim mc` on it reproduces the point), and plots/sweep.png|svg.
     """
-    from sim.sweep import DESIGNS, parse_vary, run_sweep
+    from sim.runner.sweep import DESIGNS, parse_vary, run_sweep
 
     _check_executor(executor, scheduler)
     if design is not None and design not in DESIGNS:
@@ -511,7 +511,7 @@ def sweep(
             )
             return
     if plots:
-        from sim.plots import plot_sweep
+        from sim.outputs.plots import plot_sweep
 
         plot_sweep(result, out_dir / "plots")
     _print_sweep(result)
@@ -572,8 +572,8 @@ def sensitivity(
     share of replications where those reach the claim. Writes indices.csv (with 95 % intervals
     and ranks), samples.parquet, manifest.json and plots/sensitivity.png|svg.
     """
-    from sim.outputs import write_provenance
-    from sim.sensitivity import run_sensitivity
+    from sim.outputs.files import write_provenance
+    from sim.runner.sensitivity import run_sensitivity
 
     if method not in ("sobol", "morris"):
         fail(f"--method = {method!r}: choose sobol or morris")
@@ -623,7 +623,7 @@ def sensitivity(
         factors={f.name: [k for k, _ in f.inputs] for f in result.factors},
     )
     if plots:
-        from sim.plots import plot_sensitivity
+        from sim.outputs.plots import plot_sensitivity
 
         plot_sensitivity(result, out_dir / "plots")
     key, conf = ("ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf")

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from sim import __version__
 from sim.cli import app
-from sim.config import load_scenario
+from sim.core.config import load_scenario
 
 MINIMAL = str(SCENARIOS / "minimal.toml")
 

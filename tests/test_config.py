@@ -11,7 +11,7 @@ from conftest import SCENARIOS, base_raw, write_toml
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.config import ScenarioError, apply_overrides, load_scenario, validate_dict
+from sim.core.config import ScenarioError, apply_overrides, load_scenario, validate_dict
 
 
 def _fails(runner: CliRunner, tmp_path: Path, raw: dict[str, Any], key: str, value: str) -> str:

@@ -1,4 +1,4 @@
-"""Maps (sim.maps): files written, size, content and the no-land fallback."""
+"""Maps (sim.outputs.maps): files written, size, content and the no-land fallback."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.analysis.tracks import tracks
 from sim.api import RunResult, run
-from sim.geo import LatLon, geodesic_nm
-from sim.maps import lane_offset, map_extent, plot_map, port_label, scale_bar_nm
-from sim.tracks import tracks
+from sim.core.geo import LatLon, geodesic_nm
+from sim.outputs.maps import lane_offset, map_extent, plot_map, port_label, scale_bar_nm
 
 FIGSIZE_IN = (8.0, 6.0)
 DPI = 60
@@ -33,7 +33,7 @@ def _share_of_colour(img: np.ndarray, hex_colour: str) -> float:
 def test_plot_map_writes_a_readable_png_and_svg(minimal: RunResult, tmp_path: Path) -> None:
     from matplotlib.image import imread
 
-    from sim.maps import _LAND, _SEA
+    from sim.outputs.maps import _LAND, _SEA
 
     tr = tracks(minimal.events, minimal.scenario, minimal.routes, interval_h=2.0)
     paths = plot_map(
@@ -71,14 +71,14 @@ def test_plot_map_without_land_warns_and_still_draws(
 ) -> None:
     from matplotlib.image import imread
 
-    import sim.routing
-    from sim.maps import _LAND
+    import sim.core.routing
+    from sim.outputs.maps import _LAND
 
     def broken() -> None:
         raise OSError("land file missing")
 
-    monkeypatch.setattr(sim.routing, "load_land", broken)
-    with caplog.at_level(logging.WARNING, logger="sim.maps"):
+    monkeypatch.setattr(sim.core.routing, "load_land", broken)
+    with caplog.at_level(logging.WARNING, logger="sim.outputs.maps"):
         paths = plot_map(
             minimal.scenario,
             minimal.routes,

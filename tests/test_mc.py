@@ -12,10 +12,10 @@ import pytest
 from conftest import SCENARIOS, base_raw, kill_after_parts, write_toml
 from typer.testing import CliRunner
 
+from sim.analysis.verdict import condition, verdict, wilson, word_for
 from sim.api import run, run_mc
-from sim.claims import condition, verdict, wilson, word_for
 from sim.cli import app
-from sim.config import ScenarioError, apply_overrides, load_scenario, validate_dict
+from sim.core.config import ScenarioError, apply_overrides, load_scenario, validate_dict
 
 
 def _geo(path: Path = SCENARIOS / "osc-2024.toml", **extra: Any) -> Any:
@@ -342,7 +342,7 @@ def test_no_matching_replications_says_so() -> None:
 
 @pytest.mark.parametrize(("basis", "p"), [("loaded", 1.0), ("delivered", 0.0)])
 def test_claim_basis_picks_the_column(basis: str, p: float) -> None:
-    from sim.config import apply_overrides
+    from sim.core.config import apply_overrides
 
     raw = apply_overrides(
         __import__("tomllib").loads((SCENARIOS / "osc-2024.toml").read_text()),
@@ -373,7 +373,7 @@ def test_claim_basis_picks_the_column(basis: str, p: float) -> None:
 def test_outputs_are_strict_json(tmp_path: Path) -> None:
     import json
 
-    from sim.outputs import write_json
+    from sim.outputs.files import write_json
 
     write_json(
         tmp_path / "x.json", {"a": float("nan"), "b": [1.0, float("inf")], "c": np.float64(2.5)}

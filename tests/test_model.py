@@ -12,12 +12,12 @@ from conftest import SCENARIOS, base_raw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from sim.analysis.metrics import BERTH_ACTIVITIES
 from sim.api import prepare, run
-from sim.config import apply_overrides, validate_dict
-from sim.events import activities, to_frame
-from sim.geo import LatLon, geodesic_nm
-from sim.metrics import BERTH_ACTIVITIES
-from sim.model import simulate
+from sim.core.config import apply_overrides, validate_dict
+from sim.core.geo import LatLon, geodesic_nm
+from sim.model.des import simulate
+from sim.model.events import activities, to_frame
 
 D_NM = geodesic_nm(LatLon(0.0, 0.0), LatLon(0.0, 1.0))  # the A-B leg of base_raw()
 
@@ -315,7 +315,7 @@ def test_invariants_on_random_runs(
 def test_baseline_like_run_satisfies_invariants() -> None:
     """The shipped variants, routed geodesically to stay fast, keep every invariant."""
     for path in sorted(SCENARIOS.glob("osc-2024*.toml")):
-        from sim.config import load_scenario
+        from sim.core.config import load_scenario
 
         sc = load_scenario(path, overrides={"routing.method": "geodesic"})
         _, _, c = prepare(sc)
@@ -329,7 +329,7 @@ def test_baseline_like_run_satisfies_invariants() -> None:
 
 def test_same_seed_same_log_and_other_seed_differs() -> None:
     path = SCENARIOS / "osc-2024.toml"
-    from sim.config import load_scenario
+    from sim.core.config import load_scenario
 
     sc = load_scenario(path, overrides={"routing.method": "geodesic"})
     a = run(sc, replication=2).events

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from pyproj import Transformer
 
-from sim.distributions import (
+from sim.core.distributions import (
     Choice,
     Distribution,
     Fixed,
@@ -21,8 +21,8 @@ from sim.distributions import (
     TruncNormal,
     Uniform,
 )
-from sim.geo import LatLon, densify, geodesic_nm, path_length_nm
-from sim.units import BBL_PER_M3, M3_PER_BBL, bbl_to_tonnes, density_t_per_m3, tonnes_to_bbl
+from sim.core.geo import LatLon, densify, geodesic_nm, path_length_nm
+from sim.core.units import BBL_PER_M3, M3_PER_BBL, bbl_to_tonnes, density_t_per_m3, tonnes_to_bbl
 
 DIST = TypeAdapter(Distribution)
 U = np.linspace(0.0, 1.0, 201)

@@ -21,9 +21,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import MultiPolygon
 
-import sim.routing as routing
-from sim.geo import LatLon, densify, geodesic_nm, path_length_nm
-from sim.routing import (
+import sim.core.routing as routing
+from sim.core.geo import LatLon, densify, geodesic_nm, path_length_nm
+from sim.core.routing import (
     JEJU_STRAIT,
     ForbiddenArea,
     RoutingError,
@@ -332,7 +332,7 @@ def test_corrupt_cache_is_rebuilt(
     bad = tmp_path / dprk_router.cache_path.name
     good = dprk_router.cache_path.read_bytes()
     bad.write_bytes(b"not a zip file" if damage == "garbage" else good[: len(good) // 2])
-    with caplog.at_level(logging.WARNING, logger="sim.routing"):
+    with caplog.at_level(logging.WARNING, logger="sim.core.routing"):
         router = SeaRouter(margin_nm=DPRK_MARGIN_NM, forbidden=[JEJU_STRAIT], cache_dir=tmp_path)
     assert not router.loaded_from_cache
     assert "unreadable route cache" in caplog.text

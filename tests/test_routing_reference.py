@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.geo import LatLon, geodesic_nm
-from sim.routing import SeaRouter
+from sim.core.geo import LatLon, geodesic_nm
+from sim.core.routing import SeaRouter
 
 PORTS: dict[str, tuple[LatLon, LatLon]] = {
     # name: (Pub. 151 position, approach point); how each approach was placed: docs/routing.md

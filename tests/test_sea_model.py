@@ -12,9 +12,9 @@ from typer.testing import CliRunner
 
 from sim.api import prepare, run
 from sim.cli import app
-from sim.config import load_scenario, validate_dict
-from sim.gazetteer import gazetteer
-from sim.geo import geodesic_nm
+from sim.core.config import load_scenario, validate_dict
+from sim.core.gazetteer import gazetteer
+from sim.core.geo import geodesic_nm
 
 
 def _fixed_nampho(tmp_cache: Path) -> dict[str, Any]:
@@ -140,7 +140,7 @@ def test_pinned_waypoints_win_over_the_router() -> None:
     _, routes, _ = prepare(sc)
     leg = routes.leg("VOSTOCHNY", "NAMPHO")
     g = gazetteer()
-    from sim.geo import LatLon, path_length_nm
+    from sim.core.geo import LatLon, path_length_nm
 
     pts = [g["VOSTOCHNY"].point, *(LatLon(w["lat"], w["lon"]) for w in wps), g["NAMPHO"].point]
     assert leg.method == "pinned"

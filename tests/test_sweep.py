@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 
 from sim.api import prepare, run_mc
 from sim.cli import app
-from sim.config import ScenarioError, validate_dict
-from sim.model import plan_ships
-from sim.sensitivity import factors, run_sensitivity
-from sim.sweep import design, frontier, parse_vary, run_sweep
+from sim.core.config import ScenarioError, validate_dict
+from sim.model.des import plan_ships
+from sim.runner.sensitivity import factors, run_sensitivity
+from sim.runner.sweep import design, frontier, parse_vary, run_sweep
 
 
 def _geo_baseline(tmp_path: Path) -> Path:
@@ -236,7 +236,7 @@ def test_common_random_numbers_over_fleet_size() -> None:
         turnaround_days={"dist": "uniform", "low": 0.0, "high": 3.0},
     )
     raw["fleet"]["d"] = dict(raw["fleet"]["c"], count=2)
-    from sim.sweep import plan
+    from sim.runner.sweep import plan
 
     points = plan(raw, design([parse_vary("fleet.c.count=1:4:4")]))
     seen: dict[str, list[Any]] = {}
@@ -363,7 +363,7 @@ def test_sensitivity_cli(runner: CliRunner, tmp_path: Path) -> None:
     ids=["one input", "three inputs", "lhs"],
 )
 def test_sweep_plots(tmp_path: Path, vary: list[str], design_kind: str, points: int | None) -> None:
-    from sim.plots import plot_sweep
+    from sim.outputs.plots import plot_sweep
 
     raw = base_raw()
     raw["claims"] = {"trips": 6, "barrels": 60000.0}

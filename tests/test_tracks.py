@@ -1,4 +1,4 @@
-"""Ship tracks (sim.tracks): positions, speeds, statuses, sampling and GeoJSON."""
+"""Ship tracks (sim.analysis.tracks): positions, speeds, statuses, sampling and GeoJSON."""
 
 from __future__ import annotations
 
@@ -14,11 +14,7 @@ import pandas as pd
 import pytest
 from conftest import base_raw
 
-from sim.api import RunResult, run
-from sim.config import validate_dict
-from sim.events import activities
-from sim.geo import LatLon, geodesic_nm, path_length_nm
-from sim.tracks import (
+from sim.analysis.tracks import (
     STATUSES,
     TRACK_COLUMNS,
     LegPath,
@@ -28,6 +24,10 @@ from sim.tracks import (
     tracks_geojson,
     write_tracks,
 )
+from sim.api import RunResult, run
+from sim.core.config import validate_dict
+from sim.core.geo import LatLon, geodesic_nm, path_length_nm
+from sim.model.events import activities
 
 A = LatLon(40.0, 130.0)
 B = LatLon(41.0, 131.0)
@@ -257,7 +257,7 @@ def test_open_passage_to_an_unknown_port_has_no_position(
     )
     raw["window"]["end"] = raw["window"]["start"] + dt.timedelta(days=day_h // 24 - 1)
     res = run(validate_dict(raw))
-    with caplog.at_level(logging.INFO, logger="sim.tracks"):
+    with caplog.at_level(logging.INFO, logger="sim.analysis.tracks"):
         tr = tracks(res.events, res.scenario, res.routes, interval_h=1.0)
     last = tr.iloc[-1]
     assert last["status"] == "laden" and last["place"] == ""

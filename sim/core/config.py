@@ -30,10 +30,10 @@ from pydantic import (
     model_validator,
 )
 
-from sim.distributions import Distribution, Fixed, as_distribution
-from sim.gazetteer import Port, gazetteer
-from sim.geo import LatLon
-from sim.units import BP_BBL_PER_T, HOURS_PER_DAY
+from sim.core.distributions import Distribution, Fixed, as_distribution
+from sim.core.gazetteer import Port, gazetteer
+from sim.core.geo import LatLon
+from sim.core.units import BP_BBL_PER_T, HOURS_PER_DAY
 
 SCHEMA_VERSION = 1
 _DIST_TAGS = {"fixed", "uniform", "triangular", "truncnormal", "lognormal", "choice"}

@@ -48,7 +48,7 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
-from sim.geo import M_PER_NM, WGS84, LatLon, geodesic_nm, path_length_nm
+from sim.core.geo import M_PER_NM, WGS84, LatLon, geodesic_nm, path_length_nm
 
 __all__ = [
     "AEQD_CRS",

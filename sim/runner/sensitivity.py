@@ -32,8 +32,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.config import Scenario, ScenarioError, apply_overrides, read_source, validate_dict
-from sim.experiment import (
+from sim.core.config import Scenario, ScenarioError, apply_overrides, read_source, validate_dict
+from sim.core.routes import build_route_table
+from sim.runner.pipeline import (
     Executor,
     Job,
     execute_to_parts,
@@ -42,7 +43,6 @@ from sim.experiment import (
     output_folder,
     read_parts,
 )
-from sim.routes import build_route_table
 
 Q_LOW, Q_HIGH = 0.01, 0.99
 OUTPUTS = ("delivered_bbl", "trips", "implied_bbl", "p_claim")

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
-from sim.claims import MIN_MATCHES_WARN, condition, prob, word_for
-from sim.config import (
+from sim.analysis.verdict import MIN_MATCHES_WARN, condition, prob, word_for
+from sim.core.config import (
     Scenario,
     ScenarioError,
     SweepSpec,
@@ -33,8 +33,9 @@ from sim.config import (
     read_source,
     validate_dict,
 )
-from sim.distributions import Distribution
-from sim.experiment import (
+from sim.core.distributions import Distribution
+from sim.core.routes import RouteTable, build_route_table
+from sim.runner.pipeline import (
     Executor,
     Job,
     blocks,
@@ -44,7 +45,6 @@ from sim.experiment import (
     output_folder,
     read_parts,
 )
-from sim.routes import RouteTable, build_route_table
 
 DESIGNS = ("grid", "lhs", "sobol")
 
@@ -485,7 +485,7 @@ def run_sweep(
 def _write(
     result: SweepResult, pts: Sequence[Point], out_dir: Path, *, file: str, design_kind: str, n: int
 ) -> None:
-    from sim.outputs import write_provenance
+    from sim.outputs.files import write_provenance
 
     (out_dir / "points").mkdir(parents=True, exist_ok=True)
     for p in pts:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from sim.geo import LatLon
+from sim.core.geo import LatLon
 
 
 @dataclass(frozen=True)

@@ -34,10 +34,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.config import Scenario
-from sim.events import activities
-from sim.geo import M_PER_NM, WGS84, LatLon, densify
-from sim.routes import Leg, RouteTable
+from sim.core.config import Scenario
+from sim.core.geo import M_PER_NM, WGS84, LatLon, densify
+from sim.core.routes import Leg, RouteTable
+from sim.model.events import activities
 
 __all__ = [
     "SAILING",
@@ -274,7 +274,7 @@ def tracks(
     Parameters
     ----------
     events
-        An event log (:mod:`sim.events`), one or more replications.
+        An event log (:mod:`sim.model.events`), one or more replications.
     scenario
         The scenario that produced it (ports, window, fleet).
     routes

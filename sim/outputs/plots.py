@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.config import Scenario
-from sim.events import activities
+from sim.core.config import Scenario
+from sim.model.events import activities
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -200,7 +200,8 @@ def plot_fan(
 ) -> list[Path]:
     """Cumulative barrels loaded (or delivered) over the window: median, 50 % and 90 % bands.
 
-    ``fan`` has columns ``day, q05, q25, q50, q75, q95`` (see :func:`sim.experiment.daily_fan`).
+    ``fan`` has columns ``day, q05, q25, q50, q75, q95``
+    (see :func:`sim.runner.pipeline.daily_fan`).
     """
     plt = _plt()
     import matplotlib.dates as mdates
@@ -320,7 +321,7 @@ def plot_mc(
     reps = result.replications
     cond = None
     if sc.claims.trips is not None and "conditional" in result.verdict:
-        from sim.claims import condition
+        from sim.analysis.verdict import condition
 
         h = result.verdict["conditional"]["halfwidth"]
         cond, _ = condition(reps, "observed_visits", sc.claims.trips, halfwidth=h)

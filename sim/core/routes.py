@@ -4,7 +4,7 @@ The simulation only ever looks distances up in a :class:`RouteTable`; nothing ge
 per event. Two methods fill the table:
 
 * ``geodesic``: geodesics between the port points, through any waypoints pinned by hand;
-* ``sea``: the land-avoiding router of :mod:`sim.routing` over Natural Earth 10 m coastline.
+* ``sea``: the land-avoiding router of :mod:`sim.core.routing` over Natural Earth 10 m coastline.
 
 Pinned legs (``[[routing.legs]]``) always win over the method.
 """
@@ -15,8 +15,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.config import Scenario, ScenarioError
-from sim.geo import LatLon, path_length_nm
+from sim.core.config import Scenario, ScenarioError
+from sim.core.geo import LatLon, path_length_nm
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ def build_route_table(
         else:
             if router is None:
                 router = _make_router(scenario, cache_dir)
-            from sim.routing import RoutingError
+            from sim.core.routing import RoutingError
 
             try:
                 route = router.route(
@@ -140,7 +140,7 @@ def build_route_table(
 
 
 def _make_router(scenario: Scenario, cache_dir: Path | None):  # type: ignore[no-untyped-def]
-    from sim.routing import JEJU_STRAIT, ForbiddenArea, SeaRouter
+    from sim.core.routing import JEJU_STRAIT, ForbiddenArea, SeaRouter
 
     forbidden = [
         ForbiddenArea(a.name, tuple(c.latlon() for c in a.polygon))

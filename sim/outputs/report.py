@@ -11,9 +11,9 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.api import RunResult
-from sim.config import Scenario
-from sim.outputs import write_json, write_provenance, write_table
-from sim.routes import RouteTable
+from sim.core.config import Scenario
+from sim.core.routes import RouteTable
+from sim.outputs.files import write_json, write_provenance, write_table
 
 
 def write_run(
@@ -51,7 +51,7 @@ def write_geo(
     interval_h: float = 1.0,
 ) -> list[Path]:
     """Routes (GeoJSON), ship tracks (CSV and GeoJSON) and the map of one replication."""
-    from sim.tracks import routes_geojson, tracks, write_tracks
+    from sim.analysis.tracks import routes_geojson, tracks, write_tracks
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -63,7 +63,7 @@ def write_geo(
         tr = tracks(result.events, result.scenario, result.routes, interval_h=interval_h)
         paths += write_tracks(tr, out_dir)
     if draw_map:
-        from sim.maps import plot_map
+        from sim.outputs.maps import plot_map
 
         paths += plot_map(result.scenario, result.routes, out_dir / "map", tracks=tr)
     return paths

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config import Scenario
-from sim.units import BBL_PER_M3, DAYS_PER_YEAR
+from sim.core.config import Scenario
+from sim.core.units import BBL_PER_M3, DAYS_PER_YEAR
 
 Z95 = 1.959963984540054
 WORDS: tuple[tuple[float, str], ...] = (

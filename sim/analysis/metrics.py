@@ -12,9 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from sim.config import Scenario
-from sim.events import activities
-from sim.units import DAYS_PER_YEAR, HOURS_PER_DAY
+from sim.core.config import Scenario
+from sim.core.units import DAYS_PER_YEAR, HOURS_PER_DAY
+from sim.model.events import activities
 
 SAILING = ("sail",)
 IN_PORT = ("moor", "load", "discharge", "unmoor", "lock")
@@ -55,7 +55,7 @@ def ship_table(
 ) -> pd.DataFrame:
     """Per ship: trips, barrels loaded and delivered, days sailing / in port / waiting / idle.
 
-    ``act`` is :func:`sim.events.activities` of ``events`` when the caller has it already.
+    ``act`` is :func:`sim.model.events.activities` of ``events`` when the caller has it already.
     """
     act = activities(events, window_h) if act is None else act
     kind = events["event"]

@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from sim import __version__
-from sim.config import Scenario
+from sim.core.config import Scenario
 
 DEPENDENCIES = (
     "simpy",

@@ -7,7 +7,7 @@ are shared :class:`simpy.Resource` objects. The clock starts at the window start
 and stops at its end; work under way then is left open in the event log.
 
 All random inputs are drawn before the clock runs, per ship and per voyage, from the streams of
-:mod:`sim.rng`, and turned into plain Python floats: the per-event path does list look-ups and
+:mod:`sim.core.rng`, and turned into plain Python floats: the per-event path does list look-ups and
 arithmetic only.
 """
 
@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.config import DischargePort, Scenario, ShipClass
-from sim.rng import SHIP_COL, VOYAGE_COL, ShipStreams, generator
-from sim.routes import RouteTable
-from sim.units import BBL_PER_M3, HOURS_PER_DAY
+from sim.core.config import DischargePort, Scenario, ShipClass
+from sim.core.rng import SHIP_COL, VOYAGE_COL, ShipStreams, generator
+from sim.core.routes import RouteTable
+from sim.core.units import BBL_PER_M3, HOURS_PER_DAY
 
 ACTIVITIES: tuple[str, ...] = (
     "sail",

@@ -8,7 +8,7 @@ column     dtype        meaning
 replication int32       replication number
 seq        int64        order of the event within its replication (0, 1, ...)
 t_h        float64      time since the window start [h]
-event      category     kind, from :data:`sim.model.EVENT_KINDS`
+event      category     kind, from :data:`sim.model.des.EVENT_KINDS`
 ship       category     ship id (scenario names, or ``<class>-NN``)
 ship_class category     the ship's class id
 place      category     port id (or ``<PORT> <lock name>`` for a lock)
@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.model import EVENT_KINDS, Compiled, Replication
+from sim.model.des import EVENT_KINDS, Compiled, Replication
 
 COLUMNS: tuple[str, ...] = (
     "replication",

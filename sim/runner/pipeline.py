@@ -27,8 +27,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.config import Scenario, ScenarioError
-from sim.model import (
+from sim.core.config import Scenario, ScenarioError
+from sim.core.routes import RouteTable
+from sim.core.units import HOURS_PER_DAY
+from sim.model.des import (
     DISCHARGE_END,
     LOAD_END,
     VISIT_SEEN,
@@ -37,8 +39,6 @@ from sim.model import (
     compile_scenario,
     simulate,
 )
-from sim.routes import RouteTable
-from sim.units import HOURS_PER_DAY
 
 log = logging.getLogger(__name__)
 

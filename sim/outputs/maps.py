@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from sim.config import Scenario
-from sim.geo import M_PER_NM, WGS84, LatLon, densify, geodesic_nm
-from sim.routes import Leg, RouteTable
-from sim.tracks import legs_from_terminal, port_role
+from sim.analysis.tracks import legs_from_terminal, port_role
+from sim.core.config import Scenario
+from sim.core.geo import M_PER_NM, WGS84, LatLon, densify, geodesic_nm
+from sim.core.routes import Leg, RouteTable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -132,7 +132,7 @@ def _deg_label(x: float, pos: str, neg: str) -> str:
 
 def _load_land() -> BaseGeometry | None:
     try:
-        from sim.routing import load_land
+        from sim.core.routing import load_land
 
         return load_land()
     except (ImportError, OSError, ValueError, KeyError) as exc:
@@ -358,11 +358,12 @@ def plot_map(
 ) -> list[Path]:
     """Draw a map of a scenario's ports and routes, and optionally its ship tracks.
 
-    Land comes from :func:`sim.routing.load_land` (Natural Earth 10 m); when it cannot be
+    Land comes from :func:`sim.core.routing.load_land` (Natural Earth 10 m); when it cannot be
     loaded the map is drawn without land and a warning is logged. The extent fits the routes
     and ports with a margin, widened to fill the frame. Ports are labelled (terminal: red
     square; discharge ports: blue circles); each route is a line whose legend entry gives its
-    distance [nm]. Tracks (the output of :func:`sim.tracks.tracks`) are thin lines, one colour
+    distance [nm]. Tracks (the output of :func:`sim.analysis.tracks.tracks`) are thin
+    lines, one colour
     per ship, each ship in its own lane about 1 pt to the side of its true path
     (:func:`lane_offset`) so that ships sharing a route stay visible. A graticule, a scale bar
     in nautical miles, a legend and the scenario's title complete it. Text stays text in SVG.
