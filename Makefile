@@ -18,12 +18,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks tools
 	$(BIN)/ruff format --check sim tests benchmarks tools
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_routes.py

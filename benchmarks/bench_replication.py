@@ -19,7 +19,8 @@ import simpy
 
 from sim.api import prepare
 from sim.core.config import load_scenario
-from sim.model.des import Compiled, plan_ships, simulate
+from sim.model.des import simulate
+from sim.model.draws import Compiled, plan_ships
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,16 +38,16 @@ def bare_loop(c: Compiled, seed: int, replication: int) -> int:
         yield env.timeout(plan.start_offset_h)
         pos = plan.start_place
         for v in plan.voyages:
-            port = v[0]
+            port = v.port
             yield env.timeout(plan.ballast_h[pos])
             with berths[0].request() as req:
                 yield req
-                yield env.timeout(v[5] + v[6] + v[7])
+                yield env.timeout(v.terminal_pre_h + v.load_h + v.terminal_post_h)
             yield env.timeout(plan.laden_h[port])
             with berths[port].request() as req:
                 yield req
-                yield env.timeout(v[9] + v[10] + v[11])
-            yield env.timeout(v[3])
+                yield env.timeout(v.port_pre_h + v.discharge_h + v.port_post_h)
+            yield env.timeout(v.turnaround_h)
             count[0] += 1
             pos = port
 

@@ -28,8 +28,8 @@ _EXPORTS = {
     "load_scenario": "sim.core.config",
     "run": "sim.api",
     "run_mc": "sim.api",
-    "run_sweep": "sim.runner.sweep",
-    "run_sensitivity": "sim.runner.sensitivity",
+    "run_sweep": "sim.api",
+    "run_sensitivity": "sim.api",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -39,3 +39,7 @@ def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})

@@ -1,124 +1,73 @@
-"""The Python API: load a scenario, run it, get DataFrames back.
+"""The Python API: load a scenario, run it, get results (and files when asked).
 
->>> from sim.api import run
->>> result = run("scenarios/minimal.toml")               # doctest: +SKIP
+>>> import sim
+>>> result = sim.run("scenarios/minimal.toml")           # doctest: +SKIP
 >>> result.summary.kpis["trips"], result.events.shape    # doctest: +SKIP
+
+The functions here compose the runner (which computes) and the outputs (which write files and
+plots): with ``out=`` they write what the command line writes, plots included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import pandas as pd
-
-from sim.analysis.metrics import RunSummary, summarize
-from sim.analysis.verdict import verdict
+from sim.analysis.verdict import conditioned_replications
 from sim.core.config import Scenario, load_scenario
-from sim.core.routes import RouteTable, build_route_table
-from sim.model.des import Compiled, compile_scenario, simulate
-from sim.model.events import to_frame
-from sim.runner.pipeline import (
-    Executor,
-    daily_fan,
-    describe_executor,
-    merge_daily,
-    open_parts,
-    output_folder,
-    run_batch,
+from sim.core.defaults import (
+    MC_REPLICATIONS,
+    MIN_MATCHES,
+    SENSITIVITY_REPLICATIONS,
+    SENSITIVITY_SAMPLES,
 )
+from sim.core.errors import OptionError
+from sim.runner import batch
+from sim.runner import sensitivity as sens
+from sim.runner import sweep as sw
+from sim.runner.batch import McResult
+from sim.runner.pipeline import ExecOptions, ExecutorKind
+from sim.runner.single import RunResult, prepare, run
+
+__all__ = [
+    "ExecOptions",
+    "McResult",
+    "RunResult",
+    "load_scenario",
+    "prepare",
+    "redraw_map",
+    "run",
+    "run_mc",
+    "run_sensitivity",
+    "run_sweep",
+    "write_routes",
+]
 
 
-@dataclass
-class RunResult:
-    """One replication: its scenario, routes, event log and summary."""
-
-    scenario: Scenario
-    routes: RouteTable
-    seed: int
-    replication: int
-    events: pd.DataFrame
-    summary: RunSummary
-    p_detect: float
+def _options(executor: ExecutorKind | ExecOptions, workers: int | None) -> ExecOptions:
+    if isinstance(executor, ExecOptions):
+        if workers is not None:
+            raise OptionError("workers", workers, "give the workers inside the ExecOptions")
+        return executor
+    return ExecOptions(executor, workers)
 
 
-def prepare(
-    scenario: Scenario | str | Path, *, file: str = "", cache_dir: Path | None = None
-) -> tuple[Scenario, RouteTable, Compiled]:
-    """Validate (when given a path), route and compile a scenario, once."""
-    if not isinstance(scenario, Scenario):
-        file = str(scenario)
-        scenario = load_scenario(scenario)
-    routes = build_route_table(scenario, file=file, cache_dir=cache_dir)
-    return scenario, routes, compile_scenario(scenario, routes)
-
-
-def run(
-    scenario: Scenario | str | Path,
-    *,
-    seed: int | None = None,
-    replication: int = 0,
-    cache_dir: Path | None = None,
-) -> RunResult:
-    """Run one replication of a scenario (a :class:`Scenario` or a path to its TOML file).
-
-    Parameters
-    ----------
-    seed
-        Overrides the scenario's seed.
-    replication
-        Which replication's random streams to use (0, 1, ...): replication ``r`` here equals
-        replication ``r`` of a Monte Carlo batch with the same seed.
-    """
-    sc, routes, compiled = prepare(scenario, cache_dir=cache_dir)
-    s = sc.seed if seed is None else seed
-    rep = simulate(compiled, s, replication)
-    events = to_frame(compiled, rep)
-    summary = summarize(events, sc)
-    summary.meta.update({"seed": s, "replication": replication, "p_detect": rep.p_detect})
-    return RunResult(sc, routes, s, replication, events, summary, rep.p_detect)
-
-
-@dataclass
-class McResult:
-    """A Monte Carlo batch: one row per replication, daily series, and the verdict."""
-
-    scenario: Scenario
-    routes: RouteTable
-    seed: int
-    replications: pd.DataFrame
-    fan: pd.DataFrame
-    verdict: dict[str, Any]
-    out_dir: Path | None
-    elapsed_s: float
-    ran: int
-    daily_path: Path | None = None
-    _daily: pd.DataFrame | None = None
-
-    @property
-    def daily(self) -> pd.DataFrame:
-        """Cumulative trips, visits and barrels per replication and day (read from disk)."""
-        if self._daily is None:
-            if self.daily_path is None:
-                raise FileNotFoundError("this batch kept no daily series")
-            self._daily = pd.read_parquet(self.daily_path)
-        return self._daily
+def _source_name(scenario: Any) -> str:
+    return "<python>" if isinstance(scenario, Scenario | Mapping) else str(scenario)
 
 
 def run_mc(
     scenario: Scenario | str | Path,
     *,
-    n: int = 1000,
+    n: int = MC_REPLICATIONS,
     seed: int | None = None,
     out: str | Path | None = None,
-    executor: Executor = "local",
+    executor: ExecutorKind | ExecOptions = "local",
     workers: int | None = None,
-    scheduler: str | None = None,
     resume: bool = False,
-    block_size: int | None = None,
-    min_matches: int = 200,
+    min_matches: int = MIN_MATCHES,
+    plots: bool = True,
     progress: Callable[[int], None] | None = None,
     cache_dir: Path | None = None,
 ) -> McResult:
@@ -132,85 +81,179 @@ def run_mc(
     out
         Folder for the results. Per-replication results stream into ``out/parts`` as blocks
         finish; with ``resume=True`` a batch interrupted earlier runs only what is missing.
-        Without ``out`` a temporary folder is used and removed.
-    executor
-        ``"local"`` (process pool, the default), ``"serial"`` or ``"dask"``.
+        The tables, ``verdict.json``, ``verdict.md``, the provenance and (with ``plots``) the
+        plots are written there, as ``tankersim mc`` writes them. Without ``out`` nothing is
+        kept on disk.
+    executor, workers
+        How to run: ``"local"`` processes (the default), ``"serial"`` or ``"dask"`` (a local
+        cluster), with ``workers`` processes; or an :class:`ExecOptions` for anything more,
+        for example a running Dask cluster's address.
     """
-    scenario_path = str(scenario) if not isinstance(scenario, Scenario) else "<python>"
-    sc, routes, _ = prepare(scenario, cache_dir=cache_dir)
-    s = sc.seed if seed is None else seed
-    with output_folder(out, "tankersim-mc-") as (out_dir, temporary):
-        stamp = {"scenario_sha256_16": sc.digest(), "seed": s, "scenario": sc.name}
-        parts = open_parts(out_dir, stamp, resume=resume, file=scenario_path)
-        batch = run_batch(
-            sc,
-            routes,
-            n=n,
-            seed=s,
-            parts=parts,
-            executor=executor,
-            workers=workers,
-            scheduler=scheduler,
-            block_size=block_size,
-            progress=progress,
-        )
-        v = verdict(batch.replications, sc, min_matches=min_matches)
-        daily_path = merge_daily(parts, out_dir / "daily.parquet", n=n)
-        result = McResult(
-            sc,
-            routes,
-            s,
-            batch.replications,
-            daily_fan(daily_path, sc.window.days, column=f"{sc.claims.basis}_bbl"),
-            v,
-            None if temporary else out_dir,
-            batch.elapsed_s,
-            batch.ran,
-            daily_path=None if temporary else daily_path,
-        )
-        if temporary:  # an in-memory batch: keep its daily series before the folder goes
-            result._daily = pd.read_parquet(daily_path)
-        else:
-            write_mc(
-                result,
-                out_dir,
-                scenario_path=scenario_path,
-                run_info=describe_executor(executor, workers, scheduler),
-            )
-        return result
-
-
-def write_mc(
-    result: McResult, out_dir: Path, *, scenario_path: str, run_info: dict[str, Any]
-) -> list[Path]:
-    """Write a batch's gathered tables, verdict and provenance into ``out_dir``."""
-    from sim.analysis.verdict import verdict_markdown
-    from sim.outputs.files import write_json, write_provenance
-
-    paths = write_provenance(
-        out_dir,
-        result.scenario,
-        scenario_path=scenario_path,
-        seed=result.seed,
-        command="mc",
-        replications=len(result.replications),
-        elapsed_s=round(result.elapsed_s, 3),
-        **run_info,
+    result = batch.run_mc(
+        scenario,
+        n=n,
+        seed=seed,
+        out=out,
+        options=_options(executor, workers),
+        resume=resume,
+        min_matches=min_matches,
+        progress=progress,
+        cache_dir=cache_dir,
     )
-    p = out_dir / "replications.parquet"
-    result.replications.to_parquet(p, index=False)
-    paths.append(p)
-    paths.append(out_dir / "daily.parquet")  # streamed there by run_mc
-    p = out_dir / "cumulative_quantiles.csv"
-    result.fan.to_csv(p, index=False)
-    paths.append(p)
-    p = out_dir / "replications.csv"
-    result.replications.to_csv(p, index=False)
-    paths.append(p)
-    p = out_dir / "verdict.json"
-    write_json(p, result.verdict)
-    paths.append(p)
-    p = out_dir / "verdict.md"
-    p.write_text(verdict_markdown(result.verdict), encoding="utf-8")
-    paths.append(p)
-    return paths
+    if out is not None:
+        from sim.outputs.files import write_mc
+
+        out_dir = Path(out)
+        write_mc(result, out_dir, scenario_path=_source_name(scenario))
+        if plots:
+            from sim.outputs.plots import plot_mc
+
+            gantt = run(result.scenario, seed=result.seed, replication=0, cache_dir=cache_dir)
+            plot_mc(
+                result,
+                out_dir / "plots",
+                conditional=conditioned_replications(result.replications, result.verdict),
+                gantt_events=gantt.events,
+            )
+    return result
+
+
+def run_sweep(
+    scenario: str | Path | Mapping[str, Any],
+    *,
+    dims: Sequence[sw.Dimension] | None = None,
+    design_kind: str | None = None,
+    n_points: int | None = None,
+    n: int | None = None,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    executor: ExecutorKind | ExecOptions = "local",
+    workers: int | None = None,
+    resume: bool = False,
+    min_matches: int | None = None,
+    halfwidth: int | str | None = sw.KEEP,
+    plots: bool = True,
+    progress: Callable[[int], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+    cache_dir: Path | None = None,
+) -> sw.SweepResult:
+    """Run a parameter sweep (see :mod:`sim.runner.sweep`); with ``out``, write its files and
+    (with ``plots``) its chart as ``tankersim sweep`` does."""
+    result = sw.run_sweep(
+        scenario,
+        dims=dims,
+        design_kind=design_kind,
+        n_points=n_points,
+        n=n,
+        seed=seed,
+        out=out,
+        options=_options(executor, workers),
+        resume=resume,
+        min_matches=min_matches,
+        halfwidth=halfwidth,
+        progress=progress,
+        on_plan=on_plan,
+        cache_dir=cache_dir,
+    )
+    if out is not None:
+        from sim.outputs.files import write_sweep
+
+        write_sweep(result, Path(out), scenario_path=_source_name(scenario))
+        if plots:
+            from sim.outputs.plots import plot_sweep
+
+            plot_sweep(result, Path(out) / "plots")
+    return result
+
+
+def run_sensitivity(
+    scenario: str | Path | Mapping[str, Any],
+    *,
+    method: Literal["sobol", "morris"] = "sobol",
+    base_samples: int = SENSITIVITY_SAMPLES,
+    replications: int = SENSITIVITY_REPLICATIONS,
+    grouping: Literal["coarse", "keys"] = "coarse",
+    seed: int | None = None,
+    out: str | Path | None = None,
+    executor: ExecutorKind | ExecOptions = "local",
+    workers: int | None = None,
+    resume: bool = False,
+    plots: bool = True,
+    progress: Callable[[int], None] | None = None,
+    on_plan: Callable[[int], None] | None = None,
+    cache_dir: Path | None = None,
+) -> sens.SensitivityResult:
+    """Rank the scenario's unknowns (see :mod:`sim.runner.sensitivity`); with ``out``, write
+    its files and (with ``plots``) its chart as ``tankersim sensitivity`` does."""
+    result = sens.run_sensitivity(
+        scenario,
+        method=method,
+        base_samples=base_samples,
+        replications=replications,
+        grouping=grouping,
+        seed=seed,
+        options=_options(executor, workers),
+        out=out,
+        resume=resume,
+        progress=progress,
+        on_plan=on_plan,
+        cache_dir=cache_dir,
+    )
+    if out is not None:
+        from sim.outputs.files import write_sensitivity
+
+        write_sensitivity(result, Path(out), scenario_path=_source_name(scenario))
+        if plots:
+            from sim.outputs.plots import plot_sensitivity
+
+            plot_sensitivity(result, Path(out) / "plots")
+    return result
+
+
+def write_routes(
+    scenario: Scenario | str | Path, out: str | Path, *, draw_map: bool = True
+) -> tuple[Any, list[Path]]:
+    """Route a scenario and write ``routes.csv``, ``routes.geojson``, the provenance and (with
+    ``draw_map``) the map into ``out``; return the leg table and the files written."""
+    from sim.analysis.metrics import leg_table
+    from sim.analysis.tracks import routes_geojson
+    from sim.outputs.files import write_geojson, write_provenance, write_table
+
+    sc, table, _ = prepare(scenario)
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    legs = leg_table(sc, table)
+    paths = [write_table(legs, out_dir / "routes.csv")]
+    paths += write_provenance(
+        out_dir, sc, scenario_path=_source_name(scenario), seed=sc.seed, command="routes"
+    )
+    paths.append(write_geojson(out_dir / "routes.geojson", routes_geojson(table, sc)))
+    if draw_map:
+        from sim.outputs.maps import plot_map
+
+        paths += plot_map(sc, table, out_dir / "map")
+    return legs, paths
+
+
+def redraw_map(
+    run_dir: str | Path, out_base: str | Path | None = None, *, interval_h: float = 1.0
+) -> list[Path]:
+    """Draw the map of a ``tankersim run`` output folder again, with its ships' tracks."""
+    import pandas as pd
+
+    from sim.analysis.tracks import tracks
+    from sim.model.events import read_csv_events
+    from sim.outputs.maps import plot_map
+
+    folder = Path(run_dir)
+    resolved = folder / "scenario.resolved.toml"
+    if not resolved.is_file():
+        raise OptionError("run_dir", str(folder), "no scenario.resolved.toml: not a run's folder")
+    found = [p for p in (folder / "events.parquet", folder / "events.csv") if p.is_file()]
+    if not found:
+        raise OptionError("run_dir", str(folder), "no events.parquet or events.csv")
+    sc, table, _ = prepare(resolved)
+    parquet = found[0].suffix == ".parquet"
+    events = pd.read_parquet(found[0]) if parquet else read_csv_events(found[0])
+    tr = tracks(events, sc, table, interval_h=interval_h)
+    return plot_map(sc, table, Path(out_base) if out_base else folder / "map", tracks=tr)

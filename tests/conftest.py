@@ -20,6 +20,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Route graphs are cached in a folder of the test session's own, never the user's cache
+    (child processes inherit it through the environment)."""
+    import os
+    import tempfile
+
+    reuse = os.environ.get("TANKERSIM_TEST_CACHE_DIR")  # to keep route graphs between runs
+    os.environ["TANKERSIM_CACHE_DIR"] = reuse or tempfile.mkdtemp(prefix="tankersim-test-")
+
+
 def base_raw() -> dict[str, Any]:
     """A small valid scenario as a raw dict (fixed inputs, two custom ports on the equator)."""
     return copy.deepcopy(

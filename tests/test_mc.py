@@ -12,10 +12,12 @@ import pytest
 from conftest import SCENARIOS, base_raw, kill_after_parts, write_toml
 from typer.testing import CliRunner
 
-from sim.analysis.verdict import condition, verdict, wilson, word_for
-from sim.api import run, run_mc
+from sim.analysis.stats import condition, wilson
+from sim.analysis.verdict import verdict, word_for
+from sim.api import ExecOptions, run, run_mc
 from sim.cli import app
-from sim.core.config import ScenarioError, apply_overrides, load_scenario, validate_dict
+from sim.core.config import apply_overrides, load_scenario, validate_dict
+from sim.core.errors import ResultsExistError, ResultsMismatchError
 
 
 def _geo(path: Path = SCENARIOS / "osc-2024.toml", **extra: Any) -> Any:
@@ -31,14 +33,14 @@ def serial_baseline() -> pd.DataFrame:
 
 
 def test_local_pool_equals_serial(serial_baseline: pd.DataFrame) -> None:
-    two = run_mc(_geo(), n=24, executor="local", workers=2, block_size=5).replications
+    two = run_mc(_geo(), n=24, executor=ExecOptions("local", 2, block_size=5)).replications
     pd.testing.assert_frame_equal(serial_baseline, two)
     assert list(two["replication"]) == list(range(24))
 
 
 def test_dask_equals_serial(serial_baseline: pd.DataFrame) -> None:
     pytest.importorskip("dask.distributed")
-    dask = run_mc(_geo(), n=24, executor="dask", workers=2, block_size=7).replications
+    dask = run_mc(_geo(), n=24, executor=ExecOptions("dask", 2, block_size=7)).replications
     pd.testing.assert_frame_equal(serial_baseline, dask)
 
 
@@ -99,10 +101,10 @@ def test_interrupted_batch_resumes_to_the_same_result(tmp_path: Path) -> None:
 def test_out_with_results_needs_resume(tmp_path: Path) -> None:
     sc = validate_dict(base_raw())
     run_mc(sc, n=3, out=tmp_path, executor="serial")
-    with pytest.raises(ScenarioError, match="--resume"):
+    with pytest.raises(ResultsExistError, match="holds results already"):
         run_mc(sc, n=3, out=tmp_path, executor="serial")
     other = validate_dict(apply_overrides(base_raw(), {"seed": 99}))
-    with pytest.raises(ScenarioError, match="another scenario, seed or sweep"):
+    with pytest.raises(ResultsMismatchError, match="another scenario, seed or design"):
         run_mc(other, n=3, out=tmp_path, executor="serial", resume=True)
     # Resuming with more replications runs only the new ones.
     more = run_mc(sc, n=5, out=tmp_path, executor="serial", resume=True)
@@ -209,7 +211,7 @@ def test_verdict_on_a_constructed_table() -> None:
             "p_detect": 0.8,
         }
     )
-    v = verdict(reps, sc, min_matches=10)
+    v = verdict(reps, sc, min_matches=10).to_dict()
     cond = v["conditional"]
     assert cond["halfwidth"] == 0
     matches = int((obs == 43).sum())
@@ -238,7 +240,7 @@ def test_too_few_matches_warns() -> None:
         }
         | {"trips": [60] * 10, "observed_visits": [43, 43] + [55] * 8}
     )
-    v = verdict(reps, sc)
+    v = verdict(reps, sc).to_dict()
     assert not v["conditional"]["reliable"]
     assert "Warning: only 2 replications match" in v["headline"]["text"]
 
@@ -303,16 +305,22 @@ def test_mc_cli_scheduler_needs_dask(runner: CliRunner, tmp_path: Path) -> None:
             str(tmp_path),
         ],
     )
-    assert res.exit_code == 2 and "--scheduler needs --executor dask" in res.stderr
+    assert (
+        res.exit_code == 2
+        and "--scheduler = " in res.stderr
+        and "needs the dask executor" in res.stderr
+    )
 
 
 def test_dask_joins_a_running_scheduler(serial_baseline: pd.DataFrame) -> None:
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
     ) as cluster:
         joined = run_mc(
-            _geo(), n=24, executor="dask", scheduler=cluster.scheduler_address, block_size=6
+            _geo(),
+            n=24,
+            executor=ExecOptions("dask", scheduler=cluster.scheduler_address, block_size=6),
         ).replications
         # The cluster is still up: tankersim closed only its own client.
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1")
@@ -333,7 +341,7 @@ def test_no_matching_replications_says_so() -> None:
         {c: [1.0e6] * 10 for c in cols}
         | {"p_detect": [1.0] * 10, "trips": [60] * 10, "observed_visits": [60] * 10}
     )
-    v = verdict(reps, sc)
+    v = verdict(reps, sc).to_dict()
     assert v["conditional"]["matches"] == 0
     assert v["headline"]["word"] == "no matches"
     assert "cannot reproduce the claimed visits" in v["headline"]["text"]
@@ -363,7 +371,7 @@ def test_claim_basis_picks_the_column(basis: str, p: float) -> None:
             "p_detect": [0.8] * n,
         }
     )
-    v = verdict(reps, sc, min_matches=10)
+    v = verdict(reps, sc, min_matches=10).to_dict()
     assert v["basis"] == basis
     assert v["conditional"]["p_claim"]["p"] == p
     assert f"the fleet {basis} at least 1,000,000 barrels" in v["headline"]["text"]

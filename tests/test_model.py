@@ -12,12 +12,11 @@ from conftest import SCENARIOS, base_raw
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.analysis.metrics import BERTH_ACTIVITIES
 from sim.api import prepare, run
 from sim.core.config import apply_overrides, validate_dict
 from sim.core.geo import LatLon, geodesic_nm
 from sim.model.des import simulate
-from sim.model.events import activities, to_frame
+from sim.model.events import activities, occupancy, to_frame
 
 D_NM = geodesic_nm(LatLon(0.0, 0.0), LatLon(0.0, 1.0))  # the A-B leg of base_raw()
 
@@ -25,7 +24,7 @@ D_NM = geodesic_nm(LatLon(0.0, 0.0), LatLon(0.0, 1.0))  # the A-B leg of base_ra
 def _events(raw: dict[str, Any], replication: int = 0) -> pd.DataFrame:
     sc = validate_dict(raw)
     _, _, c = prepare(sc)
-    return to_frame(c, simulate(c, sc.seed, replication))
+    return to_frame(simulate(c, sc.seed, replication), c.places.names, c.products)
 
 
 def _expected_one_ship(
@@ -54,17 +53,24 @@ def _expected_one_ship(
 
     steps: list[tuple[str, str, float, float]] = [
         ("sail", "B", D_NM / v_b, 0.0),
+        ("seize", "A", 0.0, 0.0),
         ("moor", "A", t_pre, 0.0),
         ("load", "A", cargo / load_rate, cargo),
         ("unmoor", "A", t_post, cargo),
+        ("release", "A", 0.0, cargo),
         ("sail", "A", D_NM / v_l, cargo),
+        ("seize", "B", 0.0, cargo),
         ("moor", "B", p_pre, cargo),
         ("discharge", "B", cargo / dis_rate, cargo),
         ("unmoor", "B", p_post, 0.0),
+        ("release", "B", 0.0, 0.0),
         ("idle", "B", turn_h, 0.0),
     ]
     while True:
         for act, place, dur, c in steps:
+            if act in ("seize", "release"):
+                add(act, place, c)
+                continue
             if dur <= 0 and act not in ("sail", "load", "discharge"):
                 continue
             if t >= window_h:
@@ -223,13 +229,14 @@ def check_invariants(ev: pd.DataFrame, window_h: float, capacities: dict[str, in
         assert later.empty, "a ship loaded again without discharging"
         on_board += parcel
     assert loads.sum() == pytest.approx(dis.sum() + on_board)
-    # Berths (and lock chambers) never hold more ships than they have places.
-    berth = act[act["activity"].isin(BERTH_ACTIVITIES)]
-    stays = berth.groupby(["ship", "voyage", "place"], observed=True).agg(
-        s=("start_h", "min"), e=("end_h", "max")
-    )
-    locks = act[act["activity"] == "lock"].rename(columns={"start_h": "s", "end_h": "e"})
-    for frame in (stays.reset_index(), locks):
+    # Berths and lock chambers never hold more ships than they have places (seize/release),
+    # and every pump, mooring or lock transit happens while its ship holds the resource.
+    occ = occupancy(ev, window_h).rename(columns={"start_h": "s", "end_h": "e"})
+    held = act[act["activity"].isin(("moor", "load", "discharge", "unmoor", "lock"))]
+    for row in held.itertuples(index=False):
+        mine = occ[(occ["ship"] == row.ship) & (occ["place"] == row.place)]
+        assert ((mine["s"] <= row.start_h) & (mine["e"] >= row.end_h)).any()
+    for frame in (occ,):
         for place, g in frame.groupby("place", observed=True):
             times = np.concatenate([g["s"].to_numpy(), g["e"].to_numpy()])
             # Ends sort before starts at equal times: a berth freed and taken at once is fine.
@@ -302,7 +309,7 @@ def test_invariants_on_random_runs(
     raw["observation"] = {"p_detect": {"dist": "uniform", "low": 0.2, "high": 0.9}}
     sc = validate_dict(raw)
     _, _, c = prepare(sc)
-    ev = to_frame(c, simulate(c, sc.seed, 3))
+    ev = to_frame(simulate(c, sc.seed, 3), c.places.names, c.products)
     check_invariants(ev, sc.window.hours, _capacities(sc, c))
     seen = ev[ev["event"] == "visit_seen"]
     loads = ev[ev["event"] == "load_end"]
@@ -320,7 +327,7 @@ def test_baseline_like_run_satisfies_invariants() -> None:
         sc = load_scenario(path, overrides={"routing.method": "geodesic"})
         _, _, c = prepare(sc)
         for r in range(3):
-            ev = to_frame(c, simulate(c, sc.seed, r))
+            ev = to_frame(simulate(c, sc.seed, r), c.places.names, c.products)
             check_invariants(ev, sc.window.hours, _capacities(sc, c))
 
 
@@ -359,3 +366,87 @@ def test_adding_a_ship_leaves_the_others_draws_alone() -> None:
         a["event"] = a["event"].astype(str)
         b["event"] = b["event"].astype(str)
         pd.testing.assert_frame_equal(a, b)
+
+
+# Two ships X and Y start together at B, behind a one-chamber lock (0.75 h a transit); A is
+# 60.107716 nm away (12 kn in ballast: 5.008976 h; 10 kn laden: 6.010772 h); an hour at anchor
+# off A; one berth at A (5,000 bbl at 1,000 bbl/h: 5 h) and at B (1,250 bbl/h: 4 h); 24 h.
+# X takes the lock first (ship order at t = 0) and Y waits 0.75 h for it; Y waits for the berth
+# at A from 7.508976 h (arrived 6.508976, anchored 1 h) until X leaves at 11.758976 h; at B, Y
+# waits for the lock while X locks out. Written out by hand, not recomputed.
+LOCK_WAIT_BERTH_WAIT_EVENTS = [
+    (0.000000, "X", "seize", "B Lock", "", 0, 0),
+    (0.000000, "X", "lock_start", "B Lock", "", 0, 0),
+    (0.000000, "Y", "wait_start", "B Lock", "", 0, 0),
+    (0.750000, "X", "lock_end", "B Lock", "", 0, 0),
+    (0.750000, "X", "release", "B Lock", "", 0, 0),
+    (0.750000, "X", "sail_start", "B", "A", 0, 0),
+    (0.750000, "Y", "wait_end", "B Lock", "", 0, 0),
+    (0.750000, "Y", "seize", "B Lock", "", 0, 0),
+    (0.750000, "Y", "lock_start", "B Lock", "", 0, 0),
+    (1.500000, "Y", "lock_end", "B Lock", "", 0, 0),
+    (1.500000, "Y", "release", "B Lock", "", 0, 0),
+    (1.500000, "Y", "sail_start", "B", "A", 0, 0),
+    (5.758976, "X", "sail_end", "A", "A", 0, 0),
+    (5.758976, "X", "anchor_start", "A", "", 0, 0),
+    (6.508976, "Y", "sail_end", "A", "A", 0, 0),
+    (6.508976, "Y", "anchor_start", "A", "", 0, 0),
+    (6.758976, "X", "anchor_end", "A", "", 0, 0),
+    (6.758976, "X", "seize", "A", "", 0, 0),
+    (6.758976, "X", "load_start", "A", "", 0, 5000),
+    (7.508976, "Y", "anchor_end", "A", "", 0, 0),
+    (7.508976, "Y", "wait_start", "A", "", 0, 0),
+    (11.758976, "X", "load_end", "A", "", 0, 5000),
+    (11.758976, "X", "visit_seen", "A", "", 0, 5000),
+    (11.758976, "X", "release", "A", "", 0, 5000),
+    (11.758976, "X", "sail_start", "A", "B", 0, 5000),
+    (11.758976, "Y", "wait_end", "A", "", 0, 0),
+    (11.758976, "Y", "seize", "A", "", 0, 0),
+    (11.758976, "Y", "load_start", "A", "", 0, 5000),
+    (16.758976, "Y", "load_end", "A", "", 0, 5000),
+    (16.758976, "Y", "visit_seen", "A", "", 0, 5000),
+    (16.758976, "Y", "release", "A", "", 0, 5000),
+    (16.758976, "Y", "sail_start", "A", "B", 0, 5000),
+    (17.769748, "X", "sail_end", "B", "B", 0, 5000),
+    (17.769748, "X", "seize", "B Lock", "", 0, 5000),
+    (17.769748, "X", "lock_start", "B Lock", "", 0, 5000),
+    (18.519748, "X", "lock_end", "B Lock", "", 0, 5000),
+    (18.519748, "X", "release", "B Lock", "", 0, 5000),
+    (18.519748, "X", "seize", "B", "", 0, 5000),
+    (18.519748, "X", "discharge_start", "B", "", 0, 5000),
+    (22.519748, "X", "discharge_end", "B", "", 0, 5000),
+    (22.519748, "X", "release", "B", "", 0, 0),
+    (22.519748, "X", "seize", "B Lock", "", 1, 0),
+    (22.519748, "X", "lock_start", "B Lock", "", 1, 0),
+    (22.769748, "Y", "sail_end", "B", "B", 0, 5000),
+    (22.769748, "Y", "wait_start", "B Lock", "", 0, 5000),
+    (23.269748, "X", "lock_end", "B Lock", "", 1, 0),
+    (23.269748, "X", "release", "B Lock", "", 1, 0),
+    (23.269748, "X", "sail_start", "B", "A", 1, 0),
+    (23.269748, "Y", "wait_end", "B Lock", "", 0, 5000),
+    (23.269748, "Y", "seize", "B Lock", "", 0, 5000),
+    (23.269748, "Y", "lock_start", "B Lock", "", 0, 5000),
+]
+
+
+def test_exact_event_list_with_anchorage_berth_wait_and_lock() -> None:
+    raw = base_raw()
+    raw["window"]["end"] = raw["window"]["start"]
+    raw["terminal"]["anchorage_h"] = 1.0
+    raw["discharge"]["B"]["rate_bbl_per_h"] = 1250.0
+    raw["discharge"]["B"]["lock"] = {"name": "Lock", "transit_h": 0.75}
+    raw["fleet"]["c"] = {
+        "names": ["X", "Y"],
+        "capacity_bbl": 5000.0,
+        "speed_laden_kn": 10.0,
+        "speed_ballast_kn": 12.0,
+    }
+    ev = _events(raw)
+    got = [
+        (r.t_h, str(r.ship), str(r.event), str(r.place), str(r.destination), r.voyage, r.cargo_bbl)
+        for r in ev.itertuples(index=False)
+    ]
+    assert len(got) == len(LOCK_WAIT_BERTH_WAIT_EVENTS)
+    for g, w in zip(got, LOCK_WAIT_BERTH_WAIT_EVENTS, strict=True):
+        assert g[1:] == w[1:]
+        assert g[0] == pytest.approx(w[0], abs=1e-6)

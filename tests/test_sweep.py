@@ -12,12 +12,14 @@ import pytest
 from conftest import SCENARIOS, base_raw, kill_after_parts, write_toml
 from typer.testing import CliRunner
 
-from sim.api import prepare, run_mc
+from sim.analysis.sensitivity import factors
+from sim.analysis.sweep import frontier
+from sim.api import prepare, run_mc, run_sensitivity, run_sweep
 from sim.cli import app
-from sim.core.config import ScenarioError, validate_dict
-from sim.model.des import plan_ships
-from sim.runner.sensitivity import factors, run_sensitivity
-from sim.runner.sweep import design, frontier, parse_vary, run_sweep
+from sim.core.config import validate_dict
+from sim.core.errors import OptionError
+from sim.model.draws import plan_ships
+from sim.runner.sweep import design, parse_vary
 
 
 def _geo_baseline(tmp_path: Path) -> Path:
@@ -56,7 +58,7 @@ def test_parse_vary(text: str, values: tuple[Any, ...]) -> None:
     "text", ["nokey", "a.b=", "a.b=5:1:3", "a.b=1:2:1", "a.b=1:x:3", "a.b=1:2:3:4"]
 )
 def test_parse_vary_errors(text: str) -> None:
-    with pytest.raises(ScenarioError):
+    with pytest.raises(OptionError, match=r"^vary = "):
         parse_vary(text)
 
 
@@ -236,7 +238,7 @@ def test_common_random_numbers_over_fleet_size() -> None:
         turnaround_days={"dist": "uniform", "low": 0.0, "high": 3.0},
     )
     raw["fleet"]["d"] = dict(raw["fleet"]["c"], count=2)
-    from sim.runner.sweep import plan
+    from sim.runner.sweep import plan_points as plan
 
     points = plan(raw, design([parse_vary("fleet.c.count=1:4:4")]))
     seen: dict[str, list[Any]] = {}
@@ -409,9 +411,9 @@ def test_interrupted_sensitivity_resumes_to_the_same_indices(tmp_path: Path) -> 
 def test_vary_values_are_a_toml_array() -> None:
     dim = parse_vary('fleet.c.turnaround_days={dist="fixed", value=1}, 2.5')
     assert dim.values == ({"dist": "fixed", "value": 1}, 2.5)
-    with pytest.raises(ScenarioError, match="finite"):
+    with pytest.raises(OptionError, match="finite"):
         parse_vary("a.b=1e400,2")
-    with pytest.raises(ScenarioError, match="swept twice"):
+    with pytest.raises(OptionError, match="swept twice"):
         design([parse_vary("a=1,2"), parse_vary("a=5,6")])
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import logging
 import math
 from typing import Any
 
@@ -22,12 +21,12 @@ from sim.analysis.tracks import (
     sample_times_h,
     tracks,
     tracks_geojson,
-    write_tracks,
 )
 from sim.api import RunResult, run
 from sim.core.config import validate_dict
 from sim.core.geo import LatLon, geodesic_nm, path_length_nm
 from sim.model.events import activities
+from sim.outputs.files import write_tracks
 
 A = LatLon(40.0, 130.0)
 B = LatLon(41.0, 131.0)
@@ -239,9 +238,9 @@ def test_open_passage_at_window_end_continues_at_the_known_speed() -> None:
     assert 0.5 < nm_from(last, A) < 10.0
 
 
-def test_open_passage_to_an_unknown_port_has_no_position(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+def test_open_passage_follows_the_destination_the_log_recorded() -> None:
+    """A laden passage cut by the window's end, with two possible ports: the event log says
+    where it was going, so the ship is placed on that leg (nothing is guessed)."""
     raw = one_ship_raw(days=30)
     raw["ports"]["C"] = {"lat": 39.0, "lon": 131.5}
     raw["discharge"]["B"]["share"] = 0.5
@@ -257,18 +256,22 @@ def test_open_passage_to_an_unknown_port_has_no_position(
     )
     raw["window"]["end"] = raw["window"]["start"] + dt.timedelta(days=day_h // 24 - 1)
     res = run(validate_dict(raw))
-    with caplog.at_level(logging.INFO, logger="sim.analysis.tracks"):
-        tr = tracks(res.events, res.scenario, res.routes, interval_h=1.0)
-    last = tr.iloc[-1]
-    assert last["status"] == "laden" and last["place"] == ""
-    assert np.isnan(last["lat"]) and np.isnan(last["lon"]) and np.isnan(last["sog_kn"])
-    assert "no known position" in caplog.text
-    # Only the samples of the cut passage are lost.
     cut = activities(res.events, res.scenario.window.hours).iloc[-1]
     assert cut["activity"] == "sail" and cut["open"]
-    lost = tr["lat"].isna().to_numpy()
-    assert lost.any()
-    np.testing.assert_array_equal(lost, tr["t_h"].to_numpy() >= cut["start_h"])
+    dest = str(cut["destination"])
+    assert dest in ("B", "C")
+    tr = tracks(res.events, res.scenario, res.routes, interval_h=1.0)
+    last = tr.iloc[-1]
+    assert last["status"] == "laden" and last["place"] == ""
+    assert np.isfinite(last["lat"]) and np.isfinite(last["lon"]) and last["sog_kn"] > 0
+    # On the leg from the terminal to the logged destination (one of its geodesic segments).
+    wps = res.routes.leg("A", dest).waypoints
+    p = LatLon(float(last["lat"]), float(last["lon"]))
+    assert any(
+        geodesic_nm(u, p) + geodesic_nm(p, v) == pytest.approx(geodesic_nm(u, v), abs=0.01)
+        for u, v in itertools.pairwise(wps)
+    )
+    assert geodesic_nm(p, wps[-1]) > 0.0
 
 
 def test_unknown_place_is_refused(one_ship: RunResult) -> None:

@@ -1,8 +1,8 @@
-"""Metrics: pure functions from event logs to summaries.
+"""Metrics of one replication: pure functions from its event log to tables.
 
-A *trip* is a completed loading at the terminal inside the window (a ``load_end`` event), as
-the OSC report counts visits. Barrels *delivered* are parcels whose discharge ended inside the
-window; a parcel loaded but not yet discharged at the window's end is *on board* (in transit).
+The headline numbers (trips, barrels) come from :mod:`sim.model.results`, the same function
+for a single run and a batch; this module adds the per-ship, per-berth and per-product tables
+and the claim arithmetic of a single run.
 """
 
 from __future__ import annotations
@@ -13,41 +13,14 @@ from typing import Any
 import pandas as pd
 
 from sim.core.config import Scenario
-from sim.core.units import DAYS_PER_YEAR, HOURS_PER_DAY
-from sim.model.events import activities
+from sim.core.routes import RouteTable
+from sim.core.units import HOURS_PER_DAY, cap_pro_rata_bbl, density_t_per_m3, per_year
+from sim.model.events import activities, occupancy
 
 SAILING = ("sail",)
 IN_PORT = ("moor", "load", "discharge", "unmoor", "lock")
 WAITING = ("wait", "anchor")
 IDLE = ("idle",)
-BERTH_ACTIVITIES = ("moor", "load", "discharge", "unmoor")
-
-
-def kpis(events: pd.DataFrame, bbl_per_t: dict[str, float]) -> dict[str, float]:
-    """Headline numbers of one replication's event log.
-
-    Returns trips, observed visits, barrels loaded / delivered / on board [bbl], tonnes
-    delivered [t] and the mean parcel per trip [bbl].
-    """
-    kind = events["event"]
-    loads = events[kind == "load_end"]
-    dis = events[kind == "discharge_end"]
-    loaded = float(loads["cargo_bbl"].sum())
-    delivered = float(dis["cargo_bbl"].sum())
-    tonnes = sum(
-        float(g["cargo_bbl"].sum()) / bbl_per_t[str(p)]
-        for p, g in dis.groupby("product", observed=True)
-    )
-    trips = len(loads)
-    return {
-        "trips": float(trips),
-        "observed_visits": float((kind == "visit_seen").sum()),
-        "loaded_bbl": loaded,
-        "delivered_bbl": delivered,
-        "on_board_bbl": loaded - delivered,
-        "delivered_t": tonnes,
-        "mean_parcel_bbl": loaded / trips if trips else 0.0,
-    }
 
 
 def ship_table(
@@ -86,14 +59,17 @@ def ship_table(
 def berth_table(
     events: pd.DataFrame, scenario: Scenario, window_h: float, act: pd.DataFrame | None = None
 ) -> pd.DataFrame:
-    """Per port: calls, berth utilisation [fraction] and waiting for a berth [h]."""
+    """Per port: calls, berth utilisation [fraction] and waiting for a berth [h].
+
+    Occupancy comes from the log's ``seize`` / ``release`` pairs (:func:`occupancy`); waits
+    from its ``wait`` activities.
+    """
     act = activities(events, window_h) if act is None else act
-    berth = act[act["activity"].isin(BERTH_ACTIVITIES)]
-    stays = berth.groupby(["ship", "voyage", "place"], observed=True).agg(
-        start_h=("start_h", "min"), end_h=("end_h", "max")
+    occ = occupancy(events, window_h).sort_values(
+        ["replication", "ship", "voyage", "start_h"], kind="stable"
     )
-    busy_h = (stays["end_h"] - stays["start_h"]).groupby(level="place", observed=True).sum()
-    calls = stays.groupby(level="place", observed=True).size()
+    busy_h = occ.groupby("place", observed=True)["duration_h"].sum()
+    calls = occ.groupby("place", observed=True).size()
     waits = act[act["activity"] == "wait"].groupby("place", observed=True)["duration_h"]
     rows = []
     berths = {scenario.terminal.port: scenario.terminal.berths}
@@ -163,15 +139,15 @@ def claim_block(k: dict[str, float], scenario: Scenario) -> dict[str, Any]:
         implied = cl.barrels / cl.tonnes
         out["claimed_t"] = cl.tonnes
         out["claim_implied_bbl_per_t"] = implied
-        out["claim_implied_density_t_per_m3"] = 1.0 / (implied * 0.158987294928)
+        out["claim_implied_density_t_per_m3"] = density_t_per_m3(implied)
         lo, hi = min(scenario.bbl_per_t.values()), max(scenario.bbl_per_t.values())
         out["claim_tonnes_consistent"] = lo <= implied <= hi
     if cl.un_cap_bbl_per_year is not None:
-        pro_rata = cl.un_cap_bbl_per_year * days / DAYS_PER_YEAR
+        pro_rata = cap_pro_rata_bbl(cl.un_cap_bbl_per_year, days)
         out["un_cap_bbl_per_year"] = cl.un_cap_bbl_per_year
         out["un_cap_pro_rata_bbl"] = pro_rata
         out["vs_cap_pro_rata"] = basis_bbl / pro_rata if pro_rata else None
-        out["simulated_bbl_per_year"] = basis_bbl * DAYS_PER_YEAR / days
+        out["simulated_bbl_per_year"] = per_year(basis_bbl, days)
     return out
 
 
@@ -197,16 +173,41 @@ class RunSummary:
         }
 
 
-def summarize(events: pd.DataFrame, scenario: Scenario) -> RunSummary:
-    """The summary of one replication's event log."""
+def summarize(events: pd.DataFrame, scenario: Scenario, kpis: dict[str, float]) -> RunSummary:
+    """The summary of one replication: its headline numbers (from :mod:`sim.model.results`)
+    and its tables."""
     window_h = scenario.window.hours
-    bpt = scenario.bbl_per_t
-    k = kpis(events, bpt)
     act = activities(events, window_h)  # paired once, for both tables
     return RunSummary(
-        kpis=k,
-        claims=claim_block(k, scenario),
+        kpis=kpis,
+        claims=claim_block(kpis, scenario),
         ships=ship_table(events, window_h, act),
         berths=berth_table(events, scenario, window_h, act),
-        products=tonnes_table(events, bpt),
+        products=tonnes_table(events, scenario.bbl_per_t),
     )
+
+
+def leg_table(scenario: Scenario, routes: RouteTable) -> pd.DataFrame:
+    """One row per leg: length, pilotage, gates and locks passed, hours at each class's speeds.
+
+    Hours use each class's mean laden and ballast speeds [kn].
+    """
+    rows = []
+    term = scenario.terminal.port
+    for far in sorted(scenario.discharge):
+        leg = routes.leg(term, far)
+        lock = scenario.discharge[far].lock
+        row: dict[str, Any] = {
+            "from": term,
+            "to": far,
+            "distance_nm": leg.distance_nm,
+            "pilotage_nm": leg.pilotage_nm,
+            "method": leg.method,
+            "passes": ", ".join(leg.passes),
+            "lock": lock.name if lock is not None else "",
+        }
+        for cid, cls in scenario.fleet.items():
+            row[f"{cid}_laden_h"] = leg.distance_nm / cls.speed_laden_kn.mean
+            row[f"{cid}_ballast_h"] = leg.distance_nm / cls.speed_ballast_kn.mean
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -10,12 +10,11 @@
 Speed over ground is the leg's ``distance_nm`` over the passage's duration; every routing
 method makes ``distance_nm`` the geodesic length of the waypoints, so position and speed agree.
 
-Two limits of an event log are kept visible rather than guessed over: a laden passage still
-under way at the window's end, when the ship could be bound for several discharge ports, has no
-known destination; and a passage still under way whose speed was never seen complete (no
-earlier passage of the same ship in the same condition, and a class speed that is not fixed)
-has no known progress. Such samples keep their status but get NaN ``lat``, ``lon`` and
-``sog_kn``.
+Every passage's destination comes from the event log (``sail_start`` records it). One limit of
+a log is kept visible rather than guessed over: a passage still under way at the window's end
+whose speed was never seen complete (no earlier passage of the same ship in the same condition,
+and a class speed that is not fixed) has no known progress. Such samples keep their status but
+get NaN ``lat``, ``lon`` and ``sog_kn``.
 
 :func:`tracks_geojson`, :func:`write_tracks` and :func:`routes_geojson` turn tracks and route
 tables into RFC 7946 GeoJSON (``[lon, lat]`` WGS84, one feature per passage or port), the layout
@@ -24,10 +23,8 @@ tables into RFC 7946 GeoJSON (``[lon, lat]`` WGS84, one feature per passage or p
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -44,13 +41,13 @@ __all__ = [
     "STATUSES",
     "TRACK_COLUMNS",
     "LegPath",
+    "iso_utc",
     "legs_from_terminal",
     "port_role",
     "routes_geojson",
     "sample_times_h",
     "tracks",
     "tracks_geojson",
-    "write_tracks",
 ]
 
 log = logging.getLogger(__name__)
@@ -183,7 +180,6 @@ def _port_of_place(scenario: Scenario) -> dict[str, str]:
 
 
 def _sail_info(
-    events: pd.DataFrame,
     act: pd.DataFrame,
     scenario: Scenario,
     routes: RouteTable,
@@ -191,13 +187,14 @@ def _sail_info(
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Arrival port code and, for open passages, speed of every row of ``act``.
 
-    ``act`` is sorted by replication, ship and start, with ``place`` mapped to port ids.
+    ``act`` is sorted by replication, ship and start, with ``place`` mapped to port ids; its
+    ``destination`` column is the one the log recorded for every passage.
 
     Returns
     -------
     dest : ndarray of int
         Code (index into ``place_names``) of the arrival port of each passage; -1 for rows that
-        are not passages and for passages whose destination the log cannot tell.
+        are not passages.
     speed_kn : ndarray of float
         Speed of each open passage [kn]; NaN elsewhere and when the log cannot tell.
     """
@@ -211,38 +208,9 @@ def _sail_info(
     origin = act["place"].to_numpy(dtype=object)
     duration_h = act["duration_h"].to_numpy()
     dest = np.full(n, -1, dtype=np.int64)
-    # Per ship, the k-th sail_end closes the k-th sail_start: activities never overlap.
-    is_end = events["event"].astype(str).to_numpy() == "sail_end"
-    ends = pd.DataFrame(
-        {
-            "replication": events["replication"].to_numpy()[is_end],
-            "ship": events["ship"].astype(str).to_numpy()[is_end],
-            "dest": events["place"].astype(str).map(code).to_numpy()[is_end],
-        }
-    )
-    ends_by_ship = {
-        key: g["dest"].to_numpy() for key, g in ends.groupby(["replication", "ship"], sort=False)
-    }
+    logged = act["destination"].astype(str).to_numpy(dtype=object)
     sail_rows = np.flatnonzero(is_sail)
-    sails = pd.DataFrame({"replication": rep[sail_rows], "ship": ship[sail_rows]})
-    k = sails.groupby(["replication", "ship"], sort=False).cumcount().to_numpy()
-    for i, row in enumerate(sail_rows):
-        arr = ends_by_ship.get((rep[row], ship[row]))
-        if arr is not None and k[i] < len(arr):
-            dest[row] = arr[k[i]]
-    ship_class = dict(
-        zip(events["ship"].astype(str), events["ship_class"].astype(str), strict=True)
-    )
-    terminal = scenario.terminal.port
-    for row in sail_rows[dest[sail_rows] < 0]:
-        if origin[row] != terminal:
-            dest[row] = code[terminal]  # every passage from a discharge port goes to the terminal
-            continue
-        cls = scenario.fleet.get(ship_class.get(ship[row], ""))
-        if cls is not None and cls.home_port is not None:
-            dest[row] = code[cls.home_port]
-        elif len(scenario.discharge) == 1:
-            dest[row] = code[next(iter(scenario.discharge))]
+    dest[sail_rows] = [code.get(d, -1) for d in logged[sail_rows]]
     # A ship's speed is drawn once per condition (laden, ballast): any complete passage in the
     # same condition gives the speed of an open one.
     speed_kn = np.full(n, np.nan)
@@ -250,12 +218,15 @@ def _sail_info(
     for row in sail_rows[~is_open[sail_rows] & (dest[sail_rows] >= 0)]:
         leg = routes.legs[(origin[row], place_names[dest[row]])]
         seen.setdefault((rep[row], ship[row], bool(laden[row])), leg.distance_nm / duration_h[row])
+    ship_class = (
+        dict(zip(act["ship"], act["ship_class"], strict=True)) if "ship_class" in act else {}
+    )
     for row in sail_rows[is_open[sail_rows]]:
         key = (rep[row], ship[row], bool(laden[row]))
         if key in seen:
             speed_kn[row] = seen[key]
             continue
-        cls = scenario.fleet.get(ship_class.get(ship[row], ""))
+        cls = scenario.fleet.get(str(ship_class.get(ship[row], "")))
         if cls is not None:
             dist = cls.speed_laden_kn if laden[row] else cls.speed_ballast_kn
             if dist.is_fixed:
@@ -305,13 +276,16 @@ def tracks(
 
     act = activities(events, scenario.window.hours)
     act["ship"] = act["ship"].astype(str).astype(object)
+    classes = dict(zip(events["ship"].astype(str), events["ship_class"].astype(str), strict=True))
+    act["ship_class"] = act["ship"].map(classes)
     places = act["place"].astype(str)
     unknown = sorted(set(places) - set(port_of))
     if unknown:
         raise ValueError(f"places not in the scenario: {unknown}")
     act["place"] = places.map(port_of).astype(object)
     act = act.sort_values(["replication", "ship", "start_h"], kind="stable").reset_index(drop=True)
-    a_dest, a_speed = _sail_info(events, act, scenario, routes, place_names)
+    act["destination"] = act["destination"].astype(str).map(lambda p: port_of.get(p, p))
+    a_dest, a_speed = _sail_info(act, scenario, routes, place_names)
     a_sail = act["activity"].to_numpy(dtype=object) == "sail"
     a_laden = act["cargo_bbl"].to_numpy() > 0
     a_status = act["activity"].map(_STATUS_OF_ACTIVITY).fillna("").to_numpy(dtype=object)
@@ -385,7 +359,7 @@ def tracks(
     if unplaced.any():
         log.info(
             "%d of %d track samples at sea have no known position (passages open at the "
-            "window's end with an unknown destination or speed)",
+            "window's end with an unknown speed)",
             int(unplaced.sum()),
             len(t),
         )
@@ -444,7 +418,7 @@ def _frame(
 # --------------------------------------------------------------------------- GeoJSON
 
 
-def _iso_utc(times: pd.Series | pd.DatetimeIndex) -> list[str]:
+def iso_utc(times: pd.Series | pd.DatetimeIndex) -> list[str]:
     """ISO 8601 UTC strings with a ``Z`` suffix, to the second."""
     return list(pd.DatetimeIndex(times).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"))
 
@@ -486,7 +460,7 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
         lat, lon = g["lat"].to_numpy(), g["lon"].to_numpy()
         place = g["place"].astype(str).to_numpy(dtype=object)
         sog = g["sog_kn"].to_numpy()
-        times = _iso_utc(g["time_utc"])
+        times = iso_utc(g["time_utc"])
         sea = np.isin(status, list(SAILING))
         n = len(g)
         # A passage starts where the ship goes to sea, or changes condition or voyage at sea.
@@ -545,38 +519,6 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
                 for i, xy in zip(fix, _coords(lon[fix], lat[fix]), strict=True)
             )
     return {"type": "FeatureCollection", "features": features}
-
-
-def write_tracks(tracks_df: pd.DataFrame, out_dir: Path | str) -> list[Path]:
-    """Write ``tracks.csv`` (every sample) and ``tracks.geojson`` (passages as lines).
-
-    The CSV has the columns of :func:`tracks`, ``time_utc`` as ISO 8601 UTC, positions rounded
-    to 6 decimals [deg] and speeds to 3 [kn]; NaN is written as an empty field. The GeoJSON is
-    :func:`tracks_geojson` with its defaults.
-
-    Returns
-    -------
-    list of Path
-        The files written, CSV first.
-    """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    csv_path = out / "tracks.csv"
-    df = tracks_df.loc[:, list(TRACK_COLUMNS)].copy()
-    df["time_utc"] = _iso_utc(df["time_utc"])
-    df["lat"] = df["lat"].round(_COORD_DECIMALS)
-    df["lon"] = df["lon"].round(_COORD_DECIMALS)
-    df["sog_kn"] = df["sog_kn"].round(3)
-    df.to_csv(csv_path, index=False)
-    geo_path = out / "tracks.geojson"
-    _write_geojson(geo_path, tracks_geojson(tracks_df))
-    log.info("wrote %s and %s", csv_path, geo_path)
-    return [csv_path, geo_path]
-
-
-def _write_geojson(path: Path, doc: dict[str, Any]) -> None:
-    text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
 
 
 def port_role(scenario: Scenario, port_id: str) -> str:

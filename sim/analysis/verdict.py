@@ -1,13 +1,13 @@
-"""The plausibility verdict: what the replications say about a claim.
+"""The plausibility verdict: what the replications say about a claim, as typed results.
 
 The question a claim poses is conditional: *given* that satellites saw ``claims.trips``
-visits, how many barrels did the fleet deliver? We answer it by keeping the replications whose
+visits, how many barrels did the fleet load? We answer it by keeping the replications whose
 observed visits match the claim (exactly, or within the narrowest window ``claimed ± h`` that
 holds at least ``min_matches`` replications, ``h <= max_halfwidth``), and reading the
-distribution of barrels delivered among them. Probabilities carry Wilson score intervals;
-quantities carry percentile intervals and a normal interval for their mean.
+distribution of barrels among them. Probabilities carry Wilson score intervals (Monte Carlo
+error); quantities carry percentile intervals and a normal interval for their mean.
 
-Verdict words, for p = P(delivered >= claimed barrels | observed visits = claimed visits):
+Verdict words, for p = P(barrels >= claimed barrels | observed visits = claimed visits):
 
 ====================  =====================
 p                     word
@@ -18,20 +18,32 @@ p >= 0.90             very plausible
 0.01 <= p < 0.10      implausible
 p < 0.01              very implausible
 ====================  =====================
+
+Every result is a frozen dataclass with units in its field names and a ``to_dict()`` that
+gives the JSON layout of ``verdict.json``; renderers (text, Markdown, tables) read these
+objects and never recompute them.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from sim.analysis.stats import condition, describe, prob
 from sim.core.config import Scenario
-from sim.core.units import BBL_PER_M3, DAYS_PER_YEAR
+from sim.core.defaults import MAX_HALFWIDTH, MIN_MATCHES, MIN_MATCHES_WARN
+from sim.core.units import (
+    BBL_PER_M3,
+    cap_pro_rata_bbl,
+    density_t_per_m3,
+    dwt_for_cargo_t,
+    per_year,
+)
 
-Z95 = 1.959963984540054
 WORDS: tuple[tuple[float, str], ...] = (
     (0.90, "very plausible"),
     (0.50, "plausible"),
@@ -39,78 +51,310 @@ WORDS: tuple[tuple[float, str], ...] = (
     (0.01, "implausible"),
     (0.0, "very implausible"),
 )
-MIN_MATCHES_WARN = 30
-"""Below this many matching replications the conditional answer is flagged as unreliable."""
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""Verdict words by the lowest probability that earns them."""
 
+DISTRIBUTION_COLUMNS: tuple[str, ...] = (
+    "trips",
+    "observed_visits",
+    "loaded_bbl",
+    "delivered_bbl",
+    "observed_bbl",
+    "loaded_t",
+    "delivered_t",
+    "mean_parcel_bbl",
+    "p_detect",
+)
+"""Per-replication quantities whose distributions the verdict reports."""
 
-def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float, float]:
-    """Proportion ``k / n`` with its Wilson score interval (95 % by default).
-
-    >>> [round(x, 4) for x in wilson(8, 10)]
-    [0.8, 0.4902, 0.9433]
-    """
-    if n == 0:
-        return (math.nan, 0.0, 1.0)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (p, max(0.0, centre - half), min(1.0, centre + half))
+__all__ = [
+    "WORDS",
+    "Claim",
+    "Conditional",
+    "Headline",
+    "Needed",
+    "Proportion",
+    "Summary",
+    "TonnesCheck",
+    "UnCap",
+    "Verdict",
+    "conditioned_replications",
+    "needed_ship",
+    "verdict",
+    "word_for",
+]
 
 
 def word_for(p: float) -> str:
-    """The verdict word for a probability (see the module docstring)."""
+    """The verdict word for a probability (see the module docstring).
+
+    >>> word_for(0.83), word_for(0.06)
+    ('plausible', 'implausible')
+    """
     for threshold, word in WORDS:
         if p >= threshold:
             return word
     return WORDS[-1][1]
 
 
-def describe(x: pd.Series | np.ndarray) -> dict[str, float]:
-    """Mean (with a 95 % normal interval), standard deviation and percentiles of a sample."""
-    a = np.asarray(x, dtype=float)
-    n = len(a)
-    if n == 0:
-        return {"n": 0}
-    mean = float(a.mean())
-    sd = float(a.std(ddof=1)) if n > 1 else 0.0
-    half = Z95 * sd / math.sqrt(n) if n > 1 else 0.0
-    out = {"n": n, "mean": mean, "mean_lo": mean - half, "mean_hi": mean + half, "sd": sd}
-    for q in QUANTILES:
-        out[f"p{int(q * 100):02d}"] = float(np.quantile(a, q))
-    return out
+# --------------------------------------------------------------------------- result types
 
 
-def prob(mask: pd.Series | np.ndarray) -> dict[str, float]:
-    """P(mask) with its Wilson interval."""
-    m = np.asarray(mask, dtype=bool)
-    p, lo, hi = wilson(int(m.sum()), len(m))
-    return {"p": p, "lo": lo, "hi": hi, "k": int(m.sum()), "n": len(m)}
+@dataclass(frozen=True)
+class Proportion:
+    """A Monte Carlo estimate of a probability: ``k`` of ``n`` replications, with the Wilson
+    95 % interval ``lo``-``hi`` (Monte Carlo error, not uncertainty about the world)."""
+
+    p: float
+    lo: float
+    hi: float
+    k: int
+    n: int
+
+    @classmethod
+    def of(cls, mask: pd.Series | np.ndarray) -> Proportion:
+        d = prob(mask)
+        return cls(d["p"], d["lo"], d["hi"], int(d["k"]), int(d["n"]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"p": self.p, "lo": self.lo, "hi": self.hi, "k": self.k, "n": self.n}
 
 
-def condition(
-    reps: pd.DataFrame,
-    column: str,
-    target: float,
-    *,
-    min_matches: int = 200,
-    max_halfwidth: int = 5,
-    halfwidth: int | None = None,
-) -> tuple[pd.DataFrame, int]:
-    """Replications whose ``column`` lies within ``target ± h``, and ``h``.
+@dataclass(frozen=True)
+class Summary:
+    """A quantity across replications (in the quantity's own unit): mean with its 95 % normal
+    interval, standard deviation and percentiles. Empty samples have ``n = 0`` only."""
 
-    ``h`` is ``halfwidth`` when given; otherwise the smallest ``h`` that keeps at least
-    ``min_matches`` replications, at most ``max_halfwidth``.
+    n: int
+    mean: float = math.nan
+    mean_lo: float = math.nan
+    mean_hi: float = math.nan
+    sd: float = math.nan
+    p05: float = math.nan
+    p25: float = math.nan
+    p50: float = math.nan
+    p75: float = math.nan
+    p95: float = math.nan
+
+    @classmethod
+    def of(cls, x: pd.Series | np.ndarray) -> Summary:
+        return cls(**describe(x))  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.n == 0:
+            return {"n": 0}
+        return {
+            "n": self.n,
+            "mean": self.mean,
+            "mean_lo": self.mean_lo,
+            "mean_hi": self.mean_hi,
+            "sd": self.sd,
+            "p05": self.p05,
+            "p25": self.p25,
+            "p50": self.p50,
+            "p75": self.p75,
+            "p95": self.p95,
+        }
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The published claim under test."""
+
+    source: str
+    trips: int | None
+    barrels_bbl: float | None
+    tonnes_t: float | None
+    ships: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "trips": self.trips,
+            "barrels": self.barrels_bbl,
+            "tonnes": self.tonnes_t,
+            "ships": self.ships,
+        }
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """The replications whose observed visits match the claimed visits, and what they say."""
+
+    method: str
+    column: str
+    target_visits: int
+    halfwidth_visits: int
+    matches: int
+    match_share: float
+    reliable: bool
+    basis: str
+    barrels_bbl: Summary | None = None
+    loaded_bbl: Summary | None = None
+    delivered_bbl: Summary | None = None
+    observed_bbl: Summary | None = None
+    trips: Summary | None = None
+    basis_t: Summary | None = None
+    unseen_visits: Summary | None = None
+    p_claim: Proportion | None = None
+    """P(barrels >= claimed barrels | claimed visits seen): the fleet, unseen visits included."""
+    p_seen: Proportion | None = None
+    """P(barrels carried by the seen visits >= claimed barrels | claimed visits seen)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "method": self.method,
+            "column": self.column,
+            "target": self.target_visits,
+            "halfwidth": self.halfwidth_visits,
+            "matches": self.matches,
+            "match_share": self.match_share,
+            "reliable": self.reliable,
+        }
+        if self.matches:
+            assert self.barrels_bbl is not None and self.p_claim is not None
+            assert self.p_seen is not None
+            out["barrels"] = self.barrels_bbl.to_dict()
+            for name, s in (
+                ("loaded_bbl", self.loaded_bbl),
+                ("delivered_bbl", self.delivered_bbl),
+                ("observed_bbl", self.observed_bbl),
+                ("trips", self.trips),
+                (f"{self.basis}_t", self.basis_t),
+                ("unseen_visits", self.unseen_visits),
+            ):
+                assert s is not None
+                out[name] = s.to_dict()
+            out["p_claim"] = self.p_claim.to_dict()
+            out["p_observed_bbl_ge_claimed"] = self.p_seen.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class Needed:
+    """The ship the claim needs: barrels per visit and what that means in capacity."""
+
+    bbl_per_trip: float
+    mean_load_factor: float
+    capacity_bbl: float
+    capacity_m3: float
+    mix_bbl_per_t: float
+    cargo_t: float
+    dwt_approx: float
+    p_mean_parcel_ge_needed: Proportion | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "bbl_per_trip": self.bbl_per_trip,
+            "mean_load_factor": self.mean_load_factor,
+            "capacity_bbl": self.capacity_bbl,
+            "capacity_m3": self.capacity_m3,
+            "mix_bbl_per_t": self.mix_bbl_per_t,
+            "cargo_t": self.cargo_t,
+            "dwt_approx": self.dwt_approx,
+        }
+        if self.p_mean_parcel_ge_needed is not None:
+            out["p_mean_parcel_ge_needed"] = self.p_mean_parcel_ge_needed.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class TonnesCheck:
+    """Claimed barrels against claimed tonnes: the implied factor and density."""
+
+    claimed_bbl_per_t: float
+    claimed_density_t_per_m3: float
+    product_table_bbl_per_t: tuple[float, float]
+    consistent: bool
+    simulated_t: Summary
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claimed_bbl_per_t": self.claimed_bbl_per_t,
+            "claimed_density_t_per_m3": self.claimed_density_t_per_m3,
+            "product_table_bbl_per_t": list(self.product_table_bbl_per_t),
+            "consistent": self.consistent,
+            "simulated_t": self.simulated_t.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class UnCap:
+    """The UN cap on refined products against the simulated yearly rate."""
+
+    cap_bbl_per_year: float
+    cap_pro_rata_bbl: float
+    bbl_per_year: Summary
+    p_above_cap: Proportion
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "cap_bbl_per_year": self.cap_bbl_per_year,
+            "cap_pro_rata_bbl": self.cap_pro_rata_bbl,
+            "bbl_per_year": self.bbl_per_year.to_dict(),
+            "p_above_cap": self.p_above_cap.to_dict(),
+        }
+
+
+@dataclass(frozen=True)
+class Headline:
+    """The verdict words and a one-paragraph plain-language answer.
+
+    ``word`` judges the claimed barrels against the fleet's loadings (or deliveries) given the
+    claimed observed visits, unseen visits included; ``word_seen`` judges them against the
+    barrels of the observed visits alone.
     """
-    values = reps[column].to_numpy()
-    if halfwidth is not None:
-        return reps[np.abs(values - target) <= halfwidth], halfwidth
-    for h in range(max_halfwidth + 1):
-        sel = np.abs(values - target) <= h
-        if sel.sum() >= min_matches or h == max_halfwidth:
-            return reps[sel], h
-    raise AssertionError("unreachable")  # pragma: no cover
+
+    word: str
+    word_seen: str
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"word": self.word, "word_seen": self.word_seen, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verdict on a scenario's claim from a batch of replications."""
+
+    scenario: str
+    replications: int
+    window_days: int
+    basis: str
+    claim: Claim
+    distributions: dict[str, Summary]
+    probabilities: dict[str, Proportion]
+    headline: Headline
+    conditional: Conditional | None = None
+    needed: Needed | None = None
+    tonnes_check: TonnesCheck | None = None
+    un_cap: UnCap | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON layout of ``verdict.json``."""
+        out: dict[str, Any] = {
+            "scenario": self.scenario,
+            "replications": self.replications,
+            "window_days": self.window_days,
+            "basis": self.basis,
+            "claim": self.claim.to_dict(),
+            "distributions": {k: v.to_dict() for k, v in self.distributions.items()},
+            "probabilities": {k: v.to_dict() for k, v in self.probabilities.items()},
+        }
+        if self.conditional is not None:
+            out["conditional"] = self.conditional.to_dict()
+        if self.needed is not None:
+            out["needed"] = self.needed.to_dict()
+        if self.tonnes_check is not None:
+            out["tonnes_check"] = self.tonnes_check.to_dict()
+        if self.un_cap is not None:
+            out["un_cap"] = self.un_cap.to_dict()
+        out["headline"] = self.headline.to_dict()
+        out.update(self.extra)
+        return out
+
+
+# --------------------------------------------------------------------------- computing it
 
 
 def _mean_of_fleet(scenario: Scenario, attr: str) -> float:
@@ -118,35 +362,35 @@ def _mean_of_fleet(scenario: Scenario, attr: str) -> float:
     return sum(getattr(c, attr).mean * c.n_ships for c in scenario.fleet.values()) / total
 
 
-def needed_ship(scenario: Scenario, bbl_per_trip: float) -> dict[str, float]:
+def needed_ship(scenario: Scenario, bbl_per_trip: float) -> Needed:
     """Ship size needed to carry ``bbl_per_trip`` at the fleet's mean load factor.
 
-    Tonnes use the product mix's mean barrels per tonne; deadweight assumes cargo is 92 % of
-    dwt (an estimate: bunkers, stores and water take the rest).
+    Tonnes use the product mix's mean barrels per tonne; deadweight assumes cargo is
+    :data:`sim.core.units.CARGO_DWT_FRACTION` of dwt (an estimate).
     """
     lf = _mean_of_fleet(scenario, "load_factor")
     bpt = scenario.bbl_per_t
     mix_bpt = sum(w * bpt[p] for p, w in scenario.product_mix.items())
     capacity_bbl = bbl_per_trip / lf
     cargo_t = capacity_bbl / mix_bpt
-    return {
-        "bbl_per_trip": bbl_per_trip,
-        "mean_load_factor": lf,
-        "capacity_bbl": capacity_bbl,
-        "capacity_m3": capacity_bbl / BBL_PER_M3,
-        "mix_bbl_per_t": mix_bpt,
-        "cargo_t": cargo_t,
-        "dwt_approx": cargo_t / 0.92,
-    }
+    return Needed(
+        bbl_per_trip=bbl_per_trip,
+        mean_load_factor=lf,
+        capacity_bbl=capacity_bbl,
+        capacity_m3=capacity_bbl / BBL_PER_M3,
+        mix_bbl_per_t=mix_bpt,
+        cargo_t=cargo_t,
+        dwt_approx=dwt_for_cargo_t(cargo_t),
+    )
 
 
 def verdict(
     reps: pd.DataFrame,
     scenario: Scenario,
     *,
-    min_matches: int = 200,
-    max_halfwidth: int = 5,
-) -> dict[str, Any]:
+    min_matches: int = MIN_MATCHES,
+    max_halfwidth: int = MAX_HALFWIDTH,
+) -> Verdict:
     """The verdict on the scenario's claim from a table of replications.
 
     The claimed barrels are compared with barrels *loaded* in the window (``claims.basis =
@@ -158,94 +402,101 @@ def verdict(
     col = f"{basis}_bbl"
     n = len(reps)
     days = scenario.window.days
-    out: dict[str, Any] = {
-        "scenario": scenario.name,
-        "replications": n,
-        "window_days": days,
-        "basis": basis,
-        "claim": {
-            "source": cl.source,
-            "trips": cl.trips,
-            "barrels": cl.barrels,
-            "tonnes": cl.tonnes,
-            "ships": cl.ships,
-        },
-        "distributions": {
-            c: describe(reps[c])
-            for c in (
-                "trips",
-                "observed_visits",
-                "loaded_bbl",
-                "delivered_bbl",
-                "observed_bbl",
-                "loaded_t",
-                "delivered_t",
-                "mean_parcel_bbl",
-                "p_detect",
-            )
-        },
-        "probabilities": {},
-    }
-    probs = out["probabilities"]
+    claim = Claim(cl.source, cl.trips, cl.barrels, cl.tonnes, cl.ships)
+    distributions = {c: Summary.of(reps[c]) for c in DISTRIBUTION_COLUMNS}
+    probs: dict[str, Proportion] = {}
     if cl.trips is not None:
-        probs["trips_ge_claimed"] = prob(reps["trips"] >= cl.trips)
-        probs["observed_ge_claimed"] = prob(reps["observed_visits"] >= cl.trips)
+        probs["trips_ge_claimed"] = Proportion.of(reps["trips"] >= cl.trips)
+        probs["observed_ge_claimed"] = Proportion.of(reps["observed_visits"] >= cl.trips)
     if cl.barrels is not None:
-        probs["loaded_ge_claimed"] = prob(reps["loaded_bbl"] >= cl.barrels)
-        probs["delivered_ge_claimed"] = prob(reps["delivered_bbl"] >= cl.barrels)
+        probs["loaded_ge_claimed"] = Proportion.of(reps["loaded_bbl"] >= cl.barrels)
+        probs["delivered_ge_claimed"] = Proportion.of(reps["delivered_bbl"] >= cl.barrels)
+    cond = needed = None
     if cl.trips is not None and cl.barrels is not None:
         sub, h = condition(
             reps, "observed_visits", cl.trips, min_matches=min_matches, max_halfwidth=max_halfwidth
         )
-        cond: dict[str, Any] = {
+        common: dict[str, Any] = {
             "method": (
                 "replications whose observed visits lie within claimed ± halfwidth, with the "
                 f"smallest halfwidth that keeps at least {min_matches} (at most {max_halfwidth})"
             ),
             "column": "observed_visits",
-            "target": cl.trips,
-            "halfwidth": h,
+            "target_visits": cl.trips,
+            "halfwidth_visits": h,
             "matches": len(sub),
             "match_share": len(sub) / n if n else 0.0,
             "reliable": len(sub) >= MIN_MATCHES_WARN,
+            "basis": basis,
         }
         if len(sub):
-            cond["barrels"] = describe(sub[col])
-            for c in ("loaded_bbl", "delivered_bbl", "observed_bbl", "trips", f"{basis}_t"):
-                cond[c] = describe(sub[c])
-            cond["unseen_visits"] = describe(sub["trips"] - sub["observed_visits"])
-            cond["p_claim"] = prob(sub[col] >= cl.barrels)
-            cond["p_observed_bbl_ge_claimed"] = prob(sub["observed_bbl"] >= cl.barrels)
-        out["conditional"] = cond
+            cond = Conditional(
+                **common,
+                barrels_bbl=Summary.of(sub[col]),
+                loaded_bbl=Summary.of(sub["loaded_bbl"]),
+                delivered_bbl=Summary.of(sub["delivered_bbl"]),
+                observed_bbl=Summary.of(sub["observed_bbl"]),
+                trips=Summary.of(sub["trips"]),
+                basis_t=Summary.of(sub[f"{basis}_t"]),
+                unseen_visits=Summary.of(sub["trips"] - sub["observed_visits"]),
+                p_claim=Proportion.of(sub[col] >= cl.barrels),
+                p_seen=Proportion.of(sub["observed_bbl"] >= cl.barrels),
+            )
+        else:
+            cond = Conditional(**common)
         per_trip = cl.barrels / cl.trips if cl.trips else math.nan
-        out["needed"] = {
-            **needed_ship(scenario, per_trip),
-            "p_mean_parcel_ge_needed": prob(reps["mean_parcel_bbl"] >= per_trip),
-        }
+        base = needed_ship(scenario, per_trip)
+        needed = Needed(
+            **{k: v for k, v in base.__dict__.items() if k != "p_mean_parcel_ge_needed"},
+            p_mean_parcel_ge_needed=Proportion.of(reps["mean_parcel_bbl"] >= per_trip),
+        )
+    tonnes = None
     if cl.barrels and cl.tonnes:
         implied = cl.barrels / cl.tonnes
         lo, hi = min(scenario.bbl_per_t.values()), max(scenario.bbl_per_t.values())
-        out["tonnes_check"] = {
-            "claimed_bbl_per_t": implied,
-            "claimed_density_t_per_m3": 1.0 / (implied / BBL_PER_M3),
-            "product_table_bbl_per_t": [lo, hi],
-            "consistent": lo <= implied <= hi,
-            "simulated_t": describe(reps[f"{basis}_t"]),
-        }
+        tonnes = TonnesCheck(
+            claimed_bbl_per_t=implied,
+            claimed_density_t_per_m3=density_t_per_m3(implied),
+            product_table_bbl_per_t=(lo, hi),
+            consistent=lo <= implied <= hi,
+            simulated_t=Summary.of(reps[f"{basis}_t"]),
+        )
+    cap = None
     if cl.un_cap_bbl_per_year:
-        per_year = reps[col] * DAYS_PER_YEAR / days
-        out["un_cap"] = {
-            "cap_bbl_per_year": cl.un_cap_bbl_per_year,
-            "cap_pro_rata_bbl": cl.un_cap_bbl_per_year * days / DAYS_PER_YEAR,
-            "bbl_per_year": describe(per_year),
-            "p_above_cap": prob(per_year > cl.un_cap_bbl_per_year),
-        }
-    out["headline"] = headline(out)
-    return out
+        yearly = per_year(reps[col], days)
+        cap = UnCap(
+            cap_bbl_per_year=cl.un_cap_bbl_per_year,
+            cap_pro_rata_bbl=cap_pro_rata_bbl(cl.un_cap_bbl_per_year, days),
+            bbl_per_year=Summary.of(yearly),
+            p_above_cap=Proportion.of(yearly > cl.un_cap_bbl_per_year),
+        )
+    return Verdict(
+        scenario=scenario.name,
+        replications=n,
+        window_days=days,
+        basis=basis,
+        claim=claim,
+        distributions=distributions,
+        probabilities=probs,
+        headline=_headline(n, basis, claim, distributions, cond, needed, cap),
+        conditional=cond,
+        needed=needed,
+        tonnes_check=tonnes,
+        un_cap=cap,
+    )
 
 
-def _pct(d: dict[str, float]) -> str:
-    return f"{d['p']:.0%} ({d['lo']:.0%}-{d['hi']:.0%})"
+def conditioned_replications(reps: pd.DataFrame, v: Verdict) -> pd.DataFrame | None:
+    """The replications the verdict's conditional answer rests on (``None`` without one)."""
+    if v.conditional is None:
+        return None
+    c = v.conditional
+    sub, _ = condition(reps, c.column, c.target_visits, halfwidth=c.halfwidth_visits)
+    return sub
+
+
+def _pct(p: Proportion) -> str:
+    return f"{p.p:.0%} ({p.lo:.0%}-{p.hi:.0%})"
 
 
 def _visits(target: int, h: int) -> str:
@@ -253,197 +504,63 @@ def _visits(target: int, h: int) -> str:
     return f"{target} observed visits" if h == 0 else f"{lo}-{hi} observed visits"
 
 
-def headline(v: dict[str, Any]) -> dict[str, str]:
-    """The verdict words and a one-paragraph plain-language answer.
-
-    ``word`` judges the claimed barrels against the fleet's loadings (or deliveries) given the
-    claimed observed visits, unseen visits included; ``word_seen`` judges them against the
-    barrels of the observed visits alone.
-    """
-    cl = v["claim"]
-    basis = v.get("basis", "loaded")
-    cond = v.get("conditional")
-    dist = v["distributions"][f"{basis}_bbl"]
-    if cond is not None and cond["matches"] == 0:
-        visits = v["distributions"]["observed_visits"]
-        return {
-            "word": "no matches",
-            "word_seen": "no matches",
-            "text": (
-                f"None of the {v['replications']} replications showed "
-                f"{_visits(cl['trips'], cond['halfwidth'])} (they showed "
-                f"{visits['p05']:,.0f}-{visits['p95']:,.0f}, 90% interval), so the scenario "
-                "cannot reproduce the claimed visits: revisit its fleet, turnaround or detection "
-                f"probability before reading its barrels (median {dist['p50']:,.0f} {basis})."
-            ),
-        }
-    if cond is None or "p_claim" not in cond:
-        return {
-            "word": "no verdict",
-            "word_seen": "no verdict",
-            "text": (
-                "The scenario states no claimed visits and barrels to test; across "
-                f"{v['replications']} replications the fleet {basis} {dist['p50']:,.0f} barrels "
-                f"(90% interval {dist['p05']:,.0f}-{dist['p95']:,.0f})."
-            ),
-        }
-    p = cond["p_claim"]
-    po = cond["p_observed_bbl_ge_claimed"]
-    word, word_seen = word_for(p["p"]), word_for(po["p"])
-    seen = _visits(cl["trips"], cond["halfwidth"])
-    d, ob, unseen = cond["barrels"], cond["observed_bbl"], cond["unseen_visits"]
-    need = v["needed"]
-    text = (
-        f"{word.capitalize()}: in {_pct(p)} of the {cond['matches']} replications with {seen} "
-        f"(of {v['replications']}), the fleet {basis} at least {cl['barrels']:,.0f} barrels "
-        f"(median {d['p50']:,.0f}; 90% interval {d['p05']:,.0f}-{d['p95']:,.0f}). "
-        f"Those replications made a median {cond['trips']['p50']:,.0f} trips: "
-        f"{unseen['p50']:,.0f} visits went unseen. The visits that were seen carried a median "
-        f"{ob['p50']:,.0f} barrels, at least {cl['barrels']:,.0f} in only {_pct(po)}: "
-        f"{word_seen} on their own. "
-        f"The claim needs {need['bbl_per_trip']:,.0f} barrels per visit, a ship of about "
-        f"{need['capacity_bbl']:,.0f} bbl ({need['dwt_approx']:,.0f} dwt) at a "
-        f"{need['mean_load_factor']:.0%} load factor; the simulated fleet averaged "
-        f"{v['distributions']['mean_parcel_bbl']['mean']:,.0f} barrels per trip."
-    )
-    if "un_cap" in v:
-        cap = v["un_cap"]
-        text += (
-            f" The fleet {basis} a median {cap['bbl_per_year']['p50']:,.0f} barrels a year, "
-            f"{cap['bbl_per_year']['p50'] / cap['cap_bbl_per_year']:.1f} times the UN cap of "
-            f"{cap['cap_bbl_per_year']:,.0f}."
+def _headline(
+    n: int,
+    basis: str,
+    claim: Claim,
+    dists: dict[str, Summary],
+    cond: Conditional | None,
+    need: Needed | None,
+    cap: UnCap | None,
+) -> Headline:
+    dist = dists[f"{basis}_bbl"]
+    if cond is not None and cond.matches == 0:
+        visits = dists["observed_visits"]
+        assert claim.trips is not None
+        text = (
+            f"None of the {n} replications showed "
+            f"{_visits(claim.trips, cond.halfwidth_visits)} (they showed "
+            f"{visits.p05:,.0f}-{visits.p95:,.0f}, 90% interval), so the scenario "
+            "cannot reproduce the claimed visits: revisit its fleet, turnaround or detection "
+            f"probability before reading its barrels (median {dist.p50:,.0f} {basis})."
         )
-    if not cond["reliable"]:
+        return Headline("no matches", "no matches", text)
+    if cond is None or cond.p_claim is None:
+        text = (
+            "The scenario states no claimed visits and barrels to test; across "
+            f"{n} replications the fleet {basis} {dist.p50:,.0f} barrels "
+            f"(90% interval {dist.p05:,.0f}-{dist.p95:,.0f})."
+        )
+        return Headline("no verdict", "no verdict", text)
+    assert need is not None and claim.trips is not None and claim.barrels_bbl is not None
+    assert cond.barrels_bbl is not None and cond.observed_bbl is not None
+    assert cond.unseen_visits is not None and cond.trips is not None and cond.p_seen is not None
+    p, po = cond.p_claim, cond.p_seen
+    word, word_seen = word_for(p.p), word_for(po.p)
+    seen = _visits(claim.trips, cond.halfwidth_visits)
+    d, ob, unseen = cond.barrels_bbl, cond.observed_bbl, cond.unseen_visits
+    text = (
+        f"{word.capitalize()}: in {_pct(p)} of the {cond.matches} replications with {seen} "
+        f"(of {n}), the fleet {basis} at least {claim.barrels_bbl:,.0f} barrels "
+        f"(median {d.p50:,.0f}; 90% interval {d.p05:,.0f}-{d.p95:,.0f}). "
+        f"Those replications made a median {cond.trips.p50:,.0f} trips: "
+        f"{unseen.p50:,.0f} visits went unseen. The visits that were seen carried a median "
+        f"{ob.p50:,.0f} barrels, at least {claim.barrels_bbl:,.0f} in only {_pct(po)}: "
+        f"{word_seen} on their own. "
+        f"The claim needs {need.bbl_per_trip:,.0f} barrels per visit, a ship of about "
+        f"{need.capacity_bbl:,.0f} bbl ({need.dwt_approx:,.0f} dwt) at a "
+        f"{need.mean_load_factor:.0%} load factor; the simulated fleet averaged "
+        f"{dists['mean_parcel_bbl'].mean:,.0f} barrels per trip."
+    )
+    if cap is not None:
         text += (
-            f" Warning: only {cond['matches']} replications match; run more replications (-n) "
+            f" The fleet {basis} a median {cap.bbl_per_year.p50:,.0f} barrels a year, "
+            f"{cap.bbl_per_year.p50 / cap.cap_bbl_per_year:.1f} times the UN cap of "
+            f"{cap.cap_bbl_per_year:,.0f}."
+        )
+    if not cond.reliable:
+        text += (
+            f" Warning: only {cond.matches} replications match; run more replications (-n) "
             "for a reliable answer."
         )
-    return {"word": word, "word_seen": word_seen, "text": text}
-
-
-def verdict_markdown(v: dict[str, Any]) -> str:
-    """The verdict as a Markdown report."""
-    lines = [
-        f"# Verdict: {v['scenario']}",
-        "",
-        f"**{v['headline']['word']}.** {v['headline']['text']}",
-        "",
-        f"The claimed barrels are compared with barrels **{v['basis']}** in the window.",
-        "",
-    ]
-    cl = v["claim"]
-    lines += [
-        "## The claim",
-        "",
-        f"- Source: {cl['source'] or '-'}",
-        f"- Visits: {cl['trips']}, barrels: {cl['barrels']:,.0f}"
-        if cl["barrels"]
-        else "- Barrels: -",
-        f"- Window: {v['window_days']} days; replications: {v['replications']}",
-        "",
-        "## Distributions across replications",
-        "",
-        "| quantity | mean (95% CI) | 5% | 25% | median | 75% | 95% |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for name, d in v["distributions"].items():
-        if d.get("n"):
-            lines.append(
-                f"| {name} | {d['mean']:,.1f} ({d['mean_lo']:,.1f}-{d['mean_hi']:,.1f}) | "
-                + " | ".join(f"{d[q]:,.1f}" for q in ("p05", "p25", "p50", "p75", "p95"))
-                + " |"
-            )
-    lines += [
-        "",
-        "## Probabilities (Wilson 95% intervals)",
-        "",
-        "| event | p | interval | k / n |",
-        "| --- | --- | --- | --- |",
-    ]
-    labels = {
-        "trips_ge_claimed": "trips >= claimed visits",
-        "observed_ge_claimed": "observed visits >= claimed visits",
-        "loaded_ge_claimed": "loaded >= claimed barrels",
-        "delivered_ge_claimed": "delivered >= claimed barrels",
-    }
-    rows = [(labels[k], p) for k, p in v["probabilities"].items()]
-    cond = v.get("conditional")
-    if cond and "p_claim" in cond:
-        rows.append(
-            (
-                f"{v['basis']} >= claimed barrels, given the claimed visits",
-                cond["p_claim"],
-            )
-        )
-        rows.append(
-            (
-                "barrels in the observed visits >= claimed, given the claimed visits",
-                cond["p_observed_bbl_ge_claimed"],
-            )
-        )
-    if "needed" in v:
-        rows.append(
-            (
-                "mean parcel >= barrels per visit the claim needs",
-                v["needed"]["p_mean_parcel_ge_needed"],
-            )
-        )
-    if "un_cap" in v:
-        rows.append(("deliveries above the UN cap (per year)", v["un_cap"]["p_above_cap"]))
-    for label, p in rows:
-        lines.append(
-            f"| {label} | {p['p']:.3f} | {p['lo']:.3f}-{p['hi']:.3f} | {p['k']} / {p['n']} |"
-        )
-    if cond:
-        lines += [
-            "",
-            "## Conditioning",
-            "",
-            f"{cond['method'].capitalize()}: observed visits within {cond['target']} "
-            f"± {cond['halfwidth']}, {cond['matches']} replications ({cond['match_share']:.1%}).",
-        ]
-        if not cond["reliable"]:
-            lines.append(
-                f"\n**Warning:** fewer than {MIN_MATCHES_WARN} replications match: run more."
-            )
-    if "needed" in v:
-        nd = v["needed"]
-        lines += [
-            "",
-            "## What the claim needs",
-            "",
-            f"{nd['bbl_per_trip']:,.0f} bbl per visit = {nd['capacity_bbl']:,.0f} bbl of "
-            f"capacity at a {nd['mean_load_factor']:.0%} load factor = "
-            f"{nd['capacity_m3']:,.0f} m3, or "
-            f"{nd['cargo_t']:,.0f} t of cargo at {nd['mix_bbl_per_t']:.2f} bbl/t "
-            f"(about {nd['dwt_approx']:,.0f} dwt if cargo is 92% of deadweight).",
-        ]
-    if "tonnes_check" in v:
-        tc = v["tonnes_check"]
-        lines += [
-            "",
-            "## Barrels against tonnes",
-            "",
-            f"The claimed barrels and tonnes imply {tc['claimed_bbl_per_t']:.1f} bbl/t "
-            f"({tc['claimed_density_t_per_m3']:.2f} t/m3), "
-            + ("within" if tc["consistent"] else "outside")
-            + " the product table's {}-{} bbl/t.".format(*tc["product_table_bbl_per_t"]),
-        ]
-    if "un_cap" in v:
-        cap = v["un_cap"]
-        lines += [
-            "",
-            "## UN cap",
-            "",
-            f"Cap {cap['cap_bbl_per_year']:,.0f} bbl/yr ({cap['cap_pro_rata_bbl']:,.0f} bbl pro "
-            "rata for the window); simulated, a median "
-            f"{cap['bbl_per_year']['p50']:,.0f} bbl/yr {v['basis']}.",
-        ]
-    lines += [
-        "",
-        "Verdict words: "
-        + ", ".join(f"p >= {t:g}: {w}" for t, w in WORDS[:-1])
-        + f", else {WORDS[-1][1]}.",
-        "",
-    ]
-    return "\n".join(lines)
+    return Headline(word, word_seen, text)

@@ -31,39 +31,13 @@ from pydantic import (
 )
 
 from sim.core.distributions import Distribution, Fixed, as_distribution
+from sim.core.errors import ScenarioError
 from sim.core.gazetteer import Port, gazetteer
 from sim.core.geo import LatLon
 from sim.core.units import BP_BBL_PER_T, HOURS_PER_DAY
 
 SCHEMA_VERSION = 1
 _DIST_TAGS = {"fixed", "uniform", "triangular", "truncnormal", "lognormal", "choice"}
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; ``str()`` is one line naming file, key and value."""
-
-    def __init__(self, file: str, key: str, value: Any, reason: str) -> None:
-        self.file, self.key, self.value, self.reason = file, key, value, reason
-        shown = "<missing>" if value is None else _short_repr(value)
-        where = f"{file}: " if file else ""
-        if not key and value is None:  # about the file as a whole
-            super().__init__(f"{where}{reason}")
-        else:
-            super().__init__(f"{where}{key or '<top level>'} = {shown}: {reason}")
-
-
-def _short_repr(value: Any, limit: int = 80) -> str:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dict | list | tuple):
-        try:
-            text = json.dumps(value, default=str, sort_keys=True)
-        except TypeError:  # pragma: no cover - exotic values
-            text = repr(value)
-    else:
-        text = repr(value)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # --------------------------------------------------------------------------- helpers

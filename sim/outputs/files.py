@@ -1,4 +1,5 @@
-"""Writing run outputs: resolved scenario, manifest, event log and summary."""
+"""Writing outputs: provenance (resolved scenario, manifest), tables, JSON and GeoJSON, and the
+file sets of ``run``, ``mc``, ``sweep`` and ``sensitivity``."""
 
 from __future__ import annotations
 
@@ -9,12 +10,18 @@ import platform
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from sim import __version__
 from sim.core.config import Scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.runner.batch import McResult
+    from sim.runner.sensitivity import SensitivityResult
+    from sim.runner.single import RunResult
+    from sim.runner.sweep import SweepResult
 
 DEPENDENCIES = (
     "simpy",
@@ -24,7 +31,6 @@ DEPENDENCIES = (
     "pyarrow",
     "pyproj",
     "shapely",
-    "networkx",
     "pydantic",
 )
 
@@ -115,3 +121,173 @@ def write_table(df: pd.DataFrame, path: Path) -> Path:
     else:  # pragma: no cover - programming error
         raise ValueError(f"unknown table format {path.suffix}")
     return path
+
+
+def write_geojson(path: Path, doc: dict[str, Any]) -> Path:
+    """Write a GeoJSON document compactly (strict JSON)."""
+    text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def write_tracks(tracks_df: pd.DataFrame, out_dir: Path | str) -> list[Path]:
+    """Write ``tracks.csv`` (every sample) and ``tracks.geojson`` (passages as lines).
+
+    The CSV has the columns of :func:`sim.analysis.tracks.tracks`, ``time_utc`` as ISO 8601
+    UTC, positions rounded to 6 decimals [deg] and speeds to 3 [kn]; NaN is written as an
+    empty field. The GeoJSON is :func:`sim.analysis.tracks.tracks_geojson` with its defaults.
+
+    Returns
+    -------
+    list of Path
+        The files written, CSV first.
+    """
+    from sim.analysis.tracks import TRACK_COLUMNS, iso_utc, tracks_geojson
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    csv_path = out / "tracks.csv"
+    df = tracks_df.loc[:, list(TRACK_COLUMNS)].copy()
+    df["time_utc"] = iso_utc(df["time_utc"])
+    df["lat"] = df["lat"].round(6)
+    df["lon"] = df["lon"].round(6)
+    df["sog_kn"] = df["sog_kn"].round(3)
+    df.to_csv(csv_path, index=False)
+    geo_path = write_geojson(out / "tracks.geojson", tracks_geojson(tracks_df))
+    return [csv_path, geo_path]
+
+
+def write_run(
+    result: RunResult, out_dir: Path, *, scenario_path: str, events_format: str = "parquet"
+) -> list[Path]:
+    """Write the outputs of one replication into ``out_dir``; return the paths written."""
+    paths = write_provenance(
+        out_dir,
+        result.scenario,
+        scenario_path=scenario_path,
+        seed=result.seed,
+        command="run",
+        replication=result.replication,
+        routes={
+            f"{leg.origin}-{leg.destination}": round(leg.distance_nm, 3)
+            for leg in result.routes.unique_legs()
+        },
+    )
+    paths.append(write_table(result.events, out_dir / f"events.{events_format}"))
+    p = out_dir / "summary.json"
+    write_json(p, result.summary.to_dict())
+    paths.append(p)
+    paths.append(write_table(result.summary.ships, out_dir / "ships.csv"))
+    paths.append(write_table(result.summary.berths, out_dir / "berths.csv"))
+    paths.append(write_table(result.summary.products, out_dir / "products.csv"))
+    return paths
+
+
+def write_geo(
+    result: RunResult,
+    out_dir: Path,
+    draw_map: bool = True,
+    with_tracks: bool = True,
+    interval_h: float = 1.0,
+) -> list[Path]:
+    """Routes (GeoJSON), ship tracks (CSV and GeoJSON) and the map of one replication."""
+    from sim.analysis.tracks import routes_geojson, tracks
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [
+        write_geojson(out_dir / "routes.geojson", routes_geojson(result.routes, result.scenario))
+    ]
+    tr = None
+    if with_tracks:
+        tr = tracks(result.events, result.scenario, result.routes, interval_h=interval_h)
+        paths += write_tracks(tr, out_dir)
+    if draw_map:
+        from sim.outputs.maps import plot_map
+
+        paths += plot_map(result.scenario, result.routes, out_dir / "map", tracks=tr)
+    return paths
+
+
+def write_mc(result: McResult, out_dir: Path, *, scenario_path: str) -> list[Path]:
+    """Write a batch's gathered tables, verdict and provenance into ``out_dir``."""
+    from sim.outputs.render import verdict_markdown
+
+    paths = write_provenance(
+        out_dir,
+        result.scenario,
+        scenario_path=scenario_path,
+        seed=result.seed,
+        command="mc",
+        replications=len(result.replications),
+        elapsed_s=round(result.elapsed_s, 3),
+        **result.options.describe(),
+    )
+    p = out_dir / "replications.parquet"
+    result.replications.to_parquet(p, index=False)
+    paths.append(p)
+    paths.append(out_dir / "daily.parquet")  # streamed there by the batch
+    p = out_dir / "cumulative_quantiles.csv"
+    result.fan.to_csv(p, index=False)
+    paths.append(p)
+    p = out_dir / "replications.csv"
+    result.replications.to_csv(p, index=False)
+    paths.append(p)
+    p = out_dir / "verdict.json"
+    write_json(p, result.verdict.to_dict())
+    paths.append(p)
+    p = out_dir / "verdict.md"
+    p.write_text(verdict_markdown(result.verdict), encoding="utf-8")
+    paths.append(p)
+    return paths
+
+
+def write_sweep(result: SweepResult, out_dir: Path, *, scenario_path: str) -> list[Path]:
+    """Write a sweep's points, summary, long table, frontier and provenance into ``out_dir``."""
+    (out_dir / "points").mkdir(parents=True, exist_ok=True)
+    paths = []
+    for p in result.scenarios:
+        path = out_dir / "points" / f"p{p.index:05d}.toml"
+        path.write_text(p.scenario.to_toml(), encoding="utf-8")
+        paths.append(path)
+    paths.append(write_table(result.points, out_dir / "points.csv"))
+    paths.append(write_table(result.summary, out_dir / "summary.csv"))
+    paths.append(write_table(result.table, out_dir / "sweep.parquet"))
+    if result.frontier is not None:
+        paths.append(write_table(result.frontier, out_dir / "frontier.csv"))
+    paths += write_provenance(
+        out_dir,
+        result.base,
+        scenario_path=scenario_path,
+        seed=result.seed,
+        command="sweep",
+        design=result.design,
+        replications_per_point=result.replications,
+        points=len(result.scenarios),
+        dimensions=[d.__dict__ for d in result.dimensions],
+        baseline=result.baseline,
+    )
+    return paths
+
+
+def write_sensitivity(
+    result: SensitivityResult, out_dir: Path, *, scenario_path: str
+) -> list[Path]:
+    """Write a sensitivity analysis's indices, design samples and provenance into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [
+        write_table(result.indices, out_dir / "indices.csv"),
+        write_table(result.samples, out_dir / "samples.parquet"),
+    ]
+    paths += write_provenance(
+        out_dir,
+        result.base,
+        scenario_path=scenario_path,
+        seed=result.seed,
+        command="sensitivity",
+        method=result.method,
+        base_samples=result.base_samples,
+        replications_per_point=result.replications,
+        design_points=len(result.samples),
+        factors={f.name: [k for k, _ in f.inputs] for f in result.factors},
+    )
+    return paths

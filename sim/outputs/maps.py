@@ -26,6 +26,7 @@ from sim.core.routes import Leg, RouteTable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
     from shapely.geometry.base import BaseGeometry
 
 __all__ = ["lane_offset", "map_extent", "plot_map", "port_label", "scale_bar_nm"]
@@ -346,16 +347,14 @@ def _place_legend(
     return best[2]
 
 
-def plot_map(
+def map_figure(
     scenario: Scenario,
     routes: RouteTable,
-    out_base: Path | str,
     *,
     tracks: pd.DataFrame | None = None,
-    formats: Sequence[str] = ("png", "svg"),
     figsize_in: tuple[float, float] = (10.0, 8.0),
     dpi: int = 150,
-) -> list[Path]:
+) -> Figure:
     """Draw a map of a scenario's ports and routes, and optionally its ship tracks.
 
     Land comes from :func:`sim.core.routing.load_land` (Natural Earth 10 m); when it cannot be
@@ -370,12 +369,8 @@ def plot_map(
 
     Parameters
     ----------
-    out_base
-        Output path without suffix; each format replaces the suffix (``map`` -> ``map.png``).
     tracks
         Optional ship tracks, any number of replications.
-    formats
-        File formats, as matplotlib names them (``png``, ``svg``, ``pdf``).
     figsize_in
         Figure size (width, height) [in].
     dpi
@@ -383,8 +378,9 @@ def plot_map(
 
     Returns
     -------
-    list of Path
-        The files written, in the order of ``formats``.
+    Figure
+        A matplotlib figure (no pyplot, no global state); save it with
+        :func:`sim.outputs.plots.save_figure` or :func:`plot_map`.
     """
     import matplotlib as mpl
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -411,180 +407,186 @@ def plot_map(
     ships = [] if tracks is None else sorted(tracks["ship"].astype(str).unique())
     lane_pt = 1.1
 
-    out_paths: list[Path] = []
-    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tankersim"}):
-        fig = Figure(figsize=figsize_in, dpi=dpi)
-        canvas = FigureCanvasAgg(fig)
-        ax = fig.add_axes(rect)
-        ax.set_facecolor(_SEA)
-        ax.set_xlim(lon0, lon1)
-        ax.set_ylim(lat0, lat1)
-        ax.set_aspect(1.0 / math.cos(math.radians(lat_c)), adjustable="datalim")
-        land = _load_land()
-        if land is not None:
-            patch = _land_patch(land, box)
-            if patch is not None:
-                ax.add_patch(patch)
+    fig = Figure(figsize=figsize_in, dpi=dpi)
+    canvas = FigureCanvasAgg(fig)
+    ax = fig.add_axes(rect)
+    ax.set_facecolor(_SEA)
+    ax.set_xlim(lon0, lon1)
+    ax.set_ylim(lat0, lat1)
+    ax.set_aspect(1.0 / math.cos(math.radians(lat_c)), adjustable="datalim")
+    land = _load_land()
+    if land is not None:
+        patch = _land_patch(land, box)
+        if patch is not None:
+            ax.add_patch(patch)
 
-        handles: list[Any] = []
-        for i, (leg, pts) in enumerate(zip(legs, leg_pts, strict=True)):
-            via = f"\nvia {', '.join(leg.passes)}" if leg.passes else ""
-            label = (
-                f"{port_label(leg.origin)}\u2013{port_label(leg.destination)}: "
-                f"{leg.distance_nm:,.0f} nm{via}"
+    handles: list[Any] = []
+    for i, (leg, pts) in enumerate(zip(legs, leg_pts, strict=True)):
+        via = f"\nvia {', '.join(leg.passes)}" if leg.passes else ""
+        label = (
+            f"{port_label(leg.origin)}\u2013{port_label(leg.destination)}: "
+            f"{leg.distance_nm:,.0f} nm{via}"
+        )
+        colour = _ROUTE_COLOURS[i % len(_ROUTE_COLOURS)]
+        alpha = 0.3 if ships else 0.95
+        ax.plot(
+            pts[:, 1],
+            pts[:, 0],
+            color=colour,
+            linewidth=len(ships) * lane_pt + 4.0 if ships else 2.4,
+            alpha=alpha,
+            solid_capstyle="round",
+            zorder=3,
+        )
+        lw = 5.0 if ships else 2.4
+        handles.append(Line2D([], [], color=colour, linewidth=lw, alpha=alpha, label=label))
+
+    if tracks is not None and ships:
+        # tab20 pairs dark and light shades: take the dark ones first.
+        cmap = mpl.colormaps["tab20"]
+        order = [*range(0, 20, 2), *range(1, 20, 2)]
+        colour_of = {s: cmap(order[k % 20]) for k, s in enumerate(ships)}
+        lane_of = {s: (k - (len(ships) - 1) / 2) * lane_pt for k, s in enumerate(ships)}
+        for ship, lon, lat, sign in _track_lines(tracks):
+            lon_d, lat_d = lane_offset(lon, lat, lane_of[ship] * deg_per_pt, lat_c, sign)
+            ax.plot(lon_d, lat_d, color=colour_of[ship], linewidth=0.9, alpha=0.9, zorder=4)
+        if len(ships) <= 20:
+            handles += [Line2D([], [], color=colour_of[s], linewidth=1.5, label=s) for s in ships]
+        else:
+            handles.append(
+                Line2D([], [], color="#555555", linewidth=1.0, label=f"{len(ships)} ships")
             )
-            colour = _ROUTE_COLOURS[i % len(_ROUTE_COLOURS)]
-            alpha = 0.3 if ships else 0.95
-            ax.plot(
-                pts[:, 1],
-                pts[:, 0],
-                color=colour,
-                linewidth=len(ships) * lane_pt + 4.0 if ships else 2.4,
-                alpha=alpha,
-                solid_capstyle="round",
-                zorder=3,
-            )
-            lw = 5.0 if ships else 2.4
-            handles.append(Line2D([], [], color=colour, linewidth=lw, alpha=alpha, label=label))
 
-        if tracks is not None and ships:
-            # tab20 pairs dark and light shades: take the dark ones first.
-            cmap = mpl.colormaps["tab20"]
-            order = [*range(0, 20, 2), *range(1, 20, 2)]
-            colour_of = {s: cmap(order[k % 20]) for k, s in enumerate(ships)}
-            lane_of = {s: (k - (len(ships) - 1) / 2) * lane_pt for k, s in enumerate(ships)}
-            for ship, lon, lat, sign in _track_lines(tracks):
-                lon_d, lat_d = lane_offset(lon, lat, lane_of[ship] * deg_per_pt, lat_c, sign)
-                ax.plot(lon_d, lat_d, color=colour_of[ship], linewidth=0.9, alpha=0.9, zorder=4)
-            if len(ships) <= 20:
-                handles += [
-                    Line2D([], [], color=colour_of[s], linewidth=1.5, label=s) for s in ships
-                ]
-            else:
-                handles.append(
-                    Line2D([], [], color="#555555", linewidth=1.0, label=f"{len(ships)} ships")
-                )
+    # Graticule: gridlines every round number of degrees, labelled with hemispheres.
+    step = _graticule_step_deg(max(lon1 - lon0, lat1 - lat0))
+    ax.xaxis.set_major_locator(MultipleLocator(step))
+    ax.yaxis.set_major_locator(MultipleLocator(step))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _deg_label(x, "E", "W")))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: _deg_label(y, "N", "S")))
+    ax.tick_params(labelsize=8, length=3, top=True, right=True)
+    ax.grid(True, color="#7f8c8d", linewidth=0.4, linestyle=(0, (4, 3)), alpha=0.6)
+    ax.set_axisbelow(False)
+    for gl in (*ax.get_xgridlines(), *ax.get_ygridlines()):
+        gl.set_zorder(2)
+    ax.apply_aspect()
 
-        # Graticule: gridlines every round number of degrees, labelled with hemispheres.
-        step = _graticule_step_deg(max(lon1 - lon0, lat1 - lat0))
-        ax.xaxis.set_major_locator(MultipleLocator(step))
-        ax.yaxis.set_major_locator(MultipleLocator(step))
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _deg_label(x, "E", "W")))
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: _deg_label(y, "N", "S")))
-        ax.tick_params(labelsize=8, length=3, top=True, right=True)
-        ax.grid(True, color="#7f8c8d", linewidth=0.4, linestyle=(0, (4, 3)), alpha=0.6)
-        ax.set_axisbelow(False)
-        for gl in (*ax.get_xgridlines(), *ax.get_ygridlines()):
-            gl.set_zorder(2)
-        ax.apply_aspect()
-
-        renderer = canvas.get_renderer()
-        frame = ax.get_window_extent(renderer)
-        labels: list[Any] = []
-        for port in ports:
-            terminal = port_role(scenario, port.id) == "terminal"
-            ax.plot(
-                port.lon,
-                port.lat,
-                marker="s" if terminal else "o",
-                markersize=9 if terminal else 8,
-                markerfacecolor=_TERMINAL if terminal else _DISCHARGE,
-                markeredgecolor="white",
-                markeredgewidth=1.2,
-                linestyle="none",
-                zorder=7,
-            )
-            right = port.lon >= (lon0 + lon1) / 2
-            text = ax.annotate(
-                port_label(port.id),
-                (port.lon, port.lat),
-                xytext=(9 if right else -9, 4),
-                textcoords="offset points",
-                ha="left" if right else "right",
-                va="bottom",
-                fontsize=10,
-                fontweight="bold",
-                color="#1a1a1a",
-                zorder=8,
-                bbox=_LABEL_BOX,
-            )
-            # Keep the label inside the frame: flip it to the other side of the marker.
-            bb = text.get_window_extent(renderer)
-            if bb.x1 > frame.x1 or bb.x0 < frame.x0:
-                right = not right
-                text.set_horizontalalignment("left" if right else "right")
-                text.set_position((9 if right else -9, 4))
-            if bb.y1 > frame.y1:
-                text.set_verticalalignment("top")
-                text.set_position((text.get_position()[0], -4))
-            labels.append(text)
-
-        handles += [
-            Line2D(
-                [],
-                [],
-                marker="s",
-                markersize=8,
-                markerfacecolor=_TERMINAL,
-                markeredgecolor="white",
-                linestyle="none",
-                label="loading terminal",
-            ),
-            Line2D(
-                [],
-                [],
-                marker="o",
-                markersize=7,
-                markerfacecolor=_DISCHARGE,
-                markeredgecolor="white",
-                linestyle="none",
-                label="discharge port",
-            ),
-        ]
-
-        legend = ax.legend(
-            handles=handles,
-            loc="upper left",
-            fontsize=8,
-            ncols=2 if len(handles) > 10 else 1,
-            framealpha=0.92,
-            edgecolor="#999999",
-            title="Routes, ships and ports" if ships else "Routes and ports",
-            title_fontsize=8.5,
+    renderer = canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    labels: list[Any] = []
+    for port in ports:
+        terminal = port_role(scenario, port.id) == "terminal"
+        ax.plot(
+            port.lon,
+            port.lat,
+            marker="s" if terminal else "o",
+            markersize=9 if terminal else 8,
+            markerfacecolor=_TERMINAL if terminal else _DISCHARGE,
+            markeredgecolor="white",
+            markeredgewidth=1.2,
+            linestyle="none",
+            zorder=7,
         )
-        legend.set_zorder(9)
-        legend_loc = _place_legend(
-            ax, legend, renderer, all_pts[:, ::-1], port_pts[:, ::-1], labels
+        right = port.lon >= (lon0 + lon1) / 2
+        text = ax.annotate(
+            port_label(port.id),
+            (port.lon, port.lat),
+            xytext=(9 if right else -9, 4),
+            textcoords="offset points",
+            ha="left" if right else "right",
+            va="bottom",
+            fontsize=10,
+            fontweight="bold",
+            color="#1a1a1a",
+            zorder=8,
+            bbox=_LABEL_BOX,
         )
-        counts = _corner_counts(all_pts[:, ::-1], box)
-        lower: list[Corner] = ["lower right", "lower left"]
-        bar_corner = min(
-            (c for c in lower if c != legend_loc), key=lambda k: (counts[k], lower.index(k))
-        )
-        _draw_scale_bar(ax, box, lat_c, bar_corner)
+        # Keep the label inside the frame: flip it to the other side of the marker.
+        bb = text.get_window_extent(renderer)
+        if bb.x1 > frame.x1 or bb.x0 < frame.x0:
+            right = not right
+            text.set_horizontalalignment("left" if right else "right")
+            text.set_position((9 if right else -9, 4))
+        if bb.y1 > frame.y1:
+            text.set_verticalalignment("top")
+            text.set_position((text.get_position()[0], -4))
+        labels.append(text)
 
-        title = scenario.title or scenario.name
-        fig.text(0.5, 0.965, title, ha="center", va="center", fontsize=12.5, weight="bold")
-        start, end = scenario.window.start, scenario.window.end
-        sub = (
-            f"{start.day} {start:%b %Y}\u2013{end.day} {end:%b %Y}"
-            f" \u00b7 routing: {scenario.routing.method}"
-        )
-        if tracks is not None and ships:
-            n_rep = tracks["replication"].nunique()
-            sub += f" \u00b7 ship tracks: {n_rep} replication{'s' if n_rep != 1 else ''}"
-        fig.text(0.5, 0.93, sub, ha="center", va="center", fontsize=9, color="#444444")
-        source = "Land: Natural Earth 10 m" if land is not None else "Land: not available"
-        fig.text(
-            rect[0] + rect[2], 0.015, source, ha="right", va="bottom", fontsize=7, color="#666666"
-        )
+    handles += [
+        Line2D(
+            [],
+            [],
+            marker="s",
+            markersize=8,
+            markerfacecolor=_TERMINAL,
+            markeredgecolor="white",
+            linestyle="none",
+            label="loading terminal",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="o",
+            markersize=7,
+            markerfacecolor=_DISCHARGE,
+            markeredgecolor="white",
+            linestyle="none",
+            label="discharge port",
+        ),
+    ]
 
-        base = Path(out_base)
-        base.parent.mkdir(parents=True, exist_ok=True)
-        for fmt in formats:
-            path = base.with_suffix(f".{fmt}")
-            metadata = {"Date": None} if fmt in ("svg", "pdf") else None
-            fig.savefig(path, format=fmt, dpi=dpi, metadata=metadata)
-            out_paths.append(path)
-    log.info("wrote map %s", ", ".join(str(p) for p in out_paths))
-    return out_paths
+    legend = ax.legend(
+        handles=handles,
+        loc="upper left",
+        fontsize=8,
+        ncols=2 if len(handles) > 10 else 1,
+        framealpha=0.92,
+        edgecolor="#999999",
+        title="Routes, ships and ports" if ships else "Routes and ports",
+        title_fontsize=8.5,
+    )
+    legend.set_zorder(9)
+    legend_loc = _place_legend(ax, legend, renderer, all_pts[:, ::-1], port_pts[:, ::-1], labels)
+    counts = _corner_counts(all_pts[:, ::-1], box)
+    lower: list[Corner] = ["lower right", "lower left"]
+    bar_corner = min(
+        (c for c in lower if c != legend_loc), key=lambda k: (counts[k], lower.index(k))
+    )
+    _draw_scale_bar(ax, box, lat_c, bar_corner)
+
+    title = scenario.title or scenario.name
+    fig.text(0.5, 0.965, title, ha="center", va="center", fontsize=12.5, weight="bold")
+    start, end = scenario.window.start, scenario.window.end
+    sub = (
+        f"{start.day} {start:%b %Y}\u2013{end.day} {end:%b %Y}"
+        f" \u00b7 routing: {scenario.routing.method}"
+    )
+    if tracks is not None and ships:
+        n_rep = tracks["replication"].nunique()
+        sub += f" \u00b7 ship tracks: {n_rep} replication{'s' if n_rep != 1 else ''}"
+    fig.text(0.5, 0.93, sub, ha="center", va="center", fontsize=9, color="#444444")
+    source = "Land: Natural Earth 10 m" if land is not None else "Land: not available"
+    fig.text(rect[0] + rect[2], 0.015, source, ha="right", va="bottom", fontsize=7, color="#666666")
+
+    return fig
+
+
+def plot_map(
+    scenario: Scenario,
+    routes: RouteTable,
+    out_base: Path | str,
+    *,
+    tracks: pd.DataFrame | None = None,
+    formats: Sequence[str] = ("png", "svg"),
+    figsize_in: tuple[float, float] = (10.0, 8.0),
+    dpi: int = 150,
+) -> list[Path]:
+    """Draw :func:`map_figure` and save it as ``out_base.<format>`` for every format.
+
+    Returns the files written, in the order of ``formats``.
+    """
+    from sim.outputs.plots import save_figure
+
+    fig = map_figure(scenario, routes, tracks=tracks, figsize_in=figsize_in, dpi=dpi)
+    paths = save_figure(fig, Path(out_base), formats, dpi=dpi, tight=False)
+    log.info("wrote map %s", ", ".join(str(p) for p in paths))
+    return paths

@@ -1,7 +1,12 @@
-"""Plots of Monte Carlo results and of single runs (PNG and SVG).
+"""Plots of Monte Carlo results, sweeps, sensitivity and single runs.
 
-Every function takes tidy DataFrames and writes files; matplotlib is imported lazily, with the
-non-interactive Agg backend, so importing :mod:`sim` stays fast and needs no display.
+Every ``*_figure`` function takes data (tidy DataFrames and results computed by the analysis
+layer) and an optional matplotlib ``ax``, and returns a :class:`matplotlib.figure.Figure`.
+Figures are built with matplotlib's object-oriented API on an Agg canvas, never through
+pyplot, so plotting never changes the global backend (a notebook's inline backend stays as it
+is) and needs no display. Saving is separate: :func:`save_figure` writes PNG and SVG;
+:func:`plot_mc`, :func:`plot_sweep` and :func:`plot_sensitivity` draw and save a result's set.
+matplotlib is imported lazily, so ``import sim`` stays fast.
 """
 
 from __future__ import annotations
@@ -16,9 +21,11 @@ import numpy as np
 import pandas as pd
 
 from sim.core.config import Scenario
+from sim.core.units import cap_pro_rata_bbl
 from sim.model.events import activities
 
 if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
 FORMATS = ("png", "svg")
@@ -27,28 +34,51 @@ CAP_COLOUR = "#7f8c8d"
 MAIN = "#2c6fbb"
 
 
-def _plt() -> Any:
-    import matplotlib
+def _new(
+    figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, **kw: Any
+) -> tuple[Figure, Any]:
+    """A figure on its own Agg canvas (no pyplot) and its axes, as ``plt.subplots`` gives them."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, **kw)
+    return fig, axes
 
-    return plt
+
+def _fig_ax(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Any]:
+    """``ax`` and its figure, or a new figure with one axes."""
+    if ax is not None:
+        return ax.figure, ax  # type: ignore[return-value]
+    return _new(figsize)
 
 
-def _save(fig: Figure, out_base: Path, formats: Sequence[str]) -> list[Path]:
+def save_figure(
+    fig: Figure,
+    out_base: Path,
+    formats: Sequence[str] = FORMATS,
+    *,
+    dpi: int = 130,
+    tight: bool = True,
+) -> list[Path]:
+    """Write ``fig`` as ``out_base.<format>`` for every format; return the paths.
+
+    SVG keeps text as text and gets a fixed hash salt, so the same figure gives the same file.
+    """
+    import matplotlib as mpl
+
+    out_base = Path(out_base)
     out_base.parent.mkdir(parents=True, exist_ok=True)
     paths = []
-    for fmt in formats:
-        p = out_base.with_suffix(f".{fmt}")
-        fig.savefig(
-            p,
-            dpi=130,
-            bbox_inches="tight",
-            metadata={"Software": "tankersim"} if fmt == "png" else None,
-        )
-        paths.append(p)
-    _plt().close(fig)
+    with mpl.rc_context({"svg.fonttype": "none", "svg.hashsalt": "tankersim"}):
+        for fmt in formats:
+            p = out_base.with_suffix(f".{fmt}")
+            metadata = {"Software": "tankersim"} if fmt == "png" else {"Date": None}
+            fig.savefig(
+                p, dpi=dpi, bbox_inches="tight" if tight else None, metadata=metadata, format=fmt
+            )
+            paths.append(p)
     return paths
 
 
@@ -56,22 +86,20 @@ def _millions(x: float, _pos: int | None = None) -> str:
     return f"{x / 1e6:.2f}M"
 
 
-def plot_delivered(
-    reps: pd.DataFrame,
-    scenario: Scenario,
-    out_base: Path,
-    *,
-    conditional: pd.DataFrame | None = None,
-    formats: Sequence[str] = FORMATS,
-) -> list[Path]:
-    """Histogram and ECDF of barrels loaded (or delivered: ``claims.basis``), with the claim."""
-    plt = _plt()
+def barrels_figure(
+    reps: pd.DataFrame, scenario: Scenario, *, conditional: pd.DataFrame | None = None
+) -> Figure:
+    """Histogram and ECDF of barrels loaded (or delivered: ``claims.basis``), with the claim.
+
+    ``conditional`` is the replications the verdict conditions on
+    (:func:`sim.analysis.verdict.conditioned_replications`), drawn over the rest.
+    """
     from matplotlib.ticker import FuncFormatter
 
     claim = scenario.claims.barrels
     basis = scenario.claims.basis
     col = f"{basis}_bbl"
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, (ax1, ax2) = _new((11, 4.2), 1, 2)
     x = reps[col].to_numpy()
     bins = np.histogram_bin_edges(x, bins=40)
     ax1.hist(x, bins=bins, color=MAIN, alpha=0.55, label=f"all replications (n={len(x)})")
@@ -110,15 +138,12 @@ def plot_delivered(
         f"{scenario.name}: barrels {scenario.claims.basis}, "
         f"{scenario.window.start} to {scenario.window.end}"
     )
-    return _save(fig, out_base, formats)
+    return fig
 
 
-def plot_trips(
-    reps: pd.DataFrame, scenario: Scenario, out_base: Path, *, formats: Sequence[str] = FORMATS
-) -> list[Path]:
+def trips_figure(reps: pd.DataFrame, scenario: Scenario, *, ax: Axes | None = None) -> Figure:
     """Distribution of trips (loadings) and of observed visits, with the claimed visits."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(8, 4.2))
+    fig, ax = _fig_ax(ax, (8, 4.2))
     lo = int(min(reps["trips"].min(), reps["observed_visits"].min()))
     hi = int(max(reps["trips"].max(), reps["observed_visits"].max()))
     values = np.arange(lo, hi + 1)
@@ -141,17 +166,14 @@ def plot_trips(
     ax.set_title(f"{scenario.name}: trips and observed visits ({len(reps)} replications)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")
-    return _save(fig, out_base, formats)
+    return fig
 
 
-def plot_scatter(
-    reps: pd.DataFrame, scenario: Scenario, out_base: Path, *, formats: Sequence[str] = FORMATS
-) -> list[Path]:
+def scatter_figure(reps: pd.DataFrame, scenario: Scenario) -> Figure:
     """Barrels loaded (or delivered) against observed visits and trips, with the claim."""
-    plt = _plt()
     from matplotlib.ticker import FuncFormatter
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
+    fig, axes = _new((11, 4.4), 1, 2, sharey=True)
     rng = np.random.default_rng(0)  # jitter for display only
     for ax, col, label in (
         (axes[0], "observed_visits", "observed visits [-]"),
@@ -187,30 +209,24 @@ def plot_scatter(
         f"{scenario.name}: barrels {scenario.claims.basis} against visits "
         f"({len(reps)} replications)"
     )
-    return _save(fig, out_base, formats)
+    return fig
 
 
-def plot_fan(
-    fan: pd.DataFrame,
-    scenario: Scenario,
-    out_base: Path,
-    *,
-    n_replications: int,
-    formats: Sequence[str] = FORMATS,
-) -> list[Path]:
+def fan_figure(
+    fan: pd.DataFrame, scenario: Scenario, *, n_replications: int, ax: Axes | None = None
+) -> Figure:
     """Cumulative barrels loaded (or delivered) over the window: median, 50 % and 90 % bands.
 
     ``fan`` has columns ``day, q05, q25, q50, q75, q95``
     (see :func:`sim.runner.pipeline.daily_fan`).
     """
-    plt = _plt()
     import matplotlib.dates as mdates
     from matplotlib.ticker import FuncFormatter
 
     q = fan[["q05", "q25", "q50", "q75", "q95"]].to_numpy().T
     days = fan["day"].to_numpy()
-    dates = [scenario.window.start + dt.timedelta(days=int(d) - 1) for d in days]
-    fig, ax = plt.subplots(figsize=(9, 4.6))
+    dates: Any = [scenario.window.start + dt.timedelta(days=int(d) - 1) for d in days]
+    fig, ax = _fig_ax(ax, (9, 4.6))
     ax.fill_between(dates, q[0], q[4], color=MAIN, alpha=0.18, label="5-95 %")
     ax.fill_between(dates, q[1], q[3], color=MAIN, alpha=0.35, label="25-75 %")
     ax.plot(dates, q[2], color="#1a3f6b", lw=2, label="median")
@@ -220,7 +236,7 @@ def plot_fan(
             cl.barrels, color=CLAIM_COLOUR, lw=2, ls="--", label=f"claim: {cl.barrels:,.0f} bbl"
         )
     if cl.un_cap_bbl_per_year:
-        cap = cl.un_cap_bbl_per_year * np.asarray(days, dtype=float) / 365.0
+        cap = cap_pro_rata_bbl(cl.un_cap_bbl_per_year, np.asarray(days, dtype=float))
         ax.plot(
             dates,
             cap,
@@ -236,7 +252,7 @@ def plot_fan(
     ax.set_title(f"{scenario.name}: cumulative barrels {cl.basis} ({n_replications} replications)")
     ax.legend(fontsize=8, loc="upper left")
     ax.grid(alpha=0.3)
-    return _save(fig, out_base, formats)
+    return fig
 
 
 GANTT_GROUPS = {
@@ -260,18 +276,15 @@ def _gantt_group(activity: str, cargo_bbl: float) -> str:
     return activity
 
 
-def plot_gantt(
-    events: pd.DataFrame, scenario: Scenario, out_base: Path, *, formats: Sequence[str] = FORMATS
-) -> list[Path]:
+def gantt_figure(events: pd.DataFrame, scenario: Scenario, *, ax: Axes | None = None) -> Figure:
     """Each ship's sailing, waiting, loading, discharging and idle time in one replication."""
-    plt = _plt()
     import matplotlib.dates as mdates
     from matplotlib.patches import Patch
 
     act = activities(events, scenario.window.hours)
     ships = list(events["ship"].cat.categories)
     t0 = dt.datetime.combine(scenario.window.start, dt.time())
-    fig, ax = plt.subplots(figsize=(12, 0.42 * len(ships) + 1.8))
+    fig, ax = _fig_ax(ax, (12, 0.42 * len(ships) + 1.8))
     for group, (colour, _) in GANTT_GROUPS.items():
         sel = act[
             [
@@ -306,34 +319,35 @@ def plot_gantt(
         bbox_to_anchor=(0.5, -0.12),
     )
     ax.grid(alpha=0.3, axis="x")
-    return _save(fig, out_base, formats)
+    return fig
 
 
 def plot_mc(
     result: Any,
     out_dir: Path,
     *,
+    conditional: pd.DataFrame | None = None,
     gantt_events: pd.DataFrame | None = None,
     formats: Sequence[str] = FORMATS,
 ) -> list[Path]:
-    """Every Monte Carlo plot of a :class:`sim.api.McResult` into ``out_dir``."""
+    """Draw and save every Monte Carlo plot of a :class:`sim.runner.batch.McResult`.
+
+    ``conditional`` is the replications the verdict conditions on; ``gantt_events`` an event
+    log of one replication for the Gantt chart.
+    """
     sc = result.scenario
     reps = result.replications
-    cond = None
-    if sc.claims.trips is not None and "conditional" in result.verdict:
-        from sim.analysis.verdict import condition
-
-        h = result.verdict["conditional"]["halfwidth"]
-        cond, _ = condition(reps, "observed_visits", sc.claims.trips, halfwidth=h)
-    paths = []
-    paths += plot_delivered(reps, sc, out_dir / "barrels", conditional=cond, formats=formats)
-    paths += plot_trips(reps, sc, out_dir / "trips", formats=formats)
-    paths += plot_scatter(reps, sc, out_dir / "barrels_vs_visits", formats=formats)
-    paths += plot_fan(
-        result.fan, sc, out_dir / "cumulative", n_replications=len(reps), formats=formats
-    )
+    figures = {
+        "barrels": barrels_figure(reps, sc, conditional=conditional),
+        "trips": trips_figure(reps, sc),
+        "barrels_vs_visits": scatter_figure(reps, sc),
+        "cumulative": fan_figure(result.fan, sc, n_replications=len(reps)),
+    }
     if gantt_events is not None:
-        paths += plot_gantt(gantt_events, sc, out_dir / "gantt", formats=formats)
+        figures["gantt"] = gantt_figure(gantt_events, sc)
+    paths: list[Path] = []
+    for name, fig in figures.items():
+        paths += save_figure(fig, out_dir / name, formats)
     return paths
 
 
@@ -358,15 +372,20 @@ def _short(key: str) -> str:
 
 
 def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) -> list[Path]:
+    """Draw :func:`sweep_figure` and save it as ``out_dir/sweep.<format>``."""
+    fig = sweep_figure(result)
+    return [] if fig is None else save_figure(fig, out_dir / "sweep", formats)
+
+
+def sweep_figure(result: Any) -> Figure | None:
     """The plausibility of the claim across a sweep: line (1 input), heatmap with the 50 %
-    contour and the frontier (2 inputs), small multiples (3 inputs), scatter (designs)."""
-    plt = _plt()
+    contour and the frontier (2 inputs), small multiples (3 inputs), scatter (designs).
+    ``None`` when the sweep states no claim to test."""
     summary: pd.DataFrame = result.summary
     dims = [d.key for d in result.dimensions]
     sc = result.base
     if "p_claim" not in summary:
-        return []
-    paths: list[Path] = []
+        return None
     title_claim = (
         f"P({sc.claims.basis} >= {sc.claims.barrels:,.0f} bbl | {sc.claims.trips} observed visits)"
     )
@@ -379,7 +398,7 @@ def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) 
         p = summary["p_claim"].to_numpy()[order]
         lo = summary["p_claim_lo"].to_numpy()[order]
         hi = summary["p_claim_hi"].to_numpy()[order]
-        fig, ax = plt.subplots(figsize=(8, 4.4))
+        fig, ax = _new((8, 4.4))
         ax.fill_between(x[order], lo, hi, color=MAIN, alpha=0.25, label="95 % Wilson interval")
         ax.plot(x[order], p, "o-", color=MAIN, label=title_claim)
         ax.axhline(0.5, color=CAP_COLOUR, ls=":", label="50 %")
@@ -394,7 +413,7 @@ def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) 
         ax.set_title(f"{sc.name}: plausibility of the claim against {_short(dims[0])}", fontsize=10)
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-        return _save(fig, out_dir / "sweep", formats)
+        return fig
 
     if grid_like and len(dims) in (2, 3):
         x_key, y_key = dims[0], dims[1]
@@ -405,7 +424,7 @@ def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) 
         )
         ncol = min(3, len(panels))
         nrow = math.ceil(len(panels) / ncol)
-        fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol + 1.2, 4.3 * nrow), squeeze=False)
+        fig, axes = _new((5.2 * ncol + 1.2, 4.3 * nrow), nrow, ncol, squeeze=False)
         mesh = None
         for k, (third, g) in enumerate(panels):
             ax = axes[k // ncol][k % ncol]
@@ -489,14 +508,13 @@ def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) 
             f"{sc.name}: where the claim is plausible (line: 50 %; hatched: under 30 matches)",
             fontsize=11,
         )
-        paths += _save(fig, out_dir / "sweep", formats)
-        return paths
+        return fig
 
     # Space-filling designs (or more inputs): one panel per input, points coloured by P.
     n = len(dims)
     ncol = min(3, n)
     nrow = math.ceil(n / ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.6 * ncol, 3.8 * nrow), squeeze=False)
+    fig, axes = _new((4.6 * ncol, 3.8 * nrow), nrow, ncol, squeeze=False)
     for k, key in enumerate(dims):
         ax = axes[k // ncol][k % ncol]
         xv, xl = _axis(summary[key])
@@ -514,12 +532,17 @@ def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) 
     for k in range(n, nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
     fig.suptitle(f"{sc.name}: {title_claim} at {len(summary)} design points", fontsize=10)
-    return _save(fig, out_dir / "sweep", formats)
+    return fig
 
 
 def plot_sensitivity(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) -> list[Path]:
+    """Draw :func:`sensitivity_figure` and save it as ``out_dir/sensitivity.<format>``."""
+    fig = sensitivity_figure(result)
+    return [] if fig is None else save_figure(fig, out_dir / "sensitivity", formats)
+
+
+def sensitivity_figure(result: Any) -> Figure | None:
     """Ranked bars of the sensitivity indices, one panel per output, with 95 % intervals."""
-    plt = _plt()
     idx: pd.DataFrame = result.indices
     if result.method == "sobol":
         main_col, main_conf, other, other_conf = "ST", "ST_conf", "S1", "S1_conf"
@@ -539,11 +562,11 @@ def plot_sensitivity(result: Any, out_dir: Path, *, formats: Sequence[str] = FOR
         if main_col in idx and idx.loc[idx["output"] == o, main_col].notna().any()
     ]
     if not outputs:
-        return []
+        return None
     ncol = 2
     nrow = math.ceil(len(outputs) / ncol)
     n_f = idx["factor"].nunique()
-    fig, axes = plt.subplots(nrow, ncol, figsize=(12, (0.35 * n_f + 1.4) * nrow), squeeze=False)
+    fig, axes = _new((12, (0.35 * n_f + 1.4) * nrow), nrow, ncol, squeeze=False)
     for k, out in enumerate(outputs):
         ax = axes[k // ncol][k % ncol]
         d = idx[idx["output"] == out].sort_values(main_col, ascending=True)
@@ -575,4 +598,4 @@ def plot_sensitivity(result: Any, out_dir: Path, *, formats: Sequence[str] = FOR
         fontsize=11,
     )
     fig.tight_layout()
-    return _save(fig, out_dir / "sensitivity", formats)
+    return fig

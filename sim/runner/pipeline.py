@@ -1,121 +1,162 @@
-"""Monte Carlo replications: executors, streaming to disk, resume.
+"""The experiment pipeline: points x replications -> parts on disk -> gathered tables.
 
-A batch of N replications is split into fixed blocks of replication numbers. Each block runs
-in a worker (in this process, a local process pool, or Dask), which returns one row of
-headline numbers per replication and its daily cumulative series; the parent writes each block
-to ``parts/`` as soon as it finishes (Parquet, written to a temporary name and renamed, so a
-part is either whole or absent). An interrupted batch keeps its finished parts; ``resume``
-runs only the replications that are missing. Results are gathered sorted by replication, so
-they do not depend on the executor, the number of workers or the order blocks finished in.
+Every batch (a Monte Carlo run, a sweep, a sensitivity design) is a list of *points* (a
+validated scenario and its route table) run for some replications each. The pipeline splits
+the work into jobs (a block of replications of one point), sends groups of jobs to an executor,
+and writes each finished group to a :class:`PartStore` at once (Parquet, written to a temporary
+name and renamed, so a part is either whole or absent). An interrupted batch keeps its finished
+parts; a resumed one runs only what is missing. Results are gathered sorted by (point,
+replication), so they depend neither on the executor, nor on the number of workers, nor on the
+order in which jobs finished.
+
+Executors are anything with the :class:`concurrent.futures.Executor` interface: this process
+(:class:`SerialExecutor`), a local process pool, or a Dask cluster through
+``Client.get_executor()``. :class:`ExecOptions` says which, in one object.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import json
 import logging
 import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from sim.core.config import Scenario, ScenarioError
+from sim.core.config import Scenario
+from sim.core.errors import MissingExtraError, OptionError, ResultsExistError, ResultsMismatchError
 from sim.core.routes import RouteTable
-from sim.core.units import HOURS_PER_DAY
-from sim.model.des import (
-    DISCHARGE_END,
-    LOAD_END,
-    VISIT_SEEN,
-    Compiled,
-    Replication,
-    compile_scenario,
-    simulate,
-)
+from sim.model.des import simulate
+from sim.model.draws import Compiled, compile_scenario
+from sim.model.results import REPLICATION_COLUMNS, replication_row
 
 log = logging.getLogger(__name__)
 
-Executor = Literal["serial", "local", "dask"]
-REPLICATION_COLUMNS: tuple[str, ...] = (
-    "point",
-    "replication",
-    "p_detect",
-    "trips",
-    "observed_visits",
-    "loaded_bbl",
-    "delivered_bbl",
-    "on_board_bbl",
-    "observed_bbl",
-    "loaded_t",
-    "delivered_t",
-    "mean_parcel_bbl",
-)
-"""Columns of the per-replication table (one row per replication)."""
+ExecutorKind = Literal["serial", "local", "dask"]
+EXECUTORS: tuple[str, ...] = ("local", "serial", "dask")
+ProgressFn = Callable[[int], None]
 
 
-# --------------------------------------------------------------------------- one replication
+# --------------------------------------------------------------------------- execution options
 
 
-def replication_row(
-    c: Compiled, rep: Replication, point: int = 0
-) -> tuple[dict[str, float], np.ndarray]:
-    """Headline numbers of one replication, and its daily cumulative series.
+@dataclass(frozen=True)
+class ExecOptions:
+    """How a batch runs.
 
-    Returns
-    -------
-    row
-        The values of :data:`REPLICATION_COLUMNS`.
-    daily
-        Array of shape (window days, 4): cumulative trips, observed visits, barrels loaded
-        and barrels delivered at the end of each day [-, -, bbl, bbl].
+    Parameters
+    ----------
+    executor
+        ``"local"`` (a process pool on this machine, the default), ``"serial"`` (this process)
+        or ``"dask"`` (a Dask cluster: a local one, or the one at ``scheduler``).
+    workers
+        Worker processes (default: every core; 1 for ``serial``).
+    scheduler
+        Address of a running Dask scheduler (``dask`` only).
+    block_size
+        Replications per job (default: chosen from the batch size and the workers).
     """
-    days = round(c.window_h / HOURS_PER_DAY)
-    if rep.records:
-        arr = np.asarray(rep.records, dtype=float)
-        t, kind, cargo, prod = arr[:, 0], arr[:, 2].astype(int), arr[:, 5], arr[:, 6].astype(int)
+
+    executor: ExecutorKind = "local"
+    workers: int | None = None
+    scheduler: str | None = None
+    block_size: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise OptionError("executor", self.executor, f"choose one of {', '.join(EXECUTORS)}")
+        if self.scheduler and self.executor != "dask":
+            raise OptionError("scheduler", self.scheduler, "a scheduler needs the dask executor")
+        if self.workers is not None and self.workers < 1:
+            raise OptionError("workers", self.workers, "must be at least 1")
+        if self.block_size is not None and self.block_size < 1:
+            raise OptionError("block_size", self.block_size, "must be at least 1")
+
+    @property
+    def n_workers(self) -> int:
+        """Workers that will run jobs at once."""
+        if self.executor == "serial":
+            return 1
+        return self.workers or os.cpu_count() or 1
+
+    def describe(self) -> dict[str, Any]:
+        """How the batch was run, for manifests."""
+        return {"executor": self.executor, "workers": self.n_workers, "scheduler": self.scheduler}
+
+
+class SerialExecutor(cf.Executor):
+    """Runs every submitted call at once, in this process."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future[Any]:
+        fut: cf.Future[Any] = cf.Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller through the future
+            fut.set_exception(exc)
+        return fut
+
+
+@contextmanager
+def open_executor(options: ExecOptions) -> Iterator[cf.Executor]:
+    """The executor ``options`` asks for, shut down on exit."""
+    if options.executor == "serial" or (options.executor == "local" and options.n_workers == 1):
+        yield SerialExecutor()
+        return
+    if options.executor == "local":
+        with cf.ProcessPoolExecutor(max_workers=options.n_workers) as pool:
+            try:
+                yield pool
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise MissingExtraError("dask.distributed", "distributed", "the dask executor") from None
+    cluster = None
+    if options.scheduler:
+        client = Client(options.scheduler)
     else:
-        t = cargo = np.zeros(0)
-        kind = prod = np.zeros(0, dtype=int)
-    load = kind == LOAD_END
-    dis = kind == DISCHARGE_END
-    seen = kind == VISIT_SEEN
-    bpt = np.asarray(c.product_bbl_per_t)
-    loaded = float(cargo[load].sum())
-    delivered = float(cargo[dis].sum())
-    trips = int(load.sum())
-    row = {
-        "point": float(point),
-        "replication": float(rep.replication),
-        "p_detect": rep.p_detect,
-        "trips": float(trips),
-        "observed_visits": float(seen.sum()),
-        "loaded_bbl": loaded,
-        "delivered_bbl": delivered,
-        "on_board_bbl": loaded - delivered,
-        "observed_bbl": float(cargo[seen].sum()),
-        "loaded_t": float((cargo[load] / bpt[prod[load]]).sum()) if trips else 0.0,
-        "delivered_t": float((cargo[dis] / bpt[prod[dis]]).sum()) if dis.any() else 0.0,
-        "mean_parcel_bbl": loaded / trips if trips else 0.0,
-    }
-    edges = np.arange(days + 1) * HOURS_PER_DAY
-    daily = np.empty((days, 4))
-    daily[:, 0] = np.cumsum(np.histogram(t[load], edges)[0])
-    daily[:, 1] = np.cumsum(np.histogram(t[seen], edges)[0])
-    daily[:, 2] = np.cumsum(np.histogram(t[load], edges, weights=cargo[load])[0])
-    daily[:, 3] = np.cumsum(np.histogram(t[dis], edges, weights=cargo[dis])[0])
-    return row, daily
+        cluster = LocalCluster(
+            n_workers=options.n_workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+        )
+        client = Client(cluster)
+    try:
+        yield client.get_executor(pure=False)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --------------------------------------------------------------------------- jobs
+
+
+@dataclass(frozen=True)
+class Point:
+    """One scenario of a batch (a sweep point, a design point, or the only point of ``mc``)."""
+
+    index: int
+    scenario: Scenario
+    routes: RouteTable
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Job:
-    """A block of replications of one scenario (small and picklable)."""
+    """A block of replications of one point (small and picklable)."""
 
     scenario: Scenario
     routes: RouteTable
@@ -174,104 +215,6 @@ def run_jobs(jobs: Sequence[Job]) -> tuple[pd.DataFrame, pd.DataFrame]:
     return reps, daily
 
 
-def run_job(job: Job) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run one block of replications (see :func:`run_jobs`)."""
-    return run_jobs([job])
-
-
-# --------------------------------------------------------------------------- parts on disk
-
-_PART = re.compile(r"^reps-p\d+-\d+-r\d+-\d+\.parquet$")
-
-
-def _part_names(reps: pd.DataFrame) -> tuple[str, str]:
-    # Named by the first point and replication, so that name order is (point, replication)
-    # order; a group's blocks never overlap, so names are unique.
-    p0, p1 = int(reps["point"].iloc[0]), int(reps["point"].iloc[-1])
-    r0, r1 = int(reps["replication"].iloc[0]), int(reps["replication"].iloc[-1])
-    tag = f"p{p0:05d}-{p1:05d}-r{r0:08d}-{r1:08d}"
-    return f"reps-{tag}.parquet", f"daily-{tag}.parquet"
-
-
-def _write_atomic(df: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
-def write_part(parts: Path, reps: pd.DataFrame, daily: pd.DataFrame) -> None:
-    """Write one finished block (daily first: a block counts as done once its reps file exists)."""
-    rname, dname = _part_names(reps)
-    if len(daily):
-        _write_atomic(daily, parts / dname)
-    _write_atomic(reps, parts / rname)
-
-
-def finished(parts: Path) -> dict[int, set[int]]:
-    """Replications already on disk, by point."""
-    done: dict[int, set[int]] = {}
-    if not parts.is_dir():
-        return done
-    for p in sorted(parts.iterdir()):
-        if _PART.match(p.name):
-            df = pd.read_parquet(p, columns=["point", "replication"])
-            for point, g in df.groupby("point"):
-                done.setdefault(int(point), set()).update(int(r) for r in g["replication"])
-    return done
-
-
-def read_parts(parts: Path, kind: Literal["reps", "daily"]) -> pd.DataFrame:
-    """All parts of one kind, sorted by (point, replication[, day]), duplicates refused."""
-    files = sorted(p for p in parts.glob(f"{kind}-*.parquet"))
-    if not files:
-        return pd.DataFrame()
-    df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    keys = ["point", "replication"] + (["day"] if kind == "daily" else [])
-    if df.duplicated(keys).any():
-        raise RuntimeError(f"duplicate replications in {parts}")
-    return df.sort_values(keys, kind="stable").reset_index(drop=True)
-
-
-def open_parts(out_dir: Path, stamp: dict[str, Any], *, resume: bool, file: str) -> Path:
-    """Claim ``out_dir/parts`` for a batch described by ``stamp``; return the parts folder.
-
-    A folder that holds results belongs to one batch: without ``resume`` it is refused, and
-    with ``resume`` it must carry the same stamp (scenario digest, seed, points), so results
-    of different batches are never mixed and nothing is overwritten.
-    """
-    parts = out_dir / "parts"
-    path = parts / "batch.json"
-    if parts.is_dir() and any(parts.glob("reps-*.parquet")):
-        if not resume:
-            reason = "holds results already: pass --resume, or another --out"
-            raise ScenarioError(file, "--out", str(out_dir), reason)
-        if path.exists() and json.loads(path.read_text(encoding="utf-8")) != stamp:
-            raise ScenarioError(
-                file,
-                "--resume",
-                str(out_dir),
-                "results there come from another scenario, seed or sweep; use another --out",
-            )
-    parts.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(stamp, sort_keys=True), encoding="utf-8")
-    cleanup_tmp(parts)
-    return parts
-
-
-def cleanup_tmp(parts: Path) -> None:
-    """Remove temporary files left by an interrupted write."""
-    for p in parts.glob(".*.tmp"):
-        p.unlink(missing_ok=True)
-    # A daily part without its reps part is an unfinished block: drop it (the reverse, a
-    # reps part with no daily part, is a block that kept no daily series).
-    for d in parts.glob("daily-*.parquet"):
-        if not (parts / d.name.replace("daily-", "reps-", 1)).exists():
-            d.unlink()
-
-
-# --------------------------------------------------------------------------- executors
-
-
 def blocks(replications: Iterable[int], size: int) -> list[tuple[int, ...]]:
     """Group replication numbers into blocks of at most ``size`` aligned to multiples of it."""
     by_block: dict[int, list[int]] = {}
@@ -281,11 +224,13 @@ def blocks(replications: Iterable[int], size: int) -> list[tuple[int, ...]]:
 
 
 def default_block_size(n: int, workers: int) -> int:
-    """Blocks small enough to balance the workers and stream, large enough to amortise overhead."""
+    """Blocks small enough to balance the workers and stream, large enough to amortise overhead.
+
+    One worker needs no balancing: its blocks are as large as streaming allows.
+    """
+    if workers <= 1:
+        return int(max(5, min(500, n // 4 or 1)))
     return int(max(5, min(200, n // max(1, workers * 8) or 1)))
-
-
-ProgressFn = Callable[[int], None]
 
 
 def group_jobs(jobs: Sequence[Job], min_replications: int) -> list[tuple[Job, ...]]:
@@ -305,63 +250,141 @@ def group_jobs(jobs: Sequence[Job], min_replications: int) -> list[tuple[Job, ..
 
 
 def execute(
-    jobs: Sequence[Job],
-    *,
-    executor: Executor = "local",
-    workers: int | None = None,
-    scheduler: str | None = None,
+    groups: Sequence[tuple[Job, ...]],
+    executor: cf.Executor,
     on_result: Callable[[pd.DataFrame, pd.DataFrame], None],
-    min_group_replications: int = 1,
+    max_in_flight: int,
 ) -> None:
-    """Run jobs and hand each group's result to ``on_result`` as soon as it finishes.
+    """Run job groups on ``executor``, handing each result to ``on_result`` as it finishes.
 
-    Jobs are sent to workers in groups of at least ``min_group_replications`` replications,
-    so that many tiny jobs (one per sample of a sensitivity design) amortise the overhead.
+    At most ``max_in_flight`` groups are submitted at a time, so memory does not grow with the
+    size of the batch.
     """
-    if not jobs:
-        return
-    groups = group_jobs(jobs, min_group_replications)
-    workers = workers or os.cpu_count() or 1
-    if executor == "serial" or (executor == "local" and workers == 1):
-        for group in groups:
-            on_result(*run_jobs(group))
-        return
-    if executor == "local":
-        for reps, daily in _local(groups, workers):
-            on_result(reps, daily)
-        return
-    if executor == "dask":
-        for reps, daily in _dask(groups, workers, scheduler):
-            on_result(reps, daily)
-        return
-    raise ValueError(f"unknown executor {executor!r}")
+    todo = list(groups)
+    pending: set[cf.Future[tuple[pd.DataFrame, pd.DataFrame]]] = set()
+    while todo or pending:
+        while todo and len(pending) < max_in_flight:
+            pending.add(executor.submit(run_jobs, todo.pop(0)))
+        done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        for fut in done:
+            on_result(*fut.result())
 
 
-def execute_to_parts(
-    jobs: Sequence[Job],
-    parts: Path,
-    *,
-    executor: Executor = "local",
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: ProgressFn | None = None,
-    min_group_replications: int = 1,
-) -> None:
-    """Run jobs, writing each finished group to ``parts`` at once (see :func:`write_part`)."""
+# --------------------------------------------------------------------------- parts on disk
 
-    def on_result(reps: pd.DataFrame, daily: pd.DataFrame) -> None:
-        write_part(parts, reps, daily)
-        if progress is not None:
-            progress(len(reps))
+_PART = re.compile(r"^reps-p\d+-\d+-r\d+-\d+\.parquet$")
 
-    execute(
-        jobs,
-        executor=executor,
-        workers=workers,
-        scheduler=scheduler,
-        on_result=on_result,
-        min_group_replications=min_group_replications,
-    )
+
+def _write_atomic(df: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    df.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+class PartStore:
+    """The parts of one batch in ``folder/parts``, and the batch's identity (``batch.json``).
+
+    A folder that holds results belongs to one batch: opening it without ``resume`` is refused
+    (:class:`ResultsExistError`), and resuming needs the same identity (scenario digest, seed,
+    points; :class:`ResultsMismatchError`), so results of different batches never mix.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.parts = self.folder / "parts"
+
+    @classmethod
+    def open(cls, folder: Path, identity: Mapping[str, Any], *, resume: bool) -> PartStore:
+        """Claim ``folder`` for the batch ``identity`` (see the class docstring)."""
+        store = cls(folder)
+        path = store.parts / "batch.json"
+        if store.parts.is_dir() and any(store.parts.glob("reps-*.parquet")):
+            if not resume:
+                raise ResultsExistError(str(folder))
+            if path.exists() and json.loads(path.read_text(encoding="utf-8")) != dict(identity):
+                raise ResultsMismatchError(str(folder))
+        store.parts.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(dict(identity), sort_keys=True), encoding="utf-8")
+        store.cleanup()
+        return store
+
+    def cleanup(self) -> None:
+        """Remove what an interrupted write left: temporary files, unfinished blocks."""
+        for p in self.parts.glob(".*.tmp"):
+            p.unlink(missing_ok=True)
+        # A daily part without its reps part is an unfinished block: drop it (the reverse, a
+        # reps part with no daily part, is a block that kept no daily series).
+        for d in self.parts.glob("daily-*.parquet"):
+            if not (self.parts / d.name.replace("daily-", "reps-", 1)).exists():
+                d.unlink()
+
+    def write(self, reps: pd.DataFrame, daily: pd.DataFrame) -> None:
+        """Write one finished group (daily first: a block counts as done once its reps exist)."""
+        # Named by the first point and replication, so that name order is (point, replication)
+        # order; a group's blocks never overlap, so names are unique.
+        p0, p1 = int(reps["point"].iloc[0]), int(reps["point"].iloc[-1])
+        r0, r1 = int(reps["replication"].iloc[0]), int(reps["replication"].iloc[-1])
+        tag = f"p{p0:05d}-{p1:05d}-r{r0:08d}-{r1:08d}"
+        if len(daily):
+            _write_atomic(daily, self.parts / f"daily-{tag}.parquet")
+        _write_atomic(reps, self.parts / f"reps-{tag}.parquet")
+
+    def finished(self) -> dict[int, set[int]]:
+        """Replications already on disk, by point."""
+        done: dict[int, set[int]] = {}
+        if not self.parts.is_dir():
+            return done
+        for p in sorted(self.parts.iterdir()):
+            if _PART.match(p.name):
+                df = pd.read_parquet(p, columns=["point", "replication"])
+                for point, g in df.groupby("point"):
+                    done.setdefault(int(point), set()).update(int(r) for r in g["replication"])
+        return done
+
+    def read(self, kind: Literal["reps", "daily"] = "reps") -> pd.DataFrame:
+        """All parts of one kind, sorted by (point, replication[, day]); duplicates refused."""
+        files = sorted(self.parts.glob(f"{kind}-*.parquet"))
+        if not files:
+            return pd.DataFrame()
+        df = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+        keys = ["point", "replication"] + (["day"] if kind == "daily" else [])
+        if df.duplicated(keys).any():
+            raise RuntimeError(f"duplicate replications in {self.parts}")
+        return df.sort_values(keys, kind="stable").reset_index(drop=True)
+
+    def merge_daily(self, out_path: Path, *, point: int = 0, n: int | None = None) -> Path:
+        """Stream the daily parts of one point into one Parquet file, one part at a time.
+
+        Parts are named by their first replication, so name order is replication order;
+        memory holds one part at a time whatever the number of replications.
+        """
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        files = sorted(self.parts.glob("daily-*.parquet"))
+        tmp = out_path.with_name(f".{out_path.name}.tmp")
+        writer = None
+        try:
+            for f in files:
+                table = pq.read_table(f)
+                table = table.filter(
+                    pc.equal(table["point"], pa.scalar(point, table["point"].type))
+                )
+                if table.num_rows == 0:
+                    continue
+                if n is not None:
+                    table = table.filter(pc.less(table["replication"], pa.scalar(n, pa.int64())))
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table)
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            pd.DataFrame(columns=["point", "replication", "day"]).to_parquet(tmp, index=False)
+        os.replace(tmp, out_path)
+        return out_path
 
 
 @contextmanager
@@ -374,98 +397,74 @@ def output_folder(out: str | Path | None, prefix: str) -> Iterator[tuple[Path, b
         yield Path(tmp), True
 
 
-def _local(
-    jobs: Sequence[tuple[Job, ...]], workers: int
-) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    pool = ProcessPoolExecutor(max_workers=workers)
-    pending: set[Future[tuple[pd.DataFrame, pd.DataFrame]]] = set()
-    todo = list(jobs)
-    try:
-        # Keep a bounded number of blocks in flight so memory does not grow with N.
-        while todo or pending:
-            while todo and len(pending) < 2 * workers:
-                pending.add(pool.submit(run_jobs, todo.pop(0)))
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _dask(
-    jobs: Sequence[tuple[Job, ...]], workers: int | None, scheduler: str | None
-) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise RuntimeError(
-            "the dask executor needs the optional extra: pip install 'tankersim[distributed]'"
-        ) from exc
-    cluster = None
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        )
-        client = Client(cluster)
-    try:
-        futures = client.map(run_jobs, list(jobs), pure=False)
-        for fut in as_completed(futures):
-            yield fut.result()
-            fut.release()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-# --------------------------------------------------------------------------- a whole batch
+# --------------------------------------------------------------------------- one experiment
 
 
 @dataclass
-class BatchResult:
-    """The gathered per-replication table of a batch (daily series stay on disk)."""
+class ExperimentResult:
+    """The gathered per-replication table of a batch (daily series stay in the store)."""
 
-    replications: pd.DataFrame
+    table: pd.DataFrame
     elapsed_s: float
     ran: int
 
 
-def merge_daily(parts: Path, out_path: Path, *, point: int = 0, n: int | None = None) -> Path:
-    """Stream the daily parts of one point into one Parquet file, one part at a time.
+def run_points(
+    points: Sequence[Point],
+    *,
+    replications: int,
+    seed: int,
+    store: PartStore,
+    options: ExecOptions,
+    daily: bool = False,
+    block_size: int | None = None,
+    min_group_replications: int = 1,
+    progress: ProgressFn | None = None,
+) -> ExperimentResult:
+    """Run replications ``0 .. replications-1`` of every point, skipping those in ``store``.
 
-    Parts are named by their first replication, so name order is replication order; memory
-    holds one part at a time whatever the number of replications.
+    Replication ``r`` uses the same random streams at every point (common random numbers).
+    ``block_size`` (default: ``options.block_size``, else chosen from the batch) is the
+    replications of one point per job; jobs are sent to workers in groups of at least
+    ``min_group_replications``, so that many tiny jobs amortise the overhead.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+    done = store.finished()
+    wanted = range(replications)
+    size = block_size or options.block_size or default_block_size(replications, options.n_workers)
+    jobs: list[Job] = []
+    already = 0
+    for p in points:
+        have = done.get(p.index, set())
+        already += len(have & set(wanted))
+        missing = [r for r in wanted if r not in have]
+        jobs += [
+            Job(p.scenario, p.routes, seed, p.index, b, daily=daily) for b in blocks(missing, size)
+        ]
+    if progress is not None and already:
+        progress(already)
 
-    files = sorted(parts.glob("daily-*.parquet"))
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
-    writer = None
-    try:
-        for f in files:
-            table = pq.read_table(f)
-            table = table.filter(pc.equal(table["point"], pa.scalar(point, table["point"].type)))
-            if table.num_rows == 0:
-                continue
-            if n is not None:
-                table = table.filter(pc.less(table["replication"], pa.scalar(n, pa.int64())))
-            if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
-            writer.write_table(table)
-    finally:
-        if writer is not None:
-            writer.close()
-    if writer is None:
-        pd.DataFrame(columns=["point", "replication", "day"]).to_parquet(tmp, index=False)
-    os.replace(tmp, out_path)
-    return out_path
+    def on_result(reps: pd.DataFrame, daily_df: pd.DataFrame) -> None:
+        store.write(reps, daily_df)
+        if progress is not None:
+            progress(len(reps))
+
+    t0 = time.perf_counter()
+    if jobs:
+        with open_executor(options) as executor:
+            execute(
+                group_jobs(jobs, min_group_replications),
+                executor,
+                on_result,
+                max_in_flight=2 * options.n_workers,
+            )
+    elapsed = time.perf_counter() - t0
+    table = store.read("reps")
+    if len(table):
+        keep = table["point"].isin([p.index for p in points]) & (
+            table["replication"] < replications
+        )
+        table = table[keep].reset_index(drop=True)
+    return ExperimentResult(table, elapsed, sum(len(j.replications) for j in jobs))
 
 
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -507,44 +506,3 @@ def daily_fan(
     for i, name in enumerate(names[1:]):
         out[name] = q[i].astype(float)
     return out
-
-
-def run_batch(
-    scenario: Scenario,
-    routes: RouteTable,
-    *,
-    n: int,
-    seed: int,
-    parts: Path,
-    point: int = 0,
-    executor: Executor = "local",
-    workers: int | None = None,
-    scheduler: str | None = None,
-    block_size: int | None = None,
-    progress: ProgressFn | None = None,
-) -> BatchResult:
-    """Run replications 0..n-1 of one scenario, skipping those already in ``parts``."""
-    parts.mkdir(parents=True, exist_ok=True)
-    cleanup_tmp(parts)
-    done = finished(parts).get(point, set())
-    missing = [r for r in range(n) if r not in done]
-    size = block_size or default_block_size(n, workers or os.cpu_count() or 1)
-    jobs = [Job(scenario, routes, seed, point, b) for b in blocks(missing, size)]
-    if progress is not None and done:
-        progress(len(done & set(range(n))))
-    t0 = time.perf_counter()
-    execute_to_parts(
-        jobs, parts, executor=executor, workers=workers, scheduler=scheduler, progress=progress
-    )
-    elapsed = time.perf_counter() - t0
-    reps = read_parts(parts, "reps")
-    keep = (reps["point"] == point) & (reps["replication"] < n)
-    reps = reps[keep].reset_index(drop=True)
-    return BatchResult(reps, elapsed, len(missing))
-
-
-def describe_executor(
-    executor: Executor, workers: int | None, scheduler: str | None
-) -> dict[str, Any]:
-    """How a batch was run, for the manifest."""
-    return {"executor": executor, "workers": workers or os.cpu_count(), "scheduler": scheduler}

@@ -1,0 +1,216 @@
+"""Global sensitivity: which unknown decides the verdict.
+
+Each *factor* is one of the scenario's uncertain inputs (an input given as a distribution, not
+a number), or a group of them that stand for one unknown (``ship capacity``: every class's
+tonnes and cubic metres). A factor's value is a quantile position ``q`` in [0.01, 0.99]: at
+``q`` every input of the factor is fixed at its own distribution's ``q``-quantile for the whole
+replication (an epistemic unknown, the same for every ship and voyage). So a factor ranges over
+the central 98 % of what the scenario says about it, and inputs of one group move together.
+
+Designs and estimators come from SALib: Sobol' indices (first order and total, Saltelli
+sampling, bootstrap confidence intervals) or Morris elementary effects (mu*, sigma, with
+intervals). Each design point runs ``R`` replications with common random numbers (the same
+replications 0..R-1 at every point) and the outputs are their means:
+
+* ``delivered_bbl``: barrels delivered in the window;
+* ``trips``: loadings in the window;
+* ``implied_bbl``: barrels loaded (or delivered, by ``claims.basis``) scaled to the claimed
+  number of observed visits, barrels x claimed visits / observed visits;
+* ``p_claim``: share of replications where ``implied_bbl`` >= the claimed barrels, a
+  per-replication stand-in for P(delivered >= claim | claimed visits).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from sim.core.config import Scenario
+from sim.core.errors import MissingExtraError, OptionError
+
+Q_LOW, Q_HIGH = 0.01, 0.99
+OUTPUTS = ("delivered_bbl", "trips", "implied_bbl", "p_claim")
+
+_GROUPS = {
+    "capacity_bbl": "ship capacity",
+    "capacity_m3": "ship capacity",
+    "capacity_t": "ship capacity",
+    "load_factor": "load factor",
+    "speed_laden_kn": "speed",
+    "speed_ballast_kn": "speed",
+    "turnaround_days": "turnaround",
+    "start_offset_days": "start offset",
+    "p_detect": "detection probability",
+    "transit_h": "lock transit",
+}
+
+
+@dataclass(frozen=True)
+class Factor:
+    """An unknown: a name and the scenario inputs (dotted key, distribution) it sets."""
+
+    name: str
+    inputs: tuple[tuple[str, Any], ...]
+
+
+def _group_name(key: str, grouping: str) -> str:
+    if grouping == "keys":
+        return key
+    leaf = key.split(".")[-1]
+    if leaf in _GROUPS:
+        return _GROUPS[leaf]
+    where = "terminal" if key.startswith("terminal.") else "discharge"
+    if "rate" in leaf:
+        return f"{where} pumping rate"
+    return f"{where} port time"
+
+
+def factors(scenario: Scenario, grouping: Literal["coarse", "keys"] = "coarse") -> list[Factor]:
+    """The scenario's uncertain inputs, grouped into factors (in a stable order)."""
+    found: list[tuple[str, Any]] = []
+    t = scenario.terminal
+    for name in (
+        "load_rate_bbl_per_h",
+        "load_rate_m3_per_h",
+        "anchorage_h",
+        "pre_pump_h",
+        "post_pump_h",
+    ):
+        found.append((f"terminal.{name}", getattr(t, name)))
+    for pid, d in sorted(scenario.discharge.items()):
+        for name in ("rate_bbl_per_h", "rate_m3_per_h", "anchorage_h", "pre_pump_h", "post_pump_h"):
+            found.append((f"discharge.{pid}.{name}", getattr(d, name)))
+        if d.lock is not None:
+            found.append((f"discharge.{pid}.lock.transit_h", d.lock.transit_h))
+    for cid, cls in sorted(scenario.fleet.items()):
+        for name in (
+            "capacity_bbl",
+            "capacity_m3",
+            "capacity_t",
+            "load_factor",
+            "speed_laden_kn",
+            "speed_ballast_kn",
+            "turnaround_days",
+            "start_offset_days",
+        ):
+            found.append((f"fleet.{cid}.{name}", getattr(cls, name)))
+    found.append(("observation.p_detect", scenario.observation.p_detect))
+    groups: dict[str, list[tuple[str, Any]]] = {}
+    for key, dist in found:
+        if dist is None or dist.is_fixed:
+            continue
+        groups.setdefault(_group_name(key, grouping), []).append((key, dist))
+    return [Factor(name, tuple(inputs)) for name, inputs in groups.items()]
+
+
+def overrides_at(fs: list[Factor], q: np.ndarray) -> dict[str, float]:
+    """Fixed values for every input of every factor at quantile positions ``q``."""
+    out = {}
+    for f, qi in zip(fs, q, strict=True):
+        for key, dist in f.inputs:
+            out[key] = float(dist.ppf(np.asarray([qi]))[0])
+    return out
+
+
+METHODS = ("sobol", "morris")
+
+
+def problem(fs: list[Factor]) -> dict[str, Any]:
+    """The SALib problem of a list of factors (quantile positions in [Q_LOW, Q_HIGH])."""
+    return {
+        "num_vars": len(fs),
+        "names": [f.name for f in fs],
+        "bounds": [[Q_LOW, Q_HIGH]] * len(fs),
+    }
+
+
+def sample(fs: list[Factor], method: str, base_samples: int, seed: int) -> np.ndarray:
+    """The design: one row of quantile positions per design point."""
+    try:
+        if method == "sobol":
+            from SALib.sample import sobol as sobol_sample
+
+            return np.asarray(
+                sobol_sample.sample(problem(fs), base_samples, calc_second_order=False, seed=seed)
+            )
+        if method == "morris":
+            from SALib.sample import morris as morris_sample
+
+            return np.asarray(
+                morris_sample.sample(problem(fs), base_samples, num_levels=4, seed=seed)
+            )
+    except ImportError:
+        raise MissingExtraError("SALib", "sensitivity", "sensitivity analysis") from None
+    raise OptionError("method", method, f"choose one of {', '.join(METHODS)}")
+
+
+def indices(
+    fs: list[Factor], method: str, X: np.ndarray, Y: pd.DataFrame, seed: int
+) -> pd.DataFrame:
+    """Sobol' (S1, ST) or Morris (mu*, sigma) indices of every output, with 95 % intervals
+    and ranks; outputs that do not vary are flagged ``constant_output``."""
+    prob = problem(fs)
+    rows = []
+    for out_name in OUTPUTS:
+        y = Y[out_name].to_numpy(dtype=float)
+        if not np.isfinite(y).all() or np.ptp(y) == 0:
+            for f in fs:
+                rows.append({"output": out_name, "factor": f.name, "constant_output": True})
+            continue
+        if method == "sobol":
+            from SALib.analyze import sobol as sobol_analyze
+
+            res = sobol_analyze.analyze(
+                prob, y, calc_second_order=False, num_resamples=200, seed=seed
+            )
+            for k, f in enumerate(fs):
+                rows.append(
+                    {
+                        "output": out_name,
+                        "factor": f.name,
+                        "S1": float(res["S1"][k]),
+                        "S1_conf": float(res["S1_conf"][k]),
+                        "ST": float(res["ST"][k]),
+                        "ST_conf": float(res["ST_conf"][k]),
+                    }
+                )
+        else:
+            from SALib.analyze import morris as morris_analyze
+
+            res = morris_analyze.analyze(prob, X, y, num_resamples=200, num_levels=4, seed=seed)
+            for k, f in enumerate(fs):
+                rows.append(
+                    {
+                        "output": out_name,
+                        "factor": f.name,
+                        "mu_star": float(res["mu_star"][k]),
+                        "mu_star_conf": float(res["mu_star_conf"][k]),
+                        "sigma": float(res["sigma"][k]),
+                    }
+                )
+    table = pd.DataFrame(rows)
+    key = "ST" if method == "sobol" else "mu_star"
+    if key in table:
+        table["rank"] = (
+            table.groupby("output")[key].rank(ascending=False, method="min").astype("Int64")
+        )
+    return table
+
+
+def outputs(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Per design point, the mean of each output over its replications."""
+    cl = scenario.claims
+    t = table.copy()
+    if cl.trips is not None and cl.barrels is not None:
+        visits = t["observed_visits"].where(t["observed_visits"] > 0, np.nan)
+        t["implied_bbl"] = t[f"{cl.basis}_bbl"] * cl.trips / visits
+        t["p_claim"] = (t["implied_bbl"] >= cl.barrels).astype(float)
+    else:
+        t["implied_bbl"] = math.nan
+        t["p_claim"] = math.nan
+    g = t.groupby("point")
+    return pd.DataFrame({name: g[name].mean() for name in OUTPUTS})

@@ -1,0 +1,80 @@
+"""Small statistics of Monte Carlo samples: proportions with intervals, summaries, conditioning.
+
+Intervals here are Monte Carlo intervals: they say how precisely a finite number of
+replications estimates a quantity of the model, not how uncertain the world is.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from sim.core.defaults import MAX_HALFWIDTH, MIN_MATCHES
+
+Z95 = 1.959963984540054
+"""Two-sided 95 % quantile of the standard normal [-]."""
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""Percentiles reported for every quantity."""
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float, float]:
+    """Proportion ``k / n`` with its Wilson score interval (95 % by default).
+
+    >>> [round(x, 4) for x in wilson(8, 10)]
+    [0.8, 0.4902, 0.9433]
+    """
+    if n == 0:
+        return (math.nan, 0.0, 1.0)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (p, max(0.0, centre - half), min(1.0, centre + half))
+
+
+def describe(x: pd.Series | np.ndarray) -> dict[str, float]:
+    """Mean (with a 95 % normal interval), standard deviation and percentiles of a sample."""
+    a = np.asarray(x, dtype=float)
+    n = len(a)
+    if n == 0:
+        return {"n": 0}
+    mean = float(a.mean())
+    sd = float(a.std(ddof=1)) if n > 1 else 0.0
+    half = Z95 * sd / math.sqrt(n) if n > 1 else 0.0
+    out = {"n": n, "mean": mean, "mean_lo": mean - half, "mean_hi": mean + half, "sd": sd}
+    for q in QUANTILES:
+        out[f"p{int(q * 100):02d}"] = float(np.quantile(a, q))
+    return out
+
+
+def prob(mask: pd.Series | np.ndarray) -> dict[str, float]:
+    """P(mask) with its Wilson interval: ``{"p", "lo", "hi", "k", "n"}``."""
+    m = np.asarray(mask, dtype=bool)
+    p, lo, hi = wilson(int(m.sum()), len(m))
+    return {"p": p, "lo": lo, "hi": hi, "k": int(m.sum()), "n": len(m)}
+
+
+def condition(
+    reps: pd.DataFrame,
+    column: str,
+    target: float,
+    *,
+    min_matches: int = MIN_MATCHES,
+    max_halfwidth: int = MAX_HALFWIDTH,
+    halfwidth: int | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Replications whose ``column`` lies within ``target ± h``, and ``h``.
+
+    ``h`` is ``halfwidth`` when given; otherwise the smallest ``h`` that keeps at least
+    ``min_matches`` replications, at most ``max_halfwidth``.
+    """
+    values = reps[column].to_numpy()
+    if halfwidth is not None:
+        return reps[np.abs(values - target) <= halfwidth], halfwidth
+    for h in range(max_halfwidth + 1):
+        sel = np.abs(values - target) <= h
+        if sel.sum() >= min_matches or h == max_halfwidth:
+            return reps[sel], h
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,26 @@
+"""Defaults shared by the library and the command line, in one place."""
+
+from __future__ import annotations
+
+MC_REPLICATIONS = 10_000
+"""Replications of a Monte Carlo batch (``tankersim mc``, :func:`sim.run_mc`)."""
+MIN_MATCHES = 200
+"""Replications a Monte Carlo verdict keeps when conditioning on the claimed visits."""
+MAX_HALFWIDTH = 5
+"""Widest conditioning window, claimed visits ± this many visits."""
+MIN_MATCHES_WARN = 30
+"""Below this many matching replications a conditional answer is flagged as unreliable."""
+
+SWEEP_REPLICATIONS = 500
+"""Replications per sweep point."""
+SWEEP_MIN_MATCHES = 50
+"""Matches a sweep point keeps when each point widens its own window."""
+SWEEP_HALFWIDTH = 2
+"""Conditioning window of every sweep point: claimed visits ± this many visits."""
+SWEEP_BLOCK = 200
+"""Replications of one point per job in a sweep."""
+
+SENSITIVITY_SAMPLES = 128
+"""SALib's base sample count N for a sensitivity analysis."""
+SENSITIVITY_REPLICATIONS = 4
+"""Replications per sensitivity design point."""

@@ -1,0 +1,378 @@
+"""Renderers: results as Markdown and as console tables, in one place.
+
+Every function here reads a result object (a :class:`sim.analysis.verdict.Verdict`, a run
+summary, a sweep or sensitivity result) and formats it; none computes a statistic. User
+strings are escaped for Markdown where they reach it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from rich.console import Console
+from rich.markup import escape as rich_escape
+from rich.table import Table
+
+from sim.analysis.verdict import WORDS, Proportion, Summary, Verdict
+from sim.core.config import Scenario
+from sim.core.defaults import MIN_MATCHES_WARN
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.runner.sensitivity import SensitivityResult
+    from sim.runner.single import RunResult
+    from sim.runner.sweep import SweepResult
+
+
+def md_escape(text: str) -> str:
+    """Escape a user string for Markdown: HTML special characters and Markdown markup.
+
+    >>> md_escape("<script>x</script> [a](javascript:b)")
+    '&lt;script&gt;x&lt;/script&gt; \\\\[a\\\\](javascript:b)'
+    """
+    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for ch in "\\`*_[]|#":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def fmt_number(v: Any) -> str:
+    """A number for people: 20,000 rather than 2e+04.
+
+    >>> fmt_number(20000.0), fmt_number(0.125), fmt_number(1234.5)
+    ('20,000', '0.125', '1,234')
+    """
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        return str(v)
+    if v == round(v) and abs(v) < 1e15:
+        return f"{round(v):,}"
+    return f"{v:,.4g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def _fmt(x: Any, digits: int = 0) -> str:
+    if x is None:
+        return "-"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, int | float):
+        return f"{x:,.{digits}f}"
+    return str(x)
+
+
+# --------------------------------------------------------------------------- the verdict
+
+
+def verdict_markdown(v: Verdict) -> str:
+    """The verdict as a Markdown report."""
+    lines = [
+        f"# Verdict: {md_escape(v.scenario)}",
+        "",
+        f"**{v.headline.word}.** {md_escape(v.headline.text)}",
+        "",
+        f"The claimed barrels are compared with barrels **{v.basis}** in the window.",
+        "",
+    ]
+    cl = v.claim
+    lines += [
+        "## The claim",
+        "",
+        f"- Source: {md_escape(cl.source) or '-'}",
+        f"- Visits: {cl.trips}, barrels: {cl.barrels_bbl:,.0f}"
+        if cl.barrels_bbl
+        else "- Barrels: -",
+        f"- Window: {v.window_days} days; replications: {v.replications}",
+        "",
+        "## Distributions across replications",
+        "",
+        "| quantity | mean (95% CI) | 5% | 25% | median | 75% | 95% |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, d in v.distributions.items():
+        if d.n:
+            lines.append(
+                f"| {name} | {d.mean:,.1f} ({d.mean_lo:,.1f}-{d.mean_hi:,.1f}) | "
+                + " | ".join(f"{x:,.1f}" for x in (d.p05, d.p25, d.p50, d.p75, d.p95))
+                + " |"
+            )
+    lines += [
+        "",
+        "## Probabilities (Wilson 95% intervals: Monte Carlo error)",
+        "",
+        "| event | p | interval | k / n |",
+        "| --- | --- | --- | --- |",
+    ]
+    labels = {
+        "trips_ge_claimed": "trips >= claimed visits",
+        "observed_ge_claimed": "observed visits >= claimed visits",
+        "loaded_ge_claimed": "loaded >= claimed barrels",
+        "delivered_ge_claimed": "delivered >= claimed barrels",
+    }
+    rows: list[tuple[str, Proportion]] = [(labels[k], p) for k, p in v.probabilities.items()]
+    cond = v.conditional
+    if cond is not None and cond.p_claim is not None and cond.p_seen is not None:
+        rows.append((f"{v.basis} >= claimed barrels, given the claimed visits", cond.p_claim))
+        rows.append(
+            ("barrels in the observed visits >= claimed, given the claimed visits", cond.p_seen)
+        )
+    if v.needed is not None and v.needed.p_mean_parcel_ge_needed is not None:
+        rows.append(
+            ("mean parcel >= barrels per visit the claim needs", v.needed.p_mean_parcel_ge_needed)
+        )
+    if v.un_cap is not None:
+        rows.append(("deliveries above the UN cap (per year)", v.un_cap.p_above_cap))
+    for label, p in rows:
+        lines.append(f"| {label} | {p.p:.3f} | {p.lo:.3f}-{p.hi:.3f} | {p.k} / {p.n} |")
+    if cond is not None:
+        lines += [
+            "",
+            "## Conditioning",
+            "",
+            f"{cond.method.capitalize()}: observed visits within {cond.target_visits} "
+            f"± {cond.halfwidth_visits}, {cond.matches} replications ({cond.match_share:.1%}).",
+        ]
+        if not cond.reliable:
+            lines.append(
+                f"\n**Warning:** fewer than {MIN_MATCHES_WARN} replications match: run more."
+            )
+    if v.needed is not None:
+        nd = v.needed
+        lines += [
+            "",
+            "## What the claim needs",
+            "",
+            f"{nd.bbl_per_trip:,.0f} bbl per visit = {nd.capacity_bbl:,.0f} bbl of "
+            f"capacity at a {nd.mean_load_factor:.0%} load factor = "
+            f"{nd.capacity_m3:,.0f} m3, or "
+            f"{nd.cargo_t:,.0f} t of cargo at {nd.mix_bbl_per_t:.2f} bbl/t "
+            f"(about {nd.dwt_approx:,.0f} dwt if cargo is 92% of deadweight).",
+        ]
+    if v.tonnes_check is not None:
+        tc = v.tonnes_check
+        lo, hi = tc.product_table_bbl_per_t
+        lines += [
+            "",
+            "## Barrels against tonnes",
+            "",
+            f"The claimed barrels and tonnes imply {tc.claimed_bbl_per_t:.1f} bbl/t "
+            f"({tc.claimed_density_t_per_m3:.2f} t/m3), "
+            + ("within" if tc.consistent else "outside")
+            + f" the product table's {lo:g}-{hi:g} bbl/t.",
+        ]
+    if v.un_cap is not None:
+        cap = v.un_cap
+        lines += [
+            "",
+            "## UN cap",
+            "",
+            f"Cap {cap.cap_bbl_per_year:,.0f} bbl/yr ({cap.cap_pro_rata_bbl:,.0f} bbl pro "
+            "rata for the window); simulated, a median "
+            f"{cap.bbl_per_year.p50:,.0f} bbl/yr {v.basis}.",
+        ]
+    lines += [
+        "",
+        "Verdict words: "
+        + ", ".join(f"p >= {t:g}: {w}" for t, w in WORDS[:-1])
+        + f", else {WORDS[-1][1]}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def print_verdict(v: Verdict, console: Console) -> None:
+    """Print the verdict's headline and its key numbers."""
+    console.print(f"\n[bold]Verdict: {rich_escape(v.headline.word)}[/bold]")
+    console.print(v.headline.text, highlight=False, markup=False)
+    t = Table(title="Across replications", title_justify="left")
+    for col in ("quantity", "5%", "median", "95%"):
+        t.add_column(col, justify="left" if col == "quantity" else "right")
+    names = ("trips", "observed_visits", "loaded_bbl", "delivered_bbl", "observed_bbl")
+    for name in (*names, "mean_parcel_bbl"):
+        d: Summary = v.distributions[name]
+        t.add_row(name, f"{d.p05:,.0f}", f"{d.p50:,.0f}", f"{d.p95:,.0f}")
+    console.print(t)
+
+
+# --------------------------------------------------------------------------- a single run
+
+
+def print_route_table(table: pd.DataFrame, scenario: Scenario, console: Console) -> None:
+    """Print the legs of a scenario (:func:`sim.analysis.metrics.leg_table`)."""
+    t = Table(
+        title=f"Legs of {rich_escape(scenario.name)} ({scenario.routing.method} routing)",
+        title_justify="left",
+    )
+    for col in ("from", "to", "nm", "pilot nm", "passes", "lock"):
+        t.add_column(col, justify="right" if "nm" in col else "left")
+    classes = list(scenario.fleet)
+    for cid in classes:
+        t.add_column(f"{rich_escape(cid)} h", justify="right")
+    t.caption = "hours laden / in ballast at each class's mean speeds"
+    for row in table.to_dict(orient="records"):
+        t.add_row(
+            rich_escape(str(row["from"])),
+            rich_escape(str(row["to"])),
+            f"{row['distance_nm']:,.1f}",
+            f"{row['pilotage_nm']:,.1f}",
+            rich_escape(str(row["passes"])) or "-",
+            rich_escape(str(row["lock"])) or "-",
+            *(f"{row[f'{c}_laden_h']:.1f} / {row[f'{c}_ballast_h']:.1f}" for c in classes),
+        )
+    console.print(t)
+
+
+def print_run_summary(result: RunResult, console: Console) -> None:
+    """Print the summary of one replication."""
+    sc, s = result.scenario, result.summary
+    k, c = s.kpis, s.claims
+    console.print(
+        f"[bold]{rich_escape(sc.title or sc.name)}[/bold]  seed {result.seed}, replication "
+        f"{result.replication}, {sc.window.start} to {sc.window.end} ({sc.window.days} days), "
+        f"{sc.n_ships} ships"
+    )
+    legs = ", ".join(
+        f"{leg.origin}-{leg.destination} {leg.distance_nm:,.0f} nm"
+        for leg in result.routes.unique_legs()
+    )
+    console.print(f"Routes ({sc.routing.method}): {legs}", highlight=False, markup=False)
+
+    t = Table(title="Claim against this replication", title_justify="left")
+    t.add_column("quantity")
+    t.add_column("claimed", justify="right")
+    t.add_column("simulated", justify="right")
+    loaded = c.get("basis") == "loaded"
+    t.add_row("trips (loadings in window)", "", _fmt(k["trips"]))
+    t.add_row("observed visits", _fmt(c.get("claimed_trips")), _fmt(k["observed_visits"]))
+    t.add_row("barrels loaded", _fmt(c.get("claimed_bbl")) if loaded else "", _fmt(k["loaded_bbl"]))
+    t.add_row(
+        "barrels delivered", "" if loaded else _fmt(c.get("claimed_bbl")), _fmt(k["delivered_bbl"])
+    )
+    t.add_row("barrels on board at the end", "", _fmt(k["on_board_bbl"]))
+    t.add_row("tonnes delivered", _fmt(c.get("claimed_t")), _fmt(k["delivered_t"]))
+    t.add_row(
+        "barrels per trip",
+        _fmt(c.get("needed_bbl_per_claimed_trip")),
+        _fmt(k["mean_parcel_bbl"]),
+    )
+    if "un_cap_pro_rata_bbl" in c:
+        t.add_row(
+            f"UN cap pro rata ({c['window_days']} d)",
+            _fmt(c["un_cap_pro_rata_bbl"]),
+            f"{c['vs_cap_pro_rata']:.1f}x cap ({c['basis']})" if c["vs_cap_pro_rata"] else "-",
+        )
+    console.print(t)
+    if "claim_implied_bbl_per_t" in c:
+        console.print(
+            f"Claimed barrels / claimed tonnes = {c['claim_implied_bbl_per_t']:.1f} bbl/t "
+            f"(density {c['claim_implied_density_t_per_m3']:.2f} t/m3): "
+            + ("consistent with" if c["claim_tonnes_consistent"] else "outside")
+            + " the product table's range.",
+            highlight=False,
+        )
+
+    st = Table(title="Ships", title_justify="left")
+    for col in ("ship", "trips", "delivered bbl", "sailing d", "in port d", "waiting d", "idle d"):
+        st.add_column(col, justify="left" if col == "ship" else "right")
+    for row in s.ships.itertuples(index=False):
+        st.add_row(
+            rich_escape(str(row.ship)),
+            _fmt(row.trips),
+            _fmt(row.delivered_bbl),
+            _fmt(row.sailing_days, 1),
+            _fmt(row.in_port_days, 1),
+            _fmt(row.waiting_days, 1),
+            _fmt(row.idle_days, 1),
+        )
+    console.print(st)
+
+    bt = Table(title="Berths", title_justify="left")
+    for col in ("port", "berths", "calls", "utilisation", "mean wait h", "max wait h"):
+        bt.add_column(col, justify="left" if col == "port" else "right")
+    for row in s.berths.itertuples(index=False):
+        bt.add_row(
+            rich_escape(str(row.place)),
+            str(row.berths),
+            str(row.calls),
+            f"{row.berth_utilisation:.0%}",
+            _fmt(row.mean_wait_h, 1),
+            _fmt(row.max_wait_h, 1),
+        )
+    console.print(bt)
+
+
+# --------------------------------------------------------------------------- sweeps, sensitivity
+
+
+def print_sweep(result: SweepResult, console: Console) -> None:
+    """Print a sweep's per-point table and its plausibility frontier."""
+    summary = result.summary
+    basis = result.base.claims.basis
+    keys = [d.key for d in result.dimensions]
+    t = Table(title="P(delivered >= claim | claimed visits) per point", title_justify="left")
+    for k in keys:
+        t.add_column(rich_escape(k.split(".")[-1] if len(keys) > 2 else k), justify="right")
+    for col in ("P(claim)", "95% interval", "matches", "verdict", f"median bbl {basis}"):
+        t.add_column(col, justify="right")
+    rows = summary if len(summary) <= 40 else summary.head(40)
+    for row in rows.to_dict(orient="records"):
+        cells = [rich_escape(fmt_number(row[k])) for k in keys]
+        if "p_claim" in row and row["matches"] == 0:
+            cells += ["-", "-", "0", "no matches"]
+        elif "p_claim" in row:
+            cells += [
+                f"{row['p_claim']:.0%}",
+                f"{row['p_claim_lo']:.0%}-{row['p_claim_hi']:.0%}",
+                f"{row['matches']} (±{row['halfwidth']})",
+                str(row["verdict"]) + ("" if row.get("reliable", True) else " (too few)"),
+            ]
+        else:
+            cells += ["-", "-", "-", "-"]
+        cells.append(f"{row['barrels_p50']:,.0f}")
+        t.add_row(*cells)
+    console.print(t)
+    if len(summary) > 40:
+        console.print(f"(first 40 of {len(summary)} points; all in summary.csv)")
+    if result.frontier is not None:
+        fr = result.frontier
+        x_col = next(c for c in fr.columns if c.endswith("_at_p50"))
+        console.print("\n[bold]Plausibility frontier[/bold] (where P(claim) crosses 50 %):")
+        for row in fr.to_dict(orient="records"):
+            where = ", ".join(f"{k} = {fmt_number(row[k])}" for k in keys[1:])
+            if row["status"] == "crosses":
+                op = ">=" if row["direction"] == "rising" else "<="
+                said = f"more likely than not for {keys[0]} {op} {fmt_number(row[x_col])}"
+            elif row["status"] == "above everywhere":
+                said = f"more likely than not at every {keys[0]} tried"
+            elif row["status"] == "below everywhere":
+                said = f"less likely than not at every {keys[0]} tried"
+            else:
+                said = "too few replications show the claimed visits to tell"
+            console.print(f"  {where}: {said}", highlight=False, markup=False)
+
+
+def print_sensitivity(result: SensitivityResult, console: Console) -> None:
+    """Print the ranked indices of the main outputs."""
+    method = result.method
+    key, conf = ("ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf")
+    for output in ("p_claim", "delivered_bbl"):
+        d = result.indices[result.indices["output"] == output]
+        if key not in d or d[key].isna().all():
+            continue
+        t = Table(title=f"Sensitivity of {output} ({method})", title_justify="left")
+        t.add_column("rank", justify="right")
+        t.add_column("factor")
+        t.add_column(key, justify="right")
+        t.add_column("95% interval", justify="right")
+        if method == "sobol":
+            t.add_column("S1", justify="right")
+        for row in d.sort_values(key, ascending=False).to_dict(orient="records"):
+            cells = [
+                str(row["rank"]),
+                rich_escape(str(row["factor"])),
+                f"{row[key]:.3g}",
+                f"±{row[conf]:.2g}",
+            ]
+            if method == "sobol":
+                cells.append(f"{row['S1']:.3g}")
+            t.add_row(*cells)
+        console.print(t)
