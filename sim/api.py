@@ -11,6 +11,7 @@ plots): with ``out=`` they write what the command line writes, plots included.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -107,6 +108,7 @@ def run_mc(
         write_mc(result, out_dir, scenario_path=_source_name(scenario))
         if plots:
             from sim.outputs.plots import plot_mc
+            from sim.runner.single import observables_for
 
             gantt = run(result.scenario, seed=result.seed, replication=0, cache_dir=cache_dir)
             plot_mc(
@@ -114,6 +116,7 @@ def run_mc(
                 out_dir / "plots",
                 conditional=conditioned_replications(result.replications, result.verdict),
                 gantt_events=gantt.events,
+                observables=observables_for(result.scenario, result.routes),
             )
     return result
 
@@ -257,3 +260,42 @@ def redraw_map(
     events = pd.read_parquet(found[0]) if parquet else read_csv_events(found[0])
     tr = tracks(events, sc, table, interval_h=interval_h)
     return plot_map(sc, table, Path(out_base) if out_base else folder / "map", tracks=tr)
+
+
+@dataclass
+class EvidenceReport:
+    """An evidence file checked against a scenario: rows the model cannot use (id, reason),
+    the replay of named ships' sightings, and (with replications) the batch's model checks."""
+
+    evidence: Any
+    unused: list[tuple[str, str]]
+    replay: Any
+    batch: McResult | None
+
+
+def check_evidence(
+    scenario: Scenario | str | Path,
+    *,
+    n: int = 0,
+    out: str | Path | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> EvidenceReport:
+    """Validate a scenario's evidence, replay its named ships, and with ``n > 0`` run ``n``
+    replications for the model checks and the claim's own method (``out`` keeps them)."""
+    from sim.analysis.replay import replay
+    from sim.core.evidence import scenario_evidence
+    from sim.model.observables import compile_observables
+
+    sc, routes, compiled = prepare(scenario)
+    ev = scenario_evidence(sc)
+    if ev is None:
+        raise OptionError("scenario", sc.name, "names no evidence file (evidence = ...)")
+    _, unused = compile_observables(ev, compiled)
+    batch_result = None
+    if n:
+        batch_result = run_mc(
+            sc if out is None else scenario, n=n, out=out, plots=False, progress=progress
+        )
+    return EvidenceReport(
+        ev, [(u.row.id, u.reason) for u in unused], replay(ev, sc, routes), batch_result
+    )

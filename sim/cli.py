@@ -243,7 +243,7 @@ def mc(
     equals `tankersim run --replication R`. See docs/monte-carlo.md for the files written.
     """
     from sim.api import run_mc
-    from sim.outputs.render import print_verdict
+    from sim.outputs.render import print_checks, print_verdict
 
     _, out_dir = _prepare_out(scenario, out, "-mc")
     again = f"continue with: tankersim mc {scenario} -n {n} --out {out_dir} --resume"
@@ -252,10 +252,33 @@ def mc(
         bar.total(n)
         result = run_mc(scenario, n=n, seed=seed, min_matches=min_matches, **kw)
     print_verdict(result.verdict, out_console)
+    print_checks(result.checks, result.method, out_console)
     done = (
         f"{len(result.replications)} replications ({result.ran} run now, {result.elapsed_s:.1f} s)"
     )
     out_console.print(f"\n{done}; results in {out_dir}/", highlight=False)
+
+
+@app.command()
+@clean_errors
+def evidence(
+    scenario: Path = SCENARIO,
+    n: int = typer.Option(0, "-n", "--replications", min=0, help="Also check N replications."),
+    out: Path | None = OUT,
+) -> None:
+    """Check a scenario's evidence file: every row, what the model does with it, whether the
+    named ships' sightings are feasible, and (with -n) the model checks and the claim's method.
+    """
+    from sim.api import check_evidence
+    from sim.outputs.render import print_checks, print_evidence
+
+    _, out_dir = _prepare_out(scenario, out, "-evidence")
+    with _batch(out_dir, "run it again with --out and more time") as bar:
+        bar.total(n)
+        report = check_evidence(scenario, n=n, out=out_dir if n else None, progress=bar.advance)
+    print_evidence(report.evidence, report.unused, report.replay, out_console)
+    if report.batch is not None:
+        print_checks(report.batch.checks, report.batch.method, out_console)
 
 
 @app.command()

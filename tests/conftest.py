@@ -57,7 +57,27 @@ def base_raw() -> dict[str, Any]:
 
 
 def write_toml(path: Path, raw: dict[str, Any]) -> Path:
+    """Write a raw scenario; an evidence file it names is copied beside it from scenarios/."""
     path.write_text(tomli_w.dumps(raw), encoding="utf-8")
+    evidence = raw.get("evidence")
+    if isinstance(evidence, str) and not (path.parent / evidence).exists():
+        source = SCENARIOS / evidence
+        if source.is_file():
+            (path.parent / evidence).write_bytes(source.read_bytes())
+    return path
+
+
+def copy_scenario(name: str, folder: Path, **replace: str) -> Path:
+    """Copy ``scenarios/<name>`` (and its evidence file) into ``folder``, replacing text."""
+    text = (SCENARIOS / name).read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    for evidence in SCENARIOS.glob("*.evidence.csv"):
+        if evidence.name in text:
+            (folder / evidence.name).write_bytes(evidence.read_bytes())
     return path
 
 

@@ -32,15 +32,12 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     wd = tmp_path_factory.mktemp("docs")
     shutil.copytree(ROOT / "scenarios", wd / "scenarios")
     text = (ROOT / "scenarios" / "osc-2024.toml").read_text(encoding="utf-8")
-    bad = re.sub(
-        r"(\[fleet\.large\]\ncount = \d+.*?\n)capacity_t = [^\n]*",
-        r"\1capacity_t = -5000.0",
-        text,
-        count=1,
-        flags=re.S,
-    )
+    head, tail = text.split("[fleet.unnamed]")
+    tail = re.sub(r"capacity_dwt = [^\n]*", "capacity_dwt = -1.0", tail, count=1)
+    bad = head + "[fleet.unnamed]" + tail
     assert bad != text
     (wd / "bad.toml").write_text(bad, encoding="utf-8")
+    shutil.copy(ROOT / "scenarios" / "osc-2024.evidence.csv", wd / "osc-2024.evidence.csv")
     return wd
 
 

@@ -8,7 +8,7 @@ import pytest
 from sim.analysis.metrics import berth_table, ship_table
 from sim.core.config import validate_dict
 from sim.model.events import EVENT_KINDS, Replication, occupancy, to_frame
-from sim.model.results import replication_row
+from sim.model.results import replication_row, visits_of
 
 PLACES = ("T", "P")  # terminal 0, discharge port 1
 K = {k: i for i, k in enumerate(EVENT_KINDS)}
@@ -127,8 +127,9 @@ def test_replication_row_by_hand() -> None:
 
     sc, routes, _ = prepare(_scenario())
     c = compile_scenario(sc, routes)
-    row, daily = replication_row(c, _replication())
-    assert row["trips"] == 2 and row["observed_visits"] == 0
+    rep = _replication()
+    row, daily = replication_row(c, visits_of(rep), replication=0, p_detect=rep.p_detect)
+    assert row["trips"] == 2 and row["observed_visits"] == 0 and row["distinct_seen"] == 0
     assert row["loaded_bbl"] == 18_000 and row["delivered_bbl"] == 18_000
     assert row["on_board_bbl"] == 0 and row["mean_parcel_bbl"] == 9_000
     assert row["delivered_t"] == pytest.approx(18_000 / 7.46)

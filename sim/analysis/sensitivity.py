@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.core.config import Scenario
+from sim.core.config import Scenario, scenario_inputs
 from sim.core.errors import MissingExtraError, OptionError
 
 Q_LOW, Q_HIGH = 0.01, 0.99
@@ -39,6 +39,9 @@ _GROUPS = {
     "capacity_bbl": "ship capacity",
     "capacity_m3": "ship capacity",
     "capacity_t": "ship capacity",
+    "capacity_dwt": "ship capacity",
+    "cargo_dwt_fraction": "ship capacity",
+    "tank_m3_per_dwt": "ship capacity",
     "load_factor": "load factor",
     "speed_laden_kn": "speed",
     "speed_ballast_kn": "speed",
@@ -70,49 +73,33 @@ def _group_name(key: str, grouping: str) -> str:
 
 
 def factors(scenario: Scenario, grouping: Literal["coarse", "keys"] = "coarse") -> list[Factor]:
-    """The scenario's uncertain inputs, grouped into factors (in a stable order)."""
-    found: list[tuple[str, Any]] = []
-    t = scenario.terminal
-    for name in (
-        "load_rate_bbl_per_h",
-        "load_rate_m3_per_h",
-        "anchorage_h",
-        "pre_pump_h",
-        "post_pump_h",
-    ):
-        found.append((f"terminal.{name}", getattr(t, name)))
-    for pid, d in sorted(scenario.discharge.items()):
-        for name in ("rate_bbl_per_h", "rate_m3_per_h", "anchorage_h", "pre_pump_h", "post_pump_h"):
-            found.append((f"discharge.{pid}.{name}", getattr(d, name)))
-        if d.lock is not None:
-            found.append((f"discharge.{pid}.lock.transit_h", d.lock.transit_h))
-    for cid, cls in sorted(scenario.fleet.items()):
-        for name in (
-            "capacity_bbl",
-            "capacity_m3",
-            "capacity_t",
-            "load_factor",
-            "speed_laden_kn",
-            "speed_ballast_kn",
-            "turnaround_days",
-            "start_offset_days",
-        ):
-            found.append((f"fleet.{cid}.{name}", getattr(cls, name)))
-    found.append(("observation.p_detect", scenario.observation.p_detect))
+    """The scenario's uncertain inputs and fleet-level unknowns, grouped into factors (in a
+    stable order). An input whose own distribution is fixed but that a ``scale`` unknown
+    multiplies moves with that unknown, not on its own."""
+    found: list[tuple[str, Any]] = [
+        (f"unknowns.{name}", dist) for name, dist in sorted(scenario.unknowns.items())
+    ]
+    found += [(inp.key, inp.dist) for inp in scenario_inputs(scenario)]
     groups: dict[str, list[tuple[str, Any]]] = {}
     for key, dist in found:
         if dist is None or dist.is_fixed:
             continue
-        groups.setdefault(_group_name(key, grouping), []).append((key, dist))
+        name = (
+            key if grouping == "keys" or key.startswith("unknowns.") else _group_name(key, grouping)
+        )
+        groups.setdefault(name, []).append((key, dist))
     return [Factor(name, tuple(inputs)) for name, inputs in groups.items()]
 
 
-def overrides_at(fs: list[Factor], q: np.ndarray) -> dict[str, float]:
-    """Fixed values for every input of every factor at quantile positions ``q``."""
-    out = {}
+def overrides_at(fs: list[Factor], q: np.ndarray) -> dict[str, Any]:
+    """Fixed values for every input of every factor at quantile positions ``q`` (an input
+    keeps its ``scale``, so it still moves with its unknown)."""
+    out: dict[str, Any] = {}
     for f, qi in zip(fs, q, strict=True):
         for key, dist in f.inputs:
-            out[key] = float(dist.ppf(np.asarray([qi]))[0])
+            value = float(dist.ppf(np.asarray([qi]))[0])
+            scale = getattr(dist, "scale", None)
+            out[key] = value if scale is None else {"dist": "fixed", "value": value, "scale": scale}
     return out
 
 

@@ -15,6 +15,7 @@ import math
 import re
 import tomllib
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeAlias
 
@@ -25,6 +26,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -34,7 +36,7 @@ from sim.core.distributions import Distribution, Fixed, as_distribution
 from sim.core.errors import ScenarioError
 from sim.core.gazetteer import Port, gazetteer
 from sim.core.geo import LatLon
-from sim.core.units import BP_BBL_PER_T, HOURS_PER_DAY
+from sim.core.units import BP_BBL_PER_T, CARGO_DWT_FRACTION, HOURS_PER_DAY, TANK_M3_PER_DWT
 
 SCHEMA_VERSION = 1
 _DIST_TAGS = {"fixed", "uniform", "triangular", "truncnormal", "lognormal", "choice"}
@@ -179,17 +181,27 @@ class DischargePort(_Model):
 class ShipClass(_Model):
     """A class of ships: how many (or which), their capacity, speeds and turnaround.
 
-    Capacity is given in barrels, cubic metres of tank, or tonnes of cargo deadweight; a class
-    given both tonnes and cubic metres carries the lesser of the two in barrels. Per-ship inputs
-    (capacity, speeds, start offset) are drawn once per ship; per-voyage inputs (load factor,
-    turnaround) once per voyage.
+    Capacity is given in barrels, cubic metres of tank, tonnes of cargo, or deadweight tonnes; a
+    class given both tonnes and cubic metres carries the lesser of the two in barrels, and a
+    class given deadweight carries the lesser of ``dwt x cargo_dwt_fraction`` tonnes and
+    ``dwt x tank_m3_per_dwt`` cubic metres. By default capacity, speeds and start offset are
+    drawn once per ship and load factor and turnaround once per voyage; ``level`` in an input's
+    table draws it once per replication for the whole fleet or the class instead.
+
+    With ``from_registry = true`` the ``names`` are ships of the registry
+    (``sim/data/registry.toml``): a ship whose deadweight (or cargo) the registry knows has that
+    size; the others draw theirs from the class's ``capacity_dwt``.
     """
 
     count: int | None = Field(default=None, ge=1)
     names: tuple[str, ...] | None = None
+    from_registry: bool = False
     capacity_bbl: PositiveDist | None = None
     capacity_m3: PositiveDist | None = None
     capacity_t: PositiveDist | None = None
+    capacity_dwt: PositiveDist | None = None
+    cargo_dwt_fraction: FractionDist = Field(default_factory=lambda: _fixed(CARGO_DWT_FRACTION))
+    tank_m3_per_dwt: PositiveDist = Field(default_factory=lambda: _fixed(TANK_M3_PER_DWT))
     load_factor: FractionDist = Field(default_factory=lambda: _fixed(1.0))
     speed_laden_kn: PositiveDist
     speed_ballast_kn: PositiveDist
@@ -214,12 +226,21 @@ class ShipClass(_Model):
             raise ValueError("give count or names")
         if self.count is not None and self.names is not None and self.count != len(self.names):
             raise ValueError(f"count ({self.count}) differs from the number of names")
-        if self.capacity_bbl is not None and (
-            self.capacity_m3 is not None or self.capacity_t is not None
-        ):
-            raise ValueError("capacity_bbl excludes capacity_m3 and capacity_t")
-        if self.capacity_bbl is None and self.capacity_m3 is None and self.capacity_t is None:
-            raise ValueError("give capacity_bbl, capacity_m3 or capacity_t")
+        given = [
+            k
+            for k in ("capacity_bbl", "capacity_m3", "capacity_t", "capacity_dwt")
+            if getattr(self, k) is not None
+        ]
+        if not given:
+            raise ValueError("give capacity_bbl, capacity_m3, capacity_t or capacity_dwt")
+        if len(given) > 1 and set(given) != {"capacity_m3", "capacity_t"}:
+            raise ValueError(f"{' and '.join(given)} exclude each other (m3 and t may go together)")
+        if self.from_registry and self.names is None:
+            raise ValueError("from_registry needs names (the registry's ship names)")
+        if self.from_registry and self.capacity_dwt is None:
+            raise ValueError(
+                "from_registry needs capacity_dwt (the size of ships it does not know)"
+            )
         return self
 
     @property
@@ -351,7 +372,30 @@ class Scenario(_Model):
     routing: Routing = Field(default_factory=Routing)
     observation: Observation = Field(default_factory=Observation)
     claims: Claims = Field(default_factory=Claims)
+    unknowns: dict[str, Distribution] = Field(default_factory=dict)
+    evidence: str | None = Field(default=None, min_length=1, max_length=4096)
     sweep: SweepSpec | None = None
+    _source_dir: Path | None = PrivateAttr(default=None)
+
+    def evidence_path(self) -> Path | None:
+        """The evidence file, relative to the scenario file's folder (or the working folder
+        for a scenario that did not come from a file)."""
+        if self.evidence is None:
+            return None
+        p = Path(self.evidence)
+        return p if p.is_absolute() or self._source_dir is None else self._source_dir / p
+
+    def with_source(self, folder: Path | None) -> Scenario:
+        """The same scenario, reading relative paths (its evidence) from ``folder``."""
+        self._source_dir = folder
+        return self
+
+    @field_validator("unknowns", mode="before")
+    @classmethod
+    def _unknown_tables(cls, v: Any) -> Any:
+        if isinstance(v, Mapping):
+            return {k: as_distribution(x) for k, x in v.items()}
+        return v
 
     @field_validator("products")
     @classmethod
@@ -393,8 +437,13 @@ class Scenario(_Model):
         return sum(c.n_ships for c in self.fleet.values())
 
     def digest(self) -> str:
-        """SHA-256 of the canonical JSON form of the scenario (first 16 hex digits)."""
-        text = json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+        """SHA-256 of the canonical JSON form of the scenario (first 16 hex digits).
+
+        The evidence file is named by a path that depends on where the scenario lives, so the
+        path is left out; the file's content is part of a batch's identity instead.
+        """
+        data = self.model_dump(mode="json", by_alias=True, exclude={"evidence"})
+        text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def to_toml(self) -> str:
@@ -544,10 +593,226 @@ def _check_references(sc: Scenario, file: str) -> None:
         raise ScenarioError(
             file, "product_mix", dict(sc.product_mix), f"shares sum to {mix_total:g}, not 1"
         )
-    ids = [sid for _, sid in sc.ship_ids()]
-    dupes = sorted({s for s in ids if ids.count(s) > 1})
-    if dupes:
-        raise ScenarioError(file, "fleet", dupes[0], "ship id used twice")
+    seen_ids: set[str] = set()
+    for _, sid in sc.ship_ids():
+        if sid in seen_ids:
+            raise ScenarioError(file, "fleet", sid, "ship id used twice")
+        seen_ids.add(sid)
+    _check_registry(sc, file)
+    _check_inputs(sc, file)
+
+
+# --------------------------------------------------------------------------- inputs and levels
+
+_SHIP_LEVELS = ("fleet", "class", "ship")
+_ALL_LEVELS = ("fleet", "class", "ship", "voyage")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One uncertain (or fixed) numeric input of a scenario.
+
+    ``key`` is its dotted key path, ``slot`` its random-number slot (:mod:`sim.core.rng`),
+    ``level`` where it is drawn (its table's ``level``, else ``default``), ``allowed`` the
+    levels it may take and ``bound`` what its values must satisfy (``positive``, ``nonneg``,
+    ``fraction`` in (0, 1], ``probability`` in [0, 1]).
+    """
+
+    key: str
+    dist: Distribution
+    slot: str
+    default: str
+    allowed: tuple[str, ...]
+    bound: str
+
+    @property
+    def level(self) -> str:
+        return self.dist.level or self.default
+
+    @property
+    def uncertain(self) -> bool:
+        return not self.dist.is_fixed or self.dist.scale is not None
+
+
+def input_bounds(sc: Scenario, inp: Input) -> tuple[float, float]:
+    """Smallest and largest values an input can take, its ``scale`` unknown included."""
+    lo, hi = inp.dist.bounds
+    if inp.dist.scale is not None:
+        ulo, uhi = sc.unknowns[inp.dist.scale].bounds
+        lo, hi = lo * ulo, hi * uhi
+    return lo, hi
+
+
+def scenario_inputs(sc: Scenario) -> list[Input]:
+    """Every numeric input of a scenario, in a stable order, with its level and slot."""
+    out: list[Input] = []
+
+    def add(key: str, dist: Any, slot: str, default: str, allowed: tuple[str, ...], b: str) -> None:
+        if dist is not None:
+            out.append(Input(key, dist, slot, default, allowed, b))
+
+    t = sc.terminal
+    add(
+        "terminal.load_rate_bbl_per_h",
+        t.load_rate_bbl_per_h,
+        "terminal_rate",
+        "voyage",
+        _ALL_LEVELS,
+        "positive",
+    )
+    add(
+        "terminal.load_rate_m3_per_h",
+        t.load_rate_m3_per_h,
+        "terminal_rate",
+        "voyage",
+        _ALL_LEVELS,
+        "positive",
+    )
+    add(
+        "terminal.anchorage_h", t.anchorage_h, "terminal_anchorage", "voyage", _ALL_LEVELS, "nonneg"
+    )
+    add("terminal.pre_pump_h", t.pre_pump_h, "terminal_pre", "voyage", _ALL_LEVELS, "nonneg")
+    add("terminal.post_pump_h", t.post_pump_h, "terminal_post", "voyage", _ALL_LEVELS, "nonneg")
+    for pid, d in sorted(sc.discharge.items()):
+        k = f"discharge.{pid}"
+        add(f"{k}.rate_bbl_per_h", d.rate_bbl_per_h, "port_rate", "voyage", _ALL_LEVELS, "positive")
+        add(f"{k}.rate_m3_per_h", d.rate_m3_per_h, "port_rate", "voyage", _ALL_LEVELS, "positive")
+        add(f"{k}.anchorage_h", d.anchorage_h, "port_anchorage", "voyage", _ALL_LEVELS, "nonneg")
+        add(f"{k}.pre_pump_h", d.pre_pump_h, "port_pre", "voyage", _ALL_LEVELS, "nonneg")
+        add(f"{k}.post_pump_h", d.post_pump_h, "port_post", "voyage", _ALL_LEVELS, "nonneg")
+        if d.lock is not None:
+            add(f"{k}.lock.transit_h", d.lock.transit_h, "lock_in", "voyage", _ALL_LEVELS, "nonneg")
+    for cid, cls in sorted(sc.fleet.items()):
+        k = f"fleet.{cid}"
+        for name in ("capacity_bbl", "capacity_m3", "capacity_t", "capacity_dwt"):
+            add(f"{k}.{name}", getattr(cls, name), "capacity", "ship", _SHIP_LEVELS, "positive")
+        if cls.capacity_dwt is not None:
+            add(
+                f"{k}.cargo_dwt_fraction",
+                cls.cargo_dwt_fraction,
+                "capacity",
+                "ship",
+                _SHIP_LEVELS,
+                "fraction",
+            )
+            add(
+                f"{k}.tank_m3_per_dwt",
+                cls.tank_m3_per_dwt,
+                "capacity",
+                "ship",
+                _SHIP_LEVELS,
+                "positive",
+            )
+        add(f"{k}.load_factor", cls.load_factor, "load_factor", "voyage", _ALL_LEVELS, "fraction")
+        add(
+            f"{k}.speed_laden_kn",
+            cls.speed_laden_kn,
+            "speed_laden",
+            "ship",
+            _SHIP_LEVELS,
+            "positive",
+        )
+        add(
+            f"{k}.speed_ballast_kn",
+            cls.speed_ballast_kn,
+            "speed_ballast",
+            "ship",
+            _SHIP_LEVELS,
+            "positive",
+        )
+        add(
+            f"{k}.turnaround_days",
+            cls.turnaround_days,
+            "turnaround",
+            "voyage",
+            _ALL_LEVELS,
+            "nonneg",
+        )
+        add(
+            f"{k}.start_offset_days",
+            cls.start_offset_days,
+            "start_offset",
+            "ship",
+            _SHIP_LEVELS,
+            "nonneg",
+        )
+    add(
+        "observation.p_detect",
+        sc.observation.p_detect,
+        "p_detect",
+        "fleet",
+        ("fleet",),
+        "probability",
+    )
+    return out
+
+
+_BOUNDS = {
+    "positive": (0.0, math.inf, "> 0"),
+    "nonneg": (0.0, math.inf, ">= 0"),
+    "fraction": (0.0, 1.0, "in (0, 1]"),
+    "probability": (0.0, 1.0, "in [0, 1]"),
+}
+
+
+def _check_inputs(sc: Scenario, file: str) -> None:
+    """Levels allowed for each input; scales that name unknowns and keep values in bounds."""
+    for name in sc.unknowns:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", name):
+            raise ScenarioError(file, f"unknowns.{name}", name, "a name of letters, digits, _")
+    used: set[str] = set()
+    for inp in scenario_inputs(sc):
+        if inp.dist.level is not None and inp.dist.level not in inp.allowed:
+            raise ScenarioError(
+                file,
+                f"{inp.key}.level",
+                inp.dist.level,
+                f"this input can be drawn per {', '.join(inp.allowed)}",
+            )
+        if inp.dist.scale is None:
+            continue
+        scale = inp.dist.scale
+        unknown = sc.unknowns.get(scale)
+        if unknown is None:
+            known = ", ".join(sorted(sc.unknowns)) or "none declared under [unknowns]"
+            raise ScenarioError(file, f"{inp.key}.scale", scale, f"no such unknown ({known})")
+        used.add(scale)
+        ulo, uhi = unknown.bounds
+        if not (ulo > 0 or (ulo == 0 and unknown.open_low)):
+            raise ScenarioError(
+                file, f"unknowns.{scale}", ulo, "an unknown used as a scale must be > 0"
+            )
+        hi = inp.dist.bounds[1]
+        high, said = _BOUNDS[inp.bound][1:]
+        if inp.bound == "fraction" and hi * uhi > high:
+            raise ScenarioError(
+                file,
+                f"{inp.key}.scale",
+                scale,
+                f"values must be {said}, but {hi:g} x {uhi:g} exceeds 1",
+            )
+    unused = sorted(set(sc.unknowns) - used)
+    if unused:
+        raise ScenarioError(
+            file, f"unknowns.{unused[0]}", unused[0], "declared but no input uses it as a scale"
+        )
+
+
+def _check_registry(sc: Scenario, file: str) -> None:
+    from sim.core.registry import registry, suggest
+
+    reg = registry()
+    for cid, cls in sc.fleet.items():
+        if not cls.from_registry or cls.names is None:
+            continue
+        for i, name in enumerate(cls.names):
+            if reg.canonical(name) is None:
+                raise ScenarioError(
+                    file,
+                    f"fleet.{cid}.names.{i}",
+                    name,
+                    "not a ship of the registry" + suggest(name, reg.names()),
+                )
 
 
 def validate_dict(raw: Mapping[str, Any], file: str = "") -> Scenario:
@@ -582,11 +847,20 @@ def read_source(scenario: str | Path | Mapping[str, Any]) -> tuple[str, dict[str
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:
-    """Load and validate a scenario file, with optional dotted-key ``overrides``."""
+    """Load and validate a scenario file, with optional dotted-key ``overrides``.
+
+    A scenario that names an evidence file has it validated too (relative to the scenario's
+    folder).
+    """
     raw = read_toml(path)
     if overrides:
         raw = apply_overrides(raw, overrides, file=str(path))
-    return validate_dict(raw, file=str(path))
+    sc = validate_dict(raw, file=str(path)).with_source(Path(path).parent)
+    if sc.evidence is not None:
+        from sim.core.evidence import scenario_evidence
+
+        scenario_evidence(sc)
+    return sc
 
 
 ALTERNATIVE_KEYS: dict[str, tuple[str, ...]] = {

@@ -24,8 +24,19 @@ _U_EPS = 1e-12
 """Uniform numbers are kept within [eps, 1 - eps] for unbounded quantile functions."""
 
 
+Level = Literal["fleet", "class", "ship", "voyage"]
+"""Where an input is drawn: once per replication for the whole fleet, once per replication for
+each class, once per ship, or once per voyage."""
+
+
 class _Dist(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    level: Level | None = None
+    """Where this input is drawn (None: the input's default level, see the scenario reference)."""
+    scale: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    """The name of an ``[unknowns]`` entry that multiplies every drawn value (a fleet-level
+    unknown with ship- or voyage-level variation around it)."""
 
     def ppf(self, u: ArrayLike) -> FloatArray:  # pragma: no cover - abstract
         """Quantile function: values for uniform numbers ``u`` in (0, 1)."""

@@ -1,38 +1,55 @@
-"""Random streams addressed by (seed, replication, stream, entity).
+"""Counter-based random numbers: every uniform is a pure function of where it is used.
 
-Every source of randomness has its own stream, so that replications are independent, any
-replication can be re-run alone, and sweep points share random numbers (common random
-numbers). Ships are addressed by a stable hash of their id, not by position, so adding or
-removing a ship does not shift the other ships' draws.
+A uniform number is addressed by ``(seed, replication, level, entity, voyage, slot)``:
 
-Each ship gets two generators per replication:
+* ``level`` says at what level the input is drawn (:data:`LEVELS`: once per replication for the
+  whole fleet or a class, once per ship, or once per voyage);
+* ``entity`` is a stable 32-bit key of what draws it: 0 for the fleet, the CRC-32 of a class
+  id, a ship id or an unknown's name (:func:`entity_key`);
+* ``voyage`` is the ship's voyage number (0 below the voyage level);
+* ``slot`` is the input's fixed slot (:data:`SLOTS`): a new input takes a new slot and leaves
+  the others' numbers alone.
 
-* ``SHIP`` draws one row of :data:`SHIP_COLUMNS` uniforms (per-ship inputs);
-* ``VOYAGE`` draws rows of :data:`VOYAGE_COLUMNS` uniforms, one row per voyage, in blocks.
+The numbers come from Philox4x32-10 (Salmon, Moraes, Dror and Shaw, "Parallel random numbers:
+as easy as 1, 2, 3", SC11, 2011; the generator of the Random123 library), vectorised with
+numpy: the key is the 64-bit seed, the 128-bit counter packs the address. So a whole block of
+replications, ships and voyages is drawn in a few array operations, and the promises hold by
+construction: replication ``r`` is the same alone or in a batch, adding a ship or an input
+leaves every other number unchanged, sweep points see the same numbers (common random
+numbers), and the number of workers changes nothing.
 
-Columns are fixed slots: a new input takes a new slot and leaves the others' numbers alone.
+:data:`STREAM_VERSION` names this scheme in every manifest; it changes whenever the mapping
+from addresses to numbers does.
 """
 
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-STREAM_SHIP = 1
-STREAM_VOYAGE = 2
+STREAM_VERSION = "philox4x32-10/v2"
+"""The random-number scheme; recorded in manifests and batch identities."""
 
-SHIP_COLUMNS: tuple[str, ...] = (
+_M0, _M1 = np.uint64(0xD2511F53), np.uint64(0xCD9E8D57)
+_W0, _W1 = 0x9E3779B9, 0xBB67AE85
+_MASK = np.uint64(0xFFFFFFFF)
+_SHIFT = np.uint64(32)
+
+LEVELS: tuple[str, ...] = ("fleet", "class", "ship", "voyage", "unknown")
+"""Levels at which a number is drawn, in code order."""
+LEVEL_CODE = {name: i + 1 for i, name in enumerate(LEVELS)}
+
+SLOTS: tuple[str, ...] = (
+    # per ship (or wider)
     "capacity",
     "speed_laden",
     "speed_ballast",
     "start_offset",
     "home_port",
-    "spare5",
-    "spare6",
-    "spare7",
-)
-VOYAGE_COLUMNS: tuple[str, ...] = (
+    # per voyage (or wider)
     "load_factor",
     "product",
     "discharge_port",
@@ -48,12 +65,37 @@ VOYAGE_COLUMNS: tuple[str, ...] = (
     "lock_in",
     "lock_out",
     "detect",
-    "spare15",
+    # replication-wide
+    "p_detect",
+    "value",
 )
-SHIP_COL = {name: i for i, name in enumerate(SHIP_COLUMNS)}
-VOYAGE_COL = {name: i for i, name in enumerate(VOYAGE_COLUMNS)}
-VOYAGE_BLOCK = 8
-"""Voyages drawn at a time per ship (rows of the voyage matrix)."""
+"""Fixed slots of the inputs (append only: a slot's number never changes)."""
+SLOT = {name: i for i, name in enumerate(SLOTS)}
+
+
+def philox4x32(counter: Any, key: tuple[int, int]) -> NDArray[np.uint32]:
+    """Philox4x32-10 of arrays of 128-bit counters (four uint32 words) under a 64-bit key.
+
+    Returns an array of shape ``(4, *shape)`` of uint32 words.
+
+    >>> zero = np.zeros(4, dtype=np.uint32)
+    >>> [hex(int(w)) for w in philox4x32(zero, (0, 0))]
+    ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
+    """
+    c0, c1, c2, c3 = (np.asarray(w, dtype=np.uint64) for w in counter)
+    k0, k1 = key[0] & 0xFFFFFFFF, key[1] & 0xFFFFFFFF
+    for r in range(10):
+        if r:
+            k0, k1 = (k0 + _W0) & 0xFFFFFFFF, (k1 + _W1) & 0xFFFFFFFF
+        p0 = _M0 * c0
+        p1 = _M1 * c2
+        c0, c1, c2, c3 = (
+            (p1 >> _SHIFT) ^ c1 ^ np.uint64(k0),
+            p1 & _MASK,
+            (p0 >> _SHIFT) ^ c3 ^ np.uint64(k1),
+            p0 & _MASK,
+        )
+    return np.stack([c0, c1, c2, c3]).astype(np.uint32)
 
 
 def entity_key(name: str) -> int:
@@ -61,25 +103,67 @@ def entity_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
-def generator(seed: int, replication: int, stream: int, entity: int = 0) -> np.random.Generator:
-    """The generator for one stream of one entity in one replication."""
-    ss = np.random.SeedSequence(seed, spawn_key=(replication, stream, entity))
-    return np.random.Generator(np.random.PCG64(ss))
+def _seed_key(seed: int) -> tuple[int, int]:
+    s = int(seed) & 0xFFFFFFFFFFFFFFFF
+    return s & 0xFFFFFFFF, s >> 32
 
 
-class ShipStreams:
-    """Uniform numbers for one ship in one replication."""
+def uniform_slots(
+    seed: int,
+    replication: NDArray[np.integer] | int,
+    level: str,
+    entity: NDArray[np.integer] | int,
+    voyage: NDArray[np.integer] | int,
+    slots: tuple[str, ...] | list[str],
+) -> dict[str, NDArray[np.float64]]:
+    """:func:`uniforms` for several slots at once, computing each Philox block once."""
+    blocks = sorted({SLOT[s] // 4 for s in slots})
+    r, e, v = np.broadcast_arrays(
+        np.asarray(replication, dtype=np.uint64),
+        np.asarray(entity, dtype=np.uint64),
+        np.asarray(voyage, dtype=np.uint64),
+    )
+    shape = r.shape
+    n = len(blocks)
+    c3 = (np.uint64(LEVEL_CODE[level] << 24) | np.asarray(blocks, dtype=np.uint64)).reshape(
+        (n,) + (1,) * len(shape)
+    )
+    c0 = np.broadcast_to(r & _MASK, (n, *shape))
+    c1 = np.broadcast_to(e & _MASK, (n, *shape))
+    c2 = np.broadcast_to(v & _MASK, (n, *shape))
+    words = philox4x32((c0, c1, c2, np.broadcast_to(c3, (n, *shape))), _seed_key(seed))
+    out = {}
+    for s in slots:
+        b = blocks.index(SLOT[s] // 4)
+        out[s] = (words[SLOT[s] % 4, b].astype(np.float64) + 0.5) / 4294967296.0
+    return out
 
-    __slots__ = ("_voyage_gen", "ship_u", "voyage_u")
 
-    def __init__(self, seed: int, replication: int, ship_id: str) -> None:
-        key = entity_key(ship_id)
-        self.ship_u = generator(seed, replication, STREAM_SHIP, key).random(len(SHIP_COLUMNS))
-        self._voyage_gen = generator(seed, replication, STREAM_VOYAGE, key)
-        self.voyage_u = self._voyage_gen.random((VOYAGE_BLOCK, len(VOYAGE_COLUMNS)))
+def uniforms(
+    seed: int,
+    replication: NDArray[np.integer] | int,
+    level: str,
+    entity: NDArray[np.integer] | int,
+    voyage: NDArray[np.integer] | int,
+    slot: str,
+) -> NDArray[np.float64]:
+    """Uniform numbers in (0, 1) at the given addresses (arguments broadcast together).
 
-    def extend(self) -> np.ndarray:
-        """Draw the next block of voyage rows; return only the new rows."""
-        block = self._voyage_gen.random((VOYAGE_BLOCK, len(VOYAGE_COLUMNS)))
-        self.voyage_u = np.vstack([self.voyage_u, block])
-        return block
+    Each number uses one 32-bit word of a Philox block; the four words of a block serve four
+    consecutive slots, so the slot's block and word are fixed by its index.
+
+    >>> a = uniforms(7, np.arange(3), "voyage", 11, np.arange(2)[:, None], "turnaround")
+    >>> a.shape, bool(((a > 0) & (a < 1)).all())
+    ((2, 3), True)
+    >>> float(uniforms(7, 2, "voyage", 11, 1, "turnaround")) == float(a[1, 2])
+    True
+    """
+    s = SLOT[slot]
+    r, e, v = np.broadcast_arrays(
+        np.asarray(replication, dtype=np.uint64),
+        np.asarray(entity, dtype=np.uint64),
+        np.asarray(voyage, dtype=np.uint64),
+    )
+    c3 = np.full(r.shape, (LEVEL_CODE[level] << 24) | (s // 4), dtype=np.uint64)
+    words = philox4x32((r & _MASK, e & _MASK, v & _MASK, c3), _seed_key(seed))
+    return (words[s % 4].astype(np.float64) + 0.5) / 4294967296.0

@@ -24,6 +24,9 @@ DAYS_PER_YEAR: float = 365.0
 CARGO_DWT_FRACTION: float = 0.92
 """Cargo tonnes per tonne of deadweight [t/t], an estimate: bunkers, stores, water and the
 ship's constant take the rest (facts: 0.88-0.96 by size class)."""
+TANK_M3_PER_DWT: float = 1.117
+"""Usable cargo tank volume per tonne of deadweight [m3/t]: 1.14 m3/dwt (a 3,500 dwt product
+tanker's design, about 4,000 m3 of tanks) at a 98 % fill (standard ullage). An estimate."""
 
 BP_BBL_PER_T: dict[str, float] = {
     "crude": 7.33,

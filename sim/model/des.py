@@ -22,14 +22,14 @@ rule.
 from __future__ import annotations
 
 import math
-from collections.abc import Generator
+from collections.abc import Generator, Mapping
 from operator import itemgetter
 from typing import Any
 
 import simpy
 from simpy.events import Event
 
-from sim.model.draws import Compiled, ShipPlan, extend_voyages, plan_ships
+from sim.model.draws import Compiled, Plan, ShipPlan, plan_ships
 from sim.model.events import (
     ANCHOR_END,
     ANCHOR_START,
@@ -157,11 +157,11 @@ class _Ship:
 def _voyages(
     env: simpy.Environment,
     c: Compiled,
+    everyone: Plan,
     plan: ShipPlan,
     berths: list[simpy.Resource],
     locks: dict[int, simpy.Resource],
     log: list[Record],
-    p_detect: float,
 ) -> Steps:
     """One ship's process: its voyages, one after the other, until the clock stops."""
     s = _Ship(env, plan.idx, log)
@@ -173,7 +173,7 @@ def _voyages(
     k = 0
     while True:
         if k >= len(plan.voyages):
-            extend_voyages(c, plan, p_detect)
+            everyone.extend()
         v = plan.voyages[k]
         port, cargo, prod = v.port, v.cargo_bbl, v.product
         # ---- leave the current port (through its lock) and sail in ballast to the terminal
@@ -213,10 +213,16 @@ def _voyages(
         k += 1
 
 
-def simulate(c: Compiled, seed: int, replication: int) -> Replication:
-    """Run one replication and return its raw event records, in time order."""
+def simulate(
+    c: Compiled, seed: int, replication: int, fixed: Mapping[str, Any] | None = None
+) -> Replication:
+    """Run one replication and return its raw event records, in time order.
+
+    ``fixed`` sets fleet-level values instead of drawing them (see
+    :func:`sim.model.draws.draw_ships`).
+    """
     sc = c.scenario
-    plans, p_detect = plan_ships(c, seed, replication)
+    everyone = plan_ships(c, seed, replication, fixed)
     env = simpy.Environment()
     berths = [simpy.Resource(env, capacity=sc.terminal.berths)]
     berths += [simpy.Resource(env, capacity=sc.discharge[p].berths) for p in c.port_ids]
@@ -226,8 +232,8 @@ def simulate(c: Compiled, seed: int, replication: int) -> Replication:
         if lock is not None:
             locks[j] = simpy.Resource(env, capacity=lock.chambers)
     log: list[Record] = []
-    for plan in plans:  # ship_ids() is sorted: a stable start order
-        env.process(_voyages(env, c, plan, berths, locks, log, p_detect))
+    for plan in everyone.ships:  # ship_ids() is sorted: a stable start order
+        env.process(_voyages(env, c, everyone, plan, berths, locks, log))
     env.run(until=c.window_h)
     # Ships log ahead of SimPy's clock: order by time (stable: a ship's own order is kept) and
     # keep what happened before the window's end.
@@ -239,7 +245,9 @@ def simulate(c: Compiled, seed: int, replication: int) -> Replication:
     return Replication(
         replication=replication,
         records=log[:cut],
-        ship_ids=tuple(p.ship_id for p in plans),
-        class_ids=tuple(p.class_id for p in plans),
-        p_detect=p_detect,
+        ship_ids=tuple(p.ship_id for p in everyone.ships),
+        class_ids=tuple(p.class_id for p in everyone.ships),
+        p_detect=everyone.p_detect,
+        capacity_bbl=tuple(tuple(x) for x in everyone.capacity_bbl),
+        parameters={k: float(v[0]) for k, v in everyone.draws.parameters(c).items()},
     )

@@ -1,27 +1,52 @@
-"""Drawn inputs: what the engines need from a scenario, and each replication's random draws.
+"""Drawn inputs: what the engines need from a scenario, and the random draws of replications.
 
 :func:`compile_scenario` derives, once per scenario, the deterministic inputs (places, leg
-distances, product tables); :func:`plan_ships` draws one replication's per-ship and per-voyage
-inputs from the streams of :mod:`sim.core.rng` and turns them into plain floats
-(:class:`sim.model.events.Voyage` records), so that an engine does list look-ups and
-arithmetic only.
+distances, product tables, ship keys, registry sizes). :func:`draw_ships` and
+:func:`draw_voyages` draw the random inputs of a block of replications at once, as arrays
+(replication x ship [x voyage]), from the counter-based streams of :mod:`sim.core.rng`: each
+input at its level (once per replication for the fleet or a class, per ship, per voyage),
+multiplied by its ``scale`` unknown when it has one. Both engines consume these arrays, so on
+the same seed they see the same inputs. :func:`plan_ships` turns one replication's arrays into
+plain Python floats for the SimPy engine.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from sim.core.config import DischargePort, Scenario, ShipClass
-from sim.core.rng import SHIP_COL, VOYAGE_COL, ShipStreams, generator
+from sim.core.config import Input, Scenario, scenario_inputs
+from sim.core.registry import registry
+from sim.core.rng import SLOTS, entity_key, uniform_slots, uniforms
 from sim.core.routes import RouteTable
 from sim.core.units import BBL_PER_M3, HOURS_PER_DAY
 from sim.model.events import Voyage
 
-STREAM_GLOBAL = 0
-"""Stream of replication-wide draws (entity 0): column 0 is the detection probability."""
+F64 = NDArray[np.float64]
+VOYAGE_SLOTS: tuple[str, ...] = (
+    "load_factor",
+    "product",
+    "discharge_port",
+    "turnaround",
+    "terminal_anchorage",
+    "terminal_pre",
+    "terminal_rate",
+    "terminal_post",
+    "port_anchorage",
+    "port_pre",
+    "port_rate",
+    "port_post",
+    "lock_in",
+    "lock_out",
+    "detect",
+)
+"""Slots drawn per voyage."""
+VOYAGE_BLOCK = 8
+"""Voyages drawn at a time per ship by the SimPy engine (the numbers do not depend on it)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +72,28 @@ class Compiled:
     product_cum: np.ndarray
     share_cum: np.ndarray
     window_h: float
+    ship_ids: tuple[str, ...]
+    class_ids: tuple[str, ...]
+    ship_class: np.ndarray
+    """Index into ``class_ids`` of every ship [-]."""
+    ship_keys: np.ndarray
+    class_keys: np.ndarray
+    known_dwt: np.ndarray
+    """Registry deadweight of every ship [t]; NaN where the registry does not know it."""
+    designated: np.ndarray
+    """Whether each ship is UN-designated in the registry (False when unknown)."""
+    inputs: tuple[Input, ...] = field(repr=False, default=())
+
+    @property
+    def n_ships(self) -> int:
+        return len(self.ship_ids)
+
+    def dist_by_port(self) -> F64:
+        """Leg distance terminal-port by place index [nm] (index 0, the terminal, is 0)."""
+        out = np.zeros(len(self.port_ids) + 1)
+        for j, d in self.dist_nm.items():
+            out[j] = d
+        return out
 
 
 def compile_scenario(scenario: Scenario, routes: RouteTable) -> Compiled:
@@ -70,6 +117,18 @@ def compile_scenario(scenario: Scenario, routes: RouteTable) -> Compiled:
         ],
         dtype=float,
     )
+    ids = scenario.ship_ids()
+    class_ids = tuple(sorted(scenario.fleet))
+    reg = registry()
+    known = np.full(len(ids), np.nan)
+    designated = np.zeros(len(ids), dtype=bool)
+    for i, (cid, sid) in enumerate(ids):
+        entry = reg.get(sid)
+        if entry is None:
+            continue
+        designated[i] = bool(entry.un_designated)
+        if scenario.fleet[cid].from_registry and entry.known_dwt is not None:
+            known[i] = entry.known_dwt
     return Compiled(
         scenario=scenario,
         places=places,
@@ -80,12 +139,358 @@ def compile_scenario(scenario: Scenario, routes: RouteTable) -> Compiled:
         product_cum=np.cumsum(weights) / weights.sum(),
         share_cum=np.cumsum(shares) / shares.sum(),
         window_h=scenario.window.hours,
+        ship_ids=tuple(sid for _, sid in ids),
+        class_ids=class_ids,
+        ship_class=np.asarray([class_ids.index(cid) for cid, _ in ids], dtype=np.int64),
+        ship_keys=np.asarray([entity_key(sid) for _, sid in ids], dtype=np.uint64),
+        class_keys=np.asarray([entity_key(cid) for cid in class_ids], dtype=np.uint64),
+        known_dwt=known,
+        designated=designated,
+        inputs=tuple(scenario_inputs(scenario)),
     )
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def _pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
+    return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
+
+
+class _Drawer:
+    """Draws inputs for replications ``reps`` (and voyages ``v0 .. v1``) at their levels."""
+
+    def __init__(
+        self,
+        c: Compiled,
+        seed: int,
+        reps: NDArray[np.int64],
+        fixed: Mapping[str, F64] | None = None,
+    ) -> None:
+        self.c, self.seed = c, seed
+        self.reps = np.asarray(reps, dtype=np.int64)
+        self.fixed = dict(fixed or {})
+        self._unknowns: dict[str, F64] = {}
+        self._cache: dict[tuple[str, bool], dict[str, F64]] = {}
+
+    def unknown(self, name: str) -> F64:
+        """A fleet-level unknown: one value per replication, shape (R,)."""
+        if name not in self._unknowns:
+            key = f"unknowns.{name}"
+            if key in self.fixed:
+                vals = np.asarray(self.fixed[key], dtype=float)
+            else:
+                u = uniforms(self.seed, self.reps, "unknown", entity_key(name), 0, "value")
+                vals = np.asarray(self.c.scenario.unknowns[name].ppf(u), dtype=float)
+            self._unknowns[name] = vals
+        return self._unknowns[name]
+
+    def _u(self, level: str, slot: str, voyages: NDArray[np.int64] | None) -> F64:
+        """Uniforms for an input drawn at ``level``, broadcastable to (R, S[, V]).
+
+        The uniforms of every slot of a level are drawn together, once (one Philox call).
+        """
+        if level == "voyage" and voyages is None:
+            level = "ship"
+        key = (level, voyages is not None)
+        if key not in self._cache:
+            R = self.reps[:, None]
+            c = self.c
+            if level == "fleet":
+                blocks = uniform_slots(self.seed, R, "fleet", 0, 0, SLOTS)
+            elif level == "class":
+                raw = uniform_slots(self.seed, R, "class", c.class_keys[None, :], 0, SLOTS)
+                blocks = {k: v[:, c.ship_class] for k, v in raw.items()}
+            elif level == "ship":
+                blocks = uniform_slots(self.seed, R, "ship", c.ship_keys[None, :], 0, SLOTS)
+            else:
+                assert voyages is not None
+                blocks = uniform_slots(
+                    self.seed, R[:, :, None], "voyage", c.ship_keys[None, :, None],
+                    voyages[None, None, :], VOYAGE_SLOTS,
+                )  # fmt: skip
+            if voyages is not None and level != "voyage":
+                blocks = {k: v[:, :, None] for k, v in blocks.items()}
+            self._cache[key] = blocks
+        return self._cache[key][slot]
+
+    def value(self, inp: Input, voyages: NDArray[np.int64] | None = None) -> F64:
+        """The input's values, shape (R, S) or (R, S, V) (broadcast from its level)."""
+        if inp.key in self.fixed:
+            vals = np.asarray(self.fixed[inp.key], dtype=float)[:, None]
+            return vals if voyages is None else vals[:, :, None]
+        level = inp.level
+        if voyages is None and level == "voyage":
+            level = "ship"
+        vals = np.asarray(inp.dist.ppf(self._u(level, inp.slot, voyages)), dtype=float)
+        if inp.dist.scale is not None:
+            scale = self.unknown(inp.dist.scale)
+            vals = vals * (scale[:, None] if voyages is None else scale[:, None, None])
+        return vals
+
+    def by_class(self, name: str, voyages: NDArray[np.int64] | None = None) -> F64:
+        """A fleet-class input for every ship: each class's own distribution, (R, S[, V])."""
+        c = self.c
+        shape = (len(self.reps), c.n_ships) + (() if voyages is None else (len(voyages),))
+        out = np.zeros(shape)
+        for k, cid in enumerate(c.class_ids):
+            inp = _input(c, f"fleet.{cid}.{name}")
+            if inp is None:
+                continue
+            vals = np.broadcast_to(self.value(inp, voyages), shape)
+            mask = c.ship_class == k
+            out[:, mask] = vals[:, mask]
+        return out
+
+    def p_detect(self) -> F64:
+        inp = _input(self.c, "observation.p_detect")
+        assert inp is not None
+        if inp.key in self.fixed:
+            return np.asarray(self.fixed[inp.key], dtype=float)
+        u = uniforms(self.seed, self.reps, "fleet", 0, 0, "p_detect")
+        vals = np.asarray(inp.dist.ppf(u), dtype=float)
+        if inp.dist.scale is not None:
+            vals = vals * self.unknown(inp.dist.scale)
+        return vals
+
+
+def _input(c: Compiled, key: str) -> Input | None:
+    for inp in c.inputs:
+        if inp.key == key:
+            return inp
+    return None
+
+
+@dataclass
+class ShipDraws:
+    """Per-replication and per-ship inputs of a block of replications (R replications, S ships)."""
+
+    replications: NDArray[np.int64]
+    p_detect: F64
+    """Detection probability of each replication [-], shape (R,)."""
+    unknowns: dict[str, F64]
+    """Fleet-level unknowns [their units], each of shape (R,)."""
+    start_place: NDArray[np.int64]
+    start_offset_h: F64
+    speed_laden_kn: F64
+    speed_ballast_kn: F64
+    capacity_dwt: F64
+    """Deadweight [t] (NaN when capacity is not given in dwt), shape (R, S)."""
+    cap_t: F64
+    """Cargo capacity by weight [t] (inf when capacity does not depend on weight)."""
+    cap_m3: F64
+    """Cargo capacity by tank volume [m3] (inf when it does not depend on volume)."""
+    cap_bbl: F64
+    """Capacity in barrels whatever the product (NaN unless given in barrels)."""
+    laden_h: F64
+    """Laden passage terminal -> port by place index [h], shape (R, S, P+1)."""
+    ballast_h: F64
+    """Ballast passage port -> terminal by place index [h], shape (R, S, P+1)."""
+
+    def parameters(self, c: Compiled) -> dict[str, F64]:
+        """The fleet-level values of these replications, by key (unknowns and fleet inputs)."""
+        out = {f"unknowns.{k}": v for k, v in self.unknowns.items()}
+        out["observation.p_detect"] = self.p_detect
+        return out
+
+
+@dataclass
+class VoyageDraws:
+    """Per-voyage inputs for voyages ``voyages`` (shape (R, S, V) each; durations in hours)."""
+
+    voyages: NDArray[np.int64]
+    port: NDArray[np.int64]
+    product: NDArray[np.int64]
+    capacity_bbl: F64
+    cargo_bbl: F64
+    turnaround_h: F64
+    terminal_anchorage_h: F64
+    terminal_pre_h: F64
+    load_h: F64
+    terminal_post_h: F64
+    port_anchorage_h: F64
+    port_pre_h: F64
+    discharge_h: F64
+    port_post_h: F64
+    lock_in_h: F64
+    lock_out_h: F64
+    seen: NDArray[np.bool_]
+
+
+VOYAGE_FIELDS: tuple[str, ...] = tuple(Voyage._fields)
+
+
+def draw_ships(
+    c: Compiled,
+    seed: int,
+    reps: NDArray[np.int64] | list[int],
+    fixed: Mapping[str, F64] | None = None,
+) -> ShipDraws:
+    """The per-replication and per-ship inputs of replications ``reps``.
+
+    ``fixed`` sets fleet-level values instead of drawing them (one value per replication, by
+    key: ``unknowns.<name>`` or an input's dotted key), as calibration does.
+    """
+    d = _Drawer(c, seed, np.asarray(reps, dtype=np.int64), fixed)
+    sc = c.scenario
+    R, S = len(d.reps), c.n_ships
+    home = np.zeros((R, S), dtype=np.int64)
+    u_home = d._u("ship", "home_port", None)
+    for k, cid in enumerate(c.class_ids):
+        cls = sc.fleet[cid]
+        mask = c.ship_class == k
+        if cls.home_port is not None:
+            home[:, mask] = c.port_ids.index(cls.home_port) + 1
+        else:
+            home[:, mask] = _pick(c.share_cum, u_home[:, mask]) + 1
+    offset_h = d.by_class("start_offset_days") * HOURS_PER_DAY
+    v_l = d.by_class("speed_laden_kn")
+    v_b = d.by_class("speed_ballast_kn")
+    nan = np.full((R, S), np.nan)
+    inf = np.full((R, S), np.inf)
+    dwt, cap_t, cap_m3, cap_bbl = nan.copy(), inf.copy(), inf.copy(), nan.copy()
+    for k, cid in enumerate(c.class_ids):
+        cls = sc.fleet[cid]
+        mask = c.ship_class == k
+        key = f"fleet.{cid}"
+        if cls.capacity_bbl is not None:
+            cap_bbl[:, mask] = _class_value(d, c, f"{key}.capacity_bbl", mask)
+        if cls.capacity_t is not None:
+            cap_t[:, mask] = _class_value(d, c, f"{key}.capacity_t", mask)
+        if cls.capacity_m3 is not None:
+            cap_m3[:, mask] = _class_value(d, c, f"{key}.capacity_m3", mask)
+        if cls.capacity_dwt is not None:
+            w = _class_value(d, c, f"{key}.capacity_dwt", mask)
+            known = c.known_dwt[mask]
+            w = np.where(np.isnan(known)[None, :], w, known[None, :])
+            dwt[:, mask] = w
+            cap_t[:, mask] = w * _class_value(d, c, f"{key}.cargo_dwt_fraction", mask)
+            cap_m3[:, mask] = w * _class_value(d, c, f"{key}.tank_m3_per_dwt", mask)
+    dist = c.dist_by_port()
+    with np.errstate(divide="ignore"):
+        laden = dist[None, None, :] / v_l[:, :, None]
+        ballast = dist[None, None, :] / v_b[:, :, None]
+    return ShipDraws(
+        replications=d.reps,
+        p_detect=d.p_detect(),
+        unknowns={name: d.unknown(name) for name in sc.unknowns},
+        start_place=home,
+        start_offset_h=offset_h,
+        speed_laden_kn=v_l,
+        speed_ballast_kn=v_b,
+        capacity_dwt=dwt,
+        cap_t=cap_t,
+        cap_m3=cap_m3,
+        cap_bbl=cap_bbl,
+        laden_h=laden,
+        ballast_h=ballast,
+    )
+
+
+def _class_value(d: _Drawer, c: Compiled, key: str, mask: np.ndarray) -> F64:
+    inp = _input(c, key)
+    assert inp is not None
+    vals = np.broadcast_to(d.value(inp), (len(d.reps), c.n_ships))
+    return vals[:, mask]
+
+
+def draw_voyages(
+    c: Compiled,
+    seed: int,
+    ships: ShipDraws,
+    v0: int,
+    v1: int,
+    fixed: Mapping[str, F64] | None = None,
+) -> VoyageDraws:
+    """The inputs of voyages ``v0 .. v1 - 1`` of every ship, for the replications of ``ships``.
+
+    Voyage ``k`` of a ship draws the same numbers whatever block it is drawn in.
+    """
+    d = _Drawer(c, seed, ships.replications, fixed)
+    d._unknowns = dict(ships.unknowns)
+    sc = c.scenario
+    V = np.arange(v0, v1, dtype=np.int64)
+    R, S = len(d.reps), c.n_ships
+    shape = (R, S, len(V))
+    prod = _pick(c.product_cum, d._u("voyage", "product", V))
+    prod = np.broadcast_to(prod, shape).copy()
+    port = np.zeros(shape, dtype=np.int64)
+    u_port = np.broadcast_to(d._u("voyage", "discharge_port", V), shape)
+    for k, cid in enumerate(c.class_ids):
+        cls = sc.fleet[cid]
+        mask = c.ship_class == k
+        if cls.home_port is not None:
+            port[:, mask] = c.port_ids.index(cls.home_port) + 1
+        else:
+            port[:, mask] = _pick(c.share_cum, u_port[:, mask]) + 1
+    bpt = np.asarray(c.product_bbl_per_t)[prod]
+    cap = np.minimum(ships.cap_t[:, :, None] * bpt, ships.cap_m3[:, :, None] * BBL_PER_M3)
+    cap = np.where(np.isnan(ships.cap_bbl)[:, :, None], cap, ships.cap_bbl[:, :, None])
+    cargo = d.by_class("load_factor", V) * cap
+    turn_h = d.by_class("turnaround_days", V) * HOURS_PER_DAY
+
+    def term(name: str) -> F64:
+        inp = _input(c, f"terminal.{name}")
+        return np.zeros(shape) if inp is None else np.broadcast_to(d.value(inp, V), shape)
+
+    t = sc.terminal
+    rate = term("load_rate_bbl_per_h") if t.load_rate_bbl_per_h is not None else (
+        term("load_rate_m3_per_h") * BBL_PER_M3
+    )  # fmt: skip
+    load_h = cargo / rate
+    cols = {n: np.zeros(shape) for n in ("anch", "pre", "dis", "post", "lock_in", "lock_out")}
+    for j, pid in enumerate(c.port_ids, start=1):
+        dp = sc.discharge[pid]
+        mask = port == j
+        if not mask.any():
+            continue
+
+        def val(name: str, slot: str | None = None, pid: str = pid) -> F64:
+            inp = _input(c, f"discharge.{pid}.{name}")
+            assert inp is not None
+            if slot is not None:
+                inp = Input(inp.key, inp.dist, slot, inp.default, inp.allowed, inp.bound)
+            return np.broadcast_to(d.value(inp, V), shape)
+
+        cols["anch"][mask] = val("anchorage_h")[mask]
+        cols["pre"][mask] = val("pre_pump_h")[mask]
+        prate = val("rate_bbl_per_h") if dp.rate_bbl_per_h is not None else (
+            val("rate_m3_per_h") * BBL_PER_M3
+        )  # fmt: skip
+        cols["dis"][mask] = cargo[mask] / prate[mask]
+        cols["post"][mask] = val("post_pump_h")[mask]
+        if dp.lock is not None:
+            cols["lock_in"][mask] = val("lock.transit_h")[mask]
+            cols["lock_out"][mask] = val("lock.transit_h", "lock_out")[mask]
+    p = ships.p_detect[:, None, None]
+    seen = np.broadcast_to(d._u("voyage", "detect", V), shape) < p
+    return VoyageDraws(
+        voyages=V,
+        port=port,
+        product=prod,
+        capacity_bbl=cap,
+        cargo_bbl=cargo,
+        turnaround_h=np.broadcast_to(turn_h, shape),
+        terminal_anchorage_h=term("anchorage_h"),
+        terminal_pre_h=term("pre_pump_h"),
+        load_h=load_h,
+        terminal_post_h=term("post_pump_h"),
+        port_anchorage_h=cols["anch"],
+        port_pre_h=cols["pre"],
+        discharge_h=cols["dis"],
+        port_post_h=cols["post"],
+        lock_in_h=cols["lock_in"],
+        lock_out_h=cols["lock_out"],
+        seen=seen,
+    )
+
+
+# --------------------------------------------------------------------------- for the SimPy engine
 
 
 @dataclass
 class ShipPlan:
-    """One ship's draws for one replication, as plain floats."""
+    """One ship's draws for one replication, as plain floats (for the SimPy engine)."""
 
     idx: int
     ship_id: str
@@ -94,140 +499,65 @@ class ShipPlan:
     start_offset_h: float
     laden_h: dict[int, float]
     ballast_h: dict[int, float]
-    cls: ShipClass
-    streams: ShipStreams
-    cap_u: float
     voyages: list[Voyage] = field(default_factory=list)
 
 
-def _pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
-    return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
+@dataclass
+class Plan:
+    """One replication's draws: the ships' plans and the arrays they came from."""
+
+    ships: list[ShipPlan]
+    p_detect: float
+    draws: ShipDraws
+    c: Compiled
+    seed: int
+    fixed: Mapping[str, F64] | None = None
+    capacity_bbl: list[list[float]] = field(default_factory=list)
+    """Capacity [bbl] of every drawn voyage, per ship (for the claimants' method)."""
+
+    def extend(self) -> None:
+        """Draw the next block of voyages of every ship."""
+        v0 = len(self.ships[0].voyages)
+        vd = draw_voyages(self.c, self.seed, self.draws, v0, v0 + VOYAGE_BLOCK, self.fixed)
+        _append(self, vd)
 
 
-def _rate_bbl_per_h(bbl: Any, m3: Any, u: np.ndarray) -> np.ndarray:
-    if bbl is not None:
-        return np.asarray(bbl.ppf(u))
-    return np.asarray(m3.ppf(u)) * BBL_PER_M3
-
-
-def _voyages(
-    c: Compiled, cls: ShipClass, u: np.ndarray, cap_u: np.ndarray, p_detect: float
-) -> list[Voyage]:
-    """Voyage records for rows of uniforms ``u`` (any mix of ships of one class).
-
-    ``cap_u`` holds, per row, the uniform that sets that row's ship's capacity. Working on
-    many rows at once keeps the per-replication cost to a few numpy calls per input.
-    """
-    sc = c.scenario
-    V = VOYAGE_COL
-    n = u.shape[0]
-    lf = cls.load_factor.ppf(u[:, V["load_factor"]])
-    prod = _pick(c.product_cum, u[:, V["product"]])
-    if cls.home_port is not None:
-        port = np.full(n, c.port_ids.index(cls.home_port) + 1)
-    else:
-        port = _pick(c.share_cum, u[:, V["discharge_port"]]) + 1
-    if cls.capacity_bbl is not None:
-        cap_bbl = cls.capacity_bbl.ppf(cap_u)
-    else:
-        cap_bbl = np.full(n, np.inf)
-        if cls.capacity_t is not None:
-            bpt = np.asarray(c.product_bbl_per_t)[prod]
-            cap_bbl = np.minimum(cap_bbl, cls.capacity_t.ppf(cap_u) * bpt)
-        if cls.capacity_m3 is not None:
-            cap_bbl = np.minimum(cap_bbl, cls.capacity_m3.ppf(cap_u) * BBL_PER_M3)
-    cargo = lf * cap_bbl
-    turn_h = cls.turnaround_days.ppf(u[:, V["turnaround"]]) * HOURS_PER_DAY
-    t = sc.terminal
-    t_anch = t.anchorage_h.ppf(u[:, V["terminal_anchorage"]])
-    t_pre = t.pre_pump_h.ppf(u[:, V["terminal_pre"]])
-    t_load = cargo / _rate_bbl_per_h(
-        t.load_rate_bbl_per_h, t.load_rate_m3_per_h, u[:, V["terminal_rate"]]
-    )
-    t_post = t.post_pump_h.ppf(u[:, V["terminal_post"]])
-    # Port-side draws: computed for the rows bound for each port.
-    cols = np.zeros((6, n))
-    for j, pid in enumerate(c.port_ids, start=1):
-        d: DischargePort = sc.discharge[pid]
-        mask = port == j
-        if not mask.any():
-            continue
-        uj = u[mask]
-        cols[0, mask] = d.anchorage_h.ppf(uj[:, V["port_anchorage"]])
-        cols[1, mask] = d.pre_pump_h.ppf(uj[:, V["port_pre"]])
-        cols[2, mask] = cargo[mask] / _rate_bbl_per_h(
-            d.rate_bbl_per_h, d.rate_m3_per_h, uj[:, V["port_rate"]]
+def _append(plan: Plan, vd: VoyageDraws) -> None:
+    cols = [getattr(vd, name)[0] for name in VOYAGE_FIELDS]  # (S, V) each
+    rows = [np.asarray(col).tolist() for col in cols]
+    caps = vd.capacity_bbl[0].tolist()
+    for i, ship in enumerate(plan.ships):
+        ship.voyages.extend(
+            Voyage._make(values) for values in zip(*(r[i] for r in rows), strict=True)
         )
-        cols[3, mask] = d.post_pump_h.ppf(uj[:, V["port_post"]])
-        if d.lock is not None:
-            cols[4, mask] = d.lock.transit_h.ppf(uj[:, V["lock_in"]])
-            cols[5, mask] = d.lock.transit_h.ppf(uj[:, V["lock_out"]])
-    seen = u[:, V["detect"]] < p_detect
-    make = Voyage._make
-    return [
-        make(row)
-        for row in zip(
-            port.tolist(),
-            prod.tolist(),
-            cargo.tolist(),
-            turn_h.tolist(),
-            t_anch.tolist(),
-            t_pre.tolist(),
-            t_load.tolist(),
-            t_post.tolist(),
-            *(cols[i].tolist() for i in range(6)),
-            seen.tolist(),
-            strict=True,
+        if len(plan.capacity_bbl) <= i:
+            plan.capacity_bbl.append([])
+        plan.capacity_bbl[i].extend(caps[i])
+
+
+def plan_ships(
+    c: Compiled, seed: int, replication: int, fixed: Mapping[str, F64] | None = None
+) -> Plan:
+    """One replication's draws as per-ship plans of plain floats."""
+    one = None if fixed is None else {k: np.asarray(v, dtype=float)[:1] for k, v in fixed.items()}
+    sd = draw_ships(c, seed, [replication], one)
+    ships = [
+        ShipPlan(
+            idx=i,
+            ship_id=c.ship_ids[i],
+            class_id=c.class_ids[int(c.ship_class[i])],
+            start_place=int(sd.start_place[0, i]),
+            start_offset_h=float(sd.start_offset_h[0, i]),
+            laden_h={j: float(sd.laden_h[0, i, j]) for j in c.dist_nm},
+            ballast_h={j: float(sd.ballast_h[0, i, j]) for j in c.dist_nm},
         )
+        for i in range(c.n_ships)
     ]
+    plan = Plan(ships, float(sd.p_detect[0]), sd, c, seed, one)
+    _append(plan, draw_voyages(c, seed, sd, 0, VOYAGE_BLOCK, one))
+    return plan
 
 
-def extend_voyages(c: Compiled, ship: ShipPlan, p_detect: float) -> None:
-    """Draw the ship's next block of voyages (rare: only ships that sail more than a block)."""
-    block = ship.streams.extend()
-    cap_u = np.full(block.shape[0], ship.cap_u)
-    ship.voyages.extend(_voyages(c, ship.cls, block, cap_u, p_detect))
-
-
-def plan_ships(c: Compiled, seed: int, replication: int) -> tuple[list[ShipPlan], float]:
-    """Per-ship plans for one replication, and the replication's detection probability."""
-    sc = c.scenario
-    g = generator(seed, replication, STREAM_GLOBAL, 0).random(4)
-    p_detect = float(sc.observation.p_detect.ppf(g[0:1])[0])
-    ids = sc.ship_ids()
-    streams = [ShipStreams(seed, replication, sid) for _, sid in ids]
-    plans: list[ShipPlan | None] = [None] * len(ids)
-    S = SHIP_COL
-    for cid, cls in sc.fleet.items():
-        members = [i for i, (k, _) in enumerate(ids) if k == cid]
-        su = np.stack([streams[i].ship_u for i in members])
-        v_l = cls.speed_laden_kn.ppf(su[:, S["speed_laden"]]).tolist()
-        v_b = cls.speed_ballast_kn.ppf(su[:, S["speed_ballast"]]).tolist()
-        off_h = (cls.start_offset_days.ppf(su[:, S["start_offset"]]) * HOURS_PER_DAY).tolist()
-        if cls.home_port is not None:
-            start = [c.port_ids.index(cls.home_port) + 1] * len(members)
-        else:
-            start = (_pick(c.share_cum, su[:, S["home_port"]]) + 1).tolist()
-        cap_u = su[:, S["capacity"]]
-        blocks = [streams[i].voyage_u for i in members]
-        rows = _voyages(
-            c, cls, np.concatenate(blocks), np.repeat(cap_u, [len(b) for b in blocks]), p_detect
-        )
-        pos = 0
-        for m, i in enumerate(members):
-            plan = ShipPlan(
-                idx=i,
-                ship_id=ids[i][1],
-                class_id=cid,
-                start_place=int(start[m]),
-                start_offset_h=off_h[m],
-                laden_h={j: d / v_l[m] for j, d in c.dist_nm.items()},
-                ballast_h={j: d / v_b[m] for j, d in c.dist_nm.items()},
-                cls=cls,
-                streams=streams[i],
-                cap_u=float(cap_u[m]),
-            )
-            plan.voyages.extend(rows[pos : pos + len(blocks[m])])
-            pos += len(blocks[m])
-            plans[i] = plan
-    return [p for p in plans if p is not None], p_detect
+def parameters_of(draws: ShipDraws, c: Compiled) -> dict[str, Any]:
+    """The fleet-level values drawn for each replication, for the per-replication table."""
+    return draws.parameters(c)

@@ -33,7 +33,7 @@ product      category     the parcel's product ("" in ballast)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -138,13 +138,20 @@ class Voyage(NamedTuple):
 
 @dataclass(frozen=True)
 class Replication:
-    """The raw outcome of one replication: its records and the names behind their codes."""
+    """The raw outcome of one replication: its records and the names behind their codes.
+
+    ``capacity_bbl[ship][voyage]`` is each drawn voyage's full capacity [bbl] (what the
+    claimants' method calls a ship's listed capacity); ``parameters`` the replication's
+    fleet-level values (unknowns, detection probability).
+    """
 
     replication: int
     records: list[Record]
     ship_ids: tuple[str, ...]
     class_ids: tuple[str, ...]
     p_detect: float
+    capacity_bbl: tuple[tuple[float, ...], ...] = ()
+    parameters: dict[str, float] = field(default_factory=dict)
 
 
 def to_frame(

@@ -16,6 +16,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.core.config import Scenario
+from sim.core.rng import STREAM_VERSION
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.runner.batch import McResult
@@ -57,11 +58,23 @@ def manifest(
         "scenario_name": scenario.name,
         "scenario_path": scenario_path,
         "scenario_sha256_16": scenario.digest(),
+        "evidence_sha256_16": evidence_digest(scenario),
+        "random_streams": STREAM_VERSION,
         "seed": seed,
         "created_utc": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": versions(),
         **extra,
     }
+
+
+def evidence_digest(scenario: Scenario) -> str | None:
+    """SHA-256 of the scenario's evidence file (first 16 hex digits), or None."""
+    import hashlib
+
+    path = scenario.evidence_path()
+    if path is None or not path.is_file():
+        return None
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
 def write_provenance(
@@ -76,13 +89,25 @@ def write_provenance(
     """Write ``scenario.resolved.toml`` and ``manifest.json`` into ``out_dir``; return both."""
     out_dir.mkdir(parents=True, exist_ok=True)
     resolved = out_dir / "scenario.resolved.toml"
-    resolved.write_text(scenario.to_toml(), encoding="utf-8")
+    evidence = scenario.evidence_path()
+    paths_extra: list[Path] = []
+    if evidence is not None and evidence.is_file():
+        # The evidence travels with the resolved scenario, which names it by its file name.
+        copy = out_dir / evidence.name
+        if copy.resolve() != evidence.resolve():
+            copy.write_bytes(evidence.read_bytes())
+        paths_extra.append(copy)
+        resolved.write_text(
+            scenario.model_copy(update={"evidence": evidence.name}).to_toml(), encoding="utf-8"
+        )
+    else:
+        resolved.write_text(scenario.to_toml(), encoding="utf-8")
     man = out_dir / "manifest.json"
     write_json(
         man,
         manifest(scenario, scenario_path=scenario_path, seed=seed, command=command, **extra),
     )
-    return [resolved, man]
+    return [resolved, man, *paths_extra]
 
 
 def _finite(obj: Any) -> Any:
@@ -210,7 +235,7 @@ def write_geo(
 
 def write_mc(result: McResult, out_dir: Path, *, scenario_path: str) -> list[Path]:
     """Write a batch's gathered tables, verdict and provenance into ``out_dir``."""
-    from sim.outputs.render import verdict_markdown
+    from sim.outputs.render import evidence_markdown, verdict_markdown
 
     paths = write_provenance(
         out_dir,
@@ -236,8 +261,22 @@ def write_mc(result: McResult, out_dir: Path, *, scenario_path: str) -> list[Pat
     write_json(p, result.verdict.to_dict())
     paths.append(p)
     p = out_dir / "verdict.md"
-    p.write_text(verdict_markdown(result.verdict), encoding="utf-8")
+    p.write_text(
+        verdict_markdown(result.verdict)
+        + evidence_markdown(result.checks, result.method, result.replay, result.monthly),
+        encoding="utf-8",
+    )
     paths.append(p)
+    if result.checks is not None:
+        paths.append(write_table(result.checks, out_dir / "checks.csv"))
+    if result.replay is not None:
+        paths.append(write_table(result.replay, out_dir / "replay.csv"))
+    if result.monthly is not None:
+        paths.append(write_table(result.monthly, out_dir / "monthly_seen.csv"))
+    if result.method is not None:
+        p = out_dir / "method.json"
+        write_json(p, result.method.to_dict())
+        paths.append(p)
     return paths
 
 

@@ -322,12 +322,53 @@ def gantt_figure(events: pd.DataFrame, scenario: Scenario, *, ax: Axes | None = 
     return fig
 
 
+def checks_figure(reps: pd.DataFrame, observables: Sequence[Any], scenario: Scenario) -> Figure:
+    """The model checks: one panel per counted fact, the replications' histogram of the
+    statistic with the reported number (dashed) and the share that agree with it."""
+    counted = [o for o in observables if o.measure != "ship_seen" and o.column in reps]
+    n = max(1, len(counted))
+    ncol = min(3, n)
+    nrow = math.ceil(n / ncol)
+    fig, axes = _new((4.3 * ncol, 3.1 * nrow), nrow, ncol, squeeze=False)
+    for k, ob in enumerate(counted):
+        ax = axes[k // ncol][k % ncol]
+        x = reps[ob.column].to_numpy(dtype=float)
+        x = x[np.isfinite(x)]
+        agree = float(ob.holds(x).mean()) if len(x) else float("nan")
+        ax.hist(x, bins=40, color=MAIN, alpha=0.7)
+        ax.axvline(
+            ob.target, color=CLAIM_COLOUR, lw=2, ls="--", label=f"reported {ob.row.reported()}"
+        )
+        label = ob.row.id + ob.suffix
+        ax.set_title(f"{label}\n{agree:.0%} of replications agree", fontsize=8)
+        ax.set_xlabel(_CHECK_UNITS.get(ob.measure, ""), fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+    for k in range(len(counted), nrow * ncol):
+        axes[k // ncol][k % ncol].set_visible(False)
+    fig.suptitle(f"{scenario.name}: the evidence against {len(reps)} replications", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+_CHECK_UNITS = {
+    "seen_visits": "visits seen [-]",
+    "distinct_seen": "distinct tankers seen [-]",
+    "seen_bbl": "barrels, seen visits [bbl]",
+    "loaded_bbl": "barrels, all visits [bbl]",
+    "share_designated": "share by UN-designated ships [-]",
+    "port_discharges": "tankers discharging [-]",
+}
+
+
 def plot_mc(
     result: Any,
     out_dir: Path,
     *,
     conditional: pd.DataFrame | None = None,
     gantt_events: pd.DataFrame | None = None,
+    observables: Sequence[Any] = (),
     formats: Sequence[str] = FORMATS,
 ) -> list[Path]:
     """Draw and save every Monte Carlo plot of a :class:`sim.runner.batch.McResult`.
@@ -345,6 +386,8 @@ def plot_mc(
     }
     if gantt_events is not None:
         figures["gantt"] = gantt_figure(gantt_events, sc)
+    if observables:
+        figures["evidence"] = checks_figure(reps, observables, sc)
     paths: list[Path] = []
     for name, fig in figures.items():
         paths += save_figure(fig, out_dir / name, formats)

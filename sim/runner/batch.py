@@ -7,20 +7,27 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.analysis.checks import model_checks, monthly_seen
+from sim.analysis.method import MethodCheck, method_check
+from sim.analysis.replay import replay
 from sim.analysis.verdict import Verdict, verdict
 from sim.core.config import Scenario
 from sim.core.defaults import MC_REPLICATIONS, MIN_MATCHES
+from sim.core.evidence import scenario_evidence
 from sim.core.routes import RouteTable
+from sim.model.draws import compile_scenario
+from sim.model.observables import compile_observables
 from sim.runner.pipeline import (
     ExecOptions,
     PartStore,
     Point,
     ProgressFn,
+    batch_identity,
     daily_fan,
     output_folder,
     run_points,
 )
-from sim.runner.single import prepare
+from sim.runner.single import observables_for, prepare
 
 
 @dataclass
@@ -39,6 +46,14 @@ class McResult:
     options: ExecOptions
     daily_path: Path | None = None
     _daily: pd.DataFrame | None = None
+    checks: pd.DataFrame | None = None
+    """Model checks against the evidence (:func:`sim.analysis.checks.model_checks`)."""
+    method: MethodCheck | None = None
+    """The claimants' estimator against the truth (:func:`sim.analysis.method.method_check`)."""
+    replay: pd.DataFrame | None = None
+    """Feasibility of the named ships' sightings (:func:`sim.analysis.replay.replay`)."""
+    monthly: pd.DataFrame | None = None
+    """Visits seen per month across replications."""
 
     @property
     def daily(self) -> pd.DataFrame:
@@ -81,10 +96,10 @@ def run_mc(
     sc, routes, _ = prepare(scenario, cache_dir=cache_dir)
     s = sc.seed if seed is None else seed
     with output_folder(out, "tankersim-mc-") as (out_dir, temporary):
-        identity = {"scenario_sha256_16": sc.digest(), "seed": s, "scenario": sc.name}
+        identity = batch_identity(sc, s)
         store = PartStore.open(out_dir, identity, resume=resume)
         exp = run_points(
-            [Point(0, sc, routes)],
+            [Point(0, sc, routes, observables=observables_for(sc, routes))],
             replications=n,
             seed=s,
             store=store,
@@ -94,6 +109,8 @@ def run_mc(
         )
         v = verdict(exp.table, sc, min_matches=min_matches)
         daily_path = store.merge_daily(out_dir / "daily.parquet", n=n)
+        evidence = scenario_evidence(sc)
+        observables, unused = compile_observables(evidence, compile_scenario(sc, routes))
         result = McResult(
             sc,
             routes,
@@ -106,7 +123,12 @@ def run_mc(
             exp.ran,
             opts,
             daily_path=None if temporary else daily_path,
+            checks=model_checks(exp.table, observables, unused) if evidence else None,
+            method=method_check(exp.table, sc.claims.barrels),
+            replay=replay(evidence, sc, routes) if evidence else None,
         )
-        if temporary:  # an in-memory batch: keep its daily series before the folder goes
-            result._daily = pd.read_parquet(daily_path)
+        result._daily = pd.read_parquet(daily_path)
+        result.monthly = monthly_seen(result._daily, sc.window.start)
+        if not temporary:
+            result._daily = None  # read again from disk when asked
         return result

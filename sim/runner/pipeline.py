@@ -37,7 +37,8 @@ from sim.core.errors import MissingExtraError, OptionError, ResultsExistError, R
 from sim.core.routes import RouteTable
 from sim.model.des import simulate
 from sim.model.draws import Compiled, compile_scenario
-from sim.model.results import REPLICATION_COLUMNS, replication_row
+from sim.model.observables import Observable
+from sim.model.results import DAILY_COLUMNS, INT_COLUMNS, replication_row, visits_of
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,7 @@ class Point:
     scenario: Scenario
     routes: RouteTable
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    observables: tuple[Observable, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,7 @@ class Job:
     point: int
     replications: tuple[int, ...]
     daily: bool = True
+    observables: tuple[Observable, ...] = ()
 
 
 _COMPILED: dict[str, Compiled] = {}
@@ -191,27 +194,43 @@ def run_jobs(jobs: Sequence[Job]) -> tuple[pd.DataFrame, pd.DataFrame]:
     for job in jobs:
         c = _compiled(job)
         for r in job.replications:
-            row, daily = replication_row(c, simulate(c, job.seed, r), job.point)
+            rep = simulate(c, job.seed, r)
+            row, daily = replication_row(
+                c,
+                visits_of(rep),
+                replication=r,
+                p_detect=rep.p_detect,
+                point=job.point,
+                parameters=rep.parameters,
+                observables=job.observables,
+            )
             rows.append(row)
             if job.daily:
                 dailies.append((job.point, r, daily))
-    reps = pd.DataFrame(rows, columns=list(REPLICATION_COLUMNS))
+    return tables(rows, dailies)
+
+
+def tables(
+    rows: list[dict[str, float]], dailies: list[tuple[int, int, np.ndarray]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The replications table and the long daily table of a group of replications."""
+    reps = pd.DataFrame(rows)
     reps = reps.astype(
-        {"point": "int32", "replication": "int64", "trips": "int32", "observed_visits": "int32"}
+        {"point": "int32", "replication": "int64", **dict.fromkeys(INT_COLUMNS, "int32")}
     )
     days = dailies[0][2].shape[0] if dailies else 0
-    stacked = np.concatenate([d for _, _, d in dailies]) if dailies else np.zeros((0, 4))
+    width = len(DAILY_COLUMNS)
+    stacked = np.concatenate([d for _, _, d in dailies]) if dailies else np.zeros((0, width))
     daily = pd.DataFrame(
         {
             "point": np.repeat(np.asarray([p for p, _, _ in dailies], dtype=np.int32), days),
             "replication": np.repeat(np.asarray([r for _, r, _ in dailies], dtype=np.int64), days),
             "day": np.tile(np.arange(1, days + 1, dtype=np.int32), len(dailies)),
-            "trips": stacked[:, 0].astype(np.int32),
-            "observed_visits": stacked[:, 1].astype(np.int32),
-            "loaded_bbl": stacked[:, 2],
-            "delivered_bbl": stacked[:, 3],
         }
     )
+    for i, name in enumerate(DAILY_COLUMNS):
+        col = stacked[:, i]
+        daily[name] = col.astype(np.int32) if name in INT_COLUMNS else col
     return reps, daily
 
 
@@ -268,6 +287,25 @@ def execute(
         done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
         for fut in done:
             on_result(*fut.result())
+
+
+def batch_identity(scenario: Scenario, seed: int, **extra: Any) -> dict[str, Any]:
+    """What makes a batch's results what they are: the scenario (and its evidence file), the
+    seed and the random-number scheme; resuming needs the same identity."""
+    from sim.core.rng import STREAM_VERSION
+
+    ident: dict[str, Any] = {
+        "scenario_sha256_16": scenario.digest(),
+        "seed": seed,
+        "scenario": scenario.name,
+        "streams": STREAM_VERSION,
+    }
+    path = scenario.evidence_path()
+    if path is not None and path.is_file():
+        import hashlib
+
+        ident["evidence_sha256_16"] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    return ident | extra
 
 
 # --------------------------------------------------------------------------- parts on disk
@@ -438,7 +476,8 @@ def run_points(
         already += len(have & set(wanted))
         missing = [r for r in wanted if r not in have]
         jobs += [
-            Job(p.scenario, p.routes, seed, p.index, b, daily=daily) for b in blocks(missing, size)
+            Job(p.scenario, p.routes, seed, p.index, b, daily=daily, observables=p.observables)
+            for b in blocks(missing, size)
         ]
     if progress is not None and already:
         progress(already)

@@ -9,11 +9,13 @@ import pandas as pd
 
 from sim.analysis.metrics import RunSummary, summarize
 from sim.core.config import Scenario, load_scenario
+from sim.core.evidence import scenario_evidence
 from sim.core.routes import RouteTable, build_route_table
 from sim.model.des import simulate
 from sim.model.draws import Compiled, compile_scenario
 from sim.model.events import to_frame
-from sim.model.results import run_kpis
+from sim.model.observables import Observable, compile_observables
+from sim.model.results import replication_row, run_kpis, visits_of
 
 
 @dataclass
@@ -27,6 +29,8 @@ class RunResult:
     events: pd.DataFrame
     summary: RunSummary
     p_detect: float
+    row: dict[str, float]
+    """The replication's row, as in a batch's table (drawn parameters, observables...)."""
 
     def __repr__(self) -> str:
         k = self.summary.kpis
@@ -69,6 +73,21 @@ def run(
     s = sc.seed if seed is None else seed
     rep = simulate(compiled, s, replication)
     events = to_frame(rep, compiled.places.names, compiled.products)
-    summary = summarize(events, sc, run_kpis(compiled, rep))
+    observables, _ = compile_observables(scenario_evidence(sc), compiled)
+    row, _ = replication_row(
+        compiled,
+        visits_of(rep),
+        replication=replication,
+        p_detect=rep.p_detect,
+        parameters=rep.parameters,
+        observables=observables,
+    )
+    summary = summarize(events, sc, run_kpis(row))
     summary.meta.update({"seed": s, "replication": replication, "p_detect": rep.p_detect})
-    return RunResult(sc, routes, s, replication, events, summary, rep.p_detect)
+    return RunResult(sc, routes, s, replication, events, summary, rep.p_detect, row)
+
+
+def observables_for(scenario: Scenario, routes: RouteTable) -> tuple[Observable, ...]:
+    """The observables of the scenario's evidence file (none without one)."""
+    c = compile_scenario(scenario, routes)
+    return compile_observables(scenario_evidence(scenario), c)[0]

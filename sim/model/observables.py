@@ -1,0 +1,172 @@
+"""Observables: each evidence row, as a statistic every replication can be measured by.
+
+An evidence row (:mod:`sim.core.evidence`) says what someone saw; its observable says what the
+same observer would have seen in a replication, so the two can be compared (model checks) and
+the unknowns fitted to them (calibration). The model observes only the terminal (satellite
+imagery and AIS of the loading berth, with the replication's detection probability) and the
+discharge ports' true discharges; rows about the open sea, places outside the scenario or
+ships outside its fleet are listed with the reason they are not used.
+
+=================== ==========================================================================
+row                 observable (per replication)
+=================== ==========================================================================
+visits              seen visits at the terminal with a loading that ended in the period
+distinct_ships      distinct ships with a seen visit in the period
+volume              barrels loaded by the seen visits in the period (``ev:<id>``), and by all
+                    visits (``ev:<id>:all``)
+share_sanctioned    share of the seen visits in the period made by UN-designated ships (the
+                    registry's ``un_designated``; ships it does not name count as not designated)
+sighting, terminal  1 if the named ship had a seen visit ending within the dates (widened by
+                    a day, two for ``at_anchor``), else 0
+sighting, unloading tankers (distinct ships) that finished discharging at the port in the period
+=================== ==========================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.core.evidence import APPROX, AT_SEA, Evidence, EvidenceRow
+from sim.core.units import HOURS_PER_DAY
+from sim.model.draws import Compiled
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.model.results import Visits
+
+WIDEN_DAYS = {"loading": 1.0, "departed_laden": 1.0, "at_anchor": 2.0}
+"""A sighting at the terminal matches a visit ending this many days either side of its dates."""
+
+
+@dataclass(frozen=True)
+class Observable:
+    """One evidence row's statistic: ``measure`` over loadings or discharges in ``[t0_h, t1_h)``.
+
+    ``column`` is its column in the per-replication table.
+    """
+
+    row: EvidenceRow
+    measure: str
+    t0_h: float
+    t1_h: float
+    ship: int = -1
+    port: int = -1
+    suffix: str = ""
+
+    @property
+    def column(self) -> str:
+        return f"ev:{self.row.id}{self.suffix}"
+
+    @property
+    def target(self) -> float:
+        """The reported number (1 for a sighting of a named ship)."""
+        if self.measure == "ship_seen":
+            return 1.0
+        return float(self.row.value if self.row.value is not None else 0.0)
+
+    @property
+    def relation(self) -> str:
+        if self.measure == "ship_seen":
+            return "="
+        return self.row.relation or ">="
+
+    def value(self, v: Visits, c: Compiled) -> float:
+        """The statistic in one replication."""
+        lt = v.load_t
+        in_period = (lt >= self.t0_h) & (lt < self.t1_h)
+        seen = in_period & v.load_seen
+        m = self.measure
+        if m == "seen_visits":
+            return float(seen.sum())
+        if m == "distinct_seen":
+            return float(len(np.unique(v.load_ship[seen])))
+        if m == "seen_bbl":
+            return float(v.load_cargo[seen].sum())
+        if m == "loaded_bbl":
+            return float(v.load_cargo[in_period].sum())
+        if m == "share_designated":
+            n = int(seen.sum())
+            return float(c.designated[v.load_ship[seen]].sum()) / n if n else float("nan")
+        if m == "ship_seen":
+            return float((seen & (v.load_ship == self.ship)).any())
+        if m == "port_discharges":
+            d = (v.dis_t >= self.t0_h) & (v.dis_t < self.t1_h) & (v.dis_port == self.port)
+            return float(len(np.unique(v.dis_ship[d])))
+        raise AssertionError(m)  # pragma: no cover
+
+    def holds(self, x: np.ndarray) -> np.ndarray:
+        """Where values ``x`` agree with the reported number under the row's relation."""
+        t, rel = self.target, self.relation
+        with np.errstate(invalid="ignore"):
+            if rel == ">=":
+                return x >= t
+            if rel == "<=":
+                return x <= t
+            if rel == "~":
+                return np.abs(x - t) <= APPROX * abs(t)
+            return x == t
+
+
+@dataclass(frozen=True)
+class Unused:
+    """An evidence row the model cannot measure, and why."""
+
+    row: EvidenceRow
+    reason: str
+
+
+def _hours(c: Compiled, row: EvidenceRow, widen_days: float = 0.0) -> tuple[float, float]:
+    start = c.scenario.window.start
+    t0 = ((row.date_from - start).days - widen_days) * HOURS_PER_DAY
+    t1 = ((row.date_to - start).days + 1 + widen_days) * HOURS_PER_DAY
+    return max(0.0, t0), min(c.window_h, t1)
+
+
+def compile_observables(
+    evidence: Evidence | None, c: Compiled
+) -> tuple[tuple[Observable, ...], tuple[Unused, ...]]:
+    """The observables of an evidence file for a compiled scenario, and the rows not used."""
+    if evidence is None:
+        return (), ()
+    terminal = c.scenario.terminal.port
+    ports = {pid: j for j, pid in enumerate(c.port_ids, start=1)}
+    used: list[Observable] = []
+    unused: list[Unused] = []
+    for row in evidence.rows:
+        t0, t1 = _hours(c, row)
+        if row.kind != "sighting":
+            if row.place and row.place != terminal:
+                unused.append(Unused(row, f"counted at {row.place}: the model observes {terminal}"))
+                continue
+            measure = {
+                "visits": "seen_visits",
+                "distinct_ships": "distinct_seen",
+                "volume": "seen_bbl",
+                "share_sanctioned": "share_designated",
+            }[row.kind]
+            used.append(Observable(row, measure, t0, t1))
+            if row.kind == "volume":
+                used.append(Observable(row, "loaded_bbl", t0, t1, suffix=":all"))
+            continue
+        if row.place == AT_SEA or row.activity in ("at_sea", "arrived_ballast"):
+            unused.append(Unused(row, "a position at sea: the model observes only ports"))
+            continue
+        if row.place == terminal and row.activity in WIDEN_DAYS:
+            if not row.ship:
+                unused.append(Unused(row, "an unnamed ship at the terminal: counted by aggregates"))
+                continue
+            if row.ship not in c.ship_ids:
+                unused.append(Unused(row, f"{row.ship} is not in the scenario's fleet"))
+                continue
+            w0, w1 = _hours(c, row, WIDEN_DAYS[row.activity])
+            used.append(Observable(row, "ship_seen", w0, w1, ship=c.ship_ids.index(row.ship)))
+            continue
+        if row.activity == "unloading" and row.place in ports:
+            used.append(Observable(row, "port_discharges", t0, t1, port=ports[row.place]))
+            continue
+        unused.append(
+            Unused(row, f"{row.activity.replace('_', ' ')} at {row.place or '?'}: not modelled")
+        )
+    return tuple(used), tuple(unused)
