@@ -28,7 +28,7 @@ from sim.runner import batch
 from sim.runner import sensitivity as sens
 from sim.runner import sweep as sw
 from sim.runner.batch import McResult
-from sim.runner.pipeline import ExecOptions, ExecutorKind
+from sim.runner.pipeline import EngineKind, ExecOptions, ExecutorKind
 from sim.runner.single import RunResult, prepare, run
 
 __all__ = [
@@ -46,12 +46,14 @@ __all__ = [
 ]
 
 
-def _options(executor: ExecutorKind | ExecOptions, workers: int | None) -> ExecOptions:
+def _options(
+    executor: ExecutorKind | ExecOptions, workers: int | None, engine: EngineKind = "fast"
+) -> ExecOptions:
     if isinstance(executor, ExecOptions):
         if workers is not None:
             raise OptionError("workers", workers, "give the workers inside the ExecOptions")
         return executor
-    return ExecOptions(executor, workers)
+    return ExecOptions(executor, workers, engine=engine)
 
 
 def _source_name(scenario: Any) -> str:
@@ -66,6 +68,7 @@ def run_mc(
     out: str | Path | None = None,
     executor: ExecutorKind | ExecOptions = "local",
     workers: int | None = None,
+    engine: EngineKind = "fast",
     resume: bool = False,
     min_matches: int = MIN_MATCHES,
     plots: bool = True,
@@ -95,7 +98,7 @@ def run_mc(
         n=n,
         seed=seed,
         out=out,
-        options=_options(executor, workers),
+        options=_options(executor, workers, engine),
         resume=resume,
         min_matches=min_matches,
         progress=progress,
@@ -132,6 +135,7 @@ def run_sweep(
     out: str | Path | None = None,
     executor: ExecutorKind | ExecOptions = "local",
     workers: int | None = None,
+    engine: EngineKind = "fast",
     resume: bool = False,
     min_matches: int | None = None,
     halfwidth: int | str | None = sw.KEEP,
@@ -150,7 +154,7 @@ def run_sweep(
         n=n,
         seed=seed,
         out=out,
-        options=_options(executor, workers),
+        options=_options(executor, workers, engine),
         resume=resume,
         min_matches=min_matches,
         halfwidth=halfwidth,
@@ -180,6 +184,7 @@ def run_sensitivity(
     out: str | Path | None = None,
     executor: ExecutorKind | ExecOptions = "local",
     workers: int | None = None,
+    engine: EngineKind = "fast",
     resume: bool = False,
     plots: bool = True,
     progress: Callable[[int], None] | None = None,
@@ -195,7 +200,7 @@ def run_sensitivity(
         replications=replications,
         grouping=grouping,
         seed=seed,
-        options=_options(executor, workers),
+        options=_options(executor, workers, engine),
         out=out,
         resume=resume,
         progress=progress,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ from rich.console import Console
 from sim import __version__
 from sim.core.config import Scenario, load_scenario
 from sim.core.errors import (
+    EngineFallbackWarning,
     MissingExtraError,
     OptionError,
     ResultsExistError,
@@ -44,7 +46,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 FLAGS = {"n_points": "--points", "grouping": "--factors", "run_dir": "RUN_DIR"}
 FLAGS |= {k: f"--{k}" for k in ("out", "vary", "design", "method", "halfwidth")}
-FLAGS |= {k: f"--{k}" for k in ("executor", "scheduler", "workers")}
+FLAGS |= {k: f"--{k}" for k in ("executor", "scheduler", "workers", "engine")}
+FLAGS |= {"block_size": "--block-size"}
 """Library parameter names and the flags that set them."""
 
 # Options shared by several commands (typer reads the defaults' Option objects).
@@ -57,6 +60,10 @@ OUT = typer.Option(None, help="Output folder (default: runs/<scenario name>[-com
 RESUME = typer.Option(False, "--resume", help="Continue an interrupted run in --out.")
 PLOTS = typer.Option(True, "--plots/--no-plots", help="Draw the plots (PNG and SVG).")
 INTERVAL = typer.Option(1.0, min=0.01, help="Hours between track positions.")
+ENGINE = typer.Option("fast", help="fast (vectorised, the default) or des (SimPy): same results.")
+BLOCK = typer.Option(
+    None, min=1, help="Replications per job (default: chosen from the batch, workers, engine)."
+)
 VARY_HELP = (
     "KEY=low:high:num (evenly spaced), KEY=v1,v2,... (values) or KEY=low:high (a range, for "
     "--design lhs/sobol); KEY is a dotted scenario key such as fleet.large.capacity_bbl. "
@@ -111,7 +118,18 @@ def _batch(out_dir: Path, again: str, rate: bool = False) -> Iterator[Any]:
     """A progress bar for a batch; an interruption says what is kept and how to go on."""
     from sim.outputs.progress import LazyProgress
 
-    with LazyProgress(rate=rate, console=err_console) as bar:
+    def notice(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        if issubclass(category, EngineFallbackWarning):
+            err_console.print(
+                f"tankersim: notice: {message}", markup=False, highlight=False, soft_wrap=True
+            )
+        else:
+            shown(message, category, *args, **kwargs)
+
+    with LazyProgress(rate=rate, console=err_console) as bar, warnings.catch_warnings():
+        shown = warnings.showwarning
+        warnings.simplefilter("always", EngineFallbackWarning)
+        warnings.showwarning = notice
         try:
             yield bar
         except KeyboardInterrupt:
@@ -214,12 +232,25 @@ def map_(
 
 
 def _common(
-    out_dir: Path, bar: Any, executor: str, workers: int | None, scheduler: str | None, **kw: Any
+    out_dir: Path,
+    bar: Any,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    engine: str = "fast",
+    block_size: int | None = None,
+    **kw: Any,
 ) -> dict[str, Any]:
     """The keyword arguments every batch command passes to the API."""
     from sim.runner.pipeline import ExecOptions
 
-    options = ExecOptions(executor, workers, scheduler)  # type: ignore[arg-type]
+    options = ExecOptions(
+        executor,  # type: ignore[arg-type]
+        workers,
+        scheduler,
+        block_size=block_size,
+        engine=engine,  # type: ignore[arg-type]
+    )
     return {"out": out_dir, "executor": options, "progress": bar.advance, **kw}
 
 
@@ -232,6 +263,8 @@ def mc(
     workers: int | None = WORKERS,
     executor: str = EXECUTOR,
     scheduler: str | None = SCHEDULER,
+    engine: str = ENGINE,
+    block_size: int | None = BLOCK,
     out: Path | None = OUT,
     resume: bool = RESUME,
     min_matches: int = typer.Option(200, min=1, help="Replications kept when conditioning."),
@@ -248,7 +281,17 @@ def mc(
     _, out_dir = _prepare_out(scenario, out, "-mc")
     again = f"continue with: tankersim mc {scenario} -n {n} --out {out_dir} --resume"
     with _batch(out_dir, again, rate=True) as bar:
-        kw = _common(out_dir, bar, executor, workers, scheduler, resume=resume, plots=plots)
+        kw = _common(
+            out_dir,
+            bar,
+            executor,
+            workers,
+            scheduler,
+            engine,
+            block_size,
+            resume=resume,
+            plots=plots,
+        )
         bar.total(n)
         result = run_mc(scenario, n=n, seed=seed, min_matches=min_matches, **kw)
     print_verdict(result.verdict, out_console)
@@ -293,6 +336,8 @@ def sweep(
     workers: int | None = WORKERS,
     executor: str = EXECUTOR,
     scheduler: str | None = SCHEDULER,
+    engine: str = ENGINE,
+    block_size: int | None = BLOCK,
     out: Path | None = OUT,
     resume: bool = RESUME,
     min_matches: int | None = typer.Option(None, min=1, help="With --halfwidth -1: matches kept."),
@@ -315,7 +360,17 @@ def sweep(
     per_point = n if n is not None else (sc.sweep.replications if sc.sweep else 500)
     hw = KEEP if halfwidth is None else (None if halfwidth < 0 else halfwidth)
     with _batch(out_dir, "continue with the same command and --resume") as bar:
-        kw = _common(out_dir, bar, executor, workers, scheduler, resume=resume, plots=plots)
+        kw = _common(
+            out_dir,
+            bar,
+            executor,
+            workers,
+            scheduler,
+            engine,
+            block_size,
+            resume=resume,
+            plots=plots,
+        )
         kw |= {"dims": dims, "design_kind": design, "n_points": points, "halfwidth": hw}
         result = run_sweep(
             scenario,
@@ -346,6 +401,8 @@ def sensitivity(
     workers: int | None = WORKERS,
     executor: str = EXECUTOR,
     scheduler: str | None = SCHEDULER,
+    engine: str = ENGINE,
+    block_size: int | None = BLOCK,
     out: Path | None = OUT,
     resume: bool = RESUME,
     plots: bool = PLOTS,
@@ -364,7 +421,17 @@ def sensitivity(
         fail(f"--factors = {grouping!r}: choose coarse or keys")
     _, out_dir = _prepare_out(scenario, out, "-sensitivity")
     with _batch(out_dir, "continue with the same command and --resume") as bar:
-        kw = _common(out_dir, bar, executor, workers, scheduler, resume=resume, plots=plots)
+        kw = _common(
+            out_dir,
+            bar,
+            executor,
+            workers,
+            scheduler,
+            engine,
+            block_size,
+            resume=resume,
+            plots=plots,
+        )
         kw |= {"method": method, "grouping": grouping, "on_plan": bar.total}
         result = run_sensitivity(scenario, base_samples=base_samples, replications=n, **kw)
     print_sensitivity(result, out_console)

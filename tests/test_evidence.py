@@ -258,6 +258,7 @@ def _visits(**kw: Any) -> Visits:
     dis_t = np.asarray(kw.get("dis_t", []), dtype=float)
     m = len(dis_t)
     return Visits(
+        load_rep=np.zeros(n, dtype=np.int64),
         load_t=load_t,
         load_ship=np.asarray(kw.get("load_ship", [0] * n), dtype=np.int64),
         load_voyage=np.arange(n, dtype=np.int64),
@@ -265,6 +266,7 @@ def _visits(**kw: Any) -> Visits:
         load_product=np.zeros(n, dtype=np.int64),
         load_seen=np.asarray(kw.get("load_seen", [True] * n), dtype=bool),
         load_capacity=np.asarray(kw.get("load_capacity", [1000.0] * n)),
+        dis_rep=np.zeros(m, dtype=np.int64),
         dis_t=dis_t,
         dis_ship=np.asarray(kw.get("dis_ship", [0] * m), dtype=np.int64),
         dis_voyage=np.arange(m, dtype=np.int64),

@@ -27,21 +27,34 @@ def _geo(path: Path = SCENARIOS / "osc-2024.toml", **extra: Any) -> Any:
 # --------------------------------------------------------------------------- determinism
 
 
+@pytest.fixture(scope="module", params=["fast", "des"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def serial_baseline() -> pd.DataFrame:
-    return run_mc(_geo(), n=24, executor="serial").replications
+def serial_baseline(engine: str) -> pd.DataFrame:
+    return run_mc(_geo(), n=24, executor="serial", engine=engine).replications
 
 
-def test_local_pool_equals_serial(serial_baseline: pd.DataFrame) -> None:
-    two = run_mc(_geo(), n=24, executor=ExecOptions("local", 2, block_size=5)).replications
-    pd.testing.assert_frame_equal(serial_baseline, two)
+def test_local_pool_equals_serial(serial_baseline: pd.DataFrame, engine: str) -> None:
+    pool = ExecOptions("local", 2, block_size=5, engine=engine)  # type: ignore[arg-type]
+    two = run_mc(_geo(), n=24, executor=pool).replications
+    pd.testing.assert_frame_equal(serial_baseline, two, check_exact=True)
     assert list(two["replication"]) == list(range(24))
 
 
-def test_dask_equals_serial(serial_baseline: pd.DataFrame) -> None:
+def test_dask_equals_serial(serial_baseline: pd.DataFrame, engine: str) -> None:
     pytest.importorskip("dask.distributed")
-    dask = run_mc(_geo(), n=24, executor=ExecOptions("dask", 2, block_size=7)).replications
-    pd.testing.assert_frame_equal(serial_baseline, dask)
+    dask = ExecOptions("dask", 2, block_size=7, engine=engine)  # type: ignore[arg-type]
+    reps = run_mc(_geo(), n=24, executor=dask).replications
+    pd.testing.assert_frame_equal(serial_baseline, reps, check_exact=True)
+
+
+def test_block_size_does_not_change_results(serial_baseline: pd.DataFrame, engine: str) -> None:
+    one = ExecOptions("serial", block_size=1, engine=engine)  # type: ignore[arg-type]
+    reps = run_mc(_geo(), n=24, executor=one).replications
+    pd.testing.assert_frame_equal(serial_baseline, reps, check_exact=True)
 
 
 def test_replication_alone_equals_batch(serial_baseline: pd.DataFrame) -> None:
@@ -76,25 +89,27 @@ def test_run_cli_replication_matches_batch(
 # --------------------------------------------------------------------------- resume
 
 
-def test_interrupted_batch_resumes_to_the_same_result(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("engine", "n", "extra"),
+    [("des", 300, []), ("fast", 3000, ["--block-size", "100"])],
+)
+def test_interrupted_batch_resumes_to_the_same_result(
+    tmp_path: Path, engine: str, n: int, extra: list[str]
+) -> None:
     scenario = write_toml(
         tmp_path / "geo.toml", _geo().model_dump(mode="python", by_alias=True, exclude_none=True)
     )
-    n = 300
     out = tmp_path / "killed"
-    partial = kill_after_parts(
-        ["mc", str(scenario), "-n", str(n), "--workers", "1", "--out", str(out), "--no-plots"],
-        out,
-        min_parts=2,
-    )
+    args = ["mc", str(scenario), "-n", str(n), "--workers", "1", "--engine", engine, *extra]
+    partial = kill_after_parts([*args, "--out", str(out), "--no-plots"], out, min_parts=2)
     assert 0 < len(partial) < n, "the batch finished before it could be interrupted"
 
-    resumed = run_mc(scenario, n=n, out=out, resume=True, executor="serial")
+    resumed = run_mc(scenario, n=n, out=out, resume=True, executor="serial", engine=engine)
     assert resumed.ran == n - len(partial)
     assert list(resumed.replications["replication"]) == list(range(n))
-    whole = run_mc(scenario, n=n, executor="local", workers=2)
-    pd.testing.assert_frame_equal(resumed.replications, whole.replications)
-    pd.testing.assert_frame_equal(resumed.daily, whole.daily)
+    whole = run_mc(scenario, n=n, executor="local", workers=2, engine=engine)
+    pd.testing.assert_frame_equal(resumed.replications, whole.replications, check_exact=True)
+    pd.testing.assert_frame_equal(resumed.daily, whole.daily, check_exact=True)
     assert resumed.verdict == whole.verdict
 
 

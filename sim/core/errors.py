@@ -82,3 +82,8 @@ class MissingExtraError(TankersimError, ImportError):
         super().__init__(
             f"{what} needs the optional package {module!r}: pip install 'tankersim[{extra}]'"
         )
+
+
+class EngineFallbackWarning(UserWarning):
+    """A batch asked for the fast engine on a scenario it does not support: the batch runs on
+    the SimPy engine instead (same results, slower). The message names the feature."""

@@ -73,29 +73,58 @@ SLOTS: tuple[str, ...] = (
 SLOT = {name: i for i, name in enumerate(SLOTS)}
 
 
-def philox4x32(counter: Any, key: tuple[int, int]) -> NDArray[np.uint32]:
+def philox4x32(counter: Any, key: tuple[int, int]) -> list[NDArray[np.uint64]]:
     """Philox4x32-10 of arrays of 128-bit counters (four uint32 words) under a 64-bit key.
 
-    Returns an array of shape ``(4, *shape)`` of uint32 words.
+    Returns the four output words, each an array of the counters' shape (uint64 holding
+    32-bit values).
 
     >>> zero = np.zeros(4, dtype=np.uint32)
     >>> [hex(int(w)) for w in philox4x32(zero, (0, 0))]
     ['0x6627e8d5', '0xe169c58d', '0xbc57ac4c', '0x9b00dbd8']
     """
-    c0, c1, c2, c3 = (np.asarray(w, dtype=np.uint64) for w in counter)
+    words = [np.array(w, dtype=np.uint64) for w in np.broadcast_arrays(*counter)]
+    shape = words[0].shape
+    flat = [w.reshape(-1) for w in words]
+    n = flat[0].size
+    p0 = np.empty(min(n, _CHUNK), dtype=np.uint64)
+    p1 = np.empty_like(p0)
+    for lo in range(0, n, _CHUNK):  # in cache-sized chunks, in place
+        hi = min(n, lo + _CHUNK)
+        c0, c1, c2, c3 = (w[lo:hi] for w in flat)
+        _rounds(c0, c1, c2, c3, p0[: hi - lo], p1[: hi - lo], key)
+    c0, c1, c2, c3 = (w.reshape(shape) for w in flat)
+    return [c0, c1, c2, c3]
+
+
+_CHUNK = 1 << 15
+
+
+def _rounds(
+    c0: NDArray[np.uint64],
+    c1: NDArray[np.uint64],
+    c2: NDArray[np.uint64],
+    c3: NDArray[np.uint64],
+    p0: NDArray[np.uint64],
+    p1: NDArray[np.uint64],
+    key: tuple[int, int],
+) -> None:
+    """Ten Philox rounds on counter words ``c0..c3``, in place (``p0``, ``p1``: scratch)."""
     k0, k1 = key[0] & 0xFFFFFFFF, key[1] & 0xFFFFFFFF
     for r in range(10):
         if r:
             k0, k1 = (k0 + _W0) & 0xFFFFFFFF, (k1 + _W1) & 0xFFFFFFFF
-        p0 = _M0 * c0
-        p1 = _M1 * c2
-        c0, c1, c2, c3 = (
-            (p1 >> _SHIFT) ^ c1 ^ np.uint64(k0),
-            p1 & _MASK,
-            (p0 >> _SHIFT) ^ c3 ^ np.uint64(k1),
-            p0 & _MASK,
-        )
-    return np.stack([c0, c1, c2, c3]).astype(np.uint32)
+        np.multiply(c0, _M0, out=p0)
+        np.multiply(c2, _M1, out=p1)
+        # new c0 = hi(p1) ^ c1 ^ k0, c1 = lo(p1), c2 = hi(p0) ^ c3 ^ k1, c3 = lo(p0)
+        np.right_shift(p1, _SHIFT, out=c0)
+        np.bitwise_xor(c0, c1, out=c0)
+        np.bitwise_xor(c0, np.uint64(k0), out=c0)
+        np.bitwise_and(p1, _MASK, out=c1)
+        np.right_shift(p0, _SHIFT, out=c2)
+        np.bitwise_xor(c2, c3, out=c2)
+        np.bitwise_xor(c2, np.uint64(k1), out=c2)
+        np.bitwise_and(p0, _MASK, out=c3)
 
 
 def entity_key(name: str) -> int:
@@ -135,7 +164,7 @@ def uniform_slots(
     out = {}
     for s in slots:
         b = blocks.index(SLOT[s] // 4)
-        out[s] = (words[SLOT[s] % 4, b].astype(np.float64) + 0.5) / 4294967296.0
+        out[s] = (words[SLOT[s] % 4][b] + 0.5) * (1.0 / 4294967296.0)
     return out
 
 
@@ -166,4 +195,4 @@ def uniforms(
     )
     c3 = np.full(r.shape, (LEVEL_CODE[level] << 24) | (s // 4), dtype=np.uint64)
     words = philox4x32((r & _MASK, e & _MASK, v & _MASK, c3), _seed_key(seed))
-    return (words[s % 4].astype(np.float64) + 0.5) / 4294967296.0
+    return np.asarray((words[s % 4] + 0.5) * (1.0 / 4294967296.0), dtype=np.float64)

@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.core.config import Input, Scenario, scenario_inputs
+from sim.core.errors import OptionError
 from sim.core.registry import registry
 from sim.core.rng import SLOTS, entity_key, uniform_slots, uniforms
 from sim.core.routes import RouteTable
@@ -215,17 +216,39 @@ class _Drawer:
         return self._cache[key][slot]
 
     def value(self, inp: Input, voyages: NDArray[np.int64] | None = None) -> F64:
-        """The input's values, shape (R, S) or (R, S, V) (broadcast from its level)."""
+        """The input's values, shape (R, S) or (R, S, V) (broadcast from its level).
+
+        A ``fixed`` value (one per replication) replaces the draw of the input's own
+        distribution; its ``scale`` unknown still multiplies it.
+        """
         if inp.key in self.fixed:
             vals = np.asarray(self.fixed[inp.key], dtype=float)[:, None]
-            return vals if voyages is None else vals[:, :, None]
-        level = inp.level
-        if voyages is None and level == "voyage":
-            level = "ship"
-        vals = np.asarray(inp.dist.ppf(self._u(level, inp.slot, voyages)), dtype=float)
+            if voyages is not None:
+                vals = vals[:, :, None]
+        else:
+            level = inp.level
+            if voyages is None and level == "voyage":
+                level = "ship"
+            vals = np.asarray(inp.dist.ppf(self._u(level, inp.slot, voyages)), dtype=float)
         if inp.dist.scale is not None:
             scale = self.unknown(inp.dist.scale)
             vals = vals * (scale[:, None] if voyages is None else scale[:, None, None])
+        return vals
+
+    def masked(
+        self, inp: Input, voyages: NDArray[np.int64], shape: tuple[int, ...], mask: np.ndarray
+    ) -> F64:
+        """The input's values where ``mask`` (over ``shape``) is true: a 1-D array."""
+        if inp.key in self.fixed:
+            vals = np.broadcast_to(
+                np.asarray(self.fixed[inp.key], dtype=float)[:, None, None], shape
+            )[mask]
+        else:
+            u = np.broadcast_to(self._u(inp.level, inp.slot, voyages), shape)[mask]
+            vals = np.asarray(inp.dist.ppf(u), dtype=float)
+        if inp.dist.scale is not None:
+            scale = self.unknown(inp.dist.scale)[:, None, None]
+            vals = vals * np.broadcast_to(scale, shape)[mask]
         return vals
 
     def by_class(self, name: str, voyages: NDArray[np.int64] | None = None) -> F64:
@@ -246,9 +269,10 @@ class _Drawer:
         inp = _input(self.c, "observation.p_detect")
         assert inp is not None
         if inp.key in self.fixed:
-            return np.asarray(self.fixed[inp.key], dtype=float)
-        u = uniforms(self.seed, self.reps, "fleet", 0, 0, "p_detect")
-        vals = np.asarray(inp.dist.ppf(u), dtype=float)
+            vals = np.asarray(self.fixed[inp.key], dtype=float)
+        else:
+            u = uniforms(self.seed, self.reps, "fleet", 0, 0, "p_detect")
+            vals = np.asarray(inp.dist.ppf(u), dtype=float)
         if inp.dist.scale is not None:
             vals = vals * self.unknown(inp.dist.scale)
         return vals
@@ -287,6 +311,16 @@ class ShipDraws:
     ballast_h: F64
     """Ballast passage port -> terminal by place index [h], shape (R, S, P+1)."""
 
+    def take(self, rows: NDArray[np.int64]) -> ShipDraws:
+        """The same draws for a subset of the block's replications (by row)."""
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            out[name] = (
+                {k: v[rows] for k, v in value.items()} if isinstance(value, dict) else value[rows]
+            )
+        return ShipDraws(**out)
+
     def parameters(self, c: Compiled) -> dict[str, F64]:
         """The fleet-level values of these replications, by key (unknowns and fleet inputs)."""
         out = {f"unknowns.{k}": v for k, v in self.unknowns.items()}
@@ -320,6 +354,22 @@ class VoyageDraws:
 VOYAGE_FIELDS: tuple[str, ...] = tuple(Voyage._fields)
 
 
+def check_fixed(c: Compiled, fixed: Mapping[str, Any], rows: int) -> None:
+    """Refuse ``fixed`` values that would be ignored or misaligned (see :func:`draw_ships`)."""
+    valid = {f"unknowns.{n}" for n in c.scenario.unknowns} | {inp.key for inp in c.inputs}
+    for key, values in fixed.items():
+        if key not in valid:
+            raise OptionError(
+                "fixed",
+                key,
+                f"not an unknown or input of this scenario ({', '.join(sorted(valid))})",
+            )
+        if np.shape(values) != (rows,):
+            raise OptionError(
+                "fixed", key, f"needs one value per row ({rows}), not {np.shape(values)}"
+            )
+
+
 def draw_ships(
     c: Compiled,
     seed: int,
@@ -328,10 +378,16 @@ def draw_ships(
 ) -> ShipDraws:
     """The per-replication and per-ship inputs of replications ``reps``.
 
-    ``fixed`` sets fleet-level values instead of drawing them (one value per replication, by
-    key: ``unknowns.<name>`` or an input's dotted key), as calibration does.
+    ``reps`` may repeat a replication number (the same random numbers, e.g. at several design
+    points). ``fixed`` sets values instead of drawing them, one per row of ``reps``, by key:
+    ``unknowns.<name>`` for an unknown, or an input's dotted key for an input, which then takes
+    that value for every ship and voyage of the replication (its ``scale`` still multiplies
+    it). Calibration and sensitivity designs use it; a key that is neither, or a number of
+    values other than one per row, is an :class:`~sim.core.errors.OptionError`.
     """
     d = _Drawer(c, seed, np.asarray(reps, dtype=np.int64), fixed)
+    if fixed:
+        check_fixed(c, fixed, len(d.reps))
     sc = c.scenario
     R, S = len(d.reps), c.n_ships
     home = np.zeros((R, S), dtype=np.int64)
@@ -404,7 +460,8 @@ def draw_voyages(
 ) -> VoyageDraws:
     """The inputs of voyages ``v0 .. v1 - 1`` of every ship, for the replications of ``ships``.
 
-    Voyage ``k`` of a ship draws the same numbers whatever block it is drawn in.
+    Voyage ``k`` of a ship draws the same numbers whatever block it is drawn in, and whatever
+    other replications are drawn with it. ``fixed`` values are per replication of ``ships``.
     """
     d = _Drawer(c, seed, ships.replications, fixed)
     d._unknowns = dict(ships.unknowns)
@@ -445,23 +502,23 @@ def draw_voyages(
         if not mask.any():
             continue
 
-        def val(name: str, slot: str | None = None, pid: str = pid) -> F64:
+        def val(name: str, slot: str | None = None, pid: str = pid, mask: Any = mask) -> F64:
             inp = _input(c, f"discharge.{pid}.{name}")
             assert inp is not None
             if slot is not None:
                 inp = Input(inp.key, inp.dist, slot, inp.default, inp.allowed, inp.bound)
-            return np.broadcast_to(d.value(inp, V), shape)
+            return d.masked(inp, V, shape, mask)
 
-        cols["anch"][mask] = val("anchorage_h")[mask]
-        cols["pre"][mask] = val("pre_pump_h")[mask]
+        cols["anch"][mask] = val("anchorage_h")
+        cols["pre"][mask] = val("pre_pump_h")
         prate = val("rate_bbl_per_h") if dp.rate_bbl_per_h is not None else (
             val("rate_m3_per_h") * BBL_PER_M3
         )  # fmt: skip
-        cols["dis"][mask] = cargo[mask] / prate[mask]
-        cols["post"][mask] = val("post_pump_h")[mask]
+        cols["dis"][mask] = cargo[mask] / prate
+        cols["post"][mask] = val("post_pump_h")
         if dp.lock is not None:
-            cols["lock_in"][mask] = val("lock.transit_h")[mask]
-            cols["lock_out"][mask] = val("lock.transit_h", "lock_out")[mask]
+            cols["lock_in"][mask] = val("lock.transit_h")
+            cols["lock_out"][mask] = val("lock.transit_h", "lock_out")
     p = ships.p_detect[:, None, None]
     seen = np.broadcast_to(d._u("voyage", "detect", V), shape) < p
     return VoyageDraws(

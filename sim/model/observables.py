@@ -72,29 +72,47 @@ class Observable:
             return "="
         return self.row.relation or ">="
 
-    def value(self, v: Visits, c: Compiled) -> float:
-        """The statistic in one replication."""
+    def values(self, v: Visits, c: Compiled, n_reps: int) -> np.ndarray:
+        """The statistic in every replication of a block of ``n_reps``, shape (R,)."""
+        R = n_reps
         lt = v.load_t
         in_period = (lt >= self.t0_h) & (lt < self.t1_h)
         seen = in_period & v.load_seen
+        lr = v.load_rep
         m = self.measure
+
+        def count(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+            w = None if weights is None else weights[mask]
+            return np.bincount(lr[mask], weights=w, minlength=R).astype(float)
+
+        def distinct(rep: np.ndarray, ship: np.ndarray) -> np.ndarray:
+            hit = np.zeros((R, c.n_ships), dtype=bool)
+            hit[rep, ship] = True
+            return hit.sum(axis=1).astype(float)
+
         if m == "seen_visits":
-            return float(seen.sum())
+            return count(seen)
         if m == "distinct_seen":
-            return float(len(np.unique(v.load_ship[seen])))
+            return distinct(lr[seen], v.load_ship[seen])
         if m == "seen_bbl":
-            return float(v.load_cargo[seen].sum())
+            return count(seen, v.load_cargo)
         if m == "loaded_bbl":
-            return float(v.load_cargo[in_period].sum())
+            return count(in_period, v.load_cargo)
         if m == "share_designated":
-            n = int(seen.sum())
-            return float(c.designated[v.load_ship[seen]].sum()) / n if n else float("nan")
+            n = count(seen)
+            d = count(seen & c.designated[v.load_ship])
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return np.where(n > 0, d / np.maximum(n, 1), np.nan)
         if m == "ship_seen":
-            return float((seen & (v.load_ship == self.ship)).any())
+            return (count(seen & (v.load_ship == self.ship)) > 0).astype(float)
         if m == "port_discharges":
             d = (v.dis_t >= self.t0_h) & (v.dis_t < self.t1_h) & (v.dis_port == self.port)
-            return float(len(np.unique(v.dis_ship[d])))
+            return distinct(v.dis_rep[d], v.dis_ship[d])
         raise AssertionError(m)  # pragma: no cover
+
+    def value(self, v: Visits, c: Compiled) -> float:
+        """The statistic in a block of one replication."""
+        return float(self.values(v, c, 1)[0])
 
     def holds(self, x: np.ndarray) -> np.ndarray:
         """Where values ``x`` agree with the reported number under the row's relation."""

@@ -84,13 +84,17 @@ F64 = NDArray[np.float64]
 
 @dataclass
 class Visits:
-    """What one replication did, as arrays: its loadings and its discharges in the window.
+    """What a block of replications did, as flat arrays: loadings and discharges in the window.
 
+    ``load_rep`` and ``dis_rep`` index the replication within the block (0 .. R-1). Within a
+    replication, visits come in the order its engine produced them; sums over them are equal
+    between engines to rounding (about 1e-16 relative).
     Loadings (``load_*``): end time [h], ship index, voyage, parcel [bbl], product index,
     whether the visit was seen, and the voyage's full capacity [bbl]. Discharges (``dis_*``):
     end time [h], ship, voyage, parcel [bbl], product, port (place index).
     """
 
+    load_rep: I64
     load_t: F64
     load_ship: I64
     load_voyage: I64
@@ -98,12 +102,42 @@ class Visits:
     load_product: I64
     load_seen: NDArray[np.bool_]
     load_capacity: F64
+    dis_rep: I64
     dis_t: F64
     dis_ship: I64
     dis_voyage: I64
     dis_cargo: F64
     dis_product: I64
     dis_port: I64
+
+    def sorted(self) -> Visits:
+        """The same visits in a canonical order, (replication, time, ship), so that every
+        engine sums them in the same order."""
+        lo = np.lexsort((self.load_voyage, self.load_ship, self.load_t, self.load_rep))
+        do = np.lexsort((self.dis_voyage, self.dis_ship, self.dis_t, self.dis_rep))
+        fields = self.__dataclass_fields__
+        return Visits(**{k: getattr(self, k)[lo if k.startswith("load") else do] for k in fields})
+
+
+@dataclass
+class BlockMeta:
+    """The replications of a block: their numbers, detection probabilities and drawn
+    fleet-level values (each array of shape (R,))."""
+
+    replications: I64
+    p_detect: F64
+    parameters: dict[str, F64]
+
+
+def concat(parts: Sequence[Visits]) -> Visits:
+    """One block from per-replication visits (``load_rep`` / ``dis_rep`` renumbered 0..R-1)."""
+    out: dict[str, np.ndarray] = {}
+    for k in Visits.__dataclass_fields__:
+        arrays = [getattr(p, k) for p in parts]
+        if k in ("load_rep", "dis_rep"):
+            arrays = [np.full(len(a), i, dtype=np.int64) for i, a in enumerate(arrays)]
+        out[k] = np.concatenate(arrays) if arrays else np.zeros(0)
+    return Visits(**out)
 
 
 def visits_of(rep: Replication) -> Visits:
@@ -119,14 +153,13 @@ def visits_of(rep: Replication) -> Visits:
     )
     ls, lv = ship[load], voyage[load]
     seen = np.asarray([(a, b) in seen_keys for a, b in zip(ls.tolist(), lv.tolist(), strict=True)])
+    caps = rep.capacity_bbl
     cap = np.asarray(
-        [
-            rep.capacity_bbl[a][b] if rep.capacity_bbl else np.nan
-            for a, b in zip(ls, lv, strict=True)
-        ],
+        [caps[a][b] if caps else np.nan for a, b in zip(ls.tolist(), lv.tolist(), strict=True)],
         dtype=float,
     )
     return Visits(
+        load_rep=np.zeros(int(load.sum()), dtype=np.int64),
         load_t=arr[load, R_T],
         load_ship=ls,
         load_voyage=lv,
@@ -134,6 +167,7 @@ def visits_of(rep: Replication) -> Visits:
         load_product=arr[load, R_PRODUCT].astype(np.int64),
         load_seen=seen.astype(bool).reshape(-1),
         load_capacity=cap.reshape(-1),
+        dis_rep=np.zeros(int(dis.sum()), dtype=np.int64),
         dis_t=arr[dis, R_T],
         dis_ship=ship[dis],
         dis_voyage=voyage[dis],
@@ -141,6 +175,89 @@ def visits_of(rep: Replication) -> Visits:
         dis_product=arr[dis, R_PRODUCT].astype(np.int64),
         dis_port=arr[dis, R_PLACE].astype(np.int64),
     )
+
+
+def _sum(idx: I64, weights: F64 | None, n: int) -> F64:
+    return np.bincount(idx, weights=weights, minlength=n).astype(float)
+
+
+def block_rows(
+    c: Compiled,
+    visits: Visits,
+    meta: BlockMeta,
+    *,
+    point: int = 0,
+    observables: Sequence[Observable] = (),
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The per-replication table and daily series of a block of replications.
+
+    Returns
+    -------
+    columns
+        :data:`REPLICATION_COLUMNS`, then ``param:<key>`` for every fleet-level value and
+        ``ev:<id>`` for every observable, each an array of shape (R,).
+    daily
+        Array of shape (R, window days, 5): :data:`DAILY_COLUMNS` at the end of each day.
+    """
+    v = visits
+    R = len(meta.replications)
+    S = c.n_ships
+    days = round(c.window_h / HOURS_PER_DAY)
+    bpt = np.asarray(c.product_bbl_per_t)
+    lr, dr = v.load_rep, v.dis_rep
+    seen = v.load_seen
+    trips = _sum(lr, None, R)
+    loaded = _sum(lr, v.load_cargo, R)
+    delivered = _sum(dr, v.dis_cargo, R)
+    # Which parcels were discharged: a marker per (replication, ship, voyage).
+    n_voy = int(max(v.load_voyage.max(initial=-1), v.dis_voyage.max(initial=-1))) + 1
+    marker = np.zeros(R * S * max(n_voy, 1), dtype=bool)
+    marker[(dr * S + v.dis_ship) * n_voy + v.dis_voyage] = True
+    discharged = marker[(lr * S + v.load_ship) * n_voy + v.load_voyage]
+    seen_ship = np.zeros((R, S), dtype=bool)
+    seen_ship[lr[seen], v.load_ship[seen]] = True
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cols: dict[str, np.ndarray] = {
+            "point": np.full(R, point, dtype=np.int32),
+            "replication": meta.replications.astype(np.int64),
+            "p_detect": np.asarray(meta.p_detect, dtype=float),
+            "trips": trips.astype(np.int32),
+            "observed_visits": _sum(lr[seen], None, R).astype(np.int32),
+            "loaded_bbl": loaded,
+            "delivered_bbl": delivered,
+            "on_board_bbl": _sum(lr[~discharged], v.load_cargo[~discharged], R),
+            "observed_bbl": _sum(lr[seen], v.load_cargo[seen], R),
+            "loaded_t": _sum(lr, v.load_cargo / bpt[v.load_product], R),
+            "delivered_t": _sum(dr, v.dis_cargo / bpt[v.dis_product], R),
+            "mean_parcel_bbl": np.where(trips > 0, loaded / trips, 0.0),
+            "distinct_seen": seen_ship.sum(axis=1).astype(np.int32),
+            "seen_designated": _sum(
+                lr[seen], c.designated[v.load_ship[seen]].astype(float), R
+            ).astype(np.int32),
+            "seen_capacity_bbl": _sum(lr[seen], v.load_capacity[seen], R),
+            "mean_capacity_bbl": np.where(
+                trips > 0, _sum(lr, v.load_capacity, R) / np.maximum(trips, 1), 0.0
+            ),
+        }
+    for k, vals in meta.parameters.items():
+        cols[f"param:{k}"] = np.asarray(vals, dtype=float)
+    for ob in observables:
+        cols[ob.column] = ob.values(v, c, R)
+    daily = np.zeros((R, days, len(DAILY_COLUMNS)))
+    lday = np.minimum((v.load_t // HOURS_PER_DAY).astype(np.int64), days - 1)
+    dday = np.minimum((v.dis_t // HOURS_PER_DAY).astype(np.int64), days - 1)
+    n = R * days
+    daily[:, :, 0] = _sum(lr * days + lday, None, n).reshape(R, days)
+    daily[:, :, 1] = _sum(lr[seen] * days + lday[seen], None, n).reshape(R, days)
+    daily[:, :, 2] = _sum(lr * days + lday, v.load_cargo, n).reshape(R, days)
+    daily[:, :, 3] = _sum(dr * days + dday, v.dis_cargo, n).reshape(R, days)
+    first = np.full((R, S), np.inf)
+    np.minimum.at(first, (lr[seen], v.load_ship[seen]), v.load_t[seen])
+    rr, ss = np.nonzero(np.isfinite(first))
+    fday = np.minimum((first[rr, ss] // HOURS_PER_DAY).astype(np.int64), days - 1)
+    daily[:, :, 4] = _sum(rr * days + fday, None, n).reshape(R, days)
+    np.cumsum(daily, axis=1, out=daily)
+    return cols, daily
 
 
 def replication_row(
@@ -153,62 +270,15 @@ def replication_row(
     parameters: dict[str, float] | None = None,
     observables: Sequence[Observable] = (),
 ) -> tuple[dict[str, float], np.ndarray]:
-    """Headline numbers of one replication, and its daily cumulative series.
-
-    Returns
-    -------
-    row
-        The values of :data:`REPLICATION_COLUMNS`, then ``param:<key>`` for every fleet-level
-        value and ``ev:<id>`` for every observable.
-    daily
-        Array of shape (window days, 5): :data:`DAILY_COLUMNS` at the end of each day.
-    """
-    days = round(c.window_h / HOURS_PER_DAY)
-    bpt = np.asarray(c.product_bbl_per_t)
-    seen = v.load_seen
-    trips = len(v.load_t)
-    loaded = float(v.load_cargo.sum())
-    delivered = float(v.dis_cargo.sum())
-    seen_ships = v.load_ship[seen]
-    cap_sum = float(v.load_capacity.sum())
-    # Parcels loaded and not discharged, summed themselves (never loaded - delivered, which
-    # rounding can make a hair negative).
-    discharged = np.isin(
-        v.load_ship * (1 << 32) + v.load_voyage, v.dis_ship * (1 << 32) + v.dis_voyage
+    """One replication's row (:func:`block_rows` for a block of one) and its daily series
+    (shape (days, 5))."""
+    meta = BlockMeta(
+        np.asarray([replication], dtype=np.int64),
+        np.asarray([p_detect], dtype=float),
+        {k: np.asarray([x], dtype=float) for k, x in (parameters or {}).items()},
     )
-    on_board = float(v.load_cargo[~discharged].sum())
-    row: dict[str, float] = {
-        "point": float(point),
-        "replication": float(replication),
-        "p_detect": p_detect,
-        "trips": float(trips),
-        "observed_visits": float(seen.sum()),
-        "loaded_bbl": loaded,
-        "delivered_bbl": delivered,
-        "on_board_bbl": on_board,
-        "observed_bbl": float(v.load_cargo[seen].sum()),
-        "loaded_t": float((v.load_cargo / bpt[v.load_product]).sum()) if trips else 0.0,
-        "delivered_t": float((v.dis_cargo / bpt[v.dis_product]).sum()) if len(v.dis_t) else 0.0,
-        "mean_parcel_bbl": loaded / trips if trips else 0.0,
-        "distinct_seen": float(len(np.unique(seen_ships))),
-        "seen_designated": float(c.designated[seen_ships].sum()),
-        "seen_capacity_bbl": float(v.load_capacity[seen].sum()),
-        "mean_capacity_bbl": cap_sum / trips if trips else 0.0,
-    }
-    for key, value in (parameters or {}).items():
-        row[f"param:{key}"] = value
-    for ob in observables:
-        row[ob.column] = ob.value(v, c)
-    edges = np.arange(days + 1) * HOURS_PER_DAY
-    daily = np.empty((days, 5))
-    daily[:, 0] = np.cumsum(np.histogram(v.load_t, edges)[0])
-    daily[:, 1] = np.cumsum(np.histogram(v.load_t[seen], edges)[0])
-    daily[:, 2] = np.cumsum(np.histogram(v.load_t, edges, weights=v.load_cargo)[0])
-    daily[:, 3] = np.cumsum(np.histogram(v.dis_t, edges, weights=v.dis_cargo)[0])
-    first_seen = np.full(c.n_ships, np.inf)
-    np.minimum.at(first_seen, seen_ships, v.load_t[seen])
-    daily[:, 4] = np.cumsum(np.histogram(first_seen[np.isfinite(first_seen)], edges)[0])
-    return row, daily
+    cols, daily = block_rows(c, v, meta, point=point, observables=observables)
+    return {k: float(a[0]) for k, a in cols.items()}, daily[0]
 
 
 def run_kpis(row: dict[str, float]) -> dict[str, float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,7 +122,7 @@ def run_mc(
             None if temporary else out_dir,
             exp.elapsed_s,
             exp.ran,
-            opts,
+            dataclasses.replace(opts, engine=exp.engines[0]),
             daily_path=None if temporary else daily_path,
             checks=model_checks(exp.table, observables, unused) if evidence else None,
             method=method_check(exp.table, sc.claims.barrels),

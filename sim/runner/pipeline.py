@@ -23,6 +23,7 @@ import os
 import re
 import tempfile
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,17 +34,34 @@ import numpy as np
 import pandas as pd
 
 from sim.core.config import Scenario
-from sim.core.errors import MissingExtraError, OptionError, ResultsExistError, ResultsMismatchError
+from sim.core.errors import (
+    EngineFallbackWarning,
+    MissingExtraError,
+    OptionError,
+    ResultsExistError,
+    ResultsMismatchError,
+)
 from sim.core.routes import RouteTable
 from sim.model.des import simulate
 from sim.model.draws import Compiled, compile_scenario
+from sim.model.fast import simulate_block, unsupported
 from sim.model.observables import Observable
-from sim.model.results import DAILY_COLUMNS, INT_COLUMNS, replication_row, visits_of
+from sim.model.results import (
+    DAILY_COLUMNS,
+    INT_COLUMNS,
+    BlockMeta,
+    Visits,
+    block_rows,
+    concat,
+    visits_of,
+)
 
 log = logging.getLogger(__name__)
 
 ExecutorKind = Literal["serial", "local", "dask"]
 EXECUTORS: tuple[str, ...] = ("local", "serial", "dask")
+EngineKind = Literal["fast", "des"]
+ENGINES: tuple[str, ...] = ("fast", "des")
 ProgressFn = Callable[[int], None]
 
 
@@ -64,13 +82,18 @@ class ExecOptions:
     scheduler
         Address of a running Dask scheduler (``dask`` only).
     block_size
-        Replications per job (default: chosen from the batch size and the workers).
+        Replications per job (default: chosen from the batch size, the workers and the
+        engine).
+    engine
+        ``"fast"`` (the vectorised engine, the default) or ``"des"`` (the SimPy engine, one
+        replication at a time). Both give the same results (to rounding, about 1e-16).
     """
 
     executor: ExecutorKind = "local"
     workers: int | None = None
     scheduler: str | None = None
     block_size: int | None = None
+    engine: EngineKind = "fast"
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:
@@ -81,6 +104,8 @@ class ExecOptions:
             raise OptionError("workers", self.workers, "must be at least 1")
         if self.block_size is not None and self.block_size < 1:
             raise OptionError("block_size", self.block_size, "must be at least 1")
+        if self.engine not in ENGINES:
+            raise OptionError("engine", self.engine, f"choose one of {', '.join(ENGINES)}")
 
     @property
     def n_workers(self) -> int:
@@ -91,7 +116,12 @@ class ExecOptions:
 
     def describe(self) -> dict[str, Any]:
         """How the batch was run, for manifests."""
-        return {"executor": self.executor, "workers": self.n_workers, "scheduler": self.scheduler}
+        return {
+            "executor": self.executor,
+            "workers": self.n_workers,
+            "scheduler": self.scheduler,
+            "engine": self.engine,
+        }
 
 
 class SerialExecutor(cf.Executor):
@@ -167,6 +197,11 @@ class Job:
     replications: tuple[int, ...]
     daily: bool = True
     observables: tuple[Observable, ...] = ()
+    engine: EngineKind = "fast"
+    fixed: Mapping[str, tuple[float, ...]] | None = None
+    """Values fixed per row instead of drawn (see :func:`sim.model.draws.draw_ships`)."""
+    points: tuple[int, ...] | None = None
+    """The point of every row, when a job runs rows of several design points."""
 
 
 _COMPILED: dict[str, Compiled] = {}
@@ -189,49 +224,68 @@ def run_jobs(jobs: Sequence[Job]) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     Daily series are kept only for jobs that ask for them (``Job.daily``).
     """
-    rows = []
-    dailies = []
+    reps_parts, daily_parts = [], []
     for job in jobs:
         c = _compiled(job)
-        for r in job.replications:
-            rep = simulate(c, job.seed, r)
-            row, daily = replication_row(
-                c,
-                visits_of(rep),
-                replication=r,
-                p_detect=rep.p_detect,
-                point=job.point,
-                parameters=rep.parameters,
-                observables=job.observables,
-            )
-            rows.append(row)
-            if job.daily:
-                dailies.append((job.point, r, daily))
-    return tables(rows, dailies)
+        visits, meta = _simulate(c, job)
+        cols, daily = block_rows(c, visits, meta, point=job.point, observables=job.observables)
+        if job.points is not None:
+            cols["point"] = np.asarray(job.points, dtype=np.int32)
+        reps_parts.append(pd.DataFrame(cols))
+        if job.daily:
+            daily_parts.append(daily_frame(job.point, job.replications, daily))
+    reps = pd.concat(reps_parts, ignore_index=True)
+    daily_df = pd.concat(daily_parts, ignore_index=True) if daily_parts else pd.DataFrame()
+    return reps, daily_df
 
 
-def tables(
-    rows: list[dict[str, float]], dailies: list[tuple[int, int, np.ndarray]]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The replications table and the long daily table of a group of replications."""
-    reps = pd.DataFrame(rows)
-    reps = reps.astype(
-        {"point": "int32", "replication": "int64", **dict.fromkeys(INT_COLUMNS, "int32")}
+def _simulate(c: Compiled, job: Job) -> tuple[Visits, BlockMeta]:
+    """A job's visits, from the engine it asks for (the SimPy engine when the fast one does
+    not support the scenario: :func:`engine_for` says so before anything runs)."""
+    fixed = None if job.fixed is None else {k: np.asarray(v) for k, v in job.fixed.items()}
+    if job.engine == "fast" and unsupported(c) is None:
+        return simulate_block(c, job.seed, job.replications, fixed)
+    runs = [
+        simulate(
+            c, job.seed, r, None if fixed is None else {k: v[n : n + 1] for k, v in fixed.items()}
+        )
+        for n, r in enumerate(job.replications)
+    ]
+    meta = BlockMeta(
+        np.asarray(job.replications, dtype=np.int64),
+        np.asarray([rep.p_detect for rep in runs]),
+        {k: np.asarray([rep.parameters[k] for rep in runs]) for k in runs[0].parameters},
     )
-    days = dailies[0][2].shape[0] if dailies else 0
-    width = len(DAILY_COLUMNS)
-    stacked = np.concatenate([d for _, _, d in dailies]) if dailies else np.zeros((0, width))
-    daily = pd.DataFrame(
+    return concat([visits_of(rep) for rep in runs]), meta
+
+
+def engine_for(
+    scenario: Scenario, routes: RouteTable, engine: EngineKind
+) -> tuple[EngineKind, str]:
+    """The engine a batch of ``scenario`` will use, and a one-line notice when it falls back
+    to the SimPy engine ("" otherwise)."""
+    if engine == "des":
+        return "des", ""
+    reason = unsupported(compile_scenario(scenario, routes))
+    if reason is None:
+        return "fast", ""
+    return "des", f"the fast engine does not support {reason}: running the SimPy engine"
+
+
+def daily_frame(point: int, replications: Sequence[int], daily: np.ndarray) -> pd.DataFrame:
+    """The long daily table of a block: one row per replication and day."""
+    R, days, _ = daily.shape
+    flat = daily.reshape(R * days, -1)
+    out = pd.DataFrame(
         {
-            "point": np.repeat(np.asarray([p for p, _, _ in dailies], dtype=np.int32), days),
-            "replication": np.repeat(np.asarray([r for _, r, _ in dailies], dtype=np.int64), days),
-            "day": np.tile(np.arange(1, days + 1, dtype=np.int32), len(dailies)),
+            "point": np.full(R * days, point, dtype=np.int32),
+            "replication": np.repeat(np.asarray(replications, dtype=np.int64), days),
+            "day": np.tile(np.arange(1, days + 1, dtype=np.int32), R),
         }
     )
     for i, name in enumerate(DAILY_COLUMNS):
-        col = stacked[:, i]
-        daily[name] = col.astype(np.int32) if name in INT_COLUMNS else col
-    return reps, daily
+        out[name] = flat[:, i].astype(np.int32) if name in INT_COLUMNS else flat[:, i]
+    return out
 
 
 def blocks(replications: Iterable[int], size: int) -> list[tuple[int, ...]]:
@@ -242,11 +296,15 @@ def blocks(replications: Iterable[int], size: int) -> list[tuple[int, ...]]:
     return [tuple(v) for _, v in sorted(by_block.items())]
 
 
-def default_block_size(n: int, workers: int) -> int:
+def default_block_size(n: int, workers: int, engine: str = "des") -> int:
     """Blocks small enough to balance the workers and stream, large enough to amortise overhead.
 
-    One worker needs no balancing: its blocks are as large as streaming allows.
+    One worker needs no balancing: its blocks are as large as streaming allows. The fast
+    engine gains from large blocks (its cost per step is shared by the block's replications):
+    a few blocks per worker, up to 5,000 replications each.
     """
+    if engine == "fast":
+        return int(max(1, min(5000, -(-n // max(1, workers * 2)))))
     if workers <= 1:
         return int(max(5, min(500, n // 4 or 1)))
     return int(max(5, min(200, n // max(1, workers * 8) or 1)))
@@ -445,6 +503,8 @@ class ExperimentResult:
     table: pd.DataFrame
     elapsed_s: float
     ran: int
+    engines: dict[int, EngineKind] = field(default_factory=dict)
+    """The engine each point ran on (the SimPy one where the fast one fell back)."""
 
 
 def run_points(
@@ -465,18 +525,42 @@ def run_points(
     ``block_size`` (default: ``options.block_size``, else chosen from the batch) is the
     replications of one point per job; jobs are sent to workers in groups of at least
     ``min_group_replications``, so that many tiny jobs amortise the overhead.
+
+    A point the fast engine does not support runs on the SimPy engine, with an
+    :class:`~sim.core.errors.EngineFallbackWarning` (one per distinct reason) before anything
+    runs.
     """
     done = store.finished()
     wanted = range(replications)
-    size = block_size or options.block_size or default_block_size(replications, options.n_workers)
+    size = (
+        block_size
+        or options.block_size
+        or default_block_size(replications, options.n_workers, options.engine)
+    )
     jobs: list[Job] = []
     already = 0
+    notices: set[str] = set()
+    engines: dict[int, EngineKind] = {}
     for p in points:
+        engine, notice = engine_for(p.scenario, p.routes, options.engine)
+        engines[p.index] = engine
+        if notice and notice not in notices:
+            notices.add(notice)
+            warnings.warn(notice, EngineFallbackWarning, stacklevel=2)
         have = done.get(p.index, set())
         already += len(have & set(wanted))
         missing = [r for r in wanted if r not in have]
         jobs += [
-            Job(p.scenario, p.routes, seed, p.index, b, daily=daily, observables=p.observables)
+            Job(
+                p.scenario,
+                p.routes,
+                seed,
+                p.index,
+                b,
+                daily=daily,
+                observables=p.observables,
+                engine=engine,
+            )
             for b in blocks(missing, size)
         ]
     if progress is not None and already:
@@ -503,7 +587,7 @@ def run_points(
             table["replication"] < replications
         )
         table = table[keep].reset_index(drop=True)
-    return ExperimentResult(table, elapsed, sum(len(j.replications) for j in jobs))
+    return ExperimentResult(table, elapsed, sum(len(j.replications) for j in jobs), engines)
 
 
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
