@@ -16,7 +16,7 @@ from sim.analysis.sensitivity import factors
 from sim.analysis.sweep import frontier
 from sim.api import prepare, run_mc, run_sensitivity, run_sweep
 from sim.cli import app
-from sim.core.config import validate_dict
+from sim.core.config import apply_overrides, validate_dict
 from sim.core.errors import OptionError
 from sim.model.draws import plan_ships
 from sim.runner.sweep import design, parse_vary
@@ -323,6 +323,45 @@ def test_sensitivity_recovers_a_known_ranking() -> None:
     assert mm.loc["discharge pumping rate", "mu_star"] == pytest.approx(0.0, abs=1e-9)
 
 
+@pytest.mark.parametrize("engine", ["fast", "des"])
+def test_design_points_packed_in_blocks_equal_their_own_scenarios(engine: str) -> None:
+    """A design point runs as the base scenario with values fixed (rows of a shared block);
+    written out as a scenario of its own (``overrides_at``), it gives the same replications."""
+    from sim.analysis.sensitivity import fixed_at, overrides_at, sample
+    from sim.runner.pipeline import ExecOptions, PartStore, Point, run_points
+
+    raw = _known_ranking_raw()
+    raw["fleet"]["c"]["count"] = 3
+    base = validate_dict(raw)
+    _, routes, _ = prepare(base)
+    fs = factors(base)
+    X = sample(fs, "sobol", 4, 1)[:6]
+    opts = ExecOptions("serial", engine=engine)  # type: ignore[arg-type]
+
+    def run(points: list[Any], folder: Path) -> pd.DataFrame:
+        store = PartStore.open(folder, {"t": 1}, resume=False)
+        return run_points(points, replications=3, seed=5, store=store, options=opts).table
+
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        packed = run(
+            [Point(i, base, routes, fixed=fixed_at(fs, q)) for i, q in enumerate(X)],
+            Path(tmp) / "a",
+        )
+        own = [
+            Point(i, validate_dict(apply_overrides(raw, overrides_at(fs, q))), routes)
+            for i, q in enumerate(X)
+        ]
+        alone = run(own, Path(tmp) / "b")
+    assert len(packed) == 18 and list(packed["point"]) == [i // 3 for i in range(18)]
+    cols = [c for c in packed.columns if not c.startswith("param:")]
+    pd.testing.assert_frame_equal(packed[cols], alone[cols], check_exact=False, rtol=1e-12)
+    # The design moved the outputs (the test can fail); points 0 and 1 differ only in the
+    # unused port's rate, so they agree.
+    assert packed.groupby("point")["delivered_bbl"].mean().nunique() >= 4
+
+
 def test_sensitivity_cli(runner: CliRunner, tmp_path: Path) -> None:
     path = write_toml(tmp_path / "k.toml", _known_ranking_raw())
     res = runner.invoke(
@@ -397,6 +436,7 @@ def test_interrupted_sensitivity_resumes_to_the_same_indices(tmp_path: Path) -> 
     path = write_toml(tmp_path / "k.toml", raw)
     out = tmp_path / "killed"
     args = ["sensitivity", str(path), "--samples", "256", "-n", "2", "--workers", "1"]
+    args += ["--block-size", "100"]
     partial = kill_after_parts([*args, "--out", str(out), "--no-plots"], out, min_parts=2)
     n_points = 256 * (3 + 2)
     assert 0 < partial["point"].nunique() < n_points, "finished before it could be interrupted"
@@ -423,3 +463,33 @@ def test_empty_vary_list_is_refused(runner: CliRunner, tmp_path: Path) -> None:
     path = write_toml(tmp_path / "s.toml", raw)
     res = runner.invoke(app, ["validate", str(path)])
     assert res.exit_code == 2 and "sweep.vary.fleet.c.capacity_bbl" in res.stderr
+
+
+def test_packed_sweep_points_equal_their_own_batches() -> None:
+    """Points that only fix unknowns or unscaled inputs run packed in shared blocks (see
+    ``as_fixed``); each equals a Monte Carlo batch of its own scenario, row for row."""
+    from sim.runner.sweep import as_fixed
+
+    raw = base_raw()
+    raw["window"]["end"] = dt.date(2024, 1, 30)
+    raw["unknowns"] = {"size": {"dist": "uniform", "low": 0.5, "high": 2.0}}
+    raw["fleet"]["c"].update(
+        count=3,
+        capacity_bbl={"dist": "uniform", "low": 5000.0, "high": 9000.0, "scale": "size"},
+        turnaround_days={"dist": "uniform", "low": 0.0, "high": 3.0},
+    )
+    raw["observation"] = {"p_detect": {"dist": "uniform", "low": 0.3, "high": 1.0}}
+    dims = [parse_vary("unknowns.size=0.5,1.5"), parse_vary("observation.p_detect=0.4,0.9")]
+    res = run_sweep(raw, dims=dims, n=12, executor="serial")
+    base = validate_dict(raw)
+    assert all(as_fixed(base, p.overrides) is not None for p in res.scenarios)
+    # A scaled input set to a number would lose its scale: such a point is not packed.
+    assert as_fixed(base, {"fleet.c.capacity_bbl": 7000.0}) is None
+    assert as_fixed(base, {"fleet.c.count": 2}) is None
+    cols = ["trips", "observed_visits", "loaded_bbl", "delivered_bbl", "on_board_bbl"]
+    for p in res.scenarios:
+        own = run_mc(p.scenario, n=12, executor="serial").replications
+        got = res.table[res.table["point"] == p.index].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got[cols], own[cols], check_exact=False, rtol=1e-12)
+    by_point = res.table.groupby("point")["loaded_bbl"].mean()
+    assert by_point.nunique() == 2  # size moves barrels; p_detect does not

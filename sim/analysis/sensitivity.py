@@ -103,6 +103,17 @@ def overrides_at(fs: list[Factor], q: np.ndarray) -> dict[str, Any]:
     return out
 
 
+def fixed_at(fs: list[Factor], q: np.ndarray) -> dict[str, float]:
+    """The same as :func:`overrides_at`, as values fixed instead of drawn (the ``fixed`` of
+    :func:`sim.model.draws.draw_ships`: an input's ``scale`` still multiplies it), so that
+    design points run as rows of one block rather than as scenarios of their own."""
+    out: dict[str, float] = {}
+    for f, qi in zip(fs, q, strict=True):
+        for key, dist in f.inputs:
+            out[key] = float(dist.ppf(np.asarray([qi]))[0])
+    return out
+
+
 METHODS = ("sobol", "morris")
 
 

@@ -184,6 +184,11 @@ class Point:
     routes: RouteTable
     overrides: Mapping[str, Any] = field(default_factory=dict)
     observables: tuple[Observable, ...] = ()
+    fixed: Mapping[str, float] | None = None
+    """Values fixed instead of drawn at this point (keys as in
+    :func:`sim.model.draws.draw_ships`). Consecutive points that share a scenario and differ
+    only in fixed values are packed into common jobs: the fast engine runs many design points
+    in one block."""
 
 
 @dataclass(frozen=True)
@@ -233,7 +238,8 @@ def run_jobs(jobs: Sequence[Job]) -> tuple[pd.DataFrame, pd.DataFrame]:
             cols["point"] = np.asarray(job.points, dtype=np.int32)
         reps_parts.append(pd.DataFrame(cols))
         if job.daily:
-            daily_parts.append(daily_frame(job.point, job.replications, daily))
+            rows_points = job.point if job.points is None else np.asarray(job.points)
+            daily_parts.append(daily_frame(rows_points, job.replications, daily))
     reps = pd.concat(reps_parts, ignore_index=True)
     daily_df = pd.concat(daily_parts, ignore_index=True) if daily_parts else pd.DataFrame()
     return reps, daily_df
@@ -259,6 +265,59 @@ def _simulate(c: Compiled, job: Job) -> tuple[Visits, BlockMeta]:
     return concat([visits_of(rep) for rep in runs]), meta
 
 
+def pack_jobs(
+    packed: Sequence[tuple[Point, Sequence[int]]],
+    seed: int,
+    size: int,
+    daily: bool,
+    engines: Mapping[int, EngineKind],
+) -> list[Job]:
+    """Jobs of at most ``size`` rows from the missing replications of points with fixed
+    values, in (point, replication) order. Consecutive points share a job when they share a
+    scenario, an engine and the keys of their fixed values; every row carries its point, its
+    replication and its fixed values."""
+    jobs: list[Job] = []
+    cur: list[tuple[Point, int]] = []
+
+    def flush() -> None:
+        if not cur:
+            return
+        p0 = cur[0][0]
+        keys = sorted(p0.fixed or {})
+        jobs.append(
+            Job(
+                p0.scenario,
+                p0.routes,
+                seed,
+                p0.index,
+                tuple(r for _, r in cur),
+                daily=daily,
+                observables=p0.observables,
+                engine=engines[p0.index],
+                fixed={k: tuple(float((p.fixed or {})[k]) for p, _ in cur) for k in keys},
+                points=tuple(p.index for p, _ in cur),
+            )
+        )
+        cur.clear()
+
+    def same(a: Point, b: Point) -> bool:
+        return (
+            a.scenario is b.scenario
+            and a.routes is b.routes
+            and a.observables == b.observables
+            and engines[a.index] == engines[b.index]
+            and sorted(a.fixed or {}) == sorted(b.fixed or {})
+        )
+
+    for p, missing in packed:
+        for r in missing:
+            if cur and (len(cur) >= size or not same(cur[0][0], p)):
+                flush()
+            cur.append((p, r))
+    flush()
+    return jobs
+
+
 def engine_for(
     scenario: Scenario, routes: RouteTable, engine: EngineKind
 ) -> tuple[EngineKind, str]:
@@ -272,13 +331,16 @@ def engine_for(
     return "des", f"the fast engine does not support {reason}: running the SimPy engine"
 
 
-def daily_frame(point: int, replications: Sequence[int], daily: np.ndarray) -> pd.DataFrame:
-    """The long daily table of a block: one row per replication and day."""
+def daily_frame(
+    point: int | np.ndarray, replications: Sequence[int], daily: np.ndarray
+) -> pd.DataFrame:
+    """The long daily table of a block: one row per replication and day (``point``: the
+    block's point, or the point of every row)."""
     R, days, _ = daily.shape
     flat = daily.reshape(R * days, -1)
     out = pd.DataFrame(
         {
-            "point": np.full(R * days, point, dtype=np.int32),
+            "point": np.repeat(np.broadcast_to(np.asarray(point, dtype=np.int32), (R,)), days),
             "replication": np.repeat(np.asarray(replications, dtype=np.int64), days),
             "day": np.tile(np.arange(1, days + 1, dtype=np.int32), R),
         }
@@ -524,7 +586,9 @@ def run_points(
     Replication ``r`` uses the same random streams at every point (common random numbers).
     ``block_size`` (default: ``options.block_size``, else chosen from the batch) is the
     replications of one point per job; jobs are sent to workers in groups of at least
-    ``min_group_replications``, so that many tiny jobs amortise the overhead.
+    ``min_group_replications``, so that many tiny jobs amortise the overhead. Points with
+    :attr:`Point.fixed` values are packed instead: jobs of ``options.block_size`` rows (else
+    chosen from all their rows), across points.
 
     A point the fast engine does not support runs on the SimPy engine, with an
     :class:`~sim.core.errors.EngineFallbackWarning` (one per distinct reason) before anything
@@ -541,8 +605,12 @@ def run_points(
     already = 0
     notices: set[str] = set()
     engines: dict[int, EngineKind] = {}
+    packed: list[tuple[Point, list[int]]] = []  # points with fixed values, to pack
+    chosen: dict[int, tuple[EngineKind, str]] = {}  # by scenario object: compile each once
     for p in points:
-        engine, notice = engine_for(p.scenario, p.routes, options.engine)
+        if id(p.scenario) not in chosen:
+            chosen[id(p.scenario)] = engine_for(p.scenario, p.routes, options.engine)
+        engine, notice = chosen[id(p.scenario)]
         engines[p.index] = engine
         if notice and notice not in notices:
             notices.add(notice)
@@ -550,6 +618,9 @@ def run_points(
         have = done.get(p.index, set())
         already += len(have & set(wanted))
         missing = [r for r in wanted if r not in have]
+        if p.fixed is not None:
+            packed.append((p, missing))
+            continue
         jobs += [
             Job(
                 p.scenario,
@@ -563,6 +634,10 @@ def run_points(
             )
             for b in blocks(missing, size)
         ]
+    if packed:
+        rows = sum(len(m) for _, m in packed)
+        pack = options.block_size or default_block_size(rows, options.n_workers, options.engine)
+        jobs += pack_jobs(packed, seed, pack, daily, engines)
     if progress is not None and already:
         progress(already)
 

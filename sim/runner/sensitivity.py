@@ -16,8 +16,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.analysis.sensitivity import Factor, factors, indices, outputs, overrides_at, sample
-from sim.core.config import Scenario, ScenarioError, apply_overrides, read_source, validate_dict
+from sim.analysis.sensitivity import Factor, factors, fixed_at, indices, outputs, sample
+from sim.core.config import Scenario, ScenarioError, read_source, validate_dict
 from sim.core.defaults import SENSITIVITY_REPLICATIONS, SENSITIVITY_SAMPLES
 from sim.core.routes import build_route_table
 from sim.runner.pipeline import ExecOptions, PartStore, Point, output_folder, run_points
@@ -85,23 +85,16 @@ def run_sensitivity(
     }
     with output_folder(out, "tankersim-sensitivity-") as (out_dir, _):
         store = PartStore.open(out_dir, identity, resume=resume)
-        done = store.finished()
-        wanted = set(range(replications))
-        points = []
-        for i, q in enumerate(X):
-            if wanted <= done.get(i, set()):
-                points.append(Point(i, base, routes))  # finished: its scenario is not rebuilt
-                continue
-            sc = validate_dict(apply_overrides(raw, overrides_at(fs, q), file=file), file=file)
-            points.append(Point(i, sc, routes))
+        # Every design point is the base scenario with some values fixed: the pipeline packs
+        # them into blocks of many points (common random numbers: replication r is the same
+        # streams at every point).
+        points = [Point(i, base, routes, fixed=fixed_at(fs, q)) for i, q in enumerate(X)]
         exp = run_points(
             points,
             replications=replications,
             seed=s,
             store=store,
             options=options or ExecOptions(),
-            block_size=replications,
-            min_group_replications=100,
             progress=progress,
         )
     Y = outputs(exp.table, base)

@@ -31,6 +31,7 @@ from sim.core.config import (
     VaryRange,
     apply_overrides,
     read_source,
+    scenario_inputs,
     validate_dict,
 )
 from sim.core.defaults import SWEEP_BLOCK, SWEEP_HALFWIDTH, SWEEP_MIN_MATCHES, SWEEP_REPLICATIONS
@@ -202,6 +203,30 @@ def plan_points(
     return out
 
 
+def as_fixed(base: Scenario, overrides: Mapping[str, Any]) -> dict[str, float] | None:
+    """A sweep point as values fixed on the base scenario, or None when it is not one.
+
+    A point is one when every key it sets is a fleet-level unknown (``unknowns.<name>``) or
+    an input without a ``scale`` (a scaled input set to a number loses its scale), and every
+    value is a number. Such points share the base scenario and run as rows of common blocks
+    (:attr:`sim.runner.pipeline.Point.fixed`), with the same results as their own scenarios.
+    """
+    inputs = {inp.key: inp.dist for inp in scenario_inputs(base)}
+    out: dict[str, float] = {}
+    for key, value in overrides.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        name = key.removeprefix("unknowns.")
+        if name != key and name in base.unknowns:
+            out[key] = float(value)
+            continue
+        dist = inputs.get(key)
+        if dist is None or dist.scale is not None:
+            return None
+        out[key] = float(value)
+    return out
+
+
 def baseline_value(raw: Mapping[str, Any], key: str) -> float | None:
     """The base scenario's value at a dotted key: a number, or a distribution's mean."""
     cur: Any = raw
@@ -364,11 +389,15 @@ def run_sweep(
             ).hexdigest()[:16],
         }
         store = PartStore.open(out_dir, identity, resume=resume)
+        points = []
+        for p, rt in zip(pts, routes, strict=True):
+            fixed = as_fixed(base, p.overrides)
+            if fixed is not None:  # the base scenario with values fixed: packed in blocks
+                points.append(Point(p.index, base, rt, p.overrides, fixed=fixed))
+            else:
+                points.append(Point(p.index, p.scenario, rt, p.overrides))
         exp = run_points(
-            [
-                Point(p.index, p.scenario, rt, p.overrides)
-                for p, rt in zip(pts, routes, strict=True)
-            ],
+            points,
             replications=st.replications,
             seed=s,
             store=store,
