@@ -15,13 +15,19 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from scipy.special import ndtr, ndtri
 
 FloatArray = NDArray[np.float64]
 
 
 _U_EPS = 1e-12
 """Uniform numbers are kept within [eps, 1 - eps] for unbounded quantile functions."""
+
+
+def _special() -> Any:
+    """scipy.special, imported when a normal quantile is first needed (it costs ~0.2 s)."""
+    import scipy.special
+
+    return scipy.special
 
 
 Level = Literal["fleet", "class", "ship", "voyage"]
@@ -174,8 +180,8 @@ class TruncNormal(_Dist):
 
     def _cdf_bounds(self) -> tuple[float, float]:
         return (
-            float(ndtr((self.low - self.mean_) / self.sd)),
-            float(ndtr((self.high - self.mean_) / self.sd)),
+            float(_special().ndtr((self.low - self.mean_) / self.sd)),
+            float(_special().ndtr((self.high - self.mean_) / self.sd)),
         )
 
     def _mass(self) -> float:
@@ -185,7 +191,7 @@ class TruncNormal(_Dist):
     def ppf(self, u: ArrayLike) -> FloatArray:
         lo, hi = self._cdf_bounds()
         p = lo + (hi - lo) * np.clip(np.asarray(u, dtype=float), _U_EPS, 1.0 - _U_EPS)
-        x = self.mean_ + self.sd * ndtri(p)
+        x = self.mean_ + self.sd * _special().ndtri(p)
         return np.clip(x, self.low, self.high)
 
     @property
@@ -210,7 +216,7 @@ class LogNormal(_Dist):
 
     def ppf(self, u: ArrayLike) -> FloatArray:
         u = np.clip(np.asarray(u, dtype=float), _U_EPS, 1.0 - _U_EPS)
-        return self.median * np.exp(self.sigma * ndtri(u))
+        return self.median * np.exp(self.sigma * _special().ndtri(u))
 
     @property
     def bounds(self) -> tuple[float, float]:

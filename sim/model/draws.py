@@ -22,30 +22,12 @@ from numpy.typing import NDArray
 from sim.core.config import Input, Scenario, scenario_inputs
 from sim.core.errors import OptionError
 from sim.core.registry import registry
-from sim.core.rng import SLOTS, entity_key, uniform_slots, uniforms
+from sim.core.rng import SLOT, SLOTS, entity_key, uniform_slots, uniforms
 from sim.core.routes import RouteTable
 from sim.core.units import BBL_PER_M3, HOURS_PER_DAY
 from sim.model.events import Voyage
 
 F64 = NDArray[np.float64]
-VOYAGE_SLOTS: tuple[str, ...] = (
-    "load_factor",
-    "product",
-    "discharge_port",
-    "turnaround",
-    "terminal_anchorage",
-    "terminal_pre",
-    "terminal_rate",
-    "terminal_post",
-    "port_anchorage",
-    "port_pre",
-    "port_rate",
-    "port_post",
-    "lock_in",
-    "lock_out",
-    "detect",
-)
-"""Slots drawn per voyage."""
 VOYAGE_BLOCK = 8
 """Voyages drawn at a time per ship by the SimPy engine (the numbers do not depend on it)."""
 
@@ -172,7 +154,7 @@ class _Drawer:
         self.reps = np.asarray(reps, dtype=np.int64)
         self.fixed = dict(fixed or {})
         self._unknowns: dict[str, F64] = {}
-        self._cache: dict[tuple[str, bool], dict[str, F64]] = {}
+        self._cache: dict[tuple[str, bool, int], dict[str, F64]] = {}
 
     def unknown(self, name: str) -> F64:
         """A fleet-level unknown: one value per replication, shape (R,)."""
@@ -189,26 +171,29 @@ class _Drawer:
     def _u(self, level: str, slot: str, voyages: NDArray[np.int64] | None) -> F64:
         """Uniforms for an input drawn at ``level``, broadcastable to (R, S[, V]).
 
-        The uniforms of every slot of a level are drawn together, once (one Philox call).
+        Each Philox block (four consecutive slots) of a level is drawn once, when one of its
+        slots is first asked for; blocks no input asks for are never drawn.
         """
         if level == "voyage" and voyages is None:
             level = "ship"
-        key = (level, voyages is not None)
+        block = SLOT[slot] // 4
+        key = (level, voyages is not None, block)
         if key not in self._cache:
             R = self.reps[:, None]
             c = self.c
+            names = [s for s in SLOTS if SLOT[s] // 4 == block]
             if level == "fleet":
-                blocks = uniform_slots(self.seed, R, "fleet", 0, 0, SLOTS)
+                blocks = uniform_slots(self.seed, R, "fleet", 0, 0, names)
             elif level == "class":
-                raw = uniform_slots(self.seed, R, "class", c.class_keys[None, :], 0, SLOTS)
+                raw = uniform_slots(self.seed, R, "class", c.class_keys[None, :], 0, names)
                 blocks = {k: v[:, c.ship_class] for k, v in raw.items()}
             elif level == "ship":
-                blocks = uniform_slots(self.seed, R, "ship", c.ship_keys[None, :], 0, SLOTS)
+                blocks = uniform_slots(self.seed, R, "ship", c.ship_keys[None, :], 0, names)
             else:
                 assert voyages is not None
                 blocks = uniform_slots(
                     self.seed, R[:, :, None], "voyage", c.ship_keys[None, :, None],
-                    voyages[None, None, :], VOYAGE_SLOTS,
+                    voyages[None, None, :], names,
                 )  # fmt: skip
             if voyages is not None and level != "voyage":
                 blocks = {k: v[:, :, None] for k, v in blocks.items()}
@@ -225,6 +210,8 @@ class _Drawer:
             vals = np.asarray(self.fixed[inp.key], dtype=float)[:, None]
             if voyages is not None:
                 vals = vals[:, :, None]
+        elif inp.dist.is_fixed:  # no random numbers needed (broadcastable)
+            vals = np.full((1, 1) if voyages is None else (1, 1, 1), inp.dist.bounds[0])
         else:
             level = inp.level
             if voyages is None and level == "voyage":
@@ -243,6 +230,8 @@ class _Drawer:
             vals = np.broadcast_to(
                 np.asarray(self.fixed[inp.key], dtype=float)[:, None, None], shape
             )[mask]
+        elif inp.dist.is_fixed:
+            vals = np.full(int(np.count_nonzero(mask)), inp.dist.bounds[0])
         else:
             u = np.broadcast_to(self._u(inp.level, inp.slot, voyages), shape)[mask]
             vals = np.asarray(inp.dist.ppf(u), dtype=float)

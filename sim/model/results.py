@@ -141,39 +141,36 @@ def concat(parts: Sequence[Visits]) -> Visits:
 
 
 def visits_of(rep: Replication) -> Visits:
-    """The visits of a SimPy replication, read from its records."""
-    arr = np.asarray(rep.records, dtype=float) if rep.records else np.zeros((0, 8))
-    kind = arr[:, R_KIND].astype(np.int64)
-    load = kind == LOAD_END
-    dis = kind == DISCHARGE_END
-    ship = arr[:, R_SHIP].astype(np.int64)
-    voyage = arr[:, R_VOYAGE].astype(np.int64)
-    seen_keys = set(
-        zip(ship[kind == VISIT_SEEN].tolist(), voyage[kind == VISIT_SEEN].tolist(), strict=True)
-    )
-    ls, lv = ship[load], voyage[load]
-    seen = np.asarray([(a, b) in seen_keys for a, b in zip(ls.tolist(), lv.tolist(), strict=True)])
+    """The visits of a SimPy replication, read from its records.
+
+    Only loadings, discharges and sightings matter here: they are picked out in Python (a
+    few per cent of the records) before anything becomes an array.
+    """
+    recs = rep.records
+    loads = [r for r in recs if r[R_KIND] == LOAD_END]
+    dis = [r for r in recs if r[R_KIND] == DISCHARGE_END]
+    seen_keys = {(r[R_SHIP], r[R_VOYAGE]) for r in recs if r[R_KIND] == VISIT_SEEN}
+    la = np.asarray(loads, dtype=float).reshape(-1, 8)
+    da = np.asarray(dis, dtype=float).reshape(-1, 8)
     caps = rep.capacity_bbl
-    cap = np.asarray(
-        [caps[a][b] if caps else np.nan for a, b in zip(ls.tolist(), lv.tolist(), strict=True)],
-        dtype=float,
-    )
+    seen = [(r[R_SHIP], r[R_VOYAGE]) in seen_keys for r in loads]
+    cap = [caps[int(r[R_SHIP])][int(r[R_VOYAGE])] if caps else np.nan for r in loads]
     return Visits(
-        load_rep=np.zeros(int(load.sum()), dtype=np.int64),
-        load_t=arr[load, R_T],
-        load_ship=ls,
-        load_voyage=lv,
-        load_cargo=arr[load, R_CARGO],
-        load_product=arr[load, R_PRODUCT].astype(np.int64),
-        load_seen=seen.astype(bool).reshape(-1),
-        load_capacity=cap.reshape(-1),
-        dis_rep=np.zeros(int(dis.sum()), dtype=np.int64),
-        dis_t=arr[dis, R_T],
-        dis_ship=ship[dis],
-        dis_voyage=voyage[dis],
-        dis_cargo=arr[dis, R_CARGO],
-        dis_product=arr[dis, R_PRODUCT].astype(np.int64),
-        dis_port=arr[dis, R_PLACE].astype(np.int64),
+        load_rep=np.zeros(len(loads), dtype=np.int64),
+        load_t=la[:, R_T],
+        load_ship=la[:, R_SHIP].astype(np.int64),
+        load_voyage=la[:, R_VOYAGE].astype(np.int64),
+        load_cargo=la[:, R_CARGO],
+        load_product=la[:, R_PRODUCT].astype(np.int64),
+        load_seen=np.asarray(seen, dtype=bool).reshape(-1),
+        load_capacity=np.asarray(cap, dtype=float).reshape(-1),
+        dis_rep=np.zeros(len(dis), dtype=np.int64),
+        dis_t=da[:, R_T],
+        dis_ship=da[:, R_SHIP].astype(np.int64),
+        dis_voyage=da[:, R_VOYAGE].astype(np.int64),
+        dis_cargo=da[:, R_CARGO],
+        dis_product=da[:, R_PRODUCT].astype(np.int64),
+        dis_port=da[:, R_PLACE].astype(np.int64),
     )
 
 

@@ -41,7 +41,9 @@ def _new(
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize)
+    # Constrained layout makes room for titles, labels and legends (also those placed outside
+    # the axes) while drawing, so a save draws the figure once (no "tight" bounding box pass).
+    fig = Figure(figsize=figsize, layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, **kw)
     return fig, axes
@@ -60,11 +62,13 @@ def save_figure(
     formats: Sequence[str] = FORMATS,
     *,
     dpi: int = 130,
-    tight: bool = True,
+    tight: bool = False,
 ) -> list[Path]:
     """Write ``fig`` as ``out_base.<format>`` for every format; return the paths.
 
-    SVG keeps text as text and gets a fixed hash salt, so the same figure gives the same file.
+    Each format draws the figure once (figures use constrained layout; ``tight=True`` adds a
+    pass that crops to the drawn content). SVG keeps text as text and gets a fixed hash salt,
+    so the same figure gives the same file; dense layers are rasterised where they are drawn.
     """
     import matplotlib as mpl
 
@@ -188,6 +192,7 @@ def scatter_figure(reps: pd.DataFrame, scenario: Scenario) -> Figure:
             color=MAIN,
             lw=0,
             label="replications",
+            rasterized=True,  # thousands of dots: pixels in the SVG, the rest stays vector
         )
         if scenario.claims.trips is not None and scenario.claims.barrels is not None:
             ax.plot(
@@ -348,7 +353,6 @@ def checks_figure(reps: pd.DataFrame, observables: Sequence[Any], scenario: Scen
     for k in range(len(counted), nrow * ncol):
         axes[k // ncol][k % ncol].set_visible(False)
     fig.suptitle(f"{scenario.name}: the evidence against {len(reps)} replications", fontsize=10)
-    fig.tight_layout()
     return fig
 
 
@@ -640,5 +644,4 @@ def sensitivity_figure(result: Any) -> Figure | None:
         f"{result.base.name}: which unknown matters ({result.method}, {n_points} design points)",
         fontsize=11,
     )
-    fig.tight_layout()
     return fig

@@ -253,7 +253,11 @@ def _simulate(c: Compiled, job: Job) -> tuple[Visits, BlockMeta]:
         return simulate_block(c, job.seed, job.replications, fixed)
     runs = [
         simulate(
-            c, job.seed, r, None if fixed is None else {k: v[n : n + 1] for k, v in fixed.items()}
+            c,
+            job.seed,
+            r,
+            None if fixed is None else {k: v[n : n + 1] for k, v in fixed.items()},
+            record="visits",
         )
         for n, r in enumerate(job.replications)
     ]
