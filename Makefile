@@ -28,10 +28,12 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_routes.py
-	$(BIN)/python benchmarks/bench_replication.py
-	$(BIN)/python benchmarks/bench_mc_memory.py
+	$(BIN)/python benchmarks/bench_engines.py
+	$(BIN)/python benchmarks/bench_demo.py
 	$(BIN)/python benchmarks/bench_sweep.py
+	$(BIN)/python benchmarks/bench_scale.py
+	$(BIN)/python benchmarks/bench_mc_memory.py
+	$(BIN)/python benchmarks/bench_routes.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,7 @@ Each size runs in a fresh child process (so peaks do not carry over) with the lo
 streaming parts to a temporary folder; the parent reads the child's peak resident memory
 (``ru_maxrss`` of the children, which includes the worker processes' own peak).
 
-    python benchmarks/bench_mc_memory.py [--small 500] [--large 5000] [--workers 2]
+    python benchmarks/bench_mc_memory.py [--small 10000] [--large 100000] [--workers 2]
 """
 
 from __future__ import annotations
@@ -45,8 +45,8 @@ def measure(n: int, workers: int, scenario: str) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--small", type=int, default=500)
-    ap.add_argument("--large", type=int, default=5000)
+    ap.add_argument("--small", type=int, default=10000)
+    ap.add_argument("--large", type=int, default=100000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "osc-2024.toml"))
     args = ap.parse_args()

@@ -91,28 +91,36 @@ def model_checks(
     return pd.DataFrame(rows, columns=list(CHECK_COLUMNS))
 
 
+def month_ends(start: dt.date, n_days: int) -> list[tuple[str, int]]:
+    """``(YYYY-MM, day)`` for every calendar month of a window of ``n_days`` days from
+    ``start``: the day number (1-based) of the month's last day inside the window."""
+    ends: dict[str, int] = {}
+    for d in range(n_days):
+        date = start + dt.timedelta(days=d)
+        ends[f"{date.year}-{date.month:02d}"] = d + 1
+    return list(ends.items())
+
+
 def monthly_seen(
-    daily: pd.DataFrame, start: dt.date, column: str = "observed_visits"
+    daily: pd.DataFrame, start: dt.date, n_days: int | None = None, column: str = "observed_visits"
 ) -> pd.DataFrame:
     """Visits seen per calendar month across replications (from cumulative daily series).
 
-    Returns one row per month with the 5 %, 50 % and 95 % points and the mean.
+    ``daily`` needs ``replication``, ``day`` and ``column`` at least on the months' last days
+    (:func:`month_ends`); other days are ignored. Returns one row per month with the 5 %, 50 %
+    and 95 % points and the mean.
     """
     if daily.empty:
         return pd.DataFrame(columns=["month", "p05", "p50", "p95", "mean"])
-    days = int(daily["day"].max())
-    n_rep = len(daily) // days
-    cum = daily[column].to_numpy(dtype=float).reshape(n_rep, days)
-    dates = [start + dt.timedelta(days=d) for d in range(days)]
-    months = sorted({(d.year, d.month) for d in dates})
+    ends = month_ends(start, n_days if n_days is not None else int(daily["day"].max()))
+    keep = daily[daily["day"].isin([d for _, d in ends])]
+    wide = keep.pivot(index="replication", columns="day", values=column)
     out = []
-    prev = np.zeros(n_rep)
-    for y, m in months:
-        last = max(i for i, d in enumerate(dates) if (d.year, d.month) == (y, m))
-        per = cum[:, last] - prev
-        prev = cum[:, last]
+    prev = np.zeros(len(wide))
+    for month, day in ends:
+        cum = wide[day].to_numpy(dtype=float)
+        per = cum - prev
+        prev = cum
         q = np.quantile(per, [0.05, 0.5, 0.95])
-        out.append(
-            {"month": f"{y}-{m:02d}", "p05": q[0], "p50": q[1], "p95": q[2], "mean": per.mean()}
-        )
+        out.append({"month": month, "p05": q[0], "p50": q[1], "p95": q[2], "mean": per.mean()})
     return pd.DataFrame(out)

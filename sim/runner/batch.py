@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.analysis.checks import model_checks, monthly_seen
+from sim.analysis.checks import model_checks, month_ends, monthly_seen
 from sim.analysis.method import MethodCheck, method_check
 from sim.analysis.replay import replay
 from sim.analysis.verdict import Verdict, verdict
@@ -128,8 +128,15 @@ def run_mc(
             method=method_check(exp.table, sc.claims.barrels),
             replay=replay(evidence, sc, routes) if evidence else None,
         )
-        result._daily = pd.read_parquet(daily_path)
-        result.monthly = monthly_seen(result._daily, sc.window.start)
-        if not temporary:
-            result._daily = None  # read again from disk when asked
+        if temporary:  # the folder goes: keep the daily series in memory
+            result._daily = pd.read_parquet(daily_path)
+            month_end = result._daily
+        else:  # read only what the monthly counts need: memory stays flat in N
+            days = [d for _, d in month_ends(sc.window.start, sc.window.days)]
+            month_end = pd.read_parquet(
+                daily_path,
+                columns=["replication", "day", "observed_visits"],
+                filters=[("day", "in", days)],
+            )
+        result.monthly = monthly_seen(month_end, sc.window.start, sc.window.days)
         return result

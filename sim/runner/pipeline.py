@@ -362,15 +362,20 @@ def blocks(replications: Iterable[int], size: int) -> list[tuple[int, ...]]:
     return [tuple(v) for _, v in sorted(by_block.items())]
 
 
+FAST_BLOCK = 2500
+"""The largest default block of the fast engine (replications)."""
+
+
 def default_block_size(n: int, workers: int, engine: str = "des") -> int:
     """Blocks small enough to balance the workers and stream, large enough to amortise overhead.
 
     One worker needs no balancing: its blocks are as large as streaming allows. The fast
     engine gains from large blocks (its cost per step is shared by the block's replications):
-    a few blocks per worker, up to 5,000 replications each.
+    a few blocks per worker, up to :data:`FAST_BLOCK` replications each (beyond that the gain
+    is within noise, and a block's daily series cost memory in proportion).
     """
     if engine == "fast":
-        return int(max(1, min(5000, -(-n // max(1, workers * 2)))))
+        return int(max(1, min(FAST_BLOCK, -(-n // max(1, workers * 2)))))
     if workers <= 1:
         return int(max(5, min(500, n // 4 or 1)))
     return int(max(5, min(200, n // max(1, workers * 8) or 1)))
