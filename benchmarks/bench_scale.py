@@ -3,10 +3,10 @@
 Each size is a shuttle between Vostochny and three DPRK ports with berths in proportion to
 the fleet (one terminal berth per 8 ships, one port berth per 20), so contention is alike at
 every size. Each size runs in a fresh child process, which reports the time to validate the
-scenario, the time of one SimPy replication (the best of three up to 1,000 ships) (``tankersim run``'s engine: the event log
-included), the events it logged and its peak resident memory; costs are per ship-day (ships x
-days). The target: cost per ship-day flat within 1.5x from 100 to 10,000 ships, and the
-10,000-ship scenario validated in under 0.5 s.
+scenario, the time of one SimPy replication (``tankersim run``'s engine, the event log included;
+the best of three up to 1,000 ships), the events it logged and its peak resident memory; costs
+are per ship-day (ships x days). The targets: cost per ship-day flat within 1.5x from 100 to
+10,000 ships, and the 10,000-ship scenario validated in under 0.5 s.
 
     python benchmarks/bench_scale.py [--sizes 100 1000 10000] [--days 365]
 """
