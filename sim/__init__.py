@@ -4,12 +4,14 @@ The Python API, imported lazily so that ``import sim`` stays light:
 
 >>> import sim
 >>> sorted(sim.__all__)[:4]
-['Scenario', '__version__', 'load_scenario', 'run']
+['Scenario', '__version__', 'calibrate', 'calibrate_priors']
 
 * :func:`sim.load_scenario` reads and validates a scenario file (with dotted-key overrides);
 * :func:`sim.run` runs one replication (event log, summary);
 * :func:`sim.run_mc` runs a Monte Carlo batch and judges the claim;
-* :func:`sim.run_sweep` and :func:`sim.run_sensitivity` sweep inputs and rank them.
+* :func:`sim.run_sweep` and :func:`sim.run_sensitivity` sweep inputs and rank them;
+* :func:`sim.calibrate` fits the fleet-level unknowns to the evidence and gives the posterior
+  verdict; :func:`sim.calibrate_priors` does it under each of the scenario's prior sets.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ _EXPORTS = {
     "run_mc": "sim.api",
     "run_sweep": "sim.api",
     "run_sensitivity": "sim.api",
+    "calibrate": "sim.api",
+    "calibrate_priors": "sim.api",
 }
 
 __all__ = ["__version__", *_EXPORTS]

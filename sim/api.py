@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import pandas as pd
+
 from sim.analysis.verdict import conditioned_replications
 from sim.core.config import Scenario, load_scenario
 from sim.core.defaults import (
@@ -25,16 +27,22 @@ from sim.core.defaults import (
 )
 from sim.core.errors import OptionError
 from sim.runner import batch
+from sim.runner import calibrate as cal
 from sim.runner import sensitivity as sens
 from sim.runner import sweep as sw
 from sim.runner.batch import McResult
+from sim.runner.calibrate import CalibrationResult
 from sim.runner.pipeline import EngineKind, ExecOptions, ExecutorKind
 from sim.runner.single import RunResult, prepare, run
 
 __all__ = [
+    "CalibrationResult",
     "ExecOptions",
     "McResult",
+    "PriorSensitivity",
     "RunResult",
+    "calibrate",
+    "calibrate_priors",
     "load_scenario",
     "prepare",
     "redraw_map",
@@ -304,3 +312,117 @@ def check_evidence(
     return EvidenceReport(
         ev, [(u.row.id, u.reason) for u in unused], replay(ev, sc, routes), batch_result
     )
+
+
+def calibrate(
+    scenario: Scenario | str | Path | Mapping[str, Any],
+    *,
+    prior: str = "scenario",
+    seed: int | None = None,
+    out: str | Path | None = None,
+    executor: ExecutorKind | ExecOptions = "local",
+    workers: int | None = None,
+    engine: EngineKind = "fast",
+    resume: bool = False,
+    population: int | None = None,
+    generations: int | None = None,
+    replications: int | None = None,
+    plots: bool = True,
+    progress: Callable[[dict[str, Any]], None] | None = None,
+    cache_dir: Path | None = None,
+) -> CalibrationResult:
+    """Fit the scenario's fleet-level unknowns to its evidence by ABC-SMC and give the
+    posterior verdict (see :mod:`sim.runner.calibrate` and docs/calibration.md).
+
+    ``prior`` names one of the scenario's ``[priors.<name>]`` sets (``"scenario"``: its own
+    priors). With ``out`` the history and a checkpoint per generation are kept there
+    (``resume=True`` continues an interrupted calibration) and the posterior, the diagnostics,
+    ``verdict_posterior.json``/``.md``, the predictive check, the provenance and (with
+    ``plots``) the plots are written, as ``tankersim calibrate`` writes them.
+    """
+    result = cal.calibrate(
+        scenario,
+        prior=prior,
+        seed=seed,
+        options=_options(executor, workers, engine),
+        out=out,
+        resume=resume,
+        population=population,
+        generations=generations,
+        replications=replications,
+        progress=progress,
+        cache_dir=cache_dir,
+    )
+    if out is not None:
+        from sim.analysis.posterior import named_parcels
+        from sim.outputs.files import write_calibration
+
+        out_dir = Path(out)
+        write_calibration(result, out_dir, scenario_path=_source_name(scenario))
+        if plots:
+            from sim.outputs.posterior_plots import plot_calibration
+
+            plot_calibration(result, out_dir / "plots", ships=named_parcels(result.setup.scenario))
+    return result
+
+
+@dataclass
+class PriorSensitivity:
+    """The answer under each prior set: one row per set, and each set's calibration."""
+
+    table: pd.DataFrame
+    results: dict[str, CalibrationResult]
+
+    @property
+    def depends_on_prior(self) -> bool:
+        """Whether the verdict's word changes between the prior sets."""
+        return self.table["word"].nunique() > 1
+
+
+def calibrate_priors(
+    scenario: str | Path,
+    *,
+    priors: Sequence[str] | None = None,
+    out: str | Path | None = None,
+    on_prior: Callable[[str], None] | None = None,
+    **kwargs: Any,
+) -> PriorSensitivity:
+    """Calibrate under the scenario's own priors and under each ``[priors.<name>]`` set (or
+    those named in ``priors``), and set the answers side by side. With ``out``, each set's
+    calibration goes to ``out/priors/<name>/`` and the table to
+    ``out/prior_sensitivity.csv`` and ``.md``. Other arguments as for :func:`calibrate`."""
+    sc = load_scenario(scenario)
+    names = list(priors) if priors else ["scenario", *sc.priors]
+    results: dict[str, CalibrationResult] = {}
+    rows = []
+    for name in names:
+        if on_prior is not None:
+            on_prior(name)
+        sub = None if out is None else Path(out) / "priors" / name
+        r = calibrate(scenario, prior=name, out=sub, **kwargs)
+        results[name] = r
+        v = r.verdict
+        row: dict[str, Any] = {
+            "prior": name,
+            "description": "the scenario's own priors"
+            if name == "scenario"
+            else sc.priors[name].description,
+            "p_seen": v.seen.p,
+            "p_seen_mcse": v.seen.mcse,
+            "p_fleet": v.fleet.p,
+            "p_fleet_mcse": v.fleet.mcse,
+            "word": v.word,
+            "fleet_word": v.fleet_word,
+        }
+        for key, iv in v.parameters.items():
+            row[f"{key} median"] = iv.median
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    if out is not None:
+        from sim.outputs.files import write_priors
+        from sim.outputs.plots import save_figure
+        from sim.outputs.posterior_plots import priors_figure
+
+        write_priors(table, Path(out))
+        save_figure(priors_figure(table), Path(out) / "plots" / "priors")
+    return PriorSensitivity(table, results)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape as rich_escape
 
 from sim import __version__
 from sim.core.config import Scenario, load_scenario
@@ -47,7 +48,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 FLAGS = {"n_points": "--points", "grouping": "--factors", "run_dir": "RUN_DIR"}
 FLAGS |= {k: f"--{k}" for k in ("out", "vary", "design", "method", "halfwidth")}
 FLAGS |= {k: f"--{k}" for k in ("executor", "scheduler", "workers", "engine")}
-FLAGS |= {"block_size": "--block-size"}
+FLAGS |= {"block_size": "--block-size", "prior": "--prior", "population": "--population"}
 """Library parameter names and the flags that set them."""
 
 # Options shared by several commands (typer reads the defaults' Option objects).
@@ -437,6 +438,91 @@ def sensitivity(
     print_sensitivity(result, out_console)
     done = f"{len(result.samples)} design points x {n} replications"
     out_console.print(f"{done}; results in {out_dir}/", highlight=False)
+
+
+@app.command()
+@clean_errors
+def calibrate(
+    scenario: Path = SCENARIO,
+    prior: str = typer.Option(
+        "scenario", help="The prior set: 'scenario' (its own priors) or a [priors.NAME] set."
+    ),
+    all_priors: bool = typer.Option(
+        False, "--all-priors", help="Calibrate under the scenario's priors and every prior set."
+    ),
+    population: int | None = typer.Option(
+        None, min=20, help="Particles per generation (default: [calibration] population)."
+    ),
+    generations: int | None = typer.Option(
+        None, min=1, help="At most this many generations (default: [calibration])."
+    ),
+    n: int | None = typer.Option(
+        None, "-n", "--replications", min=1, help="Posterior replications per particle."
+    ),
+    seed: int | None = SEED,
+    workers: int | None = WORKERS,
+    executor: str = EXECUTOR,
+    scheduler: str | None = SCHEDULER,
+    engine: str = ENGINE,
+    out: Path | None = OUT,
+    resume: bool = RESUME,
+    plots: bool = PLOTS,
+) -> None:
+    """Fit the fleet-level unknowns to the evidence (ABC-SMC, pyabc) and give the posterior
+    verdict: P(the seen visits carried the claim | evidence), then the fleet's, and what one
+    must believe.
+
+    Writes posterior.parquet|csv, diagnostics.csv, predictive.csv, verdict_posterior.json|md,
+    calibration.json, the history (abc.db) and plots/ (docs/calibration.md). --resume
+    continues an interrupted calibration to the same result.
+    """
+    from sim.api import calibrate as run_calibration
+    from sim.api import calibrate_priors
+    from sim.outputs.render import print_calibration, priors_markdown
+    from sim.runner.pipeline import ExecOptions
+
+    _, out_dir = _prepare_out(scenario, out, "-calibrate")
+    options = ExecOptions(executor, workers, scheduler, engine=engine)  # type: ignore[arg-type]
+    again = f"continue with the same command and --out {out_dir} --resume"
+    with _batch(out_dir, again):
+
+        def step(d: dict[str, Any]) -> None:
+            err_console.print(
+                f"  generation {d['generation']}: tolerance {d['epsilon']:.3g}, acceptance "
+                f"{d['acceptance_rate']:.3f}, {d['simulated']:,} simulated "
+                f"({d['seconds']:.1f} s)",
+                highlight=False,
+            )
+
+        kw: dict[str, Any] = {
+            "seed": seed,
+            "executor": options,
+            "resume": resume,
+            "population": population,
+            "generations": generations,
+            "replications": n,
+            "plots": plots,
+            "progress": step,
+        }
+        if all_priors:
+            ps = calibrate_priors(
+                scenario,
+                out=out_dir,
+                on_prior=lambda name: err_console.print(f"prior set {name}:", highlight=False),
+                **kw,
+            )
+            for name, r in ps.results.items():
+                out_console.print(f"\n[bold]{rich_escape(name)}[/bold]")
+                out_console.print(rich_escape(r.verdict.headline), highlight=False)
+            out_console.print("\n" + priors_markdown(ps.table), highlight=False, markup=False)
+        else:
+            result = run_calibration(scenario, prior=prior, out=out_dir, **kw)
+            print_calibration(result, out_console)
+            out_console.print(
+                f"\n{result.simulated:,} simulations, {result.elapsed_s:.1f} s; results in "
+                f"{out_dir}/",
+                highlight=False,
+            )
 
 
 def main() -> None:

@@ -354,6 +354,37 @@ class SweepSpec(_Model):
     )
 
 
+class PriorSet(_Model):
+    """An alternative prior for calibration (``[priors.<name>]``): the distributions that
+    replace those of some unknowns or fleet-level inputs, by dotted key."""
+
+    description: str = ""
+    set: dict[str, Distribution] = Field(min_length=1)
+
+    @field_validator("set", mode="before")
+    @classmethod
+    def _dists(cls, v: Any) -> Any:
+        if isinstance(v, Mapping):
+            return {k: as_distribution(x) for k, x in v.items()}
+        return v
+
+
+class Calibration(_Model):
+    """How ``tankersim calibrate`` fits the fleet-level unknowns to the evidence
+    (``[calibration]``); see docs/calibration.md."""
+
+    exclude: tuple[str, ...] = ()
+    """Evidence row ids that are checked but not fitted."""
+    population: int = Field(default=1000, ge=20)
+    """Particles per generation of the sequential Monte Carlo."""
+    generations: int = Field(default=12, ge=1)
+    """At most this many generations."""
+    min_acceptance: float = Field(default=0.03, gt=0, le=1)
+    """Stop once a generation accepts fewer than this share of its proposals."""
+    replications: int = Field(default=20, ge=1)
+    """Replications per particle for the posterior verdict."""
+
+
 class Scenario(_Model):
     """A validated, frozen scenario: the only input of the model."""
 
@@ -374,6 +405,8 @@ class Scenario(_Model):
     claims: Claims = Field(default_factory=Claims)
     unknowns: dict[str, Distribution] = Field(default_factory=dict)
     evidence: str | None = Field(default=None, min_length=1, max_length=4096)
+    calibration: Calibration = Field(default_factory=Calibration)
+    priors: dict[str, PriorSet] = Field(default_factory=dict)
     sweep: SweepSpec | None = None
     _source_dir: Path | None = PrivateAttr(default=None)
 
@@ -600,6 +633,7 @@ def _check_references(sc: Scenario, file: str) -> None:
         seen_ids.add(sid)
     _check_registry(sc, file)
     _check_inputs(sc, file)
+    _check_priors(sc, file)
 
 
 # --------------------------------------------------------------------------- inputs and levels
@@ -796,6 +830,32 @@ def _check_inputs(sc: Scenario, file: str) -> None:
         raise ScenarioError(
             file, f"unknowns.{unused[0]}", unused[0], "declared but no input uses it as a scale"
         )
+
+
+def fleet_level_keys(sc: Scenario) -> dict[str, Any]:
+    """The scenario's fleet-level values by dotted key, with their distributions: every
+    unknown (``unknowns.<name>``), then every input drawn once per replication for the whole
+    fleet (``observation.p_detect`` by default). These are what calibration can fit."""
+    out: dict[str, Any] = {f"unknowns.{n}": d for n, d in sorted(sc.unknowns.items())}
+    for inp in scenario_inputs(sc):
+        if inp.level == "fleet":
+            out[inp.key] = inp.dist
+    return out
+
+
+def _check_priors(sc: Scenario, file: str) -> None:
+    keys = fleet_level_keys(sc)
+    for name, ps in sc.priors.items():
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+            raise ScenarioError(file, f"priors.{name}", name, "a name of letters, digits, _ and -")
+        for key in ps.set:
+            if key not in keys:
+                raise ScenarioError(
+                    file,
+                    f"priors.{name}.set.{key}",
+                    key,
+                    f"not an unknown or fleet-level input ({', '.join(keys) or 'none'})",
+                )
 
 
 def _check_registry(sc: Scenario, file: str) -> None:

@@ -20,6 +20,7 @@ from sim.core.rng import STREAM_VERSION
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.runner.batch import McResult
+    from sim.runner.calibrate import CalibrationResult
     from sim.runner.sensitivity import SensitivityResult
     from sim.runner.single import RunResult
     from sim.runner.sweep import SweepResult
@@ -329,4 +330,73 @@ def write_sensitivity(
         design_points=len(result.samples),
         factors={f.name: [k for k, _ in f.inputs] for f in result.factors},
     )
+    return paths
+
+
+def write_calibration(
+    result: CalibrationResult, out_dir: Path, *, scenario_path: str
+) -> list[Path]:
+    """Write a calibration's posterior, diagnostics, posterior verdict, predictive check and
+    provenance into ``out_dir`` (its plots are drawn separately)."""
+    from sim.outputs.render import posterior_markdown
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    s = result.setup
+    paths = [
+        write_table(result.posterior, out_dir / "posterior.parquet"),
+        write_table(result.posterior, out_dir / "posterior.csv"),
+        write_table(result.diagnostics, out_dir / "diagnostics.csv"),
+        write_table(result.predictive, out_dir / "predictive.csv"),
+        write_table(result.replications, out_dir / "posterior_replications.parquet"),
+    ]
+    p = out_dir / "verdict_posterior.json"
+    write_json(p, result.verdict.to_dict())
+    paths.append(p)
+    p = out_dir / "verdict_posterior.md"
+    p.write_text(posterior_markdown(result), encoding="utf-8")
+    paths.append(p)
+    p = out_dir / "calibration.json"
+    write_json(
+        p,
+        {
+            "prior": s.prior,
+            "seed": s.seed,
+            "engine": s.engine,
+            "settings": s.scenario.calibration.model_dump(mode="json"),
+            "parameters": [
+                {"name": q.name, "key": q.key, "prior": q.dist.model_dump(mode="json")}
+                for q in s.parameters
+            ],
+            "statistics": [st.to_dict() for st in s.statistics],
+            "distance": "Euclidean norm of the fitted statistics' shortfalls / scales",
+            "simulated": result.simulated,
+            "elapsed_s": round(result.elapsed_s, 3),
+            "identity": result.identity,
+        },
+    )
+    paths.append(p)
+    paths += write_provenance(
+        out_dir,
+        s.scenario,
+        scenario_path=scenario_path,
+        seed=s.seed,
+        command="calibrate",
+        prior=s.prior,
+        particles=len(result.posterior),
+        generations=len(result.diagnostics),
+        simulations=result.simulated,
+        elapsed_s=round(result.elapsed_s, 3),
+    )
+    return paths
+
+
+def write_priors(table: pd.DataFrame, out_dir: Path) -> list[Path]:
+    """Write the answer under each prior set (``prior_sensitivity.csv`` and ``.md``)."""
+    from sim.outputs.render import priors_markdown
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [write_table(table, out_dir / "prior_sensitivity.csv")]
+    p = out_dir / "prior_sensitivity.md"
+    p.write_text(priors_markdown(table), encoding="utf-8")
+    paths.append(p)
     return paths

@@ -23,6 +23,7 @@ from sim.core.defaults import MIN_MATCHES_WARN
 from sim.core.evidence import Evidence
 
 if TYPE_CHECKING:  # pragma: no cover
+    from sim.runner.calibrate import CalibrationResult
     from sim.runner.sensitivity import SensitivityResult
     from sim.runner.single import RunResult
     from sim.runner.sweep import SweepResult
@@ -493,3 +494,166 @@ def print_sensitivity(result: SensitivityResult, console: Console) -> None:
                 cells.append(f"{row['S1']:.3g}")
             t.add_row(*cells)
         console.print(t)
+
+
+# --------------------------------------------------------------------------- calibration
+
+_QUANTITY_LABELS = {
+    "seen_claim_bbl": "barrels the claimed visits carried (seen) [bbl]",
+    "fleet_claim_bbl": "barrels the fleet loaded, on the claimed visits [bbl]",
+    "mean_seen_parcel_bbl": "mean parcel per seen visit [bbl]",
+    "share_seen": "share of visits seen [-]",
+    "trips": "trips (loadings) [-]",
+    "observed_visits": "visits seen [-]",
+    "unseen_visits": "visits unseen [-]",
+    "mean_parcel_bbl": "mean parcel, all visits [bbl]",
+    "p_detect": "detection probability [-]",
+}
+
+
+def _iv(x: Any) -> str:
+    whole = all(float(v).is_integer() for v in (x.median, x.lo, x.hi))
+    small = abs(x.median) < 10 and not whole
+    fmt = (lambda v: f"{v:,.2f}") if small else (lambda v: f"{v:,.0f}")
+    return f"{fmt(x.median)} ({fmt(x.lo)}-{fmt(x.hi)})"
+
+
+def posterior_markdown(result: CalibrationResult) -> str:
+    """A calibration's answer as a Markdown report: the posterior verdict, what one must
+    believe, the unknowns, the diagnostics and the predictive check."""
+    v = result.verdict
+    s = result.setup
+    lines = [
+        f"# Posterior verdict: {md_escape(s.scenario.name)} (prior set '{md_escape(s.prior)}')",
+        "",
+        md_escape(v.headline),
+        "",
+        "Probabilities are over the posterior (the unknowns given the evidence); ± is Monte "
+        "Carlo error (two standard errors shown in the plots), not uncertainty about the world, "
+        "which the credible intervals carry.",
+        "",
+        "| question | P(yes \\| evidence) | Monte Carlo s.e. | word |",
+        "| --- | --- | --- | --- |",
+        f"| the {v.claim_visits} seen visits carried >= {v.claim_bbl:,.0f} bbl | {v.seen.p:.3f} "
+        f"| {v.seen.mcse:.3f} | {v.word} |",
+        f"| the fleet {v.basis} >= {v.claim_bbl:,.0f} bbl, unseen visits included | "
+        f"{v.fleet.p:.3f} | {v.fleet.mcse:.3f} | {v.fleet_word} |",
+        "",
+        "## What one must believe",
+        "",
+        md_escape(v.must.sentence),
+        "",
+        "## The unknowns (posterior median, 90 % credible interval)",
+        "",
+        "| unknown | prior | posterior |",
+        "| --- | --- | --- |",
+    ]
+    for p in s.parameters:
+        lines.append(
+            f"| `{p.key}` | {md_escape(_dist_text(p.dist))} | {_iv(v.parameters[p.key])} |"
+        )
+    lines += ["", "## Quantities (posterior median, 90 % credible interval)", ""]
+    lines += ["| quantity | posterior |", "| --- | --- |"]
+    for name, iv in v.quantities.items():
+        lines.append(f"| {_QUANTITY_LABELS.get(name, name)} | {_iv(iv)} |")
+    d = result.diagnostics
+    lines += [
+        "",
+        "## ABC-SMC",
+        "",
+        f"{len(result.posterior)} particles, {len(d)} generations, {result.simulated:,} "
+        f"simulations, {result.elapsed_s:.1f} s; posterior runs: {v.replications:,} "
+        f"replications ({v.replications // max(1, v.particles)} per particle).",
+        "",
+        "| generation | tolerance | simulations | acceptance rate | ESS |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in d.to_dict(orient="records"):
+        lines.append(
+            f"| {r['generation']} | {r['epsilon']:.3g} | {r['simulations']:,} | "
+            f"{r['acceptance_rate']:.3f} | {r['ess']:.0f} |"
+        )
+    lines += [
+        "",
+        "## The evidence, predicted",
+        "",
+        "| statistic | reported | fitted | posterior 5%-50%-95% | agree: prior "
+        "| agree: posterior |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in result.predictive.to_dict(orient="records"):
+        lines.append(
+            f"| {md_escape(r['statistic'])} | {md_escape(r['reported'])} | "
+            f"{'yes' if r['fitted'] else 'no'} | {fmt_number(r['p05'])} - "
+            f"{fmt_number(r['median'])} - {fmt_number(r['p95'])} | {r['agree_prior']:.0%} | "
+            f"{r['agree_posterior']:.0%} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _dist_text(d: Any) -> str:
+    data = d.model_dump(exclude_none=True)
+    kind = data.pop("dist", "")
+    data.pop("level", None)
+    return kind + "(" + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}"
+                                  for k, v in data.items()) + ")"  # fmt: skip
+
+
+def print_calibration(result: CalibrationResult, console: Console) -> None:
+    """Print a calibration's answer: the headline, the unknowns, the predictive check."""
+    v = result.verdict
+    console.print(f"\n[bold]Posterior verdict ({rich_escape(result.setup.prior)} prior): "
+                  f"{rich_escape(v.word)}[/bold]")  # fmt: skip
+    console.print(rich_escape(v.headline), highlight=False)
+    console.print(rich_escape(v.must.sentence), highlight=False)
+    t = Table(title="The unknowns, given the evidence", title_justify="left")
+    t.add_column("unknown")
+    t.add_column("prior")
+    t.add_column("posterior median (90% CI)", justify="right")
+    for p in result.setup.parameters:
+        t.add_row(p.key, rich_escape(_dist_text(p.dist)), _iv(v.parameters[p.key]))
+    console.print(t)
+    t = Table(title="The evidence, predicted", title_justify="left")
+    for name, just in (("statistic", "left"), ("reported", "left"), ("fitted", "left"),
+                       ("posterior 5-50-95%", "right"), ("agree: prior", "right"),
+                       ("posterior", "right")):  # fmt: skip
+        t.add_column(name, justify=just)  # type: ignore[arg-type]
+    for r in result.predictive.to_dict(orient="records"):
+        t.add_row(
+            rich_escape(str(r["statistic"])),
+            rich_escape(str(r["reported"])),
+            "yes" if r["fitted"] else "no",
+            f"{fmt_number(r['p05'])} - {fmt_number(r['median'])} - {fmt_number(r['p95'])}",
+            f"{r['agree_prior']:.0%}",
+            f"{r['agree_posterior']:.0%}",
+        )
+    console.print(t)
+
+
+def priors_markdown(table: pd.DataFrame) -> str:
+    """The answer under each prior set, as Markdown."""
+    words = set(table["word"])
+    if len(words) > 1:
+        head = (
+            "**The answer depends on the prior**: the verdict's word changes between "
+            f"reasonable priors ({', '.join(sorted(words))})."
+        )
+    else:
+        head = f"**The answer does not change word between these priors**: {words.pop()}."
+    lines = [
+        "# The answer under each prior",
+        "",
+        head,
+        "",
+        "| prior set | what it assumes | P(seen visits carried the claim) | P(fleet loaded it) "
+        "| word |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for r in table.to_dict(orient="records"):
+        lines.append(
+            f"| {md_escape(r['prior'])} | {md_escape(r['description'])} | "
+            f"{r['p_seen']:.2f} ± {r['p_seen_mcse']:.2f} | {r['p_fleet']:.2f} ± "
+            f"{r['p_fleet_mcse']:.2f} | {r['word']} |"
+        )
+    lines += ["", "± is one Monte Carlo standard error."]
+    return "\n".join(lines) + "\n"
