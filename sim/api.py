@@ -48,6 +48,7 @@ __all__ = [
     "redraw_map",
     "run",
     "run_mc",
+    "run_posterior",
     "run_sensitivity",
     "run_sweep",
     "write_routes",
@@ -426,3 +427,39 @@ def calibrate_priors(
         write_priors(table, Path(out))
         save_figure(priors_figure(table), Path(out) / "plots" / "priors")
     return PriorSensitivity(table, results)
+
+
+def run_posterior(
+    calibration: str | Path,
+    *,
+    replications: int | None = None,
+    out: str | Path | None = None,
+    executor: ExecutorKind | ExecOptions = "local",
+    workers: int | None = None,
+    engine: EngineKind = "fast",
+    plots: bool = True,
+    cache_dir: Path | None = None,
+) -> CalibrationResult:
+    """The posterior verdict of a finished calibration (the folder ``tankersim calibrate``
+    wrote), run again with ``replications`` per particle: what ``tankersim mc --posterior``
+    does. With ``out``, writes ``verdict_posterior.json``/``.md``, the posterior runs, the
+    predictive check and the plots there."""
+    result = cal.from_folder(
+        calibration,
+        replications=replications,
+        options=_options(executor, workers, engine),
+        cache_dir=cache_dir,
+    )
+    if out is not None:
+        from sim.analysis.posterior import named_parcels
+        from sim.outputs.files import write_calibration
+
+        out_dir = Path(out)
+        write_calibration(
+            result, out_dir, scenario_path=str(Path(calibration) / "scenario.resolved.toml")
+        )
+        if plots:
+            from sim.outputs.posterior_plots import plot_calibration
+
+            plot_calibration(result, out_dir / "plots", ships=named_parcels(result.setup.scenario))
+    return result

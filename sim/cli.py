@@ -49,6 +49,7 @@ FLAGS = {"n_points": "--points", "grouping": "--factors", "run_dir": "RUN_DIR"}
 FLAGS |= {k: f"--{k}" for k in ("out", "vary", "design", "method", "halfwidth")}
 FLAGS |= {k: f"--{k}" for k in ("executor", "scheduler", "workers", "engine")}
 FLAGS |= {"block_size": "--block-size", "prior": "--prior", "population": "--population"}
+FLAGS |= {"posterior": "--posterior"}
 """Library parameter names and the flags that set them."""
 
 # Options shared by several commands (typer reads the defaults' Option objects).
@@ -269,16 +270,26 @@ def mc(
     out: Path | None = OUT,
     resume: bool = RESUME,
     min_matches: int = typer.Option(200, min=1, help="Replications kept when conditioning."),
+    posterior: Path | None = typer.Option(
+        None,
+        file_okay=False,
+        help="A calibration's folder: draw the unknowns from its posterior (-n per particle).",
+    ),
     plots: bool = PLOTS,
 ) -> None:
     """Run N replications, print the plausibility verdict, and write data, verdict and plots.
 
     Results stream to OUT/parts (--resume continues an interrupted batch); replication R
     equals `tankersim run --replication R`. See docs/monte-carlo.md for the files written.
+    With --posterior CALIBRATION the unknowns come from a calibration's posterior instead of
+    the prior, and the posterior verdict is given (docs/calibration.md).
     """
     from sim.api import run_mc
     from sim.outputs.render import print_checks, print_verdict
 
+    if posterior is not None:
+        _posterior_mc(scenario, posterior, n, executor, workers, scheduler, engine, out, plots)
+        return
     _, out_dir = _prepare_out(scenario, out, "-mc")
     again = f"continue with: tankersim mc {scenario} -n {n} --out {out_dir} --resume"
     with _batch(out_dir, again, rate=True) as bar:
@@ -301,6 +312,41 @@ def mc(
         f"{len(result.replications)} replications ({result.ran} run now, {result.elapsed_s:.1f} s)"
     )
     out_console.print(f"\n{done}; results in {out_dir}/", highlight=False)
+
+
+def _posterior_mc(
+    scenario: Path,
+    folder: Path,
+    n: int,
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    engine: str,
+    out: Path | None,
+    plots: bool,
+) -> None:
+    """``mc --posterior``: the posterior verdict with N replications per particle."""
+    import json
+
+    from sim.api import run_posterior
+    from sim.outputs.render import print_calibration
+    from sim.runner.pipeline import ExecOptions
+
+    sc, out_dir = _prepare_out(scenario, out, "-posterior")
+    meta = folder / "manifest.json"
+    if not meta.is_file():
+        fail(f"--posterior = {str(folder)!r}: not a calibration folder (no manifest.json)")
+    name = json.loads(meta.read_text(encoding="utf-8")).get("scenario_name")
+    if name != sc.name:
+        fail(f"--posterior = {str(folder)!r}: calibrated on scenario {name!r}, not {sc.name!r}")
+    options = ExecOptions(executor, workers, scheduler, engine=engine)  # type: ignore[arg-type]
+    per = None if n == 10000 else n  # -n's default means: the calibration's own
+    result = run_posterior(folder, replications=per, out=out_dir, executor=options, plots=plots)
+    print_calibration(result, out_console)
+    out_console.print(
+        f"\n{len(result.replications):,} posterior replications; results in {out_dir}/",
+        highlight=False,
+    )
 
 
 @app.command()

@@ -286,3 +286,55 @@ def test_parameters_are_the_fleet_level_uncertain_values() -> None:
     from sim.model.draws import check_fixed
 
     check_fixed(c, {k: np.array([0.5]) for k in keys}, 1)
+
+
+def test_cli_errors_are_one_line(tmp_path: Path, synthetic: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    runner = CliRunner()
+    res = runner.invoke(
+        app, ["calibrate", str(SCENARIOS / "minimal.toml"), "--out", str(tmp_path / "a")]
+    )
+    assert res.exit_code == 2
+    assert res.stderr.strip().splitlines() == [
+        f"tankersim: error: {SCENARIOS / 'minimal.toml'}: evidence = <missing>: calibration needs "
+        "an evidence file"
+    ]
+    res = runner.invoke(
+        app, ["calibrate", str(synthetic), "--prior", "wide", "--out", str(tmp_path / "b")]
+    )
+    assert res.exit_code == 2 and "--prior = 'wide': no such prior set" in res.stderr
+    res = runner.invoke(
+        app, ["mc", str(synthetic), "--posterior", str(tmp_path), "--out", str(tmp_path / "c")]
+    )
+    assert res.exit_code == 2 and "not a calibration folder" in res.stderr
+
+
+def test_cli_calibrate_and_mc_posterior(tmp_path: Path, synthetic: Path) -> None:
+    """The command writes the posterior, diagnostics, verdict and plots; mc --posterior runs
+    the same posterior again with more replications per particle."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "cal"
+    args = ["calibrate", str(synthetic), "--generations", "3", "--population", "100", "-n", "2",
+            "--executor", "serial", "--out", str(out)]  # fmt: skip
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    for name in ("posterior.parquet", "diagnostics.csv", "predictive.csv", "verdict_posterior.json",
+                 "verdict_posterior.md", "calibration.json", "manifest.json",
+                 "plots/must_believe.png", "plots/posterior.svg"):  # fmt: skip
+        assert (out / name).is_file(), name
+    assert "Posterior verdict" in res.output
+    post = pd.read_parquet(out / "posterior.parquet")
+    assert len(post) == 100 and abs(post["weight"].sum() - 1) < 1e-12
+    args = ["mc", str(synthetic), "--posterior", str(out), "-n", "4", "--executor", "serial",
+            "--out", str(tmp_path / "again")]  # fmt: skip
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    again = pd.read_parquet(tmp_path / "again" / "posterior_replications.parquet")
+    assert len(again) == 400 and again["particle"].nunique() == 100

@@ -316,6 +316,17 @@ def test_sensitivity_recovers_a_known_ranking() -> None:
     assert d.loc["ship capacity", "ST"] > 0.8
     assert d.loc["load factor", "ST"] - d.loc["load factor", "ST_conf"] > 0
     assert d.loc["ship capacity", "rank"] == 1 and d.loc["discharge pumping rate", "rank"] == 3
+    # Convergence comes from the design's leading base samples, at no extra cost.
+    from sim.analysis.sensitivity import stable_top
+
+    conv = res.convergence
+    assert conv is not None and sorted(conv["N"].unique()) == [16, 32, 64, 128]
+    top = conv[(conv["N"] == 128) & (conv["output"] == "delivered_bbl")]
+    assert top.sort_values("ST")["factor"].iloc[-1] == "ship capacity"
+    assert stable_top(conv, "delivered_bbl", k=2)
+    # The seen barrels do not cancel any driver: capacity moves them as it moves deliveries.
+    seen = res.indices[res.indices["output"] == "observed_bbl"].set_index("factor")
+    assert seen.loc["ship capacity", "ST"] > 0.8
     # Morris agrees on the ranking.
     m = run_sensitivity(raw, method="morris", base_samples=20, replications=2, workers=2)
     mm = m.indices[m.indices["output"] == "delivered_bbl"].set_index("factor")

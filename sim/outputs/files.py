@@ -318,6 +318,8 @@ def write_sensitivity(
         write_table(result.indices, out_dir / "indices.csv"),
         write_table(result.samples, out_dir / "samples.parquet"),
     ]
+    if result.convergence is not None and not result.convergence.empty:
+        paths.append(write_table(result.convergence, out_dir / "convergence.csv"))
     paths += write_provenance(
         out_dir,
         result.base,

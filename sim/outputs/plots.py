@@ -583,9 +583,54 @@ def sweep_figure(result: Any) -> Figure | None:
 
 
 def plot_sensitivity(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) -> list[Path]:
-    """Draw :func:`sensitivity_figure` and save it as ``out_dir/sensitivity.<format>``."""
+    """Draw :func:`sensitivity_figure` (and, for Sobol', :func:`convergence_figure`) and save
+    them as ``out_dir/sensitivity.<format>`` and ``out_dir/convergence.<format>``."""
+    paths: list[Path] = []
     fig = sensitivity_figure(result)
-    return [] if fig is None else save_figure(fig, out_dir / "sensitivity", formats)
+    if fig is not None:
+        paths += save_figure(fig, out_dir / "sensitivity", formats)
+    conv = convergence_figure(result)
+    if conv is not None:
+        paths += save_figure(conv, out_dir / "convergence", formats)
+    return paths
+
+
+SENSITIVITY_LABELS = {
+    "delivered_bbl": "barrels delivered",
+    "trips": "trips",
+    "observed_bbl": "barrels the seen visits loaded",
+    "observed_visits": "visits seen",
+}
+
+
+def convergence_figure(result: Any) -> Figure | None:
+    """Sobol' total indices against the number of base samples, one panel per output: the
+    ranking is stable where the lines stop crossing."""
+    conv = getattr(result, "convergence", None)
+    if conv is None or conv.empty:
+        return None
+    outs = list(conv["output"].unique())
+    ncol = 2
+    nrow = math.ceil(len(outs) / ncol)
+    fig, axes = _new((11, 3.6 * nrow), nrow, ncol, squeeze=False)
+    for k, out in enumerate(outs):
+        ax = axes[k // ncol][k % ncol]
+        d = conv[conv["output"] == out]
+        last = d[d["N"] == d["N"].max()].sort_values("ST", ascending=False)
+        for factor in last["factor"].head(6):
+            f = d[d["factor"] == factor].sort_values("N")
+            ax.errorbar(f["N"], f["ST"], yerr=f["ST_conf"], marker="o", ms=3, capsize=2,
+                        label=str(factor))  # fmt: skip
+        ax.set_xscale("log", base=2)
+        ax.set_title(SENSITIVITY_LABELS.get(out, out), fontsize=10)
+        ax.set_xlabel("base samples N [-]", fontsize=8)
+        ax.set_ylabel("total index ST [-]", fontsize=8)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6)
+    for k in range(len(outs), nrow * ncol):
+        axes[k // ncol][k % ncol].set_visible(False)
+    fig.suptitle(f"{result.base.name}: convergence of the Sobol' indices", fontsize=11)
+    return fig
 
 
 def sensitivity_figure(result: Any) -> Figure | None:
@@ -597,12 +642,7 @@ def sensitivity_figure(result: Any) -> Figure | None:
     else:
         main_col, main_conf, other, other_conf = "mu_star", "mu_star_conf", None, None
         xlabel = "Morris mu* [output units]"
-    labels = {
-        "delivered_bbl": "barrels delivered",
-        "trips": "trips",
-        "implied_bbl": "barrels for the claimed visits",
-        "p_claim": "P(claim) (per replication)",
-    }
+    labels = SENSITIVITY_LABELS
     outputs = [
         o
         for o in idx["output"].unique()

@@ -472,7 +472,7 @@ def print_sensitivity(result: SensitivityResult, console: Console) -> None:
     """Print the ranked indices of the main outputs."""
     method = result.method
     key, conf = ("ST", "ST_conf") if method == "sobol" else ("mu_star", "mu_star_conf")
-    for output in ("p_claim", "delivered_bbl"):
+    for output in ("observed_bbl", "delivered_bbl"):
         d = result.indices[result.indices["output"] == output]
         if key not in d or d[key].isna().all():
             continue
@@ -494,6 +494,21 @@ def print_sensitivity(result: SensitivityResult, console: Console) -> None:
                 cells.append(f"{row['S1']:.3g}")
             t.add_row(*cells)
         console.print(t)
+    conv = result.convergence
+    if conv is not None and not conv.empty:
+        from sim.analysis.sensitivity import stable_top
+
+        sizes = sorted(conv["N"].unique())
+        for output in ("observed_bbl", "delivered_bbl"):
+            ok = stable_top(conv, output)
+            if ok is None:
+                continue
+            said = "the same" if ok else "NOT the same: take more --samples"
+            console.print(
+                f"Convergence ({output}): the top three factors at N = {sizes[-2]} and "
+                f"{sizes[-1]} are {said} (convergence.csv, plots/convergence).",
+                highlight=False,
+            )
 
 
 # --------------------------------------------------------------------------- calibration

@@ -899,3 +899,61 @@ __all__ = [
     "stat_names",
     "with_prior",
 ]
+
+
+def from_folder(
+    folder: str | Path,
+    *,
+    replications: int | None = None,
+    options: ExecOptions | None = None,
+    cache_dir: Path | None = None,
+) -> CalibrationResult:
+    """The posterior verdict of a finished calibration in ``folder``, run again with
+    ``replications`` per particle (default: the calibration's own): more replications give a
+    smaller Monte Carlo error on the same posterior (the calibration itself is not repeated).
+    """
+    folder = Path(folder)
+    meta_path = folder / "calibration.json"
+    if not meta_path.is_file():
+        raise OptionError("posterior", str(folder), "no calibration.json: run tankersim calibrate")
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    s = setup(folder / "scenario.resolved.toml", seed=int(meta["seed"]), cache_dir=cache_dir)
+    s.prior = str(meta["prior"])
+    scales = {st["name"]: float(st["scale"]) for st in meta["statistics"]}
+    s.statistics = [_replace(st, scale=scales.get(st.name, st.scale)) for st in s.statistics]
+    posterior = pd.read_parquet(folder / "posterior.parquet")
+    diagnostics = pd.read_csv(folder / "diagnostics.csv")
+    opts = options or ExecOptions()
+    s.engine = opts.engine
+    sim = Simulator(s, opts)
+    n = replications or s.scenario.calibration.replications
+    t0 = time.perf_counter()
+    with open_executor(opts) as ex:
+        sim.executor = None if opts.n_workers == 1 and opts.executor != "dask" else ex
+        pilot_q = _pilot_quantiles(s)
+        pilot = sim.table(pilot_q, np.arange(PILOT) + 2_000_000_000)
+        for j, p in enumerate(s.parameters):
+            pilot[p.key] = p.value(pilot_q[:, j])
+        runs = posterior_runs(s, sim, posterior, n)
+    w = runs["weight"].to_numpy()
+    verdict = posterior_verdict(
+        runs,
+        w,
+        s.scenario,
+        {p.key: runs[p.key].to_numpy() for p in s.parameters},
+        prior=s.prior,
+        particle=runs["particle"].to_numpy(),
+    )
+    return CalibrationResult(
+        s,
+        posterior,
+        diagnostics,
+        runs,
+        verdict,
+        predictive_check(runs, w, s.statistics, prior_values=pilot),
+        pilot,
+        time.perf_counter() - t0,
+        sim.rows_run,
+        folder,
+        dict(meta.get("identity", {})),
+    )

@@ -16,7 +16,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.analysis.sensitivity import Factor, factors, fixed_at, indices, outputs, sample
+from sim.analysis.sensitivity import (
+    Factor,
+    convergence,
+    factors,
+    fixed_at,
+    indices,
+    outputs,
+    sample,
+)
 from sim.core.config import Scenario, ScenarioError, read_source, validate_dict
 from sim.core.defaults import SENSITIVITY_REPLICATIONS, SENSITIVITY_SAMPLES
 from sim.core.routes import build_route_table
@@ -35,6 +43,8 @@ class SensitivityResult:
     seed: int
     base_samples: int
     replications: int
+    convergence: pd.DataFrame | None = None
+    """Sobol' only: total indices on the design's leading N/8 ... N base samples."""
 
     def __repr__(self) -> str:
         return (
@@ -100,6 +110,8 @@ def run_sensitivity(
     Y = outputs(exp.table, base)
     samples = pd.DataFrame(X, columns=[f.name for f in fs])
     samples = pd.concat([samples, Y.reset_index(drop=True)], axis=1)
+    conv = convergence(fs, X, Y, base_samples, s) if method == "sobol" else None
     return SensitivityResult(
-        method, fs, indices(fs, method, X, Y, s), samples, base, s, base_samples, replications
-    )
+        method, fs, indices(fs, method, X, Y, s), samples, base, s, base_samples, replications,
+        conv,
+    )  # fmt: skip
