@@ -560,7 +560,7 @@ def _headline(
         )
     if not cond.reliable:
         text += (
-            f" Warning: only {cond.matches} replications match; run more replications (-n) "
+            f" Warning: only {cond.matches} replications match; run more replications "
             "for a reliable answer."
         )
     return Headline(word, word_seen, text)
