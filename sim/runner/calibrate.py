@@ -34,6 +34,7 @@ posterior predictive check.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -222,14 +223,8 @@ def scaled(statistics: Sequence[Statistic], pilot: pd.DataFrame) -> list[Statist
             s = float(np.std(x)) if len(x) else 0.0
         if not s > 0:
             s = 1.0
-        out.append(_replace(st, scale=s))
+        out.append(dataclasses.replace(st, scale=s))
     return out
-
-
-def _replace(st: Statistic, **kw: Any) -> Statistic:
-    import dataclasses
-
-    return dataclasses.replace(st, **kw)
 
 
 # --------------------------------------------------------------------------- the set-up
@@ -824,27 +819,14 @@ def calibrate(
                 raise ResultsMismatchError(str(folder))
         ident_path.write_text(json.dumps(identity, sort_keys=True), encoding="utf-8")
         sim.executor = None if opts.n_workers == 1 and opts.executor != "dask" else ex
-        # The pilot: prior draws that set the statistics' scales.
-        pilot_q = _pilot_quantiles(s)
-        pilot = sim.table(pilot_q, np.arange(PILOT) + 2_000_000_000)
-        s.statistics = scaled(s.statistics, pilot)
-        for j, p in enumerate(s.parameters):
-            pilot[p.key] = p.value(pilot_q[:, j])
+        pilot = _pilot(s, sim)
+        s.statistics = scaled(s.statistics, pilot)  # the pilot sets the statistics' scales
         with _global_rng(s.seed), _quiet_pyabc():
             history = run_abc(s, sim, folder, resume=resume, progress=progress)
         posterior = _posterior(history, s)
         diagnostics = _diagnostics(history)
         runs = posterior_runs(s, sim, posterior, cal.replications)
-    w = runs["weight"].to_numpy()
-    verdict = posterior_verdict(
-        runs,
-        w,
-        s.scenario,
-        {p.key: runs[p.key].to_numpy() for p in s.parameters},
-        prior=prior,
-        particle=runs["particle"].to_numpy(),
-    )
-    predictive = predictive_check(runs, w, s.statistics, prior_values=pilot)
+    verdict, predictive = _answer(s, runs, pilot)
     return CalibrationResult(
         s,
         posterior,
@@ -858,6 +840,35 @@ def calibrate(
         None if out is None else Path(out),
         identity,
     )
+
+
+PILOT_REPLICATION0 = 2_000_000_000
+"""First replication number of the pilot's prior draws."""
+
+
+def _pilot(s: Setup, sim: Simulator) -> pd.DataFrame:
+    """The pilot's per-replication table, with the drawn value of every parameter."""
+    q = _pilot_quantiles(s)
+    pilot = sim.table(q, np.arange(PILOT) + PILOT_REPLICATION0)
+    for j, p in enumerate(s.parameters):
+        pilot[p.key] = p.value(q[:, j])
+    return pilot
+
+
+def _answer(
+    s: Setup, runs: pd.DataFrame, pilot: pd.DataFrame
+) -> tuple[PosteriorVerdict, pd.DataFrame]:
+    """The posterior verdict and predictive check of the posterior runs."""
+    w = runs["weight"].to_numpy()
+    verdict = posterior_verdict(
+        runs,
+        w,
+        s.scenario,
+        {p.key: runs[p.key].to_numpy() for p in s.parameters},
+        prior=s.prior,
+        particle=runs["particle"].to_numpy(),
+    )
+    return verdict, predictive_check(runs, w, s.statistics, prior_values=pilot)
 
 
 def _pilot_quantiles(s: Setup) -> np.ndarray:
@@ -920,7 +931,9 @@ def from_folder(
     s = setup(folder / "scenario.resolved.toml", seed=int(meta["seed"]), cache_dir=cache_dir)
     s.prior = str(meta["prior"])
     scales = {st["name"]: float(st["scale"]) for st in meta["statistics"]}
-    s.statistics = [_replace(st, scale=scales.get(st.name, st.scale)) for st in s.statistics]
+    s.statistics = [
+        dataclasses.replace(st, scale=scales.get(st.name, st.scale)) for st in s.statistics
+    ]
     posterior = pd.read_parquet(folder / "posterior.parquet")
     diagnostics = pd.read_csv(folder / "diagnostics.csv")
     opts = options or ExecOptions()
@@ -930,27 +943,16 @@ def from_folder(
     t0 = time.perf_counter()
     with open_executor(opts) as ex:
         sim.executor = None if opts.n_workers == 1 and opts.executor != "dask" else ex
-        pilot_q = _pilot_quantiles(s)
-        pilot = sim.table(pilot_q, np.arange(PILOT) + 2_000_000_000)
-        for j, p in enumerate(s.parameters):
-            pilot[p.key] = p.value(pilot_q[:, j])
+        pilot = _pilot(s, sim)
         runs = posterior_runs(s, sim, posterior, n)
-    w = runs["weight"].to_numpy()
-    verdict = posterior_verdict(
-        runs,
-        w,
-        s.scenario,
-        {p.key: runs[p.key].to_numpy() for p in s.parameters},
-        prior=s.prior,
-        particle=runs["particle"].to_numpy(),
-    )
+    verdict, predictive = _answer(s, runs, pilot)
     return CalibrationResult(
         s,
         posterior,
         diagnostics,
         runs,
         verdict,
-        predictive_check(runs, w, s.statistics, prior_values=pilot),
+        predictive,
         pilot,
         time.perf_counter() - t0,
         sim.rows_run,
