@@ -33,14 +33,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.analysis.claims import Needed, needed_ship
 from sim.analysis.stats import condition, describe, prob
 from sim.core.config import Scenario
 from sim.core.defaults import MAX_HALFWIDTH, MIN_MATCHES, MIN_MATCHES_WARN
 from sim.core.units import (
-    BBL_PER_M3,
     cap_pro_rata_bbl,
     density_t_per_m3,
-    dwt_for_cargo_t,
     per_year,
 )
 
@@ -230,34 +229,6 @@ class Conditional:
 
 
 @dataclass(frozen=True)
-class Needed:
-    """The ship the claim needs: barrels per visit and what that means in capacity."""
-
-    bbl_per_trip: float
-    mean_load_factor: float
-    capacity_bbl: float
-    capacity_m3: float
-    mix_bbl_per_t: float
-    cargo_t: float
-    dwt_approx: float
-    p_mean_parcel_ge_needed: Proportion | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "bbl_per_trip": self.bbl_per_trip,
-            "mean_load_factor": self.mean_load_factor,
-            "capacity_bbl": self.capacity_bbl,
-            "capacity_m3": self.capacity_m3,
-            "mix_bbl_per_t": self.mix_bbl_per_t,
-            "cargo_t": self.cargo_t,
-            "dwt_approx": self.dwt_approx,
-        }
-        if self.p_mean_parcel_ge_needed is not None:
-            out["p_mean_parcel_ge_needed"] = self.p_mean_parcel_ge_needed.to_dict()
-        return out
-
-
-@dataclass(frozen=True)
 class TonnesCheck:
     """Claimed barrels against claimed tonnes: the implied factor and density."""
 
@@ -355,33 +326,6 @@ class Verdict:
 
 
 # --------------------------------------------------------------------------- computing it
-
-
-def _mean_of_fleet(scenario: Scenario, attr: str) -> float:
-    total = sum(c.n_ships for c in scenario.fleet.values())
-    return sum(getattr(c, attr).mean * c.n_ships for c in scenario.fleet.values()) / total
-
-
-def needed_ship(scenario: Scenario, bbl_per_trip: float) -> Needed:
-    """Ship size needed to carry ``bbl_per_trip`` at the fleet's mean load factor.
-
-    Tonnes use the product mix's mean barrels per tonne; deadweight assumes cargo is
-    :data:`sim.core.units.CARGO_DWT_FRACTION` of dwt (an estimate).
-    """
-    lf = _mean_of_fleet(scenario, "load_factor")
-    bpt = scenario.bbl_per_t
-    mix_bpt = sum(w * bpt[p] for p, w in scenario.product_mix.items())
-    capacity_bbl = bbl_per_trip / lf
-    cargo_t = capacity_bbl / mix_bpt
-    return Needed(
-        bbl_per_trip=bbl_per_trip,
-        mean_load_factor=lf,
-        capacity_bbl=capacity_bbl,
-        capacity_m3=capacity_bbl / BBL_PER_M3,
-        mix_bbl_per_t=mix_bpt,
-        cargo_t=cargo_t,
-        dwt_approx=dwt_for_cargo_t(cargo_t),
-    )
 
 
 def verdict(

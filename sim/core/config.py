@@ -408,6 +408,11 @@ class Scenario(_Model):
     calibration: Calibration = Field(default_factory=Calibration)
     priors: dict[str, PriorSet] = Field(default_factory=dict)
     sweep: SweepSpec | None = None
+    sources: dict[str, Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
+        default_factory=dict
+    )
+    """Where inputs come from, by dotted key or shell-style pattern (``fleet.*.speed_laden_kn``);
+    the report's assumptions table shows them, and "estimate" for inputs none names."""
     _source_dir: Path | None = PrivateAttr(default=None)
 
     def evidence_path(self) -> Path | None:
@@ -634,6 +639,16 @@ def _check_references(sc: Scenario, file: str) -> None:
     _check_registry(sc, file)
     _check_inputs(sc, file)
     _check_priors(sc, file)
+    _check_sources(sc, file)
+
+
+def _check_sources(sc: Scenario, file: str) -> None:
+    from sim.core.assumptions import unmatched_sources
+
+    for pattern in unmatched_sources(sc):
+        raise ScenarioError(
+            file, f"sources.{pattern}", sc.sources[pattern], "names no input of the scenario"
+        )
 
 
 # --------------------------------------------------------------------------- inputs and levels

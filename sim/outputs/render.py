@@ -23,6 +23,7 @@ from sim.core.defaults import MIN_MATCHES_WARN
 from sim.core.evidence import Evidence
 
 if TYPE_CHECKING:  # pragma: no cover
+    from sim.analysis.claims import ClaimsCheck
     from sim.runner.calibrate import CalibrationResult
     from sim.runner.sensitivity import SensitivityResult
     from sim.runner.single import RunResult
@@ -672,3 +673,48 @@ def priors_markdown(table: pd.DataFrame) -> str:
         )
     lines += ["", "± is one Monte Carlo standard error."]
     return "\n".join(lines) + "\n"
+
+
+def print_claims(check: ClaimsCheck, console: Console) -> None:
+    """Print the claims check: each finding as a sentence, then the product table."""
+    from rich.table import Table
+
+    console.print(f"\n[bold]Claims check: {rich_escape(check.scenario)}[/bold]")
+    if check.source:
+        console.print(f"Claim: {rich_escape(check.source)}", highlight=False)
+    tb = check.tonnes_vs_barrels
+    findings = []
+    if tb is not None:
+        colour = "red" if tb.impossible else "green"
+        findings.append(
+            f"[{colour}]barrels vs tonnes: {tb.status}[/{colour}]. " + rich_escape(tb.sentence)
+        )
+    if check.per_visit is not None:
+        findings.append("per visit: " + rich_escape(check.per_visit.sentence))
+    if check.un_cap is not None:
+        findings.append("UN cap: " + rich_escape(check.un_cap.sentence))
+    for f in findings:
+        console.print("- " + f, highlight=False)
+    if tb is not None:
+        table = Table(title="The claim in each product (BP factors)", title_justify="left")
+        table.add_column("product")
+        table.add_column("bbl/t", justify="right")
+        table.add_column("t/m3", justify="right")
+        table.add_column(f"{tb.tonnes:,.0f} t in bbl", justify="right")
+        table.add_column(f"{tb.barrels:,.0f} bbl in t", justify="right")
+        for p in tb.products:
+            table.add_row(
+                rich_escape(p.product),
+                f"{p.bbl_per_t:.2f}",
+                f"{p.density_t_per_m3:.3f}",
+                f"{p.claimed_t_as_bbl:,.0f}",
+                f"{p.claimed_bbl_as_t:,.0f}",
+            )
+        table.add_row(
+            "[red]the claim[/red]",
+            f"{tb.implied_bbl_per_t:.2f}",
+            f"{tb.implied_density_t_per_m3:.3f}",
+            "",
+            "",
+        )
+        console.print(table)
