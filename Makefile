@@ -5,7 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo priors test lint bench clean
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo priors test lint bench clean browser
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -16,11 +18,27 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/tankersim calibrate scenarios/osc-2024.toml --out out/osc-2024-calibrate --resume
 	$(BIN)/tankersim mc scenarios/osc-2024.toml --out out/osc-2024 --resume
+	$(BIN)/tankersim report out/osc-2024-calibrate out/osc-2024 --out out/osc-2024-report.html
 
 priors: $(STAMP)
 	$(BIN)/tankersim calibrate scenarios/osc-2024.toml --all-priors --out out/osc-2024-priors --resume
 
-test: $(STAMP)
+# The report's browser test drives Debian's Chromium; installed here when apt-get can (as root
+# or with sudo). Without it the browser tests are skipped, unless TANKERSIM_REQUIRE_BROWSER=1
+# (CI sets it), where they fail.
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if command -v apt-get >/dev/null; then \
+	    echo "Installing Debian's chromium for the report's browser test (about a minute)"; \
+	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	    $$SUDO apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "No apt-get: the report's browser tests will be skipped (set TANKERSIM_CHROMIUM)"; \
+	  fi; \
+	fi
+
+test: $(STAMP) browser
 	$(BIN)/ruff check sim tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports

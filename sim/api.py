@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from sim.analysis.claims import ClaimsCheck
 from sim.analysis.verdict import conditioned_replications
 from sim.core.config import Scenario, load_scenario
 from sim.core.defaults import (
@@ -43,9 +44,11 @@ __all__ = [
     "RunResult",
     "calibrate",
     "calibrate_priors",
+    "check_claims",
     "load_scenario",
     "prepare",
     "redraw_map",
+    "report",
     "run",
     "run_mc",
     "run_posterior",
@@ -463,3 +466,29 @@ def run_posterior(
 
             plot_calibration(result, out_dir / "plots", ships=named_parcels(result.setup.scenario))
     return result
+
+
+def check_claims(scenario: Scenario | str | Path) -> ClaimsCheck:
+    """The claims check of a scenario (:mod:`sim.analysis.claims`): arithmetic on its
+    ``[claims]`` table alone, before any simulation."""
+    from sim.analysis.claims import check_claims as _check
+
+    sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    return _check(sc)
+
+
+def report(
+    run_dirs: Sequence[str | Path],
+    out: str | Path | None = None,
+    *,
+    tracks: bool = True,
+) -> list[Path]:
+    """Write the report of finished runs (:mod:`sim.outputs.report`): one self-contained HTML
+    file, ``out`` (default ``<first run folder>/report.html``), and its Markdown twin beside
+    it. Returns both paths."""
+    from sim.outputs.report import write_report
+
+    if not run_dirs:
+        raise OptionError("run_dir", None, "give at least one run folder")
+    path = Path(out) if out is not None else Path(run_dirs[0]) / "report.html"
+    return write_report(list(run_dirs), path, tracks=tracks)

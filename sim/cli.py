@@ -571,6 +571,69 @@ def calibrate(
             )
 
 
+@app.command()
+@clean_errors
+def claims(
+    scenario: Path = SCENARIO,
+    as_json: bool = typer.Option(False, "--json", help="Print the check as JSON."),
+    as_markdown: bool = typer.Option(False, "--markdown", help="Print the check as Markdown."),
+    out: Path | None = typer.Option(
+        None, file_okay=False, help="Also write claims.json, claims.md and claims.csv here."
+    ),
+) -> None:
+    """Check a scenario's claim by arithmetic alone, before any simulation: barrels against
+    tonnes (the implied density, and the claimed tonnes in barrels of each product), barrels
+    per visit and the ship they need, per ship, and the UN cap pro rata."""
+    from sim.api import check_claims
+    from sim.outputs.files import atomic_write_text, write_json, write_table
+    from sim.outputs.render import print_claims
+    from sim.outputs.report import claims_markdown
+
+    check = check_claims(load_scenario(scenario))
+    if out is not None:
+        if out.exists() and not out.is_dir():
+            fail(f"--out = {str(out)!r}: a file is in the way; give a folder")
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "claims.json", check.to_dict())
+        atomic_write_text(out / "claims.md", claims_markdown(check))
+        write_table(check.table(), out / "claims.csv")
+    if as_json:
+        import json
+
+        out_console.print_json(json.dumps(check.to_dict(), default=str))
+    elif as_markdown:
+        sys.stdout.write(claims_markdown(check))
+    else:
+        print_claims(check, out_console)
+    if out is not None:
+        out_console.print(f"Wrote claims.json, claims.md and claims.csv to {out}/", highlight=False)
+
+
+@app.command()
+@clean_errors
+def report(
+    run_dir: list[Path] = typer.Argument(
+        ...,
+        help="Folders written by mc, calibrate (also --all-priors), sweep or sensitivity.",
+        show_default=False,
+    ),
+    out: Path | None = typer.Option(
+        None, help="The HTML file to write (default: RUN_DIR/report.html of the first folder)."
+    ),
+    tracks: bool = typer.Option(
+        True, "--tracks/--no-tracks", help="Run one replication again for the map and tracks."
+    ),
+) -> None:
+    """Write one self-contained HTML report (and its Markdown twin, .md) from finished runs:
+    the question and the answer, the claims check, the evidence and model checks, the key
+    figures, the assumptions, the limits and how to reproduce it. It opens offline."""
+    from sim.api import report as report_api
+
+    html, md = report_api(run_dir, out, tracks=tracks)
+    size = html.stat().st_size / 1e6
+    out_console.print(f"Report: {html} ({size:.1f} MB); Markdown: {md}", highlight=False)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

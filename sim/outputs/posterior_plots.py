@@ -25,7 +25,8 @@ if TYPE_CHECKING:  # pragma: no cover
 PRIOR_COLOUR = "#95a5a6"
 
 
-def _label(key: str) -> str:
+def label_of(key: str) -> str:
+    """A calibrated unknown's key in words, with its unit."""
     return {
         "unknowns.fleet_dwt": "fleet's typical size [dwt]",
         "unknowns.turnaround_days": "fleet's typical turnaround [days]",
@@ -52,9 +53,9 @@ def marginals_figure(result: CalibrationResult) -> Figure:
         iv = result.verdict.parameters[p.key]
         for v, ls in ((iv.lo, ":"), (iv.median, "-"), (iv.hi, ":")):
             ax.axvline(v, color="black", lw=1, ls=ls)
-        ax.set_title(f"{_label(p.key)}\nmedian {iv.median:,.3g} (90%: {iv.lo:,.3g}-{iv.hi:,.3g})",
+        ax.set_title(f"{label_of(p.key)}\nmedian {iv.median:,.3g} (90%: {iv.lo:,.3g}-{iv.hi:,.3g})",
                      fontsize=8)  # fmt: skip
-        ax.set_xlabel(_label(p.key), fontsize=8)
+        ax.set_xlabel(label_of(p.key), fontsize=8)
         ax.set_ylabel("density", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7)
@@ -87,9 +88,9 @@ def pairs_figure(result: CalibrationResult) -> Figure:
                 ax.scatter(post[kj], post[ki], s=size, color=MAIN, alpha=0.4, lw=0,
                            rasterized=True)  # fmt: skip
             if i == n - 1:
-                ax.set_xlabel(_label(kj), fontsize=7)
+                ax.set_xlabel(label_of(kj), fontsize=7)
             if j == 0 and i != j:
-                ax.set_ylabel(_label(ki), fontsize=7)
+                ax.set_ylabel(label_of(ki), fontsize=7)
             ax.tick_params(labelsize=6)
     fig.suptitle(f"{s.scenario.name}: posterior particles (blue) over the prior (grey)",
                  fontsize=10)  # fmt: skip

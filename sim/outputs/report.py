@@ -1,0 +1,864 @@
+"""One shareable report from finished runs: a self-contained HTML page and the same in Markdown.
+
+``tankersim report RUN_DIR [RUN_DIR...]`` reads the folders that ``mc``, ``calibrate``
+(``--all-priors`` too), ``sweep`` and ``sensitivity`` wrote, and puts in one place, in the order
+a reader needs them: the question and the short answer, the claims check, the evidence and the
+model checks, the key figures, the assumptions, the limits, and how to reproduce it all.
+
+The page opens from disk with no network: figures are embedded as data URIs, styles and the
+one script are inline, and a Content-Security-Policy forbids loading anything else and running
+any script but the report's own (by its hash). Every user string (scenario name and title, ship
+names, sources, evidence rows) is escaped by Jinja2's autoescaping; data for the script is JSON
+read with ``JSON.parse``, and the script writes text with ``textContent`` only. The Markdown
+twin escapes user strings with :func:`sim.outputs.render.md_escape`.
+
+The report reads what the runs wrote (their verdict JSON, tables and SVG plots) and recomputes
+nothing statistical; the map, the track player and the Gantt chart come from one replication
+run again on the SimPy engine (the matching replication closest to the conditional median
+when a Monte Carlo folder is given, so the tracks show a run that looks like the evidence).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import shlex
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.claims import ClaimsCheck, check_claims
+from sim.core.assumptions import LEVEL_WORDS, assumptions
+from sim.core.config import Scenario, load_scenario
+from sim.core.errors import OptionError
+
+__all__ = [
+    "RunFolder",
+    "build_report",
+    "claims_markdown",
+    "read_run",
+    "render_html",
+    "render_markdown",
+    "write_report",
+]
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+FIGURE_CAPTIONS: dict[str, str] = {
+    "must_believe": "What one must believe: the mean parcel per seen visit and the share of "
+    "visits seen for which the claim holds, with the posterior's replications over it.",
+    "posterior": "The fleet-level unknowns before (prior, grey) and after (posterior, blue) "
+    "the evidence, with the posterior median and 90 % credible interval.",
+    "predictive": "Posterior predictive check: each piece of evidence against what the "
+    "posterior's replications show.",
+    "diagnostics": "ABC-SMC diagnostics: tolerance, acceptance and effective sample size by "
+    "generation.",
+    "barrels": "Barrels loaded across all replications and among those whose seen visits "
+    "match the claim, with the claimed barrels.",
+    "cumulative": "Cumulative barrels over the window: median and 50 % / 90 % bands, with the "
+    "claim and the UN cap pro rata.",
+    "evidence": "Each piece of evidence against the scenario's replications (prior).",
+    "barrels_vs_visits": "Barrels against seen visits, one dot per replication.",
+    "trips": "Trips and seen visits per replication.",
+    "priors": "The answer under each prior set: P(seen visits carried the claim) and "
+    "P(the fleet loaded it).",
+    "sweep": "The sweep: P(claim | claimed visits) at each design point.",
+    "frontier": "The sweep's frontier: where the claim becomes plausible.",
+    "sensitivity": "Sensitivity indices: which inputs move the seen barrels.",
+    "convergence": "Convergence of the sensitivity indices with the number of base samples.",
+}
+"""Captions of the figures the runs draw, by file stem."""
+
+FIGURE_ORDER = (
+    "mc-barrels",
+    "posterior-must_believe",
+    "mc-cumulative",
+    "map",
+    "gantt",
+    "posterior-posterior",
+    "posterior-predictive",
+    "mc-evidence",
+    "priors-priors",
+    "mc-barrels_vs_visits",
+    "posterior-diagnostics",
+)
+"""The order of the key figures; sweep and sensitivity figures follow."""
+
+MC_FIGURES = ("barrels", "cumulative", "evidence", "barrels_vs_visits")
+POSTERIOR_FIGURES = ("must_believe", "posterior", "predictive", "diagnostics")
+
+LIMITS = (
+    "The model is a queue of ships at one loading berth and their discharge ports; it knows "
+    "nothing of ship-to-ship transfers, other terminals or cargoes other than refined products.",
+    "Ship sizes come from the registry where a source gives them and are drawn around the "
+    "fleet's typical size otherwise; tank volume and cargo tonnes per deadweight tonne are "
+    "estimates.",
+    "Barrels per tonne follow the product mix, an estimate; a heavier mix means fewer barrels "
+    "for the same ships.",
+    "Every visit is seen with the same probability; cloud cover that hides several visits in a "
+    "row is not modelled.",
+    "Probabilities carry two different uncertainties: Monte Carlo error (the ± after a "
+    "probability, which more replications shrink) and uncertainty about the world (the credible "
+    "and percentile intervals, which only evidence shrinks).",
+)
+
+
+# --------------------------------------------------------------------------- numbers for people
+
+
+def sig(x: float | None, digits: int = 3) -> str:
+    """A number rounded to ``digits`` significant figures, with thousands separators.
+
+    >>> sig(1065672.4), sig(23255.8), sig(0.8913), sig(48.0), sig(None)
+    ('1,070,000', '23,300', '0.891', '48', '-')
+    """
+    if x is None or not isinstance(x, int | float) or not math.isfinite(x):
+        return "-"
+    if x == 0:
+        return "0"
+    mag = math.floor(math.log10(abs(x)))
+    rounded = round(x, digits - 1 - mag)
+    if rounded == int(rounded) and abs(rounded) >= 1:
+        return f"{int(rounded):,}"
+    decimals = max(0, digits - 1 - mag)
+    return f"{rounded:,.{decimals}f}"
+
+
+def pct(p: float | None) -> str:
+    """A probability as a percentage for readers: ``61 %``, ``0.2 %``, ``< 0.1 %``.
+
+    >>> pct(0.6114), pct(0.002), pct(0.0001), pct(1.0)
+    ('61 %', '0.2 %', '< 0.1 %', '100 %')
+    """
+    if p is None or not math.isfinite(p):
+        return "-"
+    if 0 < p < 0.001:
+        return "< 0.1 %"
+    if p < 0.01 or 0.99 < p < 1:
+        return f"{100 * p:.1f} %"
+    return f"{100 * p:.0f} %"
+
+
+# --------------------------------------------------------------------------- reading runs
+
+
+@dataclass
+class RunFolder:
+    """A finished run's folder: its kind, manifest and scenario."""
+
+    path: Path
+    kind: str
+    """``mc``, ``posterior`` (calibrate or mc --posterior), ``priors``, ``sweep`` or
+    ``sensitivity``."""
+    manifest: dict[str, Any]
+    scenario: Scenario | None
+    children: list[RunFolder] = field(default_factory=list)
+
+    def json(self, name: str) -> Any:
+        return json.loads((self.path / name).read_text(encoding="utf-8"))
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        p = self.path / name
+        if not p.is_file():
+            return None
+        return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
+
+
+def _scenario_of(folder: Path) -> Scenario:
+    return load_scenario(folder / "scenario.resolved.toml")
+
+
+def read_run(path: str | Path) -> RunFolder:
+    """Read a run folder; a folder that holds no finished run is an :class:`OptionError`."""
+    p = Path(path)
+    if not p.is_dir():
+        raise OptionError("run_dir", str(path), "not a folder")
+    if (p / "prior_sensitivity.csv").is_file():
+        children = [
+            read_run(c)
+            for c in sorted((p / "priors").iterdir())
+            if (c / "verdict_posterior.json").is_file()
+        ]
+        own = [c for c in children if c.path.name == "scenario"] or children
+        sc = own[0].scenario if own else None
+        manifest = own[0].manifest if own else {}
+        return RunFolder(p, "priors", manifest, sc, children)
+    if not (p / "manifest.json").is_file():
+        raise OptionError(
+            "run_dir", str(path), "no manifest.json: not a folder written by tankersim"
+        )
+    manifest = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
+    command = manifest.get("command")
+    if (p / "verdict_posterior.json").is_file():
+        kind = "posterior"
+    elif command == "mc" and (p / "verdict.json").is_file():
+        kind = "mc"
+    elif command in ("sweep", "sensitivity"):
+        kind = str(command)
+    else:
+        raise OptionError("run_dir", str(path), f"an unfinished or unknown run ({command!r})")
+    return RunFolder(p, kind, manifest, _scenario_of(p))
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def data_uri(path: Path) -> str:
+    """A file as a ``data:`` URI (SVG or PNG)."""
+    mime = "image/svg+xml" if path.suffix == ".svg" else "image/png"
+    return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def figure_uri(fig: Any) -> str:
+    """A matplotlib figure (on its own canvas, never through pyplot) as an SVG ``data:`` URI."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _plot_file(folder: Path, stem: str) -> Path | None:
+    for ext in (".svg", ".png"):
+        p = folder / "plots" / f"{stem}{ext}"
+        if p.is_file():
+            return p
+    return None
+
+
+@dataclass
+class Figure:
+    """An embedded figure: its anchor, caption, ``data:`` URI and where it came from."""
+
+    id: str
+    caption: str
+    src: str
+    origin: str
+    """The file it was read from, or what drew it."""
+
+
+def _run_figures(run: RunFolder, stems: tuple[str, ...] | None, prefix: str) -> list[Figure]:
+    out = []
+    if stems is None:
+        found = sorted({p.stem for p in (run.path / "plots").glob("*.*")})
+        stems = tuple(found)
+    for stem in stems:
+        p = _plot_file(run.path, stem)
+        if p is not None:
+            caption = FIGURE_CAPTIONS.get(stem, stem.replace("_", " "))
+            out.append(Figure(f"{prefix}-{stem}", caption, data_uri(p), str(p)))
+    return out
+
+
+# --------------------------------------------------------------------------- one replication
+
+
+def _pick_replication(run: RunFolder | None, sc: Scenario) -> tuple[int, str]:
+    """The replication whose tracks the report shows, and why that one."""
+    if run is None:
+        return 0, "replication 0 of the scenario"
+    reps = run.table("replications.parquet")
+    v = run.json("verdict.json")
+    cond = v.get("conditional") or {}
+    if reps is None or not cond.get("matches"):
+        return 0, "replication 0 of the scenario"
+    h = int(cond["halfwidth"])
+    target = int(cond["target"])
+    col = f"{v['basis']}_bbl"
+    sub = reps[(reps["observed_visits"] - target).abs() <= h]
+    median = float(sub[col].median())
+    idx = (sub[col] - median).abs().idxmin()
+    row = reps.loc[idx]
+    r = int(row["replication"])
+    why = (
+        f"replication {r}: {int(row['observed_visits'])} seen visits and "
+        f"{sig(float(row[col]))} bbl {v['basis']}, the replication matching the claimed visits "
+        "that is closest to their median"
+    )
+    return r, why
+
+
+def _project(sc: Scenario, routes: Any, tracks: pd.DataFrame) -> dict[str, Any]:
+    """Everything the track player draws, in SVG coordinates (a 900 px wide frame)."""
+    from shapely.geometry import box as shapely_box
+
+    from sim.outputs.maps import _leg_points, _load_land, map_extent, port_label
+
+    pts = [_leg_points(leg) for leg in routes.legs.values()]
+    ports = sorted({leg.origin for leg in routes.legs.values()} |
+                   {leg.destination for leg in routes.legs.values()})  # fmt: skip
+    port_pts = np.array([[sc.port(p).lat, sc.port(p).lon] for p in ports])
+    allpts = np.vstack([*pts, port_pts])
+    width, height = 900.0, 620.0
+    lon0, lon1, lat0, lat1 = map_extent(allpts, width / height)
+    k = width / (lon1 - lon0)
+    kx = math.cos(math.radians((lat0 + lat1) / 2))
+    ky = k / kx  # one degree of latitude is 1/cos of one of longitude on paper
+
+    def xy(lat: Any, lon: Any) -> tuple[Any, Any]:
+        return (np.asarray(lon) - lon0) * k, (lat1 - np.asarray(lat)) * ky
+
+    height = (lat1 - lat0) * ky
+    land_paths: list[str] = []
+    land = _load_land()
+    if land is not None:
+        clipped = land.intersection(shapely_box(lon0, lat0, lon1, lat1)).simplify(0.01)
+        polys = getattr(clipped, "geoms", [clipped])
+        for poly in polys:
+            if poly.geom_type != "Polygon" or poly.is_empty:
+                continue
+            x, y = xy(np.asarray(poly.exterior.xy[1]), np.asarray(poly.exterior.xy[0]))
+            land_paths.append(
+                "M" + " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y, strict=True)) + " Z"
+            )
+    route_paths = []
+    for leg_id, leg in routes.legs.items():
+        p = _leg_points(leg)
+        x, y = xy(p[:, 0], p[:, 1])
+        route_paths.append(
+            {
+                "d": "M" + " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(x, y, strict=True)),
+                "label": f"{port_label(leg.origin)} - {port_label(leg.destination)}: "
+                f"{leg.distance_nm:,.0f} nm",
+                "id": str(leg_id),
+            }
+        )
+    px, py = xy(port_pts[:, 0], port_pts[:, 1])
+    port_marks = [
+        {"x": round(float(a), 1), "y": round(float(b), 1), "label": port_label(p)}
+        for p, a, b in zip(ports, px, py, strict=True)
+    ]
+    ships = []
+    status_codes = {"laden": 1, "ballast": 2, "idle": 3}
+    for ship, g in tracks.groupby("ship", sort=False):
+        x, y = xy(g["lat"].to_numpy(), g["lon"].to_numpy())
+        ok = np.isfinite(x) & np.isfinite(y)
+        ships.append(
+            {
+                "name": str(ship),
+                "x": [round(float(a), 1) if o else None for a, o in zip(x, ok, strict=True)],
+                "y": [round(float(b), 1) if o else None for b, o in zip(y, ok, strict=True)],
+                "s": [status_codes.get(str(s), 0) for s in g["status"]],
+            }
+        )
+    first = tracks[tracks["ship"] == tracks["ship"].iloc[0]]
+    times = [t.strftime("%Y-%m-%d %H:%M") for t in first["time_utc"]]
+    return {
+        "width": width,
+        "height": round(height, 1),
+        "land": land_paths,
+        "routes": route_paths,
+        "ports": port_marks,
+        "player": {"times": times, "ships": ships},
+    }
+
+
+def _one_replication(
+    sc: Scenario, seed: int, replication: int, why: str, cache_dir: Path | None
+) -> tuple[list[Figure], dict[str, Any]]:
+    from sim.analysis.tracks import tracks
+    from sim.outputs.maps import map_figure
+    from sim.outputs.plots import gantt_figure
+    from sim.runner.single import run
+
+    result = run(sc, seed=seed, replication=replication, cache_dir=cache_dir)
+    tr = tracks(result.events, sc, result.routes, interval_h=6.0)
+    figs = [
+        Figure(
+            "map",
+            f"Routes and the tracks of {why}.",
+            figure_uri(map_figure(sc, result.routes, tracks=tr, figsize_in=(9, 7), dpi=100)),
+            f"tankersim run --seed {seed} --replication {replication}",
+        ),
+        Figure(
+            "gantt",
+            f"What each ship did, {why}.",
+            figure_uri(gantt_figure(result.events, sc)),
+            f"tankersim run --seed {seed} --replication {replication}",
+        ),
+    ]
+    player = _project(sc, result.routes, tr)
+    player["caption"] = f"The ships of {why}, every 6 hours."
+    return figs, player
+
+
+# --------------------------------------------------------------------------- the histogram
+
+
+def _histogram(reps: pd.DataFrame, col_all: str, col_seen: str, claim: float) -> dict[str, Any]:
+    """Bars for the hover histogram: the fleet's and the seen visits' barrels."""
+    top = float(np.nanpercentile(np.r_[reps[col_all], reps[col_seen]], 99.5))
+    edges = np.linspace(0.0, max(top, claim * 1.2), 31)
+    w = reps["weight"].to_numpy(dtype=float) if "weight" in reps else np.ones(len(reps))
+    w = w / w.sum()
+    series: list[dict[str, Any]] = []
+    for col, name in ((col_all, "all visits (the fleet)"), (col_seen, "seen visits")):
+        h, _ = np.histogram(reps[col].to_numpy(dtype=float), bins=edges, weights=w)
+        series.append({"name": name, "share": [float(x) for x in h]})
+    width, height, pad = 860.0, 260.0, 40.0
+    ymax = max(max(s["share"]) for s in series) or 1.0
+    bw = (width - 2 * pad) / (len(edges) - 1)
+    bars = []
+    for j, s in enumerate(series):
+        for i, share in enumerate(s["share"]):
+            hgt = (height - 2 * pad) * share / ymax
+            bars.append(
+                {
+                    "x": round(pad + i * bw + j * bw / 2, 1),
+                    "y": round(height - pad - hgt, 1),
+                    "w": round(bw / 2 - 1, 1),
+                    "h": round(hgt, 1),
+                    "cls": "all" if j == 0 else "seen",
+                    "title": f"{s['name']}: {sig(edges[i])}-{sig(edges[i + 1])} bbl, "
+                    f"{pct(share)} of replications",
+                }
+            )
+    cx = pad + (width - 2 * pad) * claim / edges[-1]
+    ticks = [
+        {"x": round(pad + (width - 2 * pad) * t / edges[-1], 1), "label": f"{t / 1e6:g} M"}
+        for t in np.arange(0, edges[-1] + 1, 500_000.0)
+    ]
+    return {
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "claim_x": round(cx, 1),
+        "claim_label": f"claim: {sig(claim)} bbl",
+        "ticks": ticks,
+        "base_y": height - pad,
+    }
+
+
+# --------------------------------------------------------------------------- the report's content
+
+
+def _command(manifest: dict[str, Any]) -> str:
+    argv = list(manifest.get("argv") or [])
+    if not argv:
+        return ""
+    argv[0] = "tankersim"
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def _evidence_rows(sc: Scenario) -> list[dict[str, str]]:
+    path = sc.evidence_path()
+    if path is None or not path.is_file():
+        return []
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows = []
+    for _, r in df.iterrows():
+        what = " ".join(x for x in (r.get("relation", ""), r.get("count", ""),
+                                    r.get("bbl", ""), r.get("share", "")) if x)  # fmt: skip
+        dates = r.get("date_from", "")
+        if r.get("date_to", "") and r.get("date_to") != dates:
+            dates += " to " + r["date_to"]
+        rows.append(
+            {
+                "id": r.get("id", ""),
+                "kind": r.get("kind", ""),
+                "dates": dates,
+                "ship": r.get("ship", ""),
+                "place": r.get("place", ""),
+                "reported": what,
+                "source": r.get("source", ""),
+                "confidence": r.get("confidence", ""),
+                "note": r.get("note", ""),
+            }
+        )
+    return rows
+
+
+def _credible(iv: dict[str, Any], unit: str = "") -> tuple[str, str]:
+    """A posterior quantity's median and its 90 % credible interval, as text."""
+    value = sig(iv["median"]) + (f" {unit}" if unit else "")
+    return value, f"90 % credible interval {sig(iv['lo'])}-{sig(iv['hi'])}"
+
+
+def _posterior_answer(run: RunFolder) -> dict[str, Any]:
+    from sim.outputs.posterior_plots import label_of
+
+    v = run.json("verdict_posterior.json")
+    q = v["quantities"]
+    seen, fleet = v["seen"], v["fleet"]
+    rows = [
+        (
+            "P(the seen visits carried the claim | evidence)",
+            f"{pct(seen['p'])} ± {100 * seen['mcse']:.1f} points (Monte Carlo error)",
+            v["word"],
+        ),
+        (
+            "P(the fleet loaded the claim | evidence)",
+            f"{pct(fleet['p'])} ± {100 * fleet['mcse']:.1f} points",
+            v["fleet_word"],
+        ),
+        ("barrels of the seen visits", *_credible(q["seen_claim_bbl"], "bbl")),
+        ("barrels loaded by the fleet", *_credible(q["fleet_claim_bbl"], "bbl")),
+        ("trips (all visits)", *_credible(q["trips"])),
+        ("mean parcel per seen visit", *_credible(q["mean_seen_parcel_bbl"], "bbl")),
+    ]
+    rows += [(label_of(key), *_credible(iv)) for key, iv in v["parameters"].items()]
+    return {
+        "word": v["word"],
+        "fleet_word": v["fleet_word"],
+        "headline": v["headline"],
+        "must": v["must_believe"]["sentence"],
+        "prior": v.get("prior", "scenario"),
+        "rows": [{"label": a, "value": b, "note": c} for a, b, c in rows],
+        "notes": list(v.get("notes") or []),
+        "particles": v.get("particles"),
+        "replications": v.get("replications"),
+    }
+
+
+def _wilson(p: dict[str, Any]) -> str:
+    return f"{pct(p['p'])} (Monte Carlo interval {pct(p['lo'])}-{pct(p['hi'])})"
+
+
+def _mc_answer(run: RunFolder) -> dict[str, Any]:
+    v = run.json("verdict.json")
+    c = v.get("conditional") or {}
+    rows = []
+    if c.get("p_claim"):
+        note = f"{c['matches']:,} matching replications of {v['replications']:,}"
+        label = f"P(the fleet {v['basis']} the claim | claimed visits seen)"
+        rows.append({"label": label, "value": _wilson(c["p_claim"]), "note": note})
+    if c.get("p_observed_bbl_ge_claimed"):
+        label = "P(the seen visits carried the claim | claimed visits seen)"
+        rows.append({"label": label, "value": _wilson(c["p_observed_bbl_ge_claimed"]), "note": ""})
+    b = c.get("barrels")
+    if b:
+        label = f"barrels {v['basis']} (matching replications)"
+        note = f"90 % interval {sig(b['p05'])}-{sig(b['p95'])}"
+        rows.append({"label": label, "value": f"{sig(b['p50'])} bbl", "note": note})
+    return {
+        "word": v["headline"]["word"],
+        "word_seen": v["headline"]["word_seen"],
+        "headline": v["headline"]["text"],
+        "rows": rows,
+        "replications": v["replications"],
+    }
+
+
+def _text(x: Any) -> str:
+    """A table cell as text: missing values are empty."""
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
+
+
+def _checks_rows(run: RunFolder) -> list[dict[str, str]]:
+    df = run.table("checks.csv")
+    if df is None:
+        return []
+    rows = []
+    for _, r in df.iterrows():
+        ran = math.isfinite(float(r["simulated_p50"]))
+        rows.append(
+            {
+                "id": _text(r["id"]),
+                "measured": _text(r["measured"]),
+                "reported": _text(r["reported"]),
+                "simulated": f"{sig(r['simulated_p50'])} ({sig(r['simulated_p05'])}-"
+                f"{sig(r['simulated_p95'])})"
+                if ran
+                else "-",
+                "agrees": pct(float(r["p_agrees"])),
+                "status": _text(r["status"]),
+            }
+        )
+    return rows
+
+
+def _predictive_rows(run: RunFolder) -> list[dict[str, str]]:
+    df = run.table("predictive.csv")
+    if df is None:
+        return []
+    return [
+        {
+            "statistic": str(r["statistic"]),
+            "reported": str(r["reported"]),
+            "fitted": "yes" if bool(r["fitted"]) else "no (checked)",
+            "simulated": f"{sig(r['median'])} ({sig(r['p05'])}-{sig(r['p95'])})",
+            "prior": pct(float(r["agree_prior"])),
+            "posterior": pct(float(r["agree_posterior"])),
+        }
+        for _, r in df.iterrows()
+    ]
+
+
+def _priors_rows(run: RunFolder) -> list[dict[str, str]]:
+    df = run.table("prior_sensitivity.csv")
+    if df is None:
+        return []
+    return [
+        {
+            "prior": str(r["prior"]),
+            "description": str(r["description"]),
+            "p_seen": f"{pct(r['p_seen'])} ± {100 * r['p_seen_mcse']:.1f}",
+            "word": str(r["word"]),
+            "p_fleet": f"{pct(r['p_fleet'])} ± {100 * r['p_fleet_mcse']:.1f}",
+            "fleet_word": str(r["fleet_word"]),
+        }
+        for _, r in df.iterrows()
+    ]
+
+
+def _depends(priors: list[dict[str, str]]) -> str | None:
+    """One sentence when the verdict word changes with the prior set, else ``None``."""
+    words = {p["word"] for p in priors}
+    if len(words) < 2:
+        return None
+    parts = [f"{p['word']} under '{p['prior']}' ({p['p_seen']} points)" for p in priors]
+    return (
+        "It depends on the prior: the seen visits' verdict is " + "; ".join(parts) + ". "
+        "Read the answer as conditional on the prior you find most credible."
+    )
+
+
+def _changes(
+    claims: ClaimsCheck, post: dict[str, Any] | None, priors: list[dict[str, str]]
+) -> list[str]:
+    out = []
+    if post is not None:
+        out.append(post["must"])
+    words = {p["word"] for p in priors}
+    if len(words) > 1:
+        lo = min(priors, key=lambda p: float(p["p_seen"].split(" ")[0].strip("<")))
+        out.append(
+            f"The answer depends on the prior: it ranges over {', '.join(sorted(words))}; "
+            f"under '{lo['prior']}' ({lo['description']}) P(seen visits carried the claim) is "
+            f"{lo['p_seen']} points."
+        )
+    elif priors:
+        out.append(f"Every prior set tried gives the same word: {priors[0]['word']}.")
+    if claims.per_visit is not None:
+        s = claims.per_visit.ship
+        out.append(
+            f"A documented size for the fleet: ships of much less than about "
+            f"{sig(s.dwt_approx)} dwt, loaded to {s.mean_load_factor:.0%}, cannot carry "
+            f"{sig(claims.per_visit.bbl_per_visit)} bbl a visit, so the claim would rest on "
+            "visits nobody saw."
+        )
+    out.append(
+        "More dated sightings of named ships, or a second count of visits, would narrow the "
+        "turnaround and the detection rate."
+    )
+    return out
+
+
+def build_report(
+    folders: list[str | Path], *, cache_dir: Path | None = None, tracks: bool = True
+) -> dict[str, Any]:
+    """The report's content from run folders (see the module's documentation)."""
+    runs = [read_run(f) for f in folders]
+    if not runs:
+        raise OptionError("run_dir", None, "give at least one run folder")
+    by_kind: dict[str, list[RunFolder]] = {}
+    for r in runs:
+        by_kind.setdefault(r.kind, []).append(r)
+    mc = by_kind.get("mc", [None])[0]
+    priors = by_kind.get("priors", [None])[0]
+    post_run = by_kind.get("posterior", [None])[0]
+    if post_run is None and priors is not None:
+        post_run = next((c for c in priors.children if c.path.name == "scenario"), None)
+    lead = mc or post_run or runs[0]
+    sc = lead.scenario
+    if sc is None:
+        raise OptionError("run_dir", str(lead.path), "holds no scenario.resolved.toml")
+    names = {r.manifest.get("scenario_sha256_16") for r in runs} - {None}
+    claims = check_claims(sc)
+    ctx: dict[str, Any] = {
+        "scenario": {"name": sc.name, "title": sc.title or sc.name, "description": sc.description},
+        "claims": claims,
+        "question": (
+            f"Could {claims.trips} visits seen between {claims.start:%-d %B %Y} and "
+            f"{claims.end:%-d %B %Y} plausibly have carried "
+            f"{'over ' if claims.barrels else ''}{sig(claims.barrels)} barrels?"
+            if claims.trips and claims.barrels
+            else "What did the fleet carry in the window?"
+        ),
+        "claim_source": claims.source,
+        "mixed_scenarios": len(names) > 1,
+    }
+    post = _posterior_answer(post_run) if post_run is not None else None
+    ctx["posterior"] = post
+    ctx["prior_mc"] = _mc_answer(mc) if mc is not None else None
+    ctx["priors"] = _priors_rows(priors) if priors is not None else []
+    ctx["evidence"] = _evidence_rows(sc)
+    ctx["checks"] = _checks_rows(mc) if mc is not None else []
+    ctx["predictive"] = _predictive_rows(post_run) if post_run is not None else []
+    figures: list[Figure] = []
+    if post_run is not None:
+        figures += _run_figures(post_run, POSTERIOR_FIGURES, "posterior")
+    if mc is not None:
+        figures += _run_figures(mc, MC_FIGURES, "mc")
+    if priors is not None:
+        figures += _run_figures(priors, ("priors",), "priors")
+    for kind in ("sweep", "sensitivity"):
+        for r in by_kind.get(kind, []):
+            figures += _run_figures(r, None, kind)
+    ctx["player"] = None
+    if tracks:
+        seed = int((mc or post_run or lead).manifest.get("seed", sc.seed))
+        rep, why = _pick_replication(mc, sc)
+        figs, player = _one_replication(sc, seed, rep, why, cache_dir)
+        figures += figs
+        ctx["player"] = player
+    rank = {name: i for i, name in enumerate(FIGURE_ORDER)}
+    ctx["figures"] = sorted(figures, key=lambda f: rank.get(f.id, len(rank)))
+    hist_src = None
+    if post_run is not None and (post_run.path / "posterior_replications.parquet").is_file():
+        hist_src = post_run.table("posterior_replications.parquet"), "the posterior's replications"
+    elif mc is not None:
+        hist_src = mc.table("replications.parquet"), "all replications (prior)"
+    ctx["histogram"] = None
+    if hist_src is not None and hist_src[0] is not None and claims.barrels:
+        basis = sc.claims.basis
+        ctx["histogram"] = _histogram(hist_src[0], f"{basis}_bbl", "observed_bbl", claims.barrels)
+        ctx["histogram"]["what"] = hist_src[1]
+    ctx["assumptions"] = [
+        {**a.to_dict(), "level_words": LEVEL_WORDS.get(a.level, a.level)} for a in assumptions(sc)
+    ]
+    ctx["limits"] = list(LIMITS)
+    ctx["changes"] = _changes(claims, post, ctx["priors"])
+    ctx["depends"] = _depends(ctx["priors"])
+    ctx["runs"] = [_repro(r) for r in runs]
+    from sim import __version__
+
+    ctx["generated_utc"] = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    ctx["version"] = __version__
+    ctx["report_command"] = "tankersim report " + " ".join(shlex.quote(str(f)) for f in folders)
+    return ctx
+
+
+def _repro(r: RunFolder) -> dict[str, Any]:
+    m = r.manifest
+    if r.kind == "priors":
+        command = f"tankersim calibrate {shlex.quote(m.get('scenario_path', ''))} --all-priors"
+    else:
+        command = _command(m)
+    return {
+        "folder": str(r.path),
+        "kind": r.kind,
+        "command": command,
+        "seed": m.get("seed"),
+        "scenario_sha": m.get("scenario_sha256_16"),
+        "evidence_sha": m.get("evidence_sha256_16"),
+        "streams": m.get("random_streams"),
+        "engine": m.get("engine"),
+        "created": m.get("created_utc"),
+        "versions": ", ".join(f"{k} {v}" for k, v in (m.get("versions") or {}).items()),
+    }
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _environment(markdown: bool) -> Any:
+    import jinja2
+    import markupsafe
+
+    from sim.outputs.render import md_escape
+
+    def finalize(value: Any) -> Any:
+        if markdown and isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+            return md_escape(value).replace("\n", " ")
+        return value
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=not markdown,
+        finalize=finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["sig"] = sig
+    env.filters["pct"] = pct
+    env.filters["json_script"] = _json_script
+    return env
+
+
+def _json_script(value: Any) -> Any:
+    """JSON safe inside ``<script type="application/json">``: no ``<``, ``>`` or ``&``."""
+    import markupsafe
+
+    text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return markupsafe.Markup(text)
+
+
+def _script() -> str:
+    return (TEMPLATES / "report.js").read_text(encoding="utf-8")
+
+
+def render_html(ctx: dict[str, Any]) -> str:
+    """The report as one self-contained HTML page."""
+    script = _script()
+    digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    env = _environment(markdown=False)
+    return str(
+        env.get_template("report.html.j2").render(
+            **ctx, script=script, script_hash=f"sha256-{digest}"
+        )
+    )
+
+
+def render_markdown(ctx: dict[str, Any], *, figure_dir: Path | None = None) -> str:
+    """The report in Markdown; figures are linked to their files (relative to
+    ``figure_dir``, where the Markdown file lives), those drawn for the report are left out."""
+    import markupsafe
+
+    figures = []
+    for f in ctx["figures"]:
+        if Path(f.origin).is_file():
+            origin = Path(f.origin)
+            link = os.path.relpath(origin, figure_dir) if figure_dir is not None else str(origin)
+            url = urllib.parse.quote(link.replace(os.sep, "/"))  # a URL: nothing to escape
+            figures.append({"caption": f.caption, "link": markupsafe.Markup(url)})
+    env = _environment(markdown=True)
+    return str(env.get_template("report.md.j2").render(**ctx, md_figures=figures))
+
+
+def claims_markdown(check: ClaimsCheck) -> str:
+    """The claims check alone in Markdown (``tankersim claims``)."""
+    env = _environment(markdown=True)
+    return str(env.get_template("claims.md.j2").render(claims=check))
+
+
+def write_report(
+    folders: list[str | Path],
+    out: Path,
+    *,
+    cache_dir: Path | None = None,
+    tracks: bool = True,
+) -> list[Path]:
+    """Write ``out`` (HTML) and the Markdown twin beside it (``.md``); returns both paths."""
+    from sim.outputs.files import atomic_write_text
+
+    out = Path(out)
+    if out.suffix.lower() not in (".html", ".htm"):
+        out = out.with_suffix(".html") if out.suffix else out / "report.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ctx = build_report(folders, cache_dir=cache_dir, tracks=tracks)
+    html = render_html(ctx)
+    md_path = out.with_suffix(".md")
+    md = render_markdown(ctx, figure_dir=md_path.parent)
+    atomic_write_text(out, html)
+    atomic_write_text(md_path, md)
+    return [out, md_path]
+
+
+_TAG = re.compile(r"<script\b", re.IGNORECASE)
+
+
+def script_tags(html: str) -> int:
+    """How many ``<script`` tags a page holds (the report's own: the JSON data and the script)."""
+    return len(_TAG.findall(html))

@@ -1,0 +1,291 @@
+"""The shareable report: content, self-containment, escaping, and a real headless browser.
+
+The browser tests drive Debian's Chromium (``/usr/bin/chromium``, installed by ``make test``)
+with Playwright, with every request that is not a ``file:`` or ``data:`` URL refused. Without
+the browser they are skipped, unless ``TANKERSIM_REQUIRE_BROWSER=1`` (set by ``make test`` and
+so by CI), where a missing browser fails them. The first screen of the baseline's report is
+saved to ``test-artifacts/`` (or ``$TANKERSIM_TEST_ARTIFACTS``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+import sim.api as api
+from sim.cli import app
+from sim.core.assumptions import assumptions
+from sim.core.config import load_scenario
+from sim.outputs.report import build_report, read_run, script_tags
+from tests.conftest import ROOT, SCENARIOS, copy_scenario
+
+CHROMIUM = Path(os.environ.get("TANKERSIM_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(os.environ.get("TANKERSIM_TEST_ARTIFACTS", ROOT / "test-artifacts"))
+PAYLOADS = ("<script>window.__pwned=1</script>", '"><img src=x onerror="window.__pwned=2">')
+HOSTILE = " ".join(PAYLOADS)
+
+
+@pytest.fixture(scope="module")
+def baseline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A small Monte Carlo and a small calibration of the baseline, and their report."""
+    folder = tmp_path_factory.mktemp("report")
+    sc = SCENARIOS / "osc-2024.toml"
+    api.run_mc(sc, n=1000, out=folder / "mc", executor="serial")
+    api.calibrate(
+        sc, out=folder / "cal", executor="serial", population=100, generations=2, replications=2
+    )
+    html, md = api.report([folder / "cal", folder / "mc"], folder / "report.html")
+    return {"folder": folder, "html": html, "md": md, "mc": folder / "mc", "cal": folder / "cal"}
+
+
+def test_report_reads_the_verdicts_the_runs_wrote(baseline: dict[str, Path]) -> None:
+    html = baseline["html"].read_text(encoding="utf-8")
+    post = json.loads((baseline["cal"] / "verdict_posterior.json").read_text())
+    prior = json.loads((baseline["mc"] / "verdict.json").read_text())
+    # the headlines appear verbatim (escaped as HTML text), posterior first
+    head_post = post["headline"].replace("'", "&#39;")
+    head_prior = prior["headline"]["text"].replace("'", "&#39;")
+    assert head_post in html and head_prior in html
+    assert html.index(head_post) < html.index(head_prior)
+    assert html.index('id="answer"') < html.index('id="claims"') < html.index('id="evidence"')
+    assert html.index('id="evidence"') < html.index('id="figures"')
+    assert html.index('id="figures"') < html.index('id="assumptions"') < html.index('id="limits"')
+    assert html.index('id="limits"') < html.index('id="reproduce"')
+    # the claims check flags the tonnes
+    assert "Barrels against tonnes: impossible." in html
+    # every input of the scenario is a row of the assumptions table, in order
+    sc = load_scenario(baseline["mc"] / "scenario.resolved.toml")
+    keys = re.findall(r"<tr><td><code>([^<]+)</code></td>", html.split('id="assumptions"')[1])
+    assert keys[: len(assumptions(sc))] == [a.key for a in assumptions(sc)]
+    # provenance: the runs' seeds, scenario hashes and commands
+    manifest = json.loads((baseline["mc"] / "manifest.json").read_text())
+    assert manifest["scenario_sha256_16"] in html
+    assert f"tankersim report {baseline['folder'] / 'cal'}" in html
+
+
+def test_report_is_self_contained_and_small(baseline: dict[str, Path]) -> None:
+    html = baseline["html"].read_text(encoding="utf-8")
+    assert baseline["html"].stat().st_size < 5_000_000
+    # nothing refers to the network or to another file
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//|file:)""", html)
+    assert "<link" not in html and "@import" not in html and "url(" not in html
+    srcs = re.findall(r'<img src="([^"]+)"', html)
+    assert srcs and all(s.startswith(("data:image/svg+xml;base64,", "data:image/png;base64,"))
+                        for s in srcs)  # fmt: skip
+    assert script_tags(html) == 2  # the track player's JSON and the report's own script
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+
+
+def test_markdown_twin_says_the_same(baseline: dict[str, Path]) -> None:
+    md = baseline["md"].read_text(encoding="utf-8")
+    post = json.loads((baseline["cal"] / "verdict_posterior.json").read_text())
+    assert f"## The answer: **{post['word']}**" in md
+    assert "**Barrels against tonnes: impossible.**" in md
+    for link in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md):  # figure links resolve
+        assert (baseline["md"].parent / link).is_file(), link
+
+
+def test_tracks_show_a_replication_that_matches_the_claimed_visits(
+    baseline: dict[str, Path],
+) -> None:
+    ctx = build_report([baseline["mc"]])
+    reps = pd.read_parquet(baseline["mc"] / "replications.parquet")
+    v = json.loads((baseline["mc"] / "verdict.json").read_text())
+    r = int(re.search(r"replication (\d+)", ctx["player"]["caption"]).group(1))
+    row = reps[reps.replication == r].iloc[0]
+    c = v["conditional"]
+    assert abs(row.observed_visits - c["target"]) <= c["halfwidth"]
+    player = ctx["player"]["player"]
+    assert len(player["ships"]) == load_scenario(SCENARIOS / "osc-2024.toml").n_ships
+    assert all(len(s["x"]) == len(player["times"]) for s in player["ships"])
+
+
+def test_report_cli_and_bad_folders(runner: Any, baseline: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    r = runner.invoke(app, ["report", str(baseline["mc"]), "--out", str(out), "--no-tracks"])
+    assert r.exit_code == 0, r.output
+    assert out.is_file() and out.with_suffix(".md").is_file()
+    assert 'id="player"' not in out.read_text(encoding="utf-8")
+    r = runner.invoke(app, ["report", str(tmp_path)])
+    assert r.exit_code == 2
+    assert "RUN_DIR" in r.output and "no manifest.json" in r.output
+    with pytest.raises(Exception, match="not a folder"):
+        read_run(tmp_path / "nothing")
+
+
+# --------------------------------------------------------------------------- hostile strings
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The baseline with a payload in every user string that reaches the page."""
+    folder = tmp_path_factory.mktemp("hostile")
+    names = ", ".join(json.dumps(f"{HOSTILE} {i}") for i in range(5))
+    path = copy_scenario(
+        "osc-2024.toml",
+        folder,
+        **{
+            'name = "osc-2024"': f"name = {json.dumps('osc ' + HOSTILE)}",
+            'title = "Vostochny -> DPRK product tankers, 7 Mar - 5 Nov 2024 (OSC baseline)"': (
+                f"title = {json.dumps('T ' + HOSTILE)}"
+            ),
+            "[fleet.unnamed]\ncount = 5": f"[fleet.unnamed]\nnames = [{names}]",
+            "source = \"OSC, 'Refined Tastes' (22 Nov 2024); BBC, J. Mackenzie (22 Nov 2024)\"": (
+                f"source = {json.dumps('S ' + HOSTILE)}"
+            ),
+            '"terminal.port" = "OSC; BBC [row 2]"': f'"terminal.port" = {json.dumps(HOSTILE)}',
+        },
+    )
+    ev = pd.read_csv(folder / "osc-2024.evidence.csv", dtype=str, keep_default_na=False)
+    ev["source"] = "E " + HOSTILE
+    ev["note"] = "N " + HOSTILE
+    ev.to_csv(folder / "osc-2024.evidence.csv", index=False)
+    api.run_mc(path, n=300, out=folder / "mc", executor="serial")
+    html, _ = api.report([folder / "mc"], folder / "report.html")
+    return html
+
+
+def test_hostile_strings_are_escaped_in_the_html(hostile: Path) -> None:
+    html = hostile.read_text(encoding="utf-8")
+    assert script_tags(html) == 2  # only the report's own
+    tags = re.findall(r"<img\b[^>]*>", html)
+    assert tags and all(t.startswith('<img src="data:image/') for t in tags)
+    assert re.search(r"<[a-zA-Z][^>]*\son\w+\s*=", html) is None  # no event handler in a tag
+    assert html.count("&lt;script&gt;window.__pwned=1&lt;/script&gt;") >= 6
+    # the ship names reach the player's JSON with < and > escaped
+    data = html.split('id="player-data">')[1].split("</script>")[0]
+    assert "<" not in data and "\\u003cscript\\u003e" in data
+
+
+def test_hostile_strings_are_escaped_in_the_markdown(hostile: Path) -> None:
+    md = hostile.with_suffix(".md").read_text(encoding="utf-8")
+    assert "<script" not in md and "<img" not in md
+    assert "&lt;script&gt;" in md
+
+
+# --------------------------------------------------------------------------- a real browser
+
+
+def _require_browser() -> None:
+    problem = None
+    if not CHROMIUM.is_file():
+        problem = f"no Chromium at {CHROMIUM} (make test installs Debian's chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "playwright is not installed (pip install -e '.[dev]')"
+    if problem is not None:
+        if os.environ.get("TANKERSIM_REQUIRE_BROWSER") == "1":
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+def browse(path: Path, screenshot: Path | None = None, play: bool = False) -> dict[str, Any]:
+    """Open ``path`` in headless Chromium with the network refused; what the page did."""
+    from playwright.sync_api import sync_playwright
+
+    seen: dict[str, Any] = {"console": [], "errors": [], "refused": [], "failed": [],
+                            "dialogs": []}  # fmt: skip
+    args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-sync",
+            "--disable-background-networking", "--disable-component-update",
+            "--host-resolver-rules=MAP * ~NOTFOUND"]  # fmt: skip
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=args)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
+
+        def refuse(route: Any) -> None:
+            url = route.request.url
+            if url.startswith(("file:", "data:")):
+                route.continue_()
+            else:
+                seen["refused"].append(url)
+                route.abort()
+
+        context.route("**/*", refuse)
+        page = context.new_page()
+        page.on("console", lambda m: seen["console"].append((m.type, m.text)))
+        page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+        page.on("requestfailed", lambda r: seen["failed"].append(r.url[:120]))
+
+        def dialog(d: Any) -> None:
+            seen["dialogs"].append(d.message)
+            d.dismiss()
+
+        page.on("dialog", dialog)
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        seen["images"] = page.evaluate(
+            """async () => Promise.all(Array.from(document.images).map(async (img) => {
+                 try { await img.decode(); } catch (e) { return [img.alt, 0]; }
+                 return [img.alt, img.naturalWidth]; }))"""
+        )
+        seen["pwned"] = page.evaluate("() => window.__pwned === undefined ? null : window.__pwned")
+        seen["text"] = page.inner_text("body")
+        seen["verdict"] = page.inner_text("#verdict")
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot))
+        if play and page.locator("#player").count():
+            before = page.inner_text("#player-label")
+            page.fill("#player-time", "400")
+            seen["step"] = page.get_attribute("#player", "data-step")
+            seen["label_moved"] = page.inner_text("#player-label") != before
+            seen["ships_drawn"] = page.locator("#player-ships circle").count()
+        browser.close()
+    return seen
+
+
+def test_report_in_headless_chromium(baseline: dict[str, Path]) -> None:
+    _require_browser()
+    shot = ARTIFACTS / "report-first-screen.png"
+    seen = browse(baseline["html"], screenshot=shot, play=True)
+    assert seen["refused"] == [] and seen["failed"] == []
+    assert [c for c in seen["console"] if c[0] in ("error", "warning")] == []
+    assert seen["errors"] == [] and seen["dialogs"] == []
+    assert len(seen["images"]) >= 8
+    assert all(width > 0 for _, width in seen["images"]), seen["images"]
+    post = json.loads((baseline["cal"] / "verdict_posterior.json").read_text())
+    assert post["headline"] in seen["verdict"]
+    assert "Barrels against tonnes: impossible." in seen["text"]
+    # the track player moves: the slider sets the step and the label follows
+    assert seen["step"] == "400" and seen["label_moved"]
+    assert seen["ships_drawn"] == load_scenario(SCENARIOS / "osc-2024.toml").n_ships
+    assert shot.is_file() and shot.stat().st_size > 10_000
+    print(f"screenshot: {shot}")
+
+
+def test_hostile_report_runs_nothing_in_chromium(hostile: Path) -> None:
+    _require_browser()
+    seen = browse(hostile, play=True)
+    assert seen["pwned"] is None and seen["dialogs"] == []
+    assert seen["refused"] == [] and seen["failed"] == [] and seen["errors"] == []
+    assert [c for c in seen["console"] if c[0] == "error"] == []
+    for payload in PAYLOADS:  # shown as text: title, claim source, evidence, sources
+        assert seen["text"].count(payload) >= 4, payload
+
+
+def test_report_of_a_sweep_and_a_plain_mc(tmp_path: Path) -> None:
+    """A scenario without evidence or posterior: the sweep's figures are embedded, the
+    answer is the Monte Carlo's, and the tracks come from replication 0."""
+    from sim.runner.sweep import parse_vary
+
+    sc = SCENARIOS / "minimal.toml"
+    api.run_mc(sc, n=20, out=tmp_path / "mc", executor="serial")
+    dims = [parse_vary("fleet.tanker.capacity_bbl=10000:30000:3")]
+    api.run_sweep(sc, dims=dims, n=5, out=tmp_path / "sweep", executor="serial")
+    ctx = build_report([tmp_path / "mc", tmp_path / "sweep"])
+    sweep_figs = sorted(p.stem for p in (tmp_path / "sweep" / "plots").glob("*.svg"))
+    assert sweep_figs and [f.id for f in ctx["figures"] if f.id.startswith("sweep-")] == [
+        f"sweep-{s}" for s in sweep_figs
+    ]
+    assert ctx["posterior"] is None and ctx["prior_mc"] is not None
+    assert ctx["evidence"] == [] and ctx["player"]["caption"].startswith("The ships of replica")
+    assert "replication 0" in ctx["player"]["caption"]
+    kinds = [r["kind"] for r in ctx["runs"]]
+    assert kinds == ["mc", "sweep"]
