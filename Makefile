@@ -31,8 +31,12 @@ browser:
 	  if command -v apt-get >/dev/null; then \
 	    echo "Installing Debian's chromium for the report's browser test (about a minute)"; \
 	    SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	    $$SUDO apt-get update -qq && \
-	    DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	    if [ -n "$$SUDO" ] && ! command -v sudo >/dev/null; then \
+	      echo "Not root and no sudo: the report's browser tests will be skipped"; \
+	    else \
+	      $$SUDO apt-get update -qq && \
+	      DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	    fi; \
 	  else \
 	    echo "No apt-get: the report's browser tests will be skipped (set TANKERSIM_CHROMIUM)"; \
 	  fi; \
