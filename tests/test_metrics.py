@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -67,7 +69,7 @@ def _scenario():  # type: ignore[no-untyped-def]
         {
             "schema_version": 1,
             "name": "hand",
-            "window": {"start": "2024-01-01", "end": "2024-01-05"},
+            "window": {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 1, 5)},
             "ports": {"T": {"lat": 0.0, "lon": 0.0}, "P": {"lat": 0.0, "lon": 1.0}},
             "terminal": {"port": "T", "load_rate_bbl_per_h": 1000.0},
             "discharge": {"P": {"rate_bbl_per_h": 1000.0}},

@@ -14,6 +14,7 @@ import json
 import math
 import re
 import tomllib
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,12 @@ from sim.core.geo import LatLon
 from sim.core.units import BP_BBL_PER_T, CARGO_DWT_FRACTION, HOURS_PER_DAY, TANK_M3_PER_DWT
 
 SCHEMA_VERSION = 1
+MAX_SHIPS = 100_000
+"""The most ships a scenario may hold (all classes together)."""
+MAX_WINDOW_DAYS = 3_660
+"""The longest window a scenario may simulate [days] (ten years)."""
+MAX_MARGIN_NM = 20.0
+"""The widest margin kept off the coast by the sea router [nm]."""
 _DIST_TAGS = {"fixed", "uniform", "triangular", "truncnormal", "lognormal", "choice"}
 
 
@@ -46,8 +53,12 @@ _DIST_TAGS = {"fixed", "uniform", "triangular", "truncnormal", "lognormal", "cho
 
 
 class _Model(BaseModel):
+    """Every table of a scenario: frozen, no unknown keys, no NaN or infinity, and strict types
+    (no coercion: ``true`` is not a number, ``"2"`` is not a count, ``2.0`` is not an integer;
+    an integer is accepted where a real number is expected)."""
+
     model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False, strict=True
     )
 
 
@@ -122,6 +133,12 @@ class Window(_Model):
             return v.date()
         return v
 
+    @model_validator(mode="after")
+    def _not_too_long(self) -> Window:
+        if self.days > MAX_WINDOW_DAYS:
+            raise ValueError(f"a window of {self.days:,} days: at most {MAX_WINDOW_DAYS:,}")
+        return self
+
     @property
     def days(self) -> int:
         """Length in days, both ends included [d]."""
@@ -193,8 +210,10 @@ class ShipClass(_Model):
     size; the others draw theirs from the class's ``capacity_dwt``.
     """
 
-    count: int | None = Field(default=None, ge=1)
-    names: tuple[str, ...] | None = None
+    count: int | None = Field(default=None, ge=1, le=MAX_SHIPS)
+    names: tuple[Annotated[str, Field(min_length=1, max_length=200)], ...] | None = Field(
+        default=None, max_length=MAX_SHIPS
+    )
     from_registry: bool = False
     capacity_bbl: PositiveDist | None = None
     capacity_m3: PositiveDist | None = None
@@ -215,7 +234,7 @@ class ShipClass(_Model):
         if v is not None:
             if not v:
                 raise ValueError("names must not be empty")
-            dupes = sorted({n for n in v if v.count(n) > 1})
+            dupes = sorted(n for n, k in Counter(v).items() if k > 1)  # linear in ships
             if dupes:
                 raise ValueError(f"duplicate ship names {dupes}")
         return v
@@ -300,7 +319,7 @@ class Routing(_Model):
     """
 
     method: Literal["sea", "geodesic"] = "geodesic"
-    margin_nm: float = Field(default=2.0, ge=0)
+    margin_nm: float = Field(default=2.0, ge=0, le=MAX_MARGIN_NM)
     forbid_jeju_strait: bool = False
     forbidden_areas: tuple[ForbiddenAreaSpec, ...] = ()
     legs: tuple[PinnedLeg, ...] = ()
@@ -389,8 +408,8 @@ class Scenario(_Model):
     """A validated, frozen scenario: the only input of the model."""
 
     schema_version: Literal[1]
-    name: str = Field(min_length=1)
-    title: str = ""
+    name: str = Field(min_length=1, max_length=100)
+    title: str = Field(default="", max_length=500)
     description: str = ""
     seed: int = Field(default=0, ge=0)
     window: Window
@@ -427,6 +446,13 @@ class Scenario(_Model):
         """The same scenario, reading relative paths (its evidence) from ``folder``."""
         self._source_dir = folder
         return self
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _version_is_an_integer(cls, v: Any) -> Any:
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise ValueError(f"must be the integer {SCHEMA_VERSION}")
+        return v
 
     @field_validator("unknowns", mode="before")
     @classmethod
@@ -558,6 +584,9 @@ def _first_error(err: ValidationError, raw: Mapping[str, Any], file: str) -> Sce
         reason = "required key is missing"
         value = None
         key = key or "<top level>"
+    elif e["type"] in ("date_type", "date_parsing", "date_from_datetime_parsing"):
+        reason = "expected a date written as a TOML date, 2024-03-07 (no quotes)"
+        value = e.get("input", _lookup(raw, loc))
     else:
         reason = str(e["msg"]).removeprefix("Value error, ")
         value = e.get("input", _lookup(raw, loc))
@@ -631,6 +660,8 @@ def _check_references(sc: Scenario, file: str) -> None:
         raise ScenarioError(
             file, "product_mix", dict(sc.product_mix), f"shares sum to {mix_total:g}, not 1"
         )
+    if sc.n_ships > MAX_SHIPS:
+        raise ScenarioError(file, "fleet", sc.n_ships, f"more than {MAX_SHIPS:,} ships in all")
     seen_ids: set[str] = set()
     for _, sid in sc.ship_ids():
         if sid in seen_ids:
@@ -890,28 +921,120 @@ def _check_registry(sc: Scenario, file: str) -> None:
                 )
 
 
+def _arrays_as_tuples(value: Any) -> Any:
+    """TOML arrays (and Python lists) as tuples, the type of the schema's sequences."""
+    if isinstance(value, Mapping):
+        return {k: _arrays_as_tuples(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return tuple(_arrays_as_tuples(v) for v in value)
+    return value
+
+
 def validate_dict(raw: Mapping[str, Any], file: str = "") -> Scenario:
     """Validate a raw scenario mapping; raise :class:`ScenarioError` on the first problem."""
     try:
-        sc = Scenario.model_validate(dict(raw))
+        sc = Scenario.model_validate(_arrays_as_tuples(dict(raw)))
     except ValidationError as err:
         raise _first_error(err, raw, file) from None
     _check_references(sc, file)
     return sc
 
 
-def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a TOML file, turning I/O and syntax errors into :class:`ScenarioError`."""
+MAX_FILE_BYTES = 4 * 1024 * 1024
+"""The largest scenario or evidence file read [bytes]."""
+MAX_DEPTH = 12
+"""The deepest nesting of tables and arrays in a scenario file."""
+MAX_STRING = 20_000
+"""The longest string in a scenario file [characters]."""
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def read_text(path: str | Path, *, what: str = "file") -> str:
+    """A text file as UTF-8, or in the encoding its byte-order mark names; anything else (a
+    file too large, not UTF-8 without a BOM, unreadable) is a one-line :class:`ScenarioError`.
+    """
     p = Path(path)
     try:
-        with p.open("rb") as fh:
-            return tomllib.load(fh)
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(
+                str(p), "", None, f"{what} of {size:,} bytes: larger than {MAX_FILE_BYTES:,}"
+            )
+        data = p.read_bytes()
     except FileNotFoundError:
         raise ScenarioError(str(p), "", None, "file not found") from None
-    except OSError as exc:  # a folder, no permission...
+    except IsADirectoryError:
+        raise ScenarioError(str(p), "", None, "a folder, not a file") from None
+    except OSError as exc:  # no permission...
         raise ScenarioError(str(p), "", None, f"cannot read: {exc.strerror}") from None
+    if b"\x00" in data and not data.startswith(tuple(b for b, _ in _BOMS)):
+        where = data.index(b"\x00")
+        raise ScenarioError(
+            str(p),
+            "",
+            None,
+            f"a NUL byte at offset {where}: not UTF-8 text (UTF-16 without a byte-order mark?); "
+            "save it as UTF-8",
+        )
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError as exc:
+                reason = f"not valid {encoding} after its byte-order mark: {exc.reason}"
+                raise ScenarioError(str(p), "", None, reason) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            str(p),
+            "",
+            None,
+            f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}): save it as UTF-8",
+        ) from None
+
+
+def _check_shape(raw: Mapping[str, Any], file: str) -> None:
+    """Depth and string lengths of a parsed file, walked without recursion."""
+    stack: list[tuple[str, Any, int]] = [("", raw, 0)]
+    while stack:
+        key, value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ScenarioError(file, key, None, f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(value, str) and len(value) > MAX_STRING:
+            raise ScenarioError(
+                file, key, value, f"a string of {len(value):,} characters (at most {MAX_STRING:,})"
+            )
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                if len(k) > 200:
+                    raise ScenarioError(file, key, k, "a key longer than 200 characters")
+                stack.append((f"{key}.{k}" if key else str(k), v, depth + 1))
+        elif isinstance(value, list):
+            stack += [(f"{key}[{i}]", v, depth + 1) for i, v in enumerate(value)]
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a TOML file, turning I/O, encoding, syntax and shape errors into
+    :class:`ScenarioError` (see :func:`read_text`, :data:`MAX_DEPTH`, :data:`MAX_STRING`)."""
+    text = read_text(path, what="scenario file")
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(str(p), "", None, f"not valid TOML: {exc}") from None
+        raise ScenarioError(str(path), "", None, f"not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ScenarioError(
+            str(path), "", None, f"arrays or tables nested deeper than {MAX_DEPTH} levels"
+        ) from None
+    _check_shape(raw, str(path))
+    return raw
 
 
 def read_source(scenario: str | Path | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -934,7 +1057,12 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) 
     if sc.evidence is not None:
         from sim.core.evidence import scenario_evidence
 
-        scenario_evidence(sc)
+        try:
+            scenario_evidence(sc)
+        except ScenarioError as exc:
+            if exc.file:  # about the evidence file itself: it names that file
+                raise
+            raise ScenarioError(str(path), exc.key, exc.value, exc.reason) from None
     return sc
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FloatArray = NDArray[np.float64]
 
@@ -36,7 +36,7 @@ each class, once per ship, or once per voyage."""
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False, strict=True)
 
     level: Level | None = None
     """Where this input is drawn (None: the input's default level, see the scenario reference)."""
@@ -157,7 +157,7 @@ class TruncNormal(_Dist):
     high_: float | None = Field(default=None, alias="high")
 
     model_config = ConfigDict(
-        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False, strict=True
     )
 
     @property
@@ -237,6 +237,11 @@ class Choice(_Dist):
     dist: Literal["choice"]
     values: tuple[float, ...] = Field(min_length=1)
     weights: tuple[float, ...] | None = None
+
+    @field_validator("values", "weights", mode="before")
+    @classmethod
+    def _arrays(cls, v: Any) -> Any:
+        return tuple(v) if isinstance(v, list) else v  # a TOML array; elements stay strict
 
     @model_validator(mode="after")
     def _check(self) -> Choice:

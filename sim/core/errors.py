@@ -17,6 +17,20 @@ class TankersimError(Exception):
     """Base class of the errors tankersim raises on bad input or unusable state."""
 
 
+def one_line(text: str, limit: int = 400) -> str:
+    """Text on one line: control characters (newlines, tabs, bidirectional overrides...)
+    shown as escapes, at most ``limit`` characters.
+
+    >>> one_line("a\\nb\\tc")
+    'a\\\\nb\\\\tc'
+    """
+    out = "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
+    return out if len(out) <= limit else out[: limit - 3] + "..."
+
+
 def short_repr(value: Any, limit: int = 80) -> str:
     """A one-line, bounded representation of a value for error messages."""
     if isinstance(value, dt.date):
@@ -41,7 +55,8 @@ class ScenarioError(TankersimError, ValueError):
     def __init__(self, file: str, key: str, value: Any, reason: str) -> None:
         self.file, self.key, self.value, self.reason = file, key, value, reason
         shown = "<missing>" if value is None else short_repr(value)
-        where = f"{file}: " if file else ""
+        where = f"{one_line(file)}: " if file else ""
+        key, reason = one_line(key, 200), one_line(reason)
         if not key and value is None:  # about the file as a whole
             super().__init__(f"{where}{reason}")
         else:
@@ -56,7 +71,7 @@ class OptionError(TankersimError, ValueError):
 
     def __init__(self, option: str, value: Any, reason: str) -> None:
         self.option, self.value, self.reason = option, value, reason
-        super().__init__(f"{option} = {short_repr(value)}: {reason}")
+        super().__init__(f"{option} = {short_repr(value)}: {one_line(reason)}")
 
 
 class ResultsExistError(OptionError):
