@@ -49,7 +49,7 @@ FLAGS = {"n_points": "--points", "grouping": "--factors", "run_dir": "RUN_DIR"}
 FLAGS |= {k: f"--{k}" for k in ("out", "vary", "design", "method", "halfwidth")}
 FLAGS |= {k: f"--{k}" for k in ("executor", "scheduler", "workers", "engine")}
 FLAGS |= {"block_size": "--block-size", "prior": "--prior", "population": "--population"}
-FLAGS |= {"posterior": "--posterior"}
+FLAGS |= {"posterior": "--posterior", "replications": "-n"}
 """Library parameter names and the flags that set them."""
 
 # Options shared by several commands (typer reads the defaults' Option objects).
@@ -71,6 +71,19 @@ VARY_HELP = (
     "--design lhs/sobol); KEY is a dotted scenario key such as fleet.large.capacity_bbl. "
     "Repeat for more inputs. Default: the \\[sweep] table."
 )
+
+
+def _warn_degenerate(scenario: Scenario, reps: Any) -> None:
+    """One line on stderr per way the results are degenerate (:func:`degenerate`)."""
+    import pandas as pd
+
+    from sim.analysis.checks import degenerate
+
+    table = reps if isinstance(reps, pd.DataFrame) else pd.DataFrame(reps)
+    for note in degenerate(scenario, table):
+        err_console.print(
+            f"tankersim: warning: {note}", markup=False, highlight=False, soft_wrap=True
+        )
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -108,10 +121,11 @@ def clean_errors(fn: F) -> F:
 
 def _prepare_out(scenario: Path, out: Path | None, suffix: str) -> tuple[Scenario, Path]:
     """The validated scenario and the output folder; a file in the way is an error."""
+    from sim.outputs.files import ensure_writable, safe_name
+
     sc = load_scenario(scenario)
-    path = out if out is not None else Path("runs") / f"{sc.name}{suffix}"
-    if path.exists() and not path.is_dir():
-        fail(f"--out = {str(path)!r}: a file is in the way; give a folder")
+    path = out if out is not None else Path("runs") / f"{safe_name(sc.name)}{suffix}"
+    ensure_writable(path)  # fail before the simulation, not after it
     return sc, path
 
 
@@ -195,6 +209,7 @@ def run(
     written = write_run(result, out_dir, scenario_path=str(scenario), events_format=events_format)
     written += write_geo(result, out_dir, draw_map, with_tracks, track_interval_h)
     print_run_summary(result, out_console)
+    _warn_degenerate(result.scenario, [result.row])
     out_console.print(f"\nWrote {len(written)} files to {out_dir}/", highlight=False)
 
 
@@ -307,6 +322,7 @@ def mc(
         bar.total(n)
         result = run_mc(scenario, n=n, seed=seed, min_matches=min_matches, **kw)
     print_verdict(result.verdict, out_console)
+    _warn_degenerate(result.scenario, result.replications)
     print_checks(result.checks, result.method, out_console)
     done = (
         f"{len(result.replications)} replications ({result.ran} run now, {result.elapsed_s:.1f} s)"

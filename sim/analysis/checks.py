@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.stats import prob
+from sim.core.config import Scenario
 from sim.model.observables import Observable, Unused
 
 CHECK_COLUMNS: tuple[str, ...] = (
@@ -124,3 +125,46 @@ def monthly_seen(
         q = np.quantile(per, [0.05, 0.5, 0.95])
         out.append({"month": month, "p05": q[0], "p50": q[1], "p95": q[2], "mean": per.mean()})
     return pd.DataFrame(out)
+
+
+def degenerate(scenario: Scenario, reps: pd.DataFrame) -> list[str]:
+    """One sentence per way a run's results are degenerate, with the likely cause: no trip in
+    any replication, no visit seen, or a claim window outside the run's window. Empty when the
+    results are ordinary. (``reps`` is a table of replications, one row for a single run.)"""
+    notes: list[str] = []
+    days = scenario.window.days
+    if len(reps) and int(reps["trips"].max()) == 0:
+        offsets = [c.start_offset_days.bounds[0] for c in scenario.fleet.values()]
+        if min(offsets) >= days:
+            cause = (
+                f"every ship starts at least {min(offsets):g} days in, after the {days}-day "
+                "window ends (start_offset_days)"
+            )
+        else:
+            cause = (
+                f"no ship completes a loading in the {days}-day window: check the window, "
+                "the start offsets and how far the ships sail to the terminal"
+            )
+        notes.append(f"no trips in any of {len(reps):,} replication(s): {cause}")
+    elif len(reps) and int(reps["observed_visits"].max()) == 0:
+        hi = scenario.observation.p_detect.bounds[1]
+        cause = (
+            "the detection probability is 0 (observation.p_detect)"
+            if hi == 0
+            else "few trips and a low detection probability (observation.p_detect)"
+        )
+        notes.append(f"trips were made but no visit was seen in any replication: {cause}")
+    cl = scenario.claims
+    w0, w1 = scenario.window.start, scenario.window.end
+    if cl.start is not None and cl.end is not None:
+        if cl.end < w0 or cl.start > w1:
+            notes.append(
+                f"the claim's window ({cl.start} to {cl.end}) lies outside the run's window "
+                f"({w0} to {w1}): the run says nothing about it"
+            )
+        elif cl.start < w0 or cl.end > w1:
+            notes.append(
+                f"the claim's window ({cl.start} to {cl.end}) reaches beyond the run's window "
+                f"({w0} to {w1}): only the overlap is simulated"
+            )
+    return notes

@@ -30,7 +30,7 @@ import os
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -80,7 +80,7 @@ SIMPLIFY_FRACTION = 0.1
 """Simplification tolerance of the buffered land, as a fraction of the margin [-]."""
 BUFFER_QUAD_SEGS = 3
 """Segments per quarter circle in the buffer's round joins [-]."""
-GRAPH_FORMAT = 1
+GRAPH_FORMAT = 2
 """Version of the on-disk graph layout; part of the cache key."""
 
 _LAND_RESOURCE = ("data", "land_ne10m.geojson")
@@ -280,6 +280,7 @@ class _Graph:
             "obstacles_wkb": np.frombuffer(shapely.to_wkb(self.obstacles), dtype=np.uint8),
             "land_wkb": np.frombuffer(shapely.to_wkb(self.land), dtype=np.uint8),
         }
+        arrays["checksum"] = np.array(_checksum(arrays))
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
         try:
@@ -296,6 +297,10 @@ class _Graph:
         with path.open("rb") as fh, np.load(fh, allow_pickle=False) as npz:
             if str(npz["key"]) != key or int(npz["format"]) != GRAPH_FORMAT:
                 return None
+            arrays = {name: npz[name] for name in _CHECKED}
+            if "checksum" not in npz.files or str(npz["checksum"]) != _checksum(arrays):
+                log.warning("route cache %s does not match its checksum: rebuilding it", path)
+                return None
             return cls(
                 xy=npz["xy"],
                 vert=npz["vert"],
@@ -308,6 +313,25 @@ class _Graph:
                 obstacles=shapely.from_wkb(npz["obstacles_wkb"].tobytes()),
                 land=shapely.from_wkb(npz["land_wkb"].tobytes()),
             )
+
+
+_CHECKED = (
+    "key", "format", "xy", "vert", "prev", "next", "lonlat", "edge_i", "edge_j", "edge_nm",
+    "obstacles_wkb", "land_wkb",
+)  # fmt: skip
+"""The arrays of a cached graph that its checksum covers, in order."""
+
+
+def _checksum(arrays: Mapping[str, Any]) -> str:
+    """SHA-256 of a cached graph's arrays (dtype, shape and bytes of each, in order), so that
+    a damaged or edited cache file is rebuilt rather than trusted. Not a signature: anyone
+    who can write the cache folder can write a matching checksum."""
+    h = hashlib.sha256()
+    for name in _CHECKED:
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape};".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
 
 
 def _cross(o: NDArray[Any], a: NDArray[Any], b: NDArray[Any]) -> NDArray[np.float64]:

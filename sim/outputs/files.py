@@ -8,6 +8,7 @@ import json
 import math
 import os
 import platform
+import re
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -123,6 +124,38 @@ def _finite(obj: Any) -> Any:
     if hasattr(obj, "item") and not isinstance(obj, str | bytes):
         return _finite(obj.item())
     return obj
+
+
+def safe_name(text: str, *, fallback: str = "scenario") -> str:
+    """One path component made from a user string: letters, digits, ``.``, ``_`` and ``-``
+    only (other runs of characters become ``_``), no leading dot, at most 80 characters.
+
+    >>> safe_name("../x"), safe_name("/etc/passwd"), safe_name("osc 2024: <b>"), safe_name("..")
+    ('x', 'etc_passwd', 'osc_2024_b', 'scenario')
+    >>> safe_name("a/../../b"), safe_name("osc-2024.v2")
+    ('a_b', 'osc-2024.v2')
+    """
+    out = re.sub(r"[^A-Za-z0-9._-]+|\.{2,}", "_", text)
+    out = re.sub(r"_{2,}", "_", out).strip("._-")[:80].rstrip("._-")
+    return out or fallback
+
+
+def ensure_writable(folder: Path, option: str = "out") -> Path:
+    """Create ``folder`` and check a file can be written there, before any work starts; a
+    folder that cannot be is an :class:`OptionError` naming ``option``."""
+    from sim.core.errors import OptionError
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OptionError(option, str(folder), "a file is in the way; give a folder")
+    probe = folder / f".tankersim-write-test-{os.getpid()}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise OptionError(option, str(folder), f"cannot write there ({exc.strerror})") from None
+    return folder
 
 
 def atomic_write_text(path: Path, text: str) -> None:

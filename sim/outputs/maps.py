@@ -23,6 +23,7 @@ from sim.analysis.tracks import legs_from_terminal, port_role
 from sim.core.config import Scenario
 from sim.core.geo import M_PER_NM, WGS84, LatLon, densify, geodesic_nm
 from sim.core.routes import Leg, RouteTable
+from sim.outputs.plots import plain_text
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -347,6 +348,7 @@ def _place_legend(
     return best[2]
 
 
+@plain_text
 def map_figure(
     scenario: Scenario,
     routes: RouteTable,

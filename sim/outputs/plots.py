@@ -12,10 +12,11 @@ matplotlib is imported lazily, so ``import sim`` stays fast.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,8 @@ import pandas as pd
 from sim.core.config import Scenario
 from sim.core.units import cap_pro_rata_bbl
 from sim.model.events import activities
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -32,6 +35,20 @@ FORMATS = ("png", "svg")
 CLAIM_COLOUR = "#c0392b"
 CAP_COLOUR = "#7f8c8d"
 MAIN = "#2c6fbb"
+
+
+def plain_text(fn: F) -> F:
+    """Draw with ``text.parse_math`` off: a ``$`` in a scenario, ship or port name is text,
+    never the start of a mathtext formula that would fail when the figure is saved."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import matplotlib as mpl
+
+        with mpl.rc_context({"text.parse_math": False}):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _new(
@@ -56,6 +73,7 @@ def _fig_ax(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Any]
     return _new(figsize)
 
 
+@plain_text
 def save_figure(
     fig: Figure,
     out_base: Path,
@@ -90,6 +108,7 @@ def _millions(x: float, _pos: int | None = None) -> str:
     return f"{x / 1e6:.2f}M"
 
 
+@plain_text
 def barrels_figure(
     reps: pd.DataFrame, scenario: Scenario, *, conditional: pd.DataFrame | None = None
 ) -> Figure:
@@ -145,6 +164,7 @@ def barrels_figure(
     return fig
 
 
+@plain_text
 def trips_figure(reps: pd.DataFrame, scenario: Scenario, *, ax: Axes | None = None) -> Figure:
     """Distribution of trips (loadings) and of observed visits, with the claimed visits."""
     fig, ax = _fig_ax(ax, (8, 4.2))
@@ -173,6 +193,7 @@ def trips_figure(reps: pd.DataFrame, scenario: Scenario, *, ax: Axes | None = No
     return fig
 
 
+@plain_text
 def scatter_figure(reps: pd.DataFrame, scenario: Scenario) -> Figure:
     """Barrels loaded (or delivered) against observed visits and trips, with the claim."""
     from matplotlib.ticker import FuncFormatter
@@ -217,6 +238,7 @@ def scatter_figure(reps: pd.DataFrame, scenario: Scenario) -> Figure:
     return fig
 
 
+@plain_text
 def fan_figure(
     fan: pd.DataFrame, scenario: Scenario, *, n_replications: int, ax: Axes | None = None
 ) -> Figure:
@@ -281,6 +303,7 @@ def _gantt_group(activity: str, cargo_bbl: float) -> str:
     return activity
 
 
+@plain_text
 def gantt_figure(events: pd.DataFrame, scenario: Scenario, *, ax: Axes | None = None) -> Figure:
     """Each ship's sailing, waiting, loading, discharging and idle time in one replication."""
     import matplotlib.dates as mdates
@@ -327,6 +350,7 @@ def gantt_figure(events: pd.DataFrame, scenario: Scenario, *, ax: Axes | None = 
     return fig
 
 
+@plain_text
 def checks_figure(reps: pd.DataFrame, observables: Sequence[Any], scenario: Scenario) -> Figure:
     """The model checks: one panel per counted fact, the replications' histogram of the
     statistic with the reported number (dashed) and the share that agree with it."""
@@ -424,6 +448,7 @@ def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) 
     return [] if fig is None else save_figure(fig, out_dir / "sweep", formats)
 
 
+@plain_text
 def sweep_figure(result: Any) -> Figure | None:
     """The plausibility of the claim across a sweep: line (1 input), heatmap with the 50 %
     contour and the frontier (2 inputs), small multiples (3 inputs), scatter (designs).
@@ -603,6 +628,7 @@ SENSITIVITY_LABELS = {
 }
 
 
+@plain_text
 def convergence_figure(result: Any) -> Figure | None:
     """Sobol' total indices against the number of base samples, one panel per output: the
     ranking is stable where the lines stop crossing."""
@@ -633,6 +659,7 @@ def convergence_figure(result: Any) -> Figure | None:
     return fig
 
 
+@plain_text
 def sensitivity_figure(result: Any) -> Figure | None:
     """Ranked bars of the sensitivity indices, one panel per output, with 95 % intervals."""
     idx: pd.DataFrame = result.indices

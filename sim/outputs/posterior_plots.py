@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.outputs.plots import CLAIM_COLOUR, FORMATS, MAIN, _new, save_figure
+from sim.outputs.plots import CLAIM_COLOUR, FORMATS, MAIN, _new, plain_text, save_figure
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -34,6 +34,7 @@ def label_of(key: str) -> str:
     }.get(key, key)
 
 
+@plain_text
 def marginals_figure(result: CalibrationResult) -> Figure:
     """Each calibrated unknown: its prior (the pilot's draws) and its weighted posterior,
     with the posterior median and 90 % credible interval."""
@@ -67,6 +68,7 @@ def marginals_figure(result: CalibrationResult) -> Figure:
     return fig
 
 
+@plain_text
 def pairs_figure(result: CalibrationResult) -> Figure:
     """Pairs of calibrated unknowns: the posterior particles (size by weight) over the prior's
     draws."""
@@ -97,6 +99,7 @@ def pairs_figure(result: CalibrationResult) -> Figure:
     return fig
 
 
+@plain_text
 def must_believe_figure(result: CalibrationResult, ships: pd.DataFrame | None = None) -> Figure:
     """Where the claim holds, in (mean parcel per seen visit, share of visits seen): to the
     right of the vertical line the seen visits alone carry the claim; right of the slanted line
@@ -143,6 +146,7 @@ def must_believe_figure(result: CalibrationResult, ships: pd.DataFrame | None = 
     return fig
 
 
+@plain_text
 def diagnostics_figure(result: CalibrationResult) -> Figure:
     """Tolerance, acceptance rate and effective sample size by generation."""
     d = result.diagnostics
@@ -163,6 +167,7 @@ def diagnostics_figure(result: CalibrationResult) -> Figure:
     return fig
 
 
+@plain_text
 def predictive_figure(result: CalibrationResult) -> Figure:
     """Each statistic of the evidence: prior and posterior predictive distributions against the
     reported number, with the share of replications that agree (fitted ones marked)."""
@@ -199,6 +204,7 @@ def predictive_figure(result: CalibrationResult) -> Figure:
     return fig
 
 
+@plain_text
 def priors_figure(table: pd.DataFrame) -> Figure:
     """The answer under each prior set: P(seen visits carried the claim | evidence) and
     P(fleet loaded it | evidence), with two Monte Carlo standard errors."""

@@ -41,6 +41,7 @@ from sim.analysis.claims import ClaimsCheck, check_claims
 from sim.core.assumptions import LEVEL_WORDS, assumptions
 from sim.core.config import Scenario, load_scenario
 from sim.core.errors import OptionError
+from sim.outputs.plots import plain_text
 
 __all__ = [
     "RunFolder",
@@ -219,6 +220,7 @@ def data_uri(path: Path) -> str:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+@plain_text
 def figure_uri(fig: Any) -> str:
     """A matplotlib figure (on its own canvas, never through pyplot) as an SVG ``data:`` URI."""
     buf = io.BytesIO()
@@ -841,12 +843,12 @@ def write_report(
     tracks: bool = True,
 ) -> list[Path]:
     """Write ``out`` (HTML) and the Markdown twin beside it (``.md``); returns both paths."""
-    from sim.outputs.files import atomic_write_text
+    from sim.outputs.files import atomic_write_text, ensure_writable
 
     out = Path(out)
     if out.suffix.lower() not in (".html", ".htm"):
         out = out.with_suffix(".html") if out.suffix else out / "report.html"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    ensure_writable(out.parent)
     ctx = build_report(folders, cache_dir=cache_dir, tracks=tracks)
     html = render_html(ctx)
     md_path = out.with_suffix(".md")

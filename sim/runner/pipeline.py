@@ -68,6 +68,11 @@ ProgressFn = Callable[[int], None]
 # --------------------------------------------------------------------------- execution options
 
 
+SCHEDULER_TIMEOUT_S = 5
+"""How long to wait for a Dask scheduler to answer before giving up [s]."""
+_SCHEDULER = re.compile(r"(?:(?:tcp|tls|ws|wss)://)?[A-Za-z0-9._\-\[\]:]{1,253}:\d{1,5}")
+
+
 @dataclass(frozen=True)
 class ExecOptions:
     """How a batch runs.
@@ -100,6 +105,10 @@ class ExecOptions:
             raise OptionError("executor", self.executor, f"choose one of {', '.join(EXECUTORS)}")
         if self.scheduler and self.executor != "dask":
             raise OptionError("scheduler", self.scheduler, "a scheduler needs the dask executor")
+        if self.scheduler is not None and not _SCHEDULER.fullmatch(self.scheduler):
+            raise OptionError(
+                "scheduler", self.scheduler, "expected an address such as tcp://host:8786"
+            )
         if self.workers is not None and self.workers < 1:
             raise OptionError("workers", self.workers, "must be at least 1")
         if self.block_size is not None and self.block_size < 1:
@@ -155,7 +164,14 @@ def open_executor(options: ExecOptions) -> Iterator[cf.Executor]:
         raise MissingExtraError("dask.distributed", "distributed", "the dask executor") from None
     cluster = None
     if options.scheduler:
-        client = Client(options.scheduler)
+        try:
+            client = Client(options.scheduler, timeout=f"{SCHEDULER_TIMEOUT_S}s")
+        except (OSError, TimeoutError) as exc:
+            raise OptionError(
+                "scheduler",
+                options.scheduler,
+                f"no Dask scheduler answered within {SCHEDULER_TIMEOUT_S} s ({type(exc).__name__})",
+            ) from None
     else:
         cluster = LocalCluster(
             n_workers=options.n_workers,
@@ -442,10 +458,50 @@ def batch_identity(scenario: Scenario, seed: int, **extra: Any) -> dict[str, Any
 _PART = re.compile(r"^reps-p\d+-\d+-r\d+-\d+\.parquet$")
 
 
-def _write_atomic(df: pd.DataFrame, path: Path) -> None:
+IDENTITY_KEY = b"tankersim.batch"
+"""The Parquet metadata key under which every part carries its batch's identity (JSON)."""
+
+
+def _write_atomic(df: pd.DataFrame, path: Path, identity: Mapping[str, Any] | None = None) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    df.to_parquet(tmp, index=False)
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    if identity is not None:
+        meta = dict(table.schema.metadata or {})
+        meta[IDENTITY_KEY] = json.dumps(dict(identity), sort_keys=True).encode()
+        table = table.replace_schema_metadata(meta)
+    pq.write_table(table, tmp)
     os.replace(tmp, path)
+
+
+def part_identity(path: Path) -> dict[str, Any] | None:
+    """The batch identity a part carries (``None`` for a part written without one); a part
+    that is not a readable Parquet file raises :class:`ResultsMismatchError`."""
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError) as exc:  # truncated, empty, not Parquet
+        raise OptionError(
+            "out",
+            str(path.parent.parent),
+            f"parts/{path.name} is damaged ({str(exc).splitlines()[0][:120]}): delete it and "
+            "resume to run its replications again, or use another folder",
+        ) from None
+    raw = meta.get(IDENTITY_KEY)
+    return None if raw is None else dict(json.loads(raw))
+
+
+def _difference(name: str, theirs: Mapping[str, Any] | None, ours: Mapping[str, Any]) -> str:
+    if theirs is None:
+        if name == "batch.json":
+            return "batch.json names another batch"
+        return f"{name} carries no batch identity (written by an older tankersim)"
+    keys = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+    shown = ", ".join(f"{k} {theirs.get(k)!r} there, {ours.get(k)!r} now" for k in keys[:3])
+    return f"{name}: {shown}"
 
 
 class PartStore:
@@ -456,20 +512,29 @@ class PartStore:
     points; :class:`ResultsMismatchError`), so results of different batches never mix.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, identity: Mapping[str, Any] | None = None) -> None:
         self.folder = Path(folder)
         self.parts = self.folder / "parts"
+        self.identity = dict(identity) if identity is not None else None
 
     @classmethod
     def open(cls, folder: Path, identity: Mapping[str, Any], *, resume: bool) -> PartStore:
-        """Claim ``folder`` for the batch ``identity`` (see the class docstring)."""
-        store = cls(folder)
+        """Claim ``folder`` for the batch ``identity`` (see the class docstring). Every part
+        carries the identity in its Parquet metadata, so a resume is checked against each
+        part, not only against ``batch.json`` (which may be lost or stale)."""
+        store = cls(folder, identity)
         path = store.parts / "batch.json"
         if store.parts.is_dir() and any(store.parts.glob("reps-*.parquet")):
             if not resume:
                 raise ResultsExistError(str(folder))
             if path.exists() and json.loads(path.read_text(encoding="utf-8")) != dict(identity):
-                raise ResultsMismatchError(str(folder))
+                raise ResultsMismatchError(str(folder), _difference(path.name, None, identity))
+            for part in sorted(store.parts.glob("*-*.parquet")):
+                theirs = part_identity(part)
+                if theirs != dict(identity):
+                    raise ResultsMismatchError(
+                        str(folder), _difference(part.name, theirs, identity)
+                    )
         store.parts.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(dict(identity), sort_keys=True), encoding="utf-8")
         store.cleanup()
@@ -493,8 +558,8 @@ class PartStore:
         r0, r1 = int(reps["replication"].iloc[0]), int(reps["replication"].iloc[-1])
         tag = f"p{p0:05d}-{p1:05d}-r{r0:08d}-{r1:08d}"
         if len(daily):
-            _write_atomic(daily, self.parts / f"daily-{tag}.parquet")
-        _write_atomic(reps, self.parts / f"reps-{tag}.parquet")
+            _write_atomic(daily, self.parts / f"daily-{tag}.parquet", self.identity)
+        _write_atomic(reps, self.parts / f"reps-{tag}.parquet", self.identity)
 
     def finished(self) -> dict[int, set[int]]:
         """Replications already on disk, by point."""
@@ -604,6 +669,14 @@ def run_points(
     runs.
     """
     done = store.finished()
+    for index, have in done.items():
+        if have and max(have) >= replications:
+            raise OptionError(
+                "replications",
+                replications,
+                f"{store.folder} holds {max(have) + 1:,} replications of point {index}, more "
+                f"than asked: ask for {max(have) + 1:,} or more, or use another folder",
+            )
     wanted = range(replications)
     size = (
         block_size
