@@ -107,3 +107,13 @@ def runner() -> CliRunner:
 @pytest.fixture
 def raw() -> dict[str, Any]:
     return base_raw()
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Print the fuzz suite's case counts (``config.tankersim_fuzz``, filled by
+    tests/test_fuzz.py) at the end of every run that ran it."""
+    counts: dict[str, int] = getattr(config, "tankersim_fuzz", {})
+    if counts:
+        total = sum(counts.values())
+        parts = ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
+        terminalreporter.write_line(f"fuzz: {total:,} cases through the CLI: {parts}")

@@ -341,6 +341,30 @@ def test_corrupt_cache_is_rebuilt(
     assert again.loaded_from_cache
 
 
+def test_tampered_cache_is_rebuilt(
+    dprk_router: SeaRouter,
+    ports: dict[str, dict[str, Any]],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A cache file with a valid name and key but edited distances (Nampho 1,065 -> 466 nm in
+    the hostile test that found it) is not trusted: its checksum fails and it is rebuilt."""
+    with np.load(dprk_router.cache_path, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays["edge_nm"] = arrays["edge_nm"] * 0.4  # shorter every edge, keep key and checksum
+    with (tmp_path / dprk_router.cache_path.name).open("wb") as fh:
+        np.savez(fh, allow_pickle=False, **arrays)
+    with caplog.at_level(logging.WARNING, logger="sim.core.routing"):
+        router = SeaRouter(margin_nm=DPRK_MARGIN_NM, forbidden=[JEJU_STRAIT], cache_dir=tmp_path)
+    assert not router.loaded_from_cache
+    assert "does not match its checksum" in caplog.text
+    a = port_route(router, ports, "VOSTOCHNY", "NAMPHO")
+    assert a == port_route(dprk_router, ports, "VOSTOCHNY", "NAMPHO")
+    assert SeaRouter(
+        margin_nm=DPRK_MARGIN_NM, forbidden=[JEJU_STRAIT], cache_dir=tmp_path
+    ).loaded_from_cache  # the rebuilt file is trusted again
+
+
 def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TANKERSIM_CACHE_DIR", str(tmp_path))
     assert default_cache_dir() == tmp_path

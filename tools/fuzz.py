@@ -1,0 +1,103 @@
+"""The long fuzz run: N mutated scenario and evidence files through the real command line.
+
+    python tools/fuzz.py --cases 100000 --workers 2 --out out/fuzz
+
+Uses the generator and the judge of the test suite (tests/fuzzing.py): case ``i`` of a seed is
+always the same file. Prints and writes (``--out``) the counts by outcome and by mutation kind,
+the slowest case, and every failure (traceback, hang, a message that is not one line naming
+the file, or a silent default). Exit status 1 when any case failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import multiprocessing as mp
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def _chunk(args: tuple[int, int, int]) -> list[dict[str, Any]]:
+    from tests.fuzzing import make_case, run_case
+
+    start, stop, seed = args
+    out = []
+    with tempfile.TemporaryDirectory(prefix="tankersim-fuzz-") as tmp:
+        for i in range(start, stop):
+            case = make_case(i, seed)
+            folder = Path(tmp) / f"c{i}"
+            folder.mkdir()
+            o = run_case(case, folder)
+            kind = re.sub(r"[\d(].*", "", case.kind).strip() or case.kind
+            out.append(
+                {
+                    "i": i,
+                    "status": o.status,
+                    "kind": kind,
+                    "seconds": o.seconds,
+                    "detail": o.detail if o.status not in ("ok", "refused") else "",
+                    "commands": o.commands,
+                }
+            )
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--chunk", type=int, default=500)
+    ap.add_argument("--out", type=Path, default=None)
+    a = ap.parse_args()
+    jobs = [(s, min(s + a.chunk, a.cases), a.seed) for s in range(0, a.cases, a.chunk)]
+    t0 = time.perf_counter()
+    results: list[dict[str, Any]] = []
+    with mp.get_context("spawn").Pool(a.workers) as pool:
+        for k, part in enumerate(pool.imap_unordered(_chunk, jobs), 1):
+            results += part
+            if k % 10 == 0 or k == len(jobs):
+                print(f"{len(results):,}/{a.cases:,} cases, {time.perf_counter() - t0:.0f} s",
+                      flush=True)  # fmt: skip
+    wall = time.perf_counter() - t0
+    status = collections.Counter(r["status"] for r in results)
+    by_kind: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
+    for r in results:
+        by_kind[r["kind"]][r["status"]] += 1
+    ran = sum(1 for r in results if "run" in r["commands"])
+    slowest = max(results, key=lambda r: r["seconds"])
+    failures = sorted((r for r in results if r["status"] not in ("ok", "refused")),
+                      key=lambda r: r["i"])  # fmt: skip
+    summary = {
+        "cases": len(results),
+        "seed": a.seed,
+        "workers": a.workers,
+        "wall_s": round(wall, 1),
+        "outcomes": dict(status),
+        "simulated_with_run": ran,
+        "slowest_case": {
+            "i": slowest["i"],
+            "kind": slowest["kind"],
+            "seconds": round(slowest["seconds"], 2),
+        },
+        "by_kind": {k: dict(v) for k, v in sorted(by_kind.items())},
+        "failures": failures[:200],
+    }
+    text = json.dumps(summary, indent=1)
+    print(text)
+    if a.out is not None:
+        a.out.mkdir(parents=True, exist_ok=True)
+        (a.out / "fuzz-summary.json").write_text(text + "\n", encoding="utf-8")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
