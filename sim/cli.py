@@ -650,8 +650,22 @@ def report(
     out_console.print(f"Report: {html} ({size:.1f} MB); Markdown: {md}", highlight=False)
 
 
+def _announce_route_builds() -> None:
+    """Show the router's notices (a first graph build takes tens of seconds) on stderr."""
+    import logging
+
+    logger = logging.getLogger("sim.core.routing")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("tankersim: %(message)s"))
+        handler.setLevel(logging.INFO)
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main() -> None:
     """Console-script entry point."""
+    _announce_route_builds()
     try:
         app()
     except BrokenPipeError:  # pragma: no cover - e.g. piped into head

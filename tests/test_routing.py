@@ -354,10 +354,11 @@ def test_tampered_cache_is_rebuilt(
     arrays["edge_nm"] = arrays["edge_nm"] * 0.4  # shorter every edge, keep key and checksum
     with (tmp_path / dprk_router.cache_path.name).open("wb") as fh:
         np.savez(fh, allow_pickle=False, **arrays)
-    with caplog.at_level(logging.WARNING, logger="sim.core.routing"):
+    with caplog.at_level(logging.INFO, logger="sim.core.routing"):
         router = SeaRouter(margin_nm=DPRK_MARGIN_NM, forbidden=[JEJU_STRAIT], cache_dir=tmp_path)
     assert not router.loaded_from_cache
     assert "does not match its checksum" in caplog.text
+    assert "building the sea-route graph" in caplog.text  # a slow build is announced
     a = port_route(router, ports, "VOSTOCHNY", "NAMPHO")
     assert a == port_route(dprk_router, ports, "VOSTOCHNY", "NAMPHO")
     assert SeaRouter(

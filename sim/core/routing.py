@@ -525,6 +525,12 @@ class SeaRouter:
                 log.warning("ignoring unreadable route cache %s: %s", self.cache_path, exc)
             self.loaded_from_cache = graph is not None
         if graph is None:
+            log.info(
+                "building the sea-route graph for a %g nm margin, once (cached in %s): up to "
+                "tens of seconds for small margins",
+                self.margin_nm,
+                self.cache_path.parent,
+            )
             graph = _build_graph(self.margin_nm, self.forbidden)
             try:
                 graph.save(self.cache_path, key)

@@ -10,6 +10,8 @@ import os
 import platform
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,13 +100,14 @@ def write_provenance(
         # The evidence travels with the resolved scenario, which names it by its file name.
         copy = out_dir / evidence.name
         if copy.resolve() != evidence.resolve():
-            copy.write_bytes(evidence.read_bytes())
+            with atomic_path(copy) as tmp:
+                tmp.write_bytes(evidence.read_bytes())
         paths_extra.append(copy)
-        resolved.write_text(
-            scenario.model_copy(update={"evidence": evidence.name}).to_toml(), encoding="utf-8"
+        atomic_write_text(
+            resolved, scenario.model_copy(update={"evidence": evidence.name}).to_toml()
         )
     else:
-        resolved.write_text(scenario.to_toml(), encoding="utf-8")
+        atomic_write_text(resolved, scenario.to_toml())
     man = out_dir / "manifest.json"
     write_json(
         man,
@@ -158,22 +161,29 @@ def ensure_writable(folder: Path, option: str = "out") -> Path:
     return folder
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder and a
-    rename, so a reader never sees half a file."""
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path in ``path``'s folder to write to; renamed to ``path`` when the block
+    ends without an error (removed otherwise), so a reader never sees half a file."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
+        yield tmp
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically (:func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
 def write_json(path: Path, data: Any) -> None:
     """Write strict JSON (NaN and infinities become ``null``)."""
     text = json.dumps(_finite(data), indent=2, default=_json_default, allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    atomic_write_text(path, text + "\n")
 
 
 def _json_default(obj: Any) -> Any:
@@ -186,19 +196,20 @@ def _json_default(obj: Any) -> Any:
 
 def write_table(df: pd.DataFrame, path: Path) -> Path:
     """Write a table as Parquet (``.parquet``) or CSV (``.csv``), by suffix."""
-    if path.suffix == ".parquet":
-        df.to_parquet(path, index=False)
-    elif path.suffix == ".csv":
-        df.to_csv(path, index=False)
-    else:  # pragma: no cover - programming error
+    if path.suffix not in (".parquet", ".csv"):  # pragma: no cover - programming error
         raise ValueError(f"unknown table format {path.suffix}")
+    with atomic_path(path) as tmp:
+        if path.suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False)
     return path
 
 
 def write_geojson(path: Path, doc: dict[str, Any]) -> Path:
     """Write a GeoJSON document compactly (strict JSON)."""
     text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    atomic_write_text(path, text + "\n")
     return path
 
 
@@ -224,7 +235,7 @@ def write_tracks(tracks_df: pd.DataFrame, out_dir: Path | str) -> list[Path]:
     df["lat"] = df["lat"].round(6)
     df["lon"] = df["lon"].round(6)
     df["sog_kn"] = df["sog_kn"].round(3)
-    df.to_csv(csv_path, index=False)
+    write_table(df, csv_path)
     geo_path = write_geojson(out / "tracks.geojson", tracks_geojson(tracks_df))
     return [csv_path, geo_path]
 
@@ -294,24 +305,18 @@ def write_mc(result: McResult, out_dir: Path, *, scenario_path: str) -> list[Pat
         elapsed_s=round(result.elapsed_s, 3),
         **result.options.describe(),
     )
-    p = out_dir / "replications.parquet"
-    result.replications.to_parquet(p, index=False)
-    paths.append(p)
+    paths.append(write_table(result.replications, out_dir / "replications.parquet"))
     paths.append(out_dir / "daily.parquet")  # streamed there by the batch
-    p = out_dir / "cumulative_quantiles.csv"
-    result.fan.to_csv(p, index=False)
-    paths.append(p)
-    p = out_dir / "replications.csv"
-    result.replications.to_csv(p, index=False)
-    paths.append(p)
+    paths.append(write_table(result.fan, out_dir / "cumulative_quantiles.csv"))
+    paths.append(write_table(result.replications, out_dir / "replications.csv"))
     p = out_dir / "verdict.json"
     write_json(p, result.verdict.to_dict())
     paths.append(p)
     p = out_dir / "verdict.md"
-    p.write_text(
+    atomic_write_text(
+        p,
         verdict_markdown(result.verdict)
         + evidence_markdown(result.checks, result.method, result.replay, result.monthly),
-        encoding="utf-8",
     )
     paths.append(p)
     if result.checks is not None:
@@ -333,7 +338,7 @@ def write_sweep(result: SweepResult, out_dir: Path, *, scenario_path: str) -> li
     paths = []
     for p in result.scenarios:
         path = out_dir / "points" / f"p{p.index:05d}.toml"
-        path.write_text(p.scenario.to_toml(), encoding="utf-8")
+        atomic_write_text(path, p.scenario.to_toml())
         paths.append(path)
     paths.append(write_table(result.points, out_dir / "points.csv"))
     paths.append(write_table(result.summary, out_dir / "summary.csv"))
@@ -401,7 +406,7 @@ def write_calibration(
     write_json(p, result.verdict.to_dict())
     paths.append(p)
     p = out_dir / "verdict_posterior.md"
-    p.write_text(posterior_markdown(result), encoding="utf-8")
+    atomic_write_text(p, posterior_markdown(result))
     paths.append(p)
     p = out_dir / "calibration.json"
     write_json(
@@ -445,6 +450,6 @@ def write_priors(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [write_table(table, out_dir / "prior_sensitivity.csv")]
     p = out_dir / "prior_sensitivity.md"
-    p.write_text(priors_markdown(table), encoding="utf-8")
+    atomic_write_text(p, priors_markdown(table))
     paths.append(p)
     return paths

@@ -90,6 +90,8 @@ def save_figure(
     """
     import matplotlib as mpl
 
+    from sim.outputs.files import atomic_path
+
     out_base = Path(out_base)
     out_base.parent.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -97,9 +99,14 @@ def save_figure(
         for fmt in formats:
             p = out_base.with_suffix(f".{fmt}")
             metadata = {"Software": "tankersim"} if fmt == "png" else {"Date": None}
-            fig.savefig(
-                p, dpi=dpi, bbox_inches="tight" if tight else None, metadata=metadata, format=fmt
-            )
+            with atomic_path(p) as tmp:
+                fig.savefig(
+                    tmp,
+                    dpi=dpi,
+                    bbox_inches="tight" if tight else None,
+                    metadata=metadata,
+                    format=fmt,
+                )
             paths.append(p)
     return paths
 

@@ -817,7 +817,9 @@ def calibrate(
                 from sim.core.errors import ResultsMismatchError
 
                 raise ResultsMismatchError(str(folder))
-        ident_path.write_text(json.dumps(identity, sort_keys=True), encoding="utf-8")
+        tmp = ident_path.with_name(f".{ident_path.name}.tmp")
+        tmp.write_text(json.dumps(identity, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, ident_path)
         sim.executor = None if opts.n_workers == 1 and opts.executor != "dask" else ex
         pilot = _pilot(s, sim)
         s.statistics = scaled(s.statistics, pilot)  # the pilot sets the statistics' scales

@@ -536,7 +536,9 @@ class PartStore:
                         str(folder), _difference(part.name, theirs, identity)
                     )
         store.parts.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(dict(identity), sort_keys=True), encoding="utf-8")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(dict(identity), sort_keys=True), encoding="utf-8")
+        os.replace(tmp, path)  # atomic: a reader never sees half of it
         store.cleanup()
         return store
 
