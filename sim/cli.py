@@ -35,7 +35,8 @@ app = typer.Typer(
     help=(
         "Simulate tanker shuttles and test claims about oil deliveries.\n\n"
         "A scenario file (TOML) describes the window, the loading terminal, the discharge "
-        "ports, the fleet and the claim to test. See docs/scenario-reference.md."
+        "ports, the fleet and the claim to test. See docs/scenario-reference.md; "
+        "`tankersim init` copies example scenarios and the docs into a folder of yours."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -49,7 +50,7 @@ FLAGS = {"n_points": "--points", "grouping": "--factors", "run_dir": "RUN_DIR"}
 FLAGS |= {k: f"--{k}" for k in ("out", "vary", "design", "method", "halfwidth")}
 FLAGS |= {k: f"--{k}" for k in ("executor", "scheduler", "workers", "engine")}
 FLAGS |= {"block_size": "--block-size", "prior": "--prior", "population": "--population"}
-FLAGS |= {"posterior": "--posterior", "replications": "-n"}
+FLAGS |= {"posterior": "--posterior", "replications": "-n", "folder": "FOLDER"}
 """Library parameter names and the flags that set them."""
 
 # Options shared by several commands (typer reads the defaults' Option objects).
@@ -585,6 +586,29 @@ def calibrate(
                 f"{out_dir}/",
                 highlight=False,
             )
+
+
+@app.command()
+@clean_errors
+def init(
+    folder: Path = typer.Argument(
+        Path("tankersim-examples"), help="Where to copy them.", file_okay=False
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite files that exist."),
+) -> None:
+    """Copy the example scenarios (the OSC baseline and its evidence file, a minimal one, three
+    variants) and the documentation into FOLDER, to start from."""
+    from sim.examples import init as init_api
+
+    written = init_api(folder, force=force)
+    n_sc = sum(1 for p in written if p.parent.name == "scenarios")
+    out_console.print(
+        f"Wrote {n_sc} scenario and evidence files and {len(written) - n_sc} docs to {folder}/. "
+        f"Next: tankersim claims {folder}/scenarios/osc-2024.toml; "
+        f"tankersim mc {folder}/scenarios/osc-2024.toml",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()
