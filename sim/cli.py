@@ -67,6 +67,14 @@ ENGINE = typer.Option("fast", help="fast (vectorised, the default) or des (SimPy
 BLOCK = typer.Option(
     None, min=1, help="Replications per job (default: chosen from the batch, workers, engine)."
 )
+SET = typer.Option(
+    None,
+    "--set",
+    help="KEY=VALUE: set a dotted scenario key for this run, e.g. fleet.unnamed.count=8 or "
+    "'unknowns.fleet_dwt={dist=\"uniform\", low=2000, high=4000}' (a TOML value; a bare word "
+    "is a string). Repeat for more keys.",
+    show_default=False,
+)
 VARY_HELP = (
     "KEY=low:high:num (evenly spaced), KEY=v1,v2,... (values) or KEY=low:high (a range, for "
     "--design lhs/sobol); KEY is a dotted scenario key such as fleet.large.capacity_bbl. "
@@ -120,11 +128,35 @@ def clean_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _prepare_out(scenario: Path, out: Path | None, suffix: str) -> tuple[Scenario, Path]:
-    """The validated scenario and the output folder; a file in the way is an error."""
+def parse_sets(sets: list[str] | None) -> dict[str, Any]:
+    """``--set KEY=VALUE`` options as overrides: VALUE is read as a TOML value (a number, a
+    quoted string, a date, an array, an inline table); a bare word is a string."""
+    import re
+    import tomllib
+
+    out: dict[str, Any] = {}
+    for item in sets or []:
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-\"]+)*", key):
+            fail(f"--set = {item!r}: expected KEY=VALUE with a dotted KEY, e.g. fleet.x.count=8")
+        try:
+            out[key] = tomllib.loads(f"v = {value}")["v"]
+        except tomllib.TOMLDecodeError:
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_\-]*", value):
+                fail(f"--set = {item!r}: the value is not a TOML value (quote a string)")
+            out[key] = value
+    return out
+
+
+def _prepare_out(
+    scenario: Path, out: Path | None, suffix: str, sets: list[str] | None = None
+) -> tuple[Scenario, Path]:
+    """The validated scenario (with ``--set`` overrides) and the output folder; a file in the
+    way is an error."""
     from sim.outputs.files import ensure_writable, safe_name
 
-    sc = load_scenario(scenario)
+    sc = load_scenario(scenario, overrides=parse_sets(sets) or None)
     path = out if out is not None else Path("runs") / f"{safe_name(sc.name)}{suffix}"
     ensure_writable(path)  # fail before the simulation, not after it
     return sc, path
@@ -196,6 +228,7 @@ def run(
     draw_map: bool = typer.Option(True, "--map/--no-map", help="Draw the map."),
     with_tracks: bool = typer.Option(True, "--tracks/--no-tracks", help="Write ship tracks."),
     track_interval_h: float = INTERVAL,
+    sets: list[str] | None = SET,
 ) -> None:
     """Run one replication of a scenario, print its summary and write its outputs to OUT:
     provenance, the event log, summary.json and tables, routes, AIS-like tracks and a map."""
@@ -205,8 +238,8 @@ def run(
 
     if events_format not in ("parquet", "csv"):
         fail(f"--events-format = {events_format!r}: choose parquet or csv")
-    _, out_dir = _prepare_out(scenario, out, "")
-    result = run_api(scenario, seed=seed, replication=replication)
+    sc, out_dir = _prepare_out(scenario, out, "", sets)
+    result = run_api(sc if sets else scenario, seed=seed, replication=replication)
     written = write_run(result, out_dir, scenario_path=str(scenario), events_format=events_format)
     written += write_geo(result, out_dir, draw_map, with_tracks, track_interval_h)
     print_run_summary(result, out_console)
@@ -292,6 +325,7 @@ def mc(
         help="A calibration's folder: draw the unknowns from its posterior (-n per particle).",
     ),
     plots: bool = PLOTS,
+    sets: list[str] | None = SET,
 ) -> None:
     """Run N replications, print the plausibility verdict, and write data, verdict and plots.
 
@@ -306,8 +340,8 @@ def mc(
     if posterior is not None:
         _posterior_mc(scenario, posterior, n, executor, workers, scheduler, engine, out, plots)
         return
-    _, out_dir = _prepare_out(scenario, out, "-mc")
-    again = f"continue with: tankersim mc {scenario} -n {n} --out {out_dir} --resume"
+    sc, out_dir = _prepare_out(scenario, out, "-mc", sets)
+    again = f"continue with the same command and --out {out_dir} --resume"
     with _batch(out_dir, again, rate=True) as bar:
         kw = _common(
             out_dir,
@@ -321,7 +355,7 @@ def mc(
             plots=plots,
         )
         bar.total(n)
-        result = run_mc(scenario, n=n, seed=seed, min_matches=min_matches, **kw)
+        result = run_mc(sc if sets else scenario, n=n, seed=seed, min_matches=min_matches, **kw)
     print_verdict(result.verdict, out_console)
     _warn_degenerate(result.scenario, result.replications)
     print_checks(result.checks, result.method, out_console)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import hashlib
 import json
 import math
@@ -570,6 +571,21 @@ def _lookup(raw: Any, loc: tuple[Any, ...]) -> Any:
     return cur
 
 
+@functools.cache
+def _key_vocabulary() -> tuple[str, ...]:
+    """Every key a scenario table may hold (field names and aliases), for suggestions."""
+    from sim.core import distributions
+
+    names: set[str] = set()
+    models = [*_Model.__subclasses__(), *distributions._Dist.__subclasses__()]
+    while models:
+        m = models.pop()
+        models += m.__subclasses__()
+        for name, f in m.model_fields.items():
+            names.add(f.alias or name)
+    return tuple(sorted(n for n in names if not n.endswith("_")))
+
+
 def _first_error(err: ValidationError, raw: Mapping[str, Any], file: str) -> ScenarioError:
     # Prefer the most specific error: unknown keys first, then the deepest location.
     errors = err.errors(include_url=False)
@@ -578,7 +594,9 @@ def _first_error(err: ValidationError, raw: Mapping[str, Any], file: str) -> Sce
     loc = tuple(e["loc"])
     key = _format_loc(loc, raw)
     if e["type"] == "extra_forbidden":
-        reason = "unknown key"
+        from sim.core.registry import suggest
+
+        reason = "unknown key" + suggest(str(loc[-1]), _key_vocabulary())
         value = e.get("input")
     elif e["type"] == "missing":
         reason = "required key is missing"
@@ -607,7 +625,10 @@ def _check_references(sc: Scenario, file: str) -> None:
 
     def check_port(key: str, pid: str) -> None:
         if pid not in known:
-            raise ScenarioError(file, key, pid, f"unknown port (known: {', '.join(sorted(known))})")
+            from sim.core.registry import suggest
+
+            hint = suggest(pid, sorted(known)) or f" (known: {', '.join(sorted(known))})"
+            raise ScenarioError(file, key, pid, "unknown port" + hint)
 
     check_port("terminal.port", sc.terminal.port)
     for pid in sc.discharge:
