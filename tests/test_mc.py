@@ -410,3 +410,22 @@ def test_condition_with_a_fixed_window() -> None:
     assert h == 1 and list(sub["observed_visits"]) == [42, 43, 43, 44]
     sub, h = condition(reps, "observed_visits", 43, halfwidth=0, min_matches=100)
     assert h == 0 and len(sub) == 2
+
+
+def test_barrels_figure_writes_the_verdicts_probabilities() -> None:
+    """The barrels figure carries the finding: fleet and seen visits among the matching
+    replications, with the verdict's two probabilities written on it."""
+    from sim.analysis.verdict import conditioned_replications
+    from sim.outputs.plots import barrels_figure
+
+    base = SCENARIOS / "osc-2024.toml"
+    result = run_mc(base, n=3000, executor="serial")
+    cond = conditioned_replications(result.replications, result.verdict)
+    fig = barrels_figure(result.replications, result.scenario, conditional=cond)
+    texts = " ".join(t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text")))
+    c = result.verdict.conditional
+    assert f"P(fleet loaded >= claim) = {c.p_claim.p:.0%}" in texts
+    assert f"P(seen visits carried >= claim) = {c.p_seen.p:.0%}" in texts
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any(label.startswith("seen visits only") for label in labels)
+    assert all("[" in ax.get_xlabel() and "[" in ax.get_ylabel() for ax in fig.axes)  # units

@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 FORMATS = ("png", "svg")
+SEEN_COLOUR = "#e08e0b"
+"""Colour of the seen visits' barrels."""
 CLAIM_COLOUR = "#c0392b"
 CAP_COLOUR = "#7f8c8d"
 MAIN = "#2c6fbb"
@@ -119,53 +121,80 @@ def _millions(x: float, _pos: int | None = None) -> str:
 def barrels_figure(
     reps: pd.DataFrame, scenario: Scenario, *, conditional: pd.DataFrame | None = None
 ) -> Figure:
-    """Histogram and ECDF of barrels loaded (or delivered: ``claims.basis``), with the claim.
+    """The headline finding: barrels loaded by the fleet and barrels carried by the seen
+    visits, against the claim.
 
-    ``conditional`` is the replications the verdict conditions on
-    (:func:`sim.analysis.verdict.conditioned_replications`), drawn over the rest.
+    Left, histograms: every replication's fleet barrels (light), and among the replications
+    whose seen visits match the claim (``conditional``, from
+    :func:`sim.analysis.verdict.conditioned_replications`) the fleet's barrels (dark) and the
+    seen visits' barrels (orange outline), with the two probabilities of the verdict written on
+    the panel. Right, the same as cumulative shares. ``claims.basis`` picks loaded or delivered
+    barrels for the fleet.
     """
     from matplotlib.ticker import FuncFormatter
 
     claim = scenario.claims.barrels
     basis = scenario.claims.basis
     col = f"{basis}_bbl"
-    fig, (ax1, ax2) = _new((11, 4.2), 1, 2)
-    x = reps[col].to_numpy()
-    bins = np.histogram_bin_edges(x, bins=40)
-    ax1.hist(x, bins=bins, color=MAIN, alpha=0.55, label=f"all replications (n={len(x)})")
-    if conditional is not None and len(conditional):
-        ax1.hist(
-            conditional[col],
-            bins=bins,
-            color="#1a3f6b",
-            alpha=0.9,
-            label=f"observed visits ≈ claim (n={len(conditional)})",
-        )
-    ax1.set_xlabel(f"barrels {basis} in the window [bbl]")
-    ax1.set_ylabel("replications")
+    fig, (ax1, ax2) = _new((11, 4.4), 1, 2)
+    x = reps[col].to_numpy(dtype=float)
+    cond = conditional if conditional is not None and len(conditional) else None
+    seen = None if cond is None else cond["observed_bbl"].to_numpy(dtype=float)
+    fleet = None if cond is None else cond[col].to_numpy(dtype=float)
+    match = "seen visits as claimed"
+    if cond is not None:
+        lo, hi = int(cond["observed_visits"].min()), int(cond["observed_visits"].max())
+        match = f"{lo} seen visits" if lo == hi else f"{lo}-{hi} seen visits"
+    top = float(np.nanpercentile(x, 99)) if len(x) else 1.0
+    if claim is not None:
+        top = max(top, 1.3 * claim)
+    bins = np.linspace(0.0, top, 41)
+
+    def share(v: np.ndarray) -> np.ndarray:
+        return np.full(len(v), 1.0 / max(len(v), 1))  # each group sums to 1
+
+    ax1.hist(np.clip(x, 0, top), bins=bins, weights=share(x), color=MAIN, alpha=0.35,
+             label=f"fleet, all replications (n={len(x):,})")  # fmt: skip
+    if fleet is not None and seen is not None:
+        k = len(fleet)
+        ax1.hist(np.clip(fleet, 0, top), bins=bins, weights=share(fleet), color="#1a3f6b",
+                 alpha=0.75, label=f"fleet, {match} (n={k:,})")  # fmt: skip
+        ax1.hist(np.clip(seen, 0, top), bins=bins, weights=share(seen), histtype="step",
+                 color=SEEN_COLOUR, lw=2, label=f"seen visits only, {match} (n={k:,})")  # fmt: skip
+        if claim is not None:
+            p_fleet, p_seen = float(np.mean(fleet >= claim)), float(np.mean(seen >= claim))
+            ax1.text(
+                0.98, 0.97,
+                f"{k:,} replications with {match}:\n"
+                f"P(fleet {basis} >= claim) = {p_fleet:.0%}\n"
+                f"P(seen visits carried >= claim) = {p_seen:.0%}",
+                transform=ax1.transAxes, ha="right", va="top", fontsize=8,
+                bbox={"boxstyle": "round", "fc": "white", "ec": "#999999", "alpha": 0.9},
+            )  # fmt: skip
+    ax1.set_xlabel(f"barrels in the window [bbl] (the last bin holds all above {top / 1e6:.1f}M)")
+    ax1.set_ylabel("share of the group's replications [-]")
     for ax in (ax1, ax2):
         ax.xaxis.set_major_formatter(FuncFormatter(_millions))
         if claim is not None:
             ax.axvline(claim, color=CLAIM_COLOUR, lw=2, ls="--", label=f"claim: {claim:,.0f} bbl")
         ax.grid(alpha=0.3)
-    xs = np.sort(x)
-    ax2.step(xs, np.arange(1, len(xs) + 1) / len(xs), where="post", color=MAIN, label="all")
-    if conditional is not None and len(conditional):
-        cs = np.sort(conditional[col].to_numpy())
-        ax2.step(
-            cs,
-            np.arange(1, len(cs) + 1) / len(cs),
-            where="post",
-            color="#1a3f6b",
-            label="observed visits ≈ claim",
-        )
-    ax2.set_xlabel(f"barrels {basis} in the window [bbl]")
+
+    def ecdf(values: np.ndarray, **kw: Any) -> None:
+        xs = np.sort(values)
+        ax2.step(xs, np.arange(1, len(xs) + 1) / len(xs), where="post", **kw)
+
+    ecdf(x, color=MAIN, alpha=0.6, label="fleet, all replications")
+    if fleet is not None and seen is not None:
+        ecdf(fleet, color="#1a3f6b", label=f"fleet, {match}")
+        ecdf(seen, color=SEEN_COLOUR, label=f"seen visits only, {match}")
+    ax2.set_xlabel("barrels in the window [bbl]")
     ax2.set_ylabel("share of replications at or below [-]")
     ax2.set_ylim(0, 1)
-    ax1.legend(fontsize=8, loc="upper left")
-    ax2.legend(fontsize=8, loc="upper left")
+    ax2.set_xlim(0, top)
+    ax1.legend(fontsize=7, loc="upper left")
+    ax2.legend(fontsize=7, loc="lower right")
     fig.suptitle(
-        f"{scenario.name}: barrels {scenario.claims.basis}, "
+        f"{scenario.name}: barrels of the fleet and of the seen visits, "
         f"{scenario.window.start} to {scenario.window.end}"
     )
     return fig

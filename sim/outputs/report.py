@@ -64,8 +64,9 @@ FIGURE_CAPTIONS: dict[str, str] = {
     "posterior's replications show.",
     "diagnostics": "ABC-SMC diagnostics: tolerance, acceptance and effective sample size by "
     "generation.",
-    "barrels": "Barrels loaded across all replications and among those whose seen visits "
-    "match the claim, with the claimed barrels.",
+    "barrels": "Barrels of the fleet and of the seen visits among the replications whose seen "
+    "visits match the claim, beside every replication's, with the claim and the two "
+    "probabilities.",
     "cumulative": "Cumulative barrels over the window: median and 50 % / 90 % bands, with the "
     "claim and the UN cap pro rata.",
     "evidence": "Each piece of evidence against the scenario's replications (prior).",
