@@ -428,4 +428,5 @@ def test_barrels_figure_writes_the_verdicts_probabilities() -> None:
     assert f"P(seen visits carried >= claim) = {c.p_seen.p:.0%}" in texts
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any(label.startswith("seen visits only") for label in labels)
-    assert all("[" in ax.get_xlabel() and "[" in ax.get_ylabel() for ax in fig.axes)  # units
+    assert all("[bbl]" in ax.get_xlabel() for ax in fig.axes)  # barrels in barrels
+    assert not any("_" in ax.get_xlabel() + ax.get_ylabel() for ax in fig.axes)  # no raw keys

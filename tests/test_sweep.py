@@ -437,9 +437,17 @@ def test_sweep_plots(tmp_path: Path, vary: list[str], design_kind: str, points: 
     assert [p.suffix for p in paths] == [".png", ".svg"]
     svg = paths[1].read_text(encoding="utf-8")
     if len(vary) == 3:
-        # Small multiples: one panel per value of the third input, titled with it.
-        assert svg.count("fleet.c.count = ") == 2
+        # Small multiples: one panel per value of the third input, titled with it in words.
+        assert svg.count("count, class c = ") == 2
+    assert "fleet.c." not in svg  # axes in words, not raw keys
     assert paths[0].stat().st_size > 5000
+    if design_kind == "grid" and len(vary) >= 2:
+        # 6 replications a point: every cell rests on too few matches, so none is coloured
+        from sim.outputs.plots import sweep_figure
+
+        fig = sweep_figure(res)
+        mesh = fig.axes[0].collections[0]
+        assert np.ma.getmaskarray(mesh.get_array()).all()
 
 
 def test_interrupted_sensitivity_resumes_to_the_same_indices(tmp_path: Path) -> None:

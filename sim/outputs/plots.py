@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.config import Scenario
+from sim.core.defaults import MIN_MATCHES_WARN
 from sim.core.units import cap_pro_rata_bbl
 from sim.model.events import activities
 
@@ -172,7 +173,7 @@ def barrels_figure(
                 bbox={"boxstyle": "round", "fc": "white", "ec": "#999999", "alpha": 0.9},
             )  # fmt: skip
     ax1.set_xlabel(f"barrels in the window [bbl] (the last bin holds all above {top / 1e6:.1f}M)")
-    ax1.set_ylabel("share of the group's replications [-]")
+    ax1.set_ylabel("share of the group's replications")
     for ax in (ax1, ax2):
         ax.xaxis.set_major_formatter(FuncFormatter(_millions))
         if claim is not None:
@@ -188,7 +189,7 @@ def barrels_figure(
         ecdf(fleet, color="#1a3f6b", label=f"fleet, {match}")
         ecdf(seen, color=SEEN_COLOUR, label=f"seen visits only, {match}")
     ax2.set_xlabel("barrels in the window [bbl]")
-    ax2.set_ylabel("share of replications at or below [-]")
+    ax2.set_ylabel("share of replications at or below")
     ax2.set_ylim(0, 1)
     ax2.set_xlim(0, top)
     ax1.legend(fontsize=7, loc="upper left")
@@ -221,8 +222,8 @@ def trips_figure(reps: pd.DataFrame, scenario: Scenario, *, ax: Axes | None = No
             ls="--",
             label=f"claimed visits: {scenario.claims.trips}",
         )
-    ax.set_xlabel("visits to the terminal in the window [-]")
-    ax.set_ylabel("share of replications [-]")
+    ax.set_xlabel("visits to the terminal in the window")
+    ax.set_ylabel("share of replications")
     ax.set_title(f"{scenario.name}: trips and observed visits ({len(reps)} replications)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, axis="y")
@@ -237,8 +238,8 @@ def scatter_figure(reps: pd.DataFrame, scenario: Scenario) -> Figure:
     fig, axes = _new((11, 4.4), 1, 2, sharey=True)
     rng = np.random.default_rng(0)  # jitter for display only
     for ax, col, label in (
-        (axes[0], "observed_visits", "observed visits [-]"),
-        (axes[1], "trips", "trips (loadings) [-]"),
+        (axes[0], "observed_visits", "observed visits"),
+        (axes[1], "trips", "trips (loadings)"),
     ):
         jitter = rng.uniform(-0.3, 0.3, len(reps))
         ax.scatter(
@@ -417,12 +418,12 @@ def checks_figure(reps: pd.DataFrame, observables: Sequence[Any], scenario: Scen
 
 
 _CHECK_UNITS = {
-    "seen_visits": "visits seen [-]",
-    "distinct_seen": "distinct tankers seen [-]",
+    "seen_visits": "visits seen",
+    "distinct_seen": "distinct tankers seen",
     "seen_bbl": "barrels, seen visits [bbl]",
     "loaded_bbl": "barrels, all visits [bbl]",
-    "share_designated": "share by UN-designated ships [-]",
-    "port_discharges": "tankers discharging [-]",
+    "share_designated": "share by UN-designated ships",
+    "port_discharges": "tankers discharging",
 }
 
 
@@ -474,8 +475,44 @@ def _tick(v: float) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
 
 
+_UNIT_SUFFIXES = (
+    ("_bbl_per_h", "bbl/h"), ("_m3_per_h", "m³/h"), ("_bbl", "bbl"), ("_dwt", "dwt"),
+    ("_days", "days"), ("_kn", "kn"), ("_nm", "nm"), ("_m3", "m³"), ("_h", "h"), ("_t", "t"),
+)  # fmt: skip
+_KEY_WORDS = {
+    "unknowns.fleet_dwt": "fleet's typical size [dwt]",
+    "unknowns.turnaround_days": "fleet's typical turnaround [days]",
+    "observation.p_detect": "share of visits seen (detection probability)",
+}
+
+
+def axis_label(key: str) -> str:
+    """A dotted scenario key in words, with its unit from the key's suffix.
+
+    >>> axis_label("fleet.large.capacity_bbl"), axis_label("discharge.NAMPHO.share")
+    ('capacity, class large [bbl]', 'share, port NAMPHO')
+    >>> axis_label("observation.p_detect")
+    'share of visits seen (detection probability)'
+    """
+    if key in _KEY_WORDS:
+        return _KEY_WORDS[key]
+    parts = key.split(".")
+    last, unit = parts[-1], ""
+    for suffix, u in _UNIT_SUFFIXES:
+        if last.endswith(suffix):
+            last, unit = last[: -len(suffix)], u
+            break
+    text = last.replace("_", " ")
+    where = {"fleet": "class", "discharge": "port", "unknowns": "", "terminal": "terminal"}
+    if len(parts) >= 3:
+        text += f", {where.get(parts[0], parts[0])} {parts[1]}".rstrip()
+    elif len(parts) == 2 and parts[0] == "terminal":
+        text += ", terminal"
+    return f"{text} [{unit}]" if unit else text
+
+
 def _short(key: str) -> str:
-    return key if len(key) <= 40 else "..." + key[-37:]
+    return axis_label(key)
 
 
 def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) -> list[Path]:
@@ -489,6 +526,8 @@ def sweep_figure(result: Any) -> Figure | None:
     """The plausibility of the claim across a sweep: line (1 input), heatmap with the 50 %
     contour and the frontier (2 inputs), small multiples (3 inputs), scatter (designs).
     ``None`` when the sweep states no claim to test."""
+    from matplotlib import colormaps as mpl_colormaps
+
     summary: pd.DataFrame = result.summary
     dims = [d.key for d in result.dimensions]
     sc = result.base
@@ -517,7 +556,7 @@ def sweep_figure(result: Any) -> Figure | None:
             ax.set_xticks(range(len(labels)), labels, rotation=20)
         ax.set_ylim(-0.02, 1.02)
         ax.set_xlabel(_short(dims[0]))
-        ax.set_ylabel("probability [-]")
+        ax.set_ylabel("probability")
         ax.set_title(f"{sc.name}: plausibility of the claim against {_short(dims[0])}", fontsize=10)
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
@@ -546,9 +585,19 @@ def sweep_figure(result: Any) -> Figure | None:
             if "reliable" in g:
                 few[rows_i, cols_i] = ~g["reliable"].astype(bool).to_numpy()
             ix, iy = np.arange(len(ux)), np.arange(len(uy))
-            mesh = ax.pcolormesh(ix, iy, z, cmap="RdYlBu", vmin=0, vmax=1, shading="nearest")
-            if len(ux) > 1 and len(uy) > 1 and np.nanmin(z) < 0.5 < np.nanmax(z):
-                cs = ax.contour(ix, iy, z, levels=[0.5], colors="k", linewidths=2)
+            # cells resting on too few matching replications are grey, not a colour that
+            # would read as a confident probability; the contour ignores them too
+            shown = np.ma.masked_invalid(np.where(few, np.nan, z))
+            cmap = mpl_colormaps["RdYlBu"].with_extremes(bad="0.82")
+            mesh = ax.pcolormesh(ix, iy, shown, cmap=cmap, vmin=0, vmax=1, shading="nearest")
+            zc = np.where(few, np.nan, z)
+            if (
+                len(ux) > 1
+                and len(uy) > 1
+                and np.nanmin(zc, initial=1.0) < 0.5 < np.nanmax(zc, initial=0.0)
+            ):
+                cs = ax.contour(ix, iy, np.ma.masked_invalid(zc), levels=[0.5], colors="k",
+                                linewidths=2)  # fmt: skip
                 ax.clabel(cs, fmt={0.5: "50 %"}, fontsize=8)
             from matplotlib.patches import Rectangle
 
@@ -560,14 +609,15 @@ def sweep_figure(result: Any) -> Figure | None:
             if len(ux) * len(uy) <= 64:
                 for (j, i), val in np.ndenumerate(z):
                     if np.isfinite(val):
+                        thin = bool(few[j, i])
                         ax.text(
                             i,
                             j,
-                            f"{val:.0%}",
+                            f"({val:.0%})" if thin else f"{val:.0%}",
                             ha="center",
                             va="center",
                             fontsize=7,
-                            color="white" if abs(val - 0.5) > 0.3 else "black",
+                            color="0.35" if thin else "white" if abs(val - 0.5) > 0.3 else "black",
                         )
             ax.set_xticks(ix, xl if xl else [_tick(v) for v in ux], rotation=30, fontsize=8)
             ax.set_yticks(iy, yl if yl else [_tick(v) for v in uy], fontsize=8)
@@ -613,7 +663,8 @@ def sweep_figure(result: Any) -> Figure | None:
         if mesh is not None:
             fig.colorbar(mesh, ax=axes, label=title_claim, shrink=0.85)
         fig.suptitle(
-            f"{sc.name}: where the claim is plausible (line: 50 %; hatched: under 30 matches)",
+            f"{sc.name}: where the claim is plausible (line: 50 %; grey, value in brackets: "
+            f"under {MIN_MATCHES_WARN} matching replications, too few to colour)",
             fontsize=11,
         )
         return fig
@@ -634,7 +685,7 @@ def sweep_figure(result: Any) -> Figure | None:
         if xl:
             ax.set_xticks(range(len(xl)), xl, rotation=20)
         ax.set_xlabel(_short(key), fontsize=8)
-        ax.set_ylabel("P(claim | visits) [-]", fontsize=8)
+        ax.set_ylabel("P(claim | visits)", fontsize=8)
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
     for k in range(n, nrow * ncol):
@@ -685,8 +736,8 @@ def convergence_figure(result: Any) -> Figure | None:
                         label=str(factor))  # fmt: skip
         ax.set_xscale("log", base=2)
         ax.set_title(SENSITIVITY_LABELS.get(out, out), fontsize=10)
-        ax.set_xlabel("base samples N [-]", fontsize=8)
-        ax.set_ylabel("total index ST [-]", fontsize=8)
+        ax.set_xlabel("base samples N", fontsize=8)
+        ax.set_ylabel("total index ST", fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
     for k in range(len(outs), nrow * ncol):
@@ -701,7 +752,7 @@ def sensitivity_figure(result: Any) -> Figure | None:
     idx: pd.DataFrame = result.indices
     if result.method == "sobol":
         main_col, main_conf, other, other_conf = "ST", "ST_conf", "S1", "S1_conf"
-        xlabel = "Sobol' index [-] (total: bar, first order: dot)"
+        xlabel = "Sobol' index (total: bar, first order: dot)"
     else:
         main_col, main_conf, other, other_conf = "mu_star", "mu_star_conf", None, None
         xlabel = "Morris mu* [output units]"

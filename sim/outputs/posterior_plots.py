@@ -30,7 +30,7 @@ def label_of(key: str) -> str:
     return {
         "unknowns.fleet_dwt": "fleet's typical size [dwt]",
         "unknowns.turnaround_days": "fleet's typical turnaround [days]",
-        "observation.p_detect": "detection probability [-]",
+        "observation.p_detect": "detection probability",
     }.get(key, key)
 
 
@@ -134,7 +134,7 @@ def must_believe_figure(result: CalibrationResult, ships: pd.DataFrame | None = 
     ax.set_xlim(0, xs[-1])
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("mean parcel per seen visit [bbl]")
-    ax.set_ylabel("share of visits seen [-]")
+    ax.set_ylabel("share of visits seen")
     ax.set_title(
         f"What one must believe: {need:,.0f} bbl a seen visit (about {v.must.ship.dwt_approx:,.0f}"
         f" dwt); posterior P = {v.must.p_parcel.p:.0%}",
@@ -152,9 +152,9 @@ def diagnostics_figure(result: CalibrationResult) -> Figure:
     d = result.diagnostics
     fig, axes = _new((11, 3.4), 1, 3)
     axes[0].plot(d["generation"], d["epsilon"], marker="o", color=MAIN)
-    axes[0].set_ylabel("tolerance (distance) [-]")
+    axes[0].set_ylabel("tolerance (distance)")
     axes[1].plot(d["generation"], d["acceptance_rate"], marker="o", color=MAIN)
-    axes[1].set_ylabel("acceptance rate [-]")
+    axes[1].set_ylabel("acceptance rate")
     axes[1].set_yscale("log")
     axes[2].plot(d["generation"], d["ess"], marker="o", color=MAIN)
     axes[2].set_ylabel("effective sample size [particles]")
@@ -219,7 +219,7 @@ def priors_figure(table: pd.DataFrame) -> Figure:
     ax.set_yticks(y, table["prior"])
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
-    ax.set_xlabel("P(claim | evidence) [-] (bars: ±2 Monte Carlo standard errors)")
+    ax.set_xlabel("P(claim | evidence) (bars: ±2 Monte Carlo standard errors)")
     ax.set_title("The answer under each prior", fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
     ax.grid(alpha=0.3, axis="x")
