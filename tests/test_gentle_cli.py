@@ -66,3 +66,28 @@ def test_bad_sets_are_one_line(runner: Any, tmp_path: Path, args: list[str], nee
     assert r.exit_code == 2
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("tankersim: error:") and needle in lines[0]
+
+
+def test_tables_fit_80_columns_without_cutting_numbers(runner: Any, tmp_path: Path) -> None:
+    """At 80 columns (pipes, logs, notebooks) labels wrap; numbers are never cut."""
+    import re
+
+    from rich.console import Console
+
+    from sim.outputs.render import print_checks, print_claims, print_verdict
+
+    result = api.run_mc(SCENARIOS / "osc-2024.toml", n=2000, executor="serial")
+    console = Console(width=80, record=True, force_terminal=False)
+    print_verdict(result.verdict, console)
+    print_checks(result.checks, result.method, console)
+    print_claims(api.check_claims(SCENARIOS / "osc-2024.toml"), console)
+    text = console.export_text()
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    checks = result.checks
+    assert checks is not None
+    for _, row in checks.dropna(subset=["simulated_p50"]).iterrows():
+        numbers = [f"{row[c]:,.0f}" for c in ("simulated_p05", "simulated_p50", "simulated_p95")
+                   if row[c] >= 1000]  # fmt: skip
+        for number in numbers:  # every large number appears whole on one line
+            assert re.search(rf"(?<![\d,]){re.escape(number)}(?![\d,])", text), number

@@ -30,6 +30,34 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.runner.sweep import SweepResult
 
 
+_NUMBERISH = set("0123456789,.%-+±<>=~() /")
+
+
+def _numberish(text: str) -> bool:
+    """A cell that is mostly a number (or numbers and intervals): it must never be cut."""
+    core = text.replace("bbl", "").replace("dwt", "").replace("t/m3", "").strip()
+    return (
+        bool(core)
+        and any(c.isdigit() for c in core)
+        and (sum(c in _NUMBERISH for c in core) >= 0.8 * len(core))
+    )
+
+
+class FitTable(Table):
+    """A table that fits narrow terminals without cutting numbers: columns of numbers keep
+    their full width and never wrap; columns of words wrap (folding long ids) instead."""
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        for col in self.columns:
+            cells = [str(c) for c in col._cells]
+            if cells and all(_numberish(c) for c in cells if c.strip()):
+                col.no_wrap = True
+                col.min_width = max(len(c) for c in cells)
+            else:
+                col.overflow = "fold"
+        return super().__rich_console__(console, options)
+
+
 def md_escape(text: str) -> str:
     """Escape a user string for Markdown: HTML special characters and Markdown markup.
 
@@ -188,7 +216,7 @@ def print_verdict(v: Verdict, console: Console) -> None:
     """Print the verdict's headline and its key numbers."""
     console.print(f"\n[bold]Verdict: {rich_escape(v.headline.word)}[/bold]")
     console.print(v.headline.text, highlight=False, markup=False)
-    t = Table(title="Across replications", title_justify="left")
+    t = FitTable(title="Across replications", title_justify="left")
     for col in ("quantity", "5%", "median", "95%"):
         t.add_column(col, justify="left" if col == "quantity" else "right")
     names = ("trips", "observed_visits", "loaded_bbl", "delivered_bbl", "observed_bbl")
@@ -272,7 +300,7 @@ def print_checks(checks: pd.DataFrame | None, method: MethodCheck | None, consol
     """Print the model checks and the claim's-method line."""
     if checks is not None and len(checks):
         used = checks[checks["status"] == "used"]
-        t = Table(title="Evidence: reported against simulated", title_justify="left")
+        t = FitTable(title="Evidence: reported against simulated", title_justify="left")
         for col in ("id", "reported", "simulated 5%-50%-95%", "agrees"):
             t.add_column(col, justify="left" if col in ("id", "reported") else "right")
         for r in used.to_dict(orient="records"):
@@ -294,7 +322,7 @@ def print_evidence(
     evidence: Evidence, checks_unused: list[tuple[str, str]], replay: pd.DataFrame, console: Console
 ) -> None:
     """Print an evidence file's rows (with what the model does with them) and the replay."""
-    t = Table(title=f"Evidence: {rich_escape(evidence.file)}", title_justify="left")
+    t = FitTable(title=f"Evidence: {rich_escape(evidence.file)}", title_justify="left")
     for col in ("row", "id", "kind", "period", "reported", "used"):
         t.add_column(col, justify="right" if col == "row" else "left")
     reasons = dict(checks_unused)
@@ -317,7 +345,7 @@ def print_evidence(
 
 def print_route_table(table: pd.DataFrame, scenario: Scenario, console: Console) -> None:
     """Print the legs of a scenario (:func:`sim.analysis.metrics.leg_table`)."""
-    t = Table(
+    t = FitTable(
         title=f"Legs of {rich_escape(scenario.name)} ({scenario.routing.method} routing)",
         title_justify="left",
     )
@@ -355,7 +383,7 @@ def print_run_summary(result: RunResult, console: Console) -> None:
     )
     console.print(f"Routes ({sc.routing.method}): {legs}", highlight=False, markup=False)
 
-    t = Table(title="Claim against this replication", title_justify="left")
+    t = FitTable(title="Claim against this replication", title_justify="left")
     t.add_column("quantity")
     t.add_column("claimed", justify="right")
     t.add_column("simulated", justify="right")
@@ -389,7 +417,7 @@ def print_run_summary(result: RunResult, console: Console) -> None:
             highlight=False,
         )
 
-    st = Table(title="Ships", title_justify="left")
+    st = FitTable(title="Ships", title_justify="left")
     for col in ("ship", "trips", "delivered bbl", "sailing d", "in port d", "waiting d", "idle d"):
         st.add_column(col, justify="left" if col == "ship" else "right")
     for row in s.ships.itertuples(index=False):
@@ -404,7 +432,7 @@ def print_run_summary(result: RunResult, console: Console) -> None:
         )
     console.print(st)
 
-    bt = Table(title="Berths", title_justify="left")
+    bt = FitTable(title="Berths", title_justify="left")
     for col in ("port", "berths", "calls", "utilisation", "mean wait h", "max wait h"):
         bt.add_column(col, justify="left" if col == "port" else "right")
     for row in s.berths.itertuples(index=False):
@@ -427,7 +455,7 @@ def print_sweep(result: SweepResult, console: Console) -> None:
     summary = result.summary
     basis = result.base.claims.basis
     keys = [d.key for d in result.dimensions]
-    t = Table(title="P(delivered >= claim | claimed visits) per point", title_justify="left")
+    t = FitTable(title="P(delivered >= claim | claimed visits) per point", title_justify="left")
     for k in keys:
         t.add_column(rich_escape(k.split(".")[-1] if len(keys) > 2 else k), justify="right")
     for col in ("P(claim)", "95% interval", "matches", "verdict", f"median bbl {basis}"):
@@ -477,7 +505,7 @@ def print_sensitivity(result: SensitivityResult, console: Console) -> None:
         d = result.indices[result.indices["output"] == output]
         if key not in d or d[key].isna().all():
             continue
-        t = Table(title=f"Sensitivity of {output} ({method})", title_justify="left")
+        t = FitTable(title=f"Sensitivity of {output} ({method})", title_justify="left")
         t.add_column("rank", justify="right")
         t.add_column("factor")
         t.add_column(key, justify="right")
@@ -622,14 +650,14 @@ def print_calibration(result: CalibrationResult, console: Console) -> None:
                   f"{rich_escape(v.word)}[/bold]")  # fmt: skip
     console.print(rich_escape(v.headline), highlight=False)
     console.print(rich_escape(v.must.sentence), highlight=False)
-    t = Table(title="The unknowns, given the evidence", title_justify="left")
+    t = FitTable(title="The unknowns, given the evidence", title_justify="left")
     t.add_column("unknown")
     t.add_column("prior")
     t.add_column("posterior median (90% CI)", justify="right")
     for p in result.setup.parameters:
         t.add_row(p.key, rich_escape(_dist_text(p.dist)), _iv(v.parameters[p.key]))
     console.print(t)
-    t = Table(title="The evidence, predicted", title_justify="left")
+    t = FitTable(title="The evidence, predicted", title_justify="left")
     for name, just in (("statistic", "left"), ("reported", "left"), ("fitted", "left"),
                        ("posterior 5-50-95%", "right"), ("agree: prior", "right"),
                        ("posterior", "right")):  # fmt: skip
@@ -677,7 +705,6 @@ def priors_markdown(table: pd.DataFrame) -> str:
 
 def print_claims(check: ClaimsCheck, console: Console) -> None:
     """Print the claims check: each finding as a sentence, then the product table."""
-    from rich.table import Table
 
     console.print(f"\n[bold]Claims check: {rich_escape(check.scenario)}[/bold]")
     if check.source:
@@ -696,7 +723,7 @@ def print_claims(check: ClaimsCheck, console: Console) -> None:
     for f in findings:
         console.print("- " + f, highlight=False)
     if tb is not None:
-        table = Table(title="The claim in each product (BP factors)", title_justify="left")
+        table = FitTable(title="The claim in each product (BP factors)", title_justify="left")
         table.add_column("product")
         table.add_column("bbl/t", justify="right")
         table.add_column("t/m3", justify="right")
