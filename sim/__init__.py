@@ -3,13 +3,15 @@
 The Python API, imported lazily so that ``import sim`` stays light:
 
 >>> import sim
->>> sorted(sim.__all__)[:4]
-['Scenario', '__version__', 'calibrate', 'calibrate_priors']
+>>> sorted(sim.__all__)[:5]
+['Scenario', '__version__', 'calibrate', 'calibrate_priors', 'check_claims']
 
 * :func:`sim.load_scenario` reads and validates a scenario file (with dotted-key overrides);
 * :func:`sim.run` runs one replication (event log, summary);
 * :func:`sim.run_mc` runs a Monte Carlo batch and judges the claim;
 * :func:`sim.run_sweep` and :func:`sim.run_sensitivity` sweep inputs and rank them;
+* :func:`sim.check_claims` checks a claim's own arithmetic, :func:`sim.report` writes the
+  shareable HTML report of finished runs, :func:`sim.init` copies the example scenarios out;
 * :func:`sim.calibrate` fits the fleet-level unknowns to the evidence and gives the posterior
   verdict; :func:`sim.calibrate_priors` does it under each of the scenario's prior sets.
 """
@@ -34,6 +36,9 @@ _EXPORTS = {
     "run_sensitivity": "sim.api",
     "calibrate": "sim.api",
     "calibrate_priors": "sim.api",
+    "check_claims": "sim.api",
+    "report": "sim.api",
+    "init": "sim.examples",
 }
 
 __all__ = ["__version__", *_EXPORTS]

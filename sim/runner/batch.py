@@ -72,6 +72,26 @@ class McResult:
             f"replications; verdict {h.word!r} (seen visits alone: {h.word_seen!r})>"
         )
 
+    def _repr_html_(self) -> str:
+        from sim.core.reprs import html_summary
+
+        v = self.verdict
+        rows: list[tuple[str, object]] = [
+            ("replications", f"{len(self.replications):,}"),
+            ("seed", self.seed),
+            ("verdict (fleet)", v.headline.word),
+            ("verdict (seen visits alone)", v.headline.word_seen),
+        ]
+        c = v.conditional
+        if c is not None and c.p_claim is not None and c.p_seen is not None:
+            rows += [
+                ("P(fleet >= claim | claimed visits)", f"{c.p_claim.p:.0%}"),
+                ("P(seen visits >= claim | claimed visits)", f"{c.p_seen.p:.0%}"),
+                ("matching replications", f"{c.matches:,}"),
+            ]
+        rows.append(("answer", v.headline.text))
+        return html_summary(f"Monte Carlo: {self.scenario.name}", rows)
+
 
 def run_mc(
     scenario: Scenario | str | Path,

@@ -697,6 +697,22 @@ class CalibrationResult:
             f"P(seen) {self.verdict.seen.p:.2f}>"
         )
 
+    def _repr_html_(self) -> str:
+        from sim.core.reprs import html_summary
+
+        v = self.verdict
+        rows: list[tuple[str, object]] = [
+            ("prior set", self.setup.prior),
+            ("particles", f"{len(self.posterior):,}"),
+            ("simulations", f"{self.simulated:,}"),
+            ("P(seen visits carried the claim | evidence)", f"{v.seen.p:.0%} ± {v.seen.mcse:.1%}"),
+            ("P(fleet loaded the claim | evidence)", f"{v.fleet.p:.0%} ± {v.fleet.mcse:.1%}"),
+            ("verdict", v.word),
+        ]
+        for key, iv in v.parameters.items():
+            rows.append((key, f"{iv.median:,.4g} (90 %: {iv.lo:,.4g}-{iv.hi:,.4g})"))
+        return html_summary(f"Calibration: {self.setup.scenario.name}", rows)
+
 
 def _posterior(history: Any, s: Setup) -> pd.DataFrame:
     pop = history.get_population(t=history.max_t)

@@ -40,6 +40,19 @@ class RunResult:
             f"{k['loaded_bbl']:,.0f} bbl loaded, {len(self.events)} events>"
         )
 
+    def _repr_html_(self) -> str:
+        from sim.core.reprs import html_summary
+
+        k = self.summary.kpis
+        names = ("trips", "observed_visits", "loaded_bbl", "delivered_bbl")
+        rows: list[tuple[str, object]] = [(n, f"{k[n]:,.0f}") for n in names if n in k]
+        rows += [
+            ("seed", str(self.seed)),
+            ("replication", str(self.replication)),
+            ("events", f"{len(self.events):,}"),
+        ]
+        return html_summary(f"One replication: {self.scenario.name}", rows)
+
 
 def prepare(
     scenario: Scenario | str | Path, *, file: str = "", cache_dir: Path | None = None
