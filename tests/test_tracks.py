@@ -367,3 +367,41 @@ def test_routes_geojson_lengths_and_ports() -> None:
             assert f["geometry"]["coordinates"] == [port.lon, port.lat]
     lock = {f["properties"]["id"]: f["properties"]["lock"] for f in doc["features"][-2:]}
     assert lock == {"A": None, "B": "Barrage"}
+
+
+def test_ais_columns_trajectory_course_and_status(one_ship: RunResult) -> None:
+    """AIS conventions: one trajectory id per ship voyage, the course over ground agrees with
+    the bearing between successive fixes at sea, heading = course, status codes 0/1/5."""
+    from sim.analysis.tracks import NAV_STATUS
+    from sim.core.geo import WGS84
+
+    mini = run("scenarios/minimal.toml")
+    tr = tracks(mini.events, mini.scenario, mini.routes, interval_h=0.25)
+    ids = tr.groupby(["replication", "ship", "voyage"], observed=True)["trajectory_id"].nunique()
+    assert (ids == 1).all()
+    assert tr["trajectory_id"].nunique() == len(ids)  # unique across ships, not per ship
+    assert tr["nav_status"].tolist() == [NAV_STATUS[s] for s in tr["status"].astype(str)]
+    at_sea = tr["status"].isin(["laden", "ballast"])
+    assert tr.loc[at_sea, "cog_deg"].between(0, 360).all()
+    assert tr.loc[~at_sea, "cog_deg"].isna().all()
+    assert np.array_equal(tr["cog_deg"].to_numpy(), tr["heading_deg"].to_numpy(), equal_nan=True)
+    for _, g in tr[at_sea].groupby("trajectory_id"):
+        g = g[g["status"] == g["status"].iloc[0]]
+        if len(g) < 3:
+            continue
+        az, _, _ = WGS84.inv(g["lon"].to_numpy()[:-1], g["lat"].to_numpy()[:-1],
+                             g["lon"].to_numpy()[1:], g["lat"].to_numpy()[1:])  # fmt: skip
+        diff = (np.mod(np.asarray(az), 360.0) - g["cog_deg"].to_numpy()[:-1] + 180) % 360 - 180
+        assert np.median(np.abs(diff)) < 2.0  # degrees
+
+
+def test_written_events_carry_utc_timestamps(tmp_path: Any) -> None:
+    from sim.outputs.files import write_run
+
+    mini = run("scenarios/minimal.toml")
+    write_run(mini, tmp_path, scenario_path="scenarios/minimal.toml")
+    ev = pd.read_parquet(tmp_path / "events.parquet")
+    assert list(ev.columns[:4]) == ["replication", "seq", "t_h", "time_utc"]
+    assert str(ev["time_utc"].dt.tz) == "UTC"
+    expected = pd.Timestamp("2024-03-07", tz="UTC") + pd.to_timedelta(ev["t_h"], unit="h")
+    assert (ev["time_utc"] == expected).all()

@@ -37,6 +37,7 @@ from sim.core.routes import Leg, RouteTable
 from sim.model.events import activities
 
 __all__ = [
+    "NAV_STATUS",
     "SAILING",
     "STATUSES",
     "TRACK_COLUMNS",
@@ -67,8 +68,16 @@ TRACK_COLUMNS: tuple[str, ...] = (
     "status",
     "place",
     "voyage",
+    "trajectory_id",
+    "cog_deg",
+    "heading_deg",
+    "nav_status",
 )
 """Columns of :func:`tracks`, in order."""
+
+NAV_STATUS: dict[str, int] = {"laden": 0, "ballast": 0, "waiting": 1, "in_port": 5, "idle": 5}
+"""AIS navigational status code of each track status (ITU-R M.1371: 0 under way using engine,
+1 at anchor, 5 moored)."""
 
 _STATUS_OF_ACTIVITY: dict[str, str] = {
     "anchor": "waiting",
@@ -125,6 +134,21 @@ class LegPath:
     def length_nm(self) -> float:
         """Geodesic length of the whole path [nm]."""
         return float(self.cum_nm[-1])
+
+    def course(self, s_nm: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Course over ground at distances ``s_nm`` along the path: the forward azimuth of the
+        segment there, in [0, 360) [deg]; NaN on a path of one point.
+
+        >>> p = LegPath.from_waypoints([LatLon(0.0, 0.0), LatLon(0.0, 1.0), LatLon(1.0, 1.0)])
+        >>> [round(float(c), 3) for c in p.course(np.array([0.1, p.cum_nm[1] + 1.0]))]
+        [90.0, 0.0]
+        """
+        s = np.clip(np.asarray(s_nm, dtype=float), 0.0, self.length_nm)
+        n_seg = len(self.azimuth_deg)
+        if n_seg == 0:
+            return np.full(s.shape, np.nan)
+        seg = np.clip(np.searchsorted(self.cum_nm, s, side="right") - 1, 0, n_seg - 1)
+        return np.mod(self.azimuth_deg[seg], 360.0)
 
     def position(self, s_nm: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
         """Points at distances ``s_nm`` along the path [nm], clipped to the path.
@@ -263,7 +287,11 @@ def tracks(
         sailing, 0 otherwise [kn]), ``status`` (one of :data:`STATUSES`; ``laden`` is a passage
         with cargo on board; anchoring and waiting for a berth or a lock are ``waiting``;
         mooring, pumping, unmooring and lock transits are ``in_port``), ``place`` (port id when
-        not sailing, "" at sea; a lock is at its port) and ``voyage``.
+        not sailing, "" at sea; a lock is at its port), ``voyage``, and the AIS-style
+        ``trajectory_id`` (``r<replication>-<ship>-v<voyage>``: unique per ship voyage, the id
+        MovingPandas wants), ``cog_deg`` (course over ground at sea: the route segment's forward
+        azimuth [deg], NaN in port), ``heading_deg`` (modelled equal to the course) and
+        ``nav_status`` (the AIS code, :data:`NAV_STATUS`: 0 under way, 1 at anchor, 5 moored).
 
         A sample taken at the instant a passage starts is at sea, at the origin's point; one
         taken at the instant it ends is in port. Positions and speeds that the log cannot give
@@ -310,8 +338,9 @@ def tracks(
     if not groups:
         empty, nothing = np.zeros(0, dtype=np.int64), np.zeros(0)
         return _frame(
-            scenario, nothing, empty, empty, [], nothing, nothing, nothing, empty, empty, empty
-        )
+            scenario, nothing, empty, empty, [], nothing, nothing, nothing, empty, empty, empty,
+            cog=nothing,
+        )  # fmt: skip
     row = np.concatenate(rows)
     before = row < 0  # before the ship's first activity: idle where that activity starts
     j = np.where(before, -1 - row, row)
@@ -332,6 +361,7 @@ def tracks(
     lat = np.full(len(t), np.nan)
     lon = np.full(len(t), np.nan)
     sog = np.zeros(len(t))
+    cog = np.full(len(t), np.nan)
     lut_lat = np.full(len(place_names), np.nan)
     lut_lon = np.full(len(place_names), np.nan)
     for pid in place_names[1:]:
@@ -351,9 +381,11 @@ def tracks(
             frac = np.clip((t[m] - start_h[m]) / duration_h, 0.0, 1.0)
             sog[m] = leg.distance_nm / duration_h
         ok = np.isfinite(frac)
-        la, lo = path.position(np.where(ok, frac, 0.0) * path.length_nm)
+        s_nm = np.where(ok, frac, 0.0) * path.length_nm
+        la, lo = path.position(s_nm)
         lat[m] = np.where(ok, la, np.nan)
         lon[m] = np.where(ok, lo, np.nan)
+        cog[m] = np.where(ok, path.course(s_nm), np.nan)
     unplaced = at_sea & ~np.isfinite(lat)
     sog[unplaced] = np.nan
     if unplaced.any():
@@ -377,6 +409,7 @@ def tracks(
         place,
         voyage,
         place_names,
+        cog=cog,
     )
 
 
@@ -393,11 +426,22 @@ def _frame(
     place_code: NDArray[Any],
     voyage: NDArray[Any],
     place_names: list[str] | None = None,
+    *,
+    cog: NDArray[Any],
 ) -> pd.DataFrame:
     t0 = pd.Timestamp(scenario.window.start, tz="UTC")
     if place_names is None:
         place_names = ["", *sorted(set(_port_of_place(scenario).values()))]
     time_utc = t0 + pd.to_timedelta(np.asarray(t, dtype=np.float64), unit="h")
+    status_code = np.asarray(status_code, dtype=int)
+    nav = np.array([NAV_STATUS[s] for s in STATUSES], dtype=np.int8)[status_code]
+    names = np.asarray(ship_names, dtype=object)[np.asarray(ship_code, dtype=int)]
+    trajectory = [
+        f"r{r}-{n}-v{v}"
+        for r, n, v in zip(np.asarray(rep).tolist(), names.tolist(), np.asarray(voyage).tolist(),
+                           strict=True)
+    ]  # fmt: skip
+    cog = np.asarray(cog, dtype=np.float64)
     return pd.DataFrame(
         {
             "time_utc": time_utc.astype("datetime64[ns, UTC]"),
@@ -410,6 +454,10 @@ def _frame(
             "status": pd.Categorical.from_codes(np.asarray(status_code, dtype=int), list(STATUSES)),
             "place": pd.Categorical.from_codes(np.asarray(place_code, dtype=int), place_names),
             "voyage": np.asarray(voyage, dtype=np.int32),
+            "trajectory_id": trajectory,
+            "cog_deg": cog,
+            "heading_deg": cog.copy(),  # modelled: the ship points where it goes
+            "nav_status": nav,
         },
         columns=list(TRACK_COLUMNS),
     )
@@ -500,6 +548,13 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
             )
         if points:
             t_h = g["t_h"].to_numpy()
+            cog = g["cog_deg"].to_numpy() if "cog_deg" in g else np.full(n, np.nan)
+            nav = g["nav_status"].to_numpy() if "nav_status" in g else np.full(n, 15)
+            traj = (
+                g["trajectory_id"].astype(str).to_numpy()
+                if "trajectory_id" in g
+                else np.full(n, "", dtype=object)
+            )
             fix = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
             features.extend(
                 {
@@ -514,6 +569,10 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
                         "status": str(status[i]),
                         "place": str(place[i]),
                         "voyage": int(voyage[i]),
+                        "trajectory_id": str(traj[i]),
+                        "cog_deg": _finite_or_none(cog[i]),
+                        "heading_deg": _finite_or_none(cog[i]),
+                        "nav_status": int(nav[i]),
                     },
                 }
                 for i, xy in zip(fix, _coords(lon[fix], lat[fix]), strict=True)

@@ -235,9 +235,21 @@ def write_tracks(tracks_df: pd.DataFrame, out_dir: Path | str) -> list[Path]:
     df["lat"] = df["lat"].round(6)
     df["lon"] = df["lon"].round(6)
     df["sog_kn"] = df["sog_kn"].round(3)
+    df["cog_deg"] = df["cog_deg"].round(1)
+    df["heading_deg"] = df["heading_deg"].round(1)
     write_table(df, csv_path)
     geo_path = write_geojson(out / "tracks.geojson", tracks_geojson(tracks_df))
     return [csv_path, geo_path]
+
+
+def events_with_time(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """The event log with ``time_utc`` (UTC timestamps, datetime64[ns, UTC]) beside ``t_h``,
+    as written to ``events.parquet`` / ``events.csv``."""
+    out = events.copy()
+    t0 = pd.Timestamp(scenario.window.start, tz="UTC")
+    times = t0 + pd.to_timedelta(out["t_h"].to_numpy(dtype=float), unit="h")
+    out.insert(int(out.columns.get_loc("t_h")) + 1, "time_utc", times)
+    return out
 
 
 def write_run(
@@ -256,7 +268,8 @@ def write_run(
             for leg in result.routes.unique_legs()
         },
     )
-    paths.append(write_table(result.events, out_dir / f"events.{events_format}"))
+    paths.append(write_table(events_with_time(result.events, result.scenario),
+                             out_dir / f"events.{events_format}"))  # fmt: skip
     p = out_dir / "summary.json"
     write_json(p, result.summary.to_dict())
     paths.append(p)
