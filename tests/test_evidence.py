@@ -241,12 +241,12 @@ def test_bad_evidence_rows_exit_2_naming_file_row_and_field(
 
 
 def test_evidence_in_utf16_with_a_bom_is_read() -> None:
-    from sim.core.evidence import _decode
+    from sim.core.io import decode_text  # the evidence reader's decoder, shared with scenarios
 
     text = HEADER + "a,visits,2024-01-01,2024-01-05,,A,,>=,2,,,src,high,\n"
-    assert _decode(text.encode("utf-16"), "f") == text
+    assert decode_text(text.encode("utf-16"), "f") == text
     with pytest.raises(ScenarioError, match="not UTF-8"):
-        _decode(text.encode("latin-1") + b"\xe9\xff", "f")
+        decode_text(text.encode("latin-1") + b"\xe9\xff", "f")
 
 
 # --------------------------------------------------------------------------- observables

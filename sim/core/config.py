@@ -38,6 +38,7 @@ from sim.core.distributions import Distribution, Fixed, as_distribution
 from sim.core.errors import ScenarioError
 from sim.core.gazetteer import Port, gazetteer
 from sim.core.geo import LatLon
+from sim.core.io import BOMS, decode_text
 from sim.core.units import BP_BBL_PER_T, CARGO_DWT_FRACTION, HOURS_PER_DAY, TANK_M3_PER_DWT
 
 SCHEMA_VERSION = 1
@@ -968,14 +969,6 @@ MAX_DEPTH = 12
 MAX_STRING = 20_000
 """The longest string in a scenario file [characters]."""
 
-_BOMS = (
-    (b"\xef\xbb\xbf", "utf-8"),
-    (b"\xff\xfe\x00\x00", "utf-32-le"),
-    (b"\x00\x00\xfe\xff", "utf-32-be"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-)
-
 
 def read_text(path: str | Path, *, what: str = "file") -> str:
     """A text file as UTF-8, or in the encoding its byte-order mark names; anything else (a
@@ -995,7 +988,7 @@ def read_text(path: str | Path, *, what: str = "file") -> str:
         raise ScenarioError(str(p), "", None, "a folder, not a file") from None
     except OSError as exc:  # no permission...
         raise ScenarioError(str(p), "", None, f"cannot read: {exc.strerror}") from None
-    if b"\x00" in data and not data.startswith(tuple(b for b, _ in _BOMS)):
+    if b"\x00" in data and not data.startswith(tuple(b for b, _ in BOMS)):
         where = data.index(b"\x00")
         raise ScenarioError(
             str(p),
@@ -1004,22 +997,7 @@ def read_text(path: str | Path, *, what: str = "file") -> str:
             f"a NUL byte at offset {where}: not UTF-8 text (UTF-16 without a byte-order mark?); "
             "save it as UTF-8",
         )
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data[len(bom) :].decode(encoding)
-            except UnicodeDecodeError as exc:
-                reason = f"not valid {encoding} after its byte-order mark: {exc.reason}"
-                raise ScenarioError(str(p), "", None, reason) from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            str(p),
-            "",
-            None,
-            f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}): save it as UTF-8",
-        ) from None
+    return decode_text(data, str(p))
 
 
 def _check_shape(raw: Mapping[str, Any], file: str) -> None:

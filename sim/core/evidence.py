@@ -44,6 +44,7 @@ from typing import Any
 
 from sim.core.errors import ScenarioError
 from sim.core.gazetteer import gazetteer
+from sim.core.io import decode_text
 from sim.core.registry import registry, suggest
 
 COLUMNS: tuple[str, ...] = (
@@ -142,22 +143,6 @@ class Evidence:
         return len(self.rows)
 
 
-def _decode(data: bytes, file: str) -> str:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise ScenarioError(file, "", None, "not valid UTF-16 text") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(
-            file, "", None, f"not UTF-8 text (byte {exc.start}): save the file as UTF-8"
-        ) from None
-
-
 def _date(text: str, file: str, where: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
@@ -199,7 +184,7 @@ def read_evidence(
         raise ScenarioError(file, "", None, "evidence file not found") from None
     except OSError as exc:
         raise ScenarioError(file, "", None, f"cannot read: {exc.strerror}") from None
-    return parse_evidence(_decode(data, file), window=window, ports=ports, file=file)
+    return parse_evidence(decode_text(data, file), window=window, ports=ports, file=file)
 
 
 def parse_evidence(

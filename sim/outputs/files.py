@@ -10,8 +10,6 @@ import os
 import platform
 import re
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +18,7 @@ import pandas as pd
 
 from sim import __version__
 from sim.core.config import Scenario
+from sim.core.io import atomic_path, atomic_write_text
 from sim.core.rng import STREAM_VERSION
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -159,25 +158,6 @@ def ensure_writable(folder: Path, option: str = "out") -> Path:
     except OSError as exc:
         raise OptionError(option, str(folder), f"cannot write there ({exc.strerror})") from None
     return folder
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path in ``path``'s folder to write to; renamed to ``path`` when the block
-    ends without an error (removed otherwise), so a reader never sees half a file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically (:func:`atomic_path`)."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -61,6 +61,7 @@ from sim.analysis.posterior import (
 from sim.core.config import Scenario, apply_overrides, fleet_level_keys, read_source, validate_dict
 from sim.core.errors import MissingExtraError, OptionError, ScenarioError
 from sim.core.evidence import APPROX, scenario_evidence
+from sim.core.io import atomic_path, atomic_write_text
 from sim.core.routes import RouteTable
 from sim.model.draws import compile_scenario
 from sim.model.observables import Observable, compile_observables
@@ -553,12 +554,10 @@ def _save(path: Path, abc: Any, t: int, finished: bool) -> None:
         "sampler": cloudpickle.dumps(abc.sampler),
         "rng": np.random.get_state(),  # noqa: NPY002 - pyabc's random state
     }
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as fh:
+    with atomic_path(path) as tmp, tmp.open("wb") as fh:
         pickle.dump(state, fh)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def _capture(into: dict[str, Any], t: int, eps: float, population: Any, *a: Any, **k: Any) -> None:
@@ -833,9 +832,7 @@ def calibrate(
                 from sim.core.errors import ResultsMismatchError
 
                 raise ResultsMismatchError(str(folder))
-        tmp = ident_path.with_name(f".{ident_path.name}.tmp")
-        tmp.write_text(json.dumps(identity, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, ident_path)
+        atomic_write_text(ident_path, json.dumps(identity, sort_keys=True))
         sim.executor = None if opts.n_workers == 1 and opts.executor != "dask" else ex
         pilot = _pilot(s, sim)
         s.statistics = scaled(s.statistics, pilot)  # the pilot sets the statistics' scales

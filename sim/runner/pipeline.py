@@ -41,6 +41,7 @@ from sim.core.errors import (
     ResultsExistError,
     ResultsMismatchError,
 )
+from sim.core.io import atomic_path, atomic_write_text
 from sim.core.routes import RouteTable
 from sim.model.des import simulate
 from sim.model.draws import Compiled, compile_scenario
@@ -466,14 +467,13 @@ def _write_atomic(df: pd.DataFrame, path: Path, identity: Mapping[str, Any] | No
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     table = pa.Table.from_pandas(df, preserve_index=False)
     if identity is not None:
         meta = dict(table.schema.metadata or {})
         meta[IDENTITY_KEY] = json.dumps(dict(identity), sort_keys=True).encode()
         table = table.replace_schema_metadata(meta)
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
 
 
 def part_identity(path: Path) -> dict[str, Any] | None:
@@ -536,9 +536,7 @@ class PartStore:
                         str(folder), _difference(part.name, theirs, identity)
                     )
         store.parts.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(dict(identity), sort_keys=True), encoding="utf-8")
-        os.replace(tmp, path)  # atomic: a reader never sees half of it
+        atomic_write_text(path, json.dumps(dict(identity), sort_keys=True))
         store.cleanup()
         return store
 
@@ -597,27 +595,27 @@ class PartStore:
         import pyarrow.parquet as pq
 
         files = sorted(self.parts.glob("daily-*.parquet"))
-        tmp = out_path.with_name(f".{out_path.name}.tmp")
         writer = None
-        try:
-            for f in files:
-                table = pq.read_table(f)
-                table = table.filter(
-                    pc.equal(table["point"], pa.scalar(point, table["point"].type))
-                )
-                if table.num_rows == 0:
-                    continue
-                if n is not None:
-                    table = table.filter(pc.less(table["replication"], pa.scalar(n, pa.int64())))
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                writer.write_table(table)
-        finally:
-            if writer is not None:
-                writer.close()
-        if writer is None:
-            pd.DataFrame(columns=["point", "replication", "day"]).to_parquet(tmp, index=False)
-        os.replace(tmp, out_path)
+        with atomic_path(out_path) as tmp:
+            try:
+                for f in files:
+                    table = pq.read_table(f)
+                    table = table.filter(
+                        pc.equal(table["point"], pa.scalar(point, table["point"].type))
+                    )
+                    if table.num_rows == 0:
+                        continue
+                    if n is not None:
+                        keep = pc.less(table["replication"], pa.scalar(n, pa.int64()))
+                        table = table.filter(keep)
+                    if writer is None:
+                        writer = pq.ParquetWriter(tmp, table.schema)
+                    writer.write_table(table)
+            finally:
+                if writer is not None:
+                    writer.close()
+            if writer is None:
+                pd.DataFrame(columns=["point", "replication", "day"]).to_parquet(tmp, index=False)
         return out_path
 
 

@@ -1,0 +1,76 @@
+"""Reading text files and writing files safely: one place for both.
+
+:func:`decode_text` turns a file's bytes into text (UTF-8, or the encoding a byte-order mark
+names), with a one-line :class:`~sim.core.errors.ScenarioError` otherwise; scenario and
+evidence files both use it. :func:`atomic_path` and :func:`atomic_write_text` write through a
+temporary file in the target's folder and a rename, so a reader (or a resumed run) never sees
+half a file; the temporary name is ``.<name>.<pid>.tmp``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sim.core.errors import ScenarioError
+
+__all__ = ["BOMS", "atomic_path", "atomic_write_text", "decode_text"]
+
+BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
+"""Byte-order marks and the encodings they name (UTF-32 before UTF-16: they share a prefix)."""
+
+
+def decode_text(data: bytes, file: str) -> str:
+    """A file's bytes as text: decoded as its byte-order mark says, else as UTF-8; anything
+    else is one line naming ``file``.
+
+    >>> decode_text("été".encode("utf-16"), "f")
+    'été'
+    >>> decode_text(b"\\xc4x", "f")
+    Traceback (most recent call last):
+    ...
+    sim.core.errors.ScenarioError: f: not UTF-8 (byte 0xc4 at offset 0): save it as UTF-8
+    """
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError as exc:
+                reason = f"not valid {encoding} after its byte-order mark: {exc.reason}"
+                raise ScenarioError(file, "", None, reason) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            file,
+            "",
+            None,
+            f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}): save it as UTF-8",
+        ) from None
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path in ``path``'s folder to write to; renamed to ``path`` when the block
+    ends without an error (removed otherwise), so a reader never sees half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically (:func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
