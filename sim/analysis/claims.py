@@ -43,6 +43,7 @@ __all__ = [
     "UnCapPace",
     "check_claims",
     "needed_ship",
+    "tonnes_vs_barrels",
 ]
 
 
@@ -271,7 +272,8 @@ def _num(x: float | int | None) -> float | str:
     return "" if x is None else x
 
 
-def _tonnes_vs_barrels(sc: Scenario, barrels: float, tonnes: float) -> TonnesVsBarrels:
+def tonnes_vs_barrels(sc: Scenario, barrels: float, tonnes: float) -> TonnesVsBarrels:
+    """Claimed barrels against claimed tonnes, beside every product of the scenario's table."""
     implied = barrels / tonnes
     density = density_t_per_m3(implied)
     rows = tuple(
@@ -320,7 +322,7 @@ def check_claims(scenario: Scenario) -> ClaimsCheck:
     days = (end - start).days + 1
     tb = None
     if cl.barrels and cl.tonnes:
-        tb = _tonnes_vs_barrels(scenario, cl.barrels, cl.tonnes)
+        tb = tonnes_vs_barrels(scenario, cl.barrels, cl.tonnes)
     per_visit = None
     if cl.barrels is not None and cl.trips:
         bpv = cl.barrels / cl.trips

@@ -33,13 +33,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.claims import Needed, needed_ship
+from sim.analysis.claims import Needed, needed_ship, tonnes_vs_barrels
 from sim.analysis.stats import condition, describe, prob
 from sim.core.config import Scenario
 from sim.core.defaults import MAX_HALFWIDTH, MIN_MATCHES, MIN_MATCHES_WARN
 from sim.core.units import (
     cap_pro_rata_bbl,
-    density_t_per_m3,
     per_year,
 )
 
@@ -396,13 +395,12 @@ def verdict(
         )
     tonnes = None
     if cl.barrels and cl.tonnes:
-        implied = cl.barrels / cl.tonnes
-        lo, hi = min(scenario.bbl_per_t.values()), max(scenario.bbl_per_t.values())
+        tb = tonnes_vs_barrels(scenario, cl.barrels, cl.tonnes)  # the claims check's own
         tonnes = TonnesCheck(
-            claimed_bbl_per_t=implied,
-            claimed_density_t_per_m3=density_t_per_m3(implied),
-            product_table_bbl_per_t=(lo, hi),
-            consistent=lo <= implied <= hi,
+            claimed_bbl_per_t=tb.implied_bbl_per_t,
+            claimed_density_t_per_m3=tb.implied_density_t_per_m3,
+            product_table_bbl_per_t=(tb.products[0].bbl_per_t, tb.products[-1].bbl_per_t),
+            consistent=not tb.impossible,
             simulated_t=Summary.of(reps[f"{basis}_t"]),
         )
     cap = None
