@@ -659,15 +659,13 @@ def claims(
     tonnes (the implied density, and the claimed tonnes in barrels of each product), barrels
     per visit and the ship they need, per ship, and the UN cap pro rata."""
     from sim.api import check_claims
-    from sim.outputs.files import atomic_write_text, write_json, write_table
+    from sim.outputs.files import atomic_write_text, ensure_writable, write_json, write_table
     from sim.outputs.render import print_claims
     from sim.outputs.report import claims_markdown
 
     check = check_claims(load_scenario(scenario))
     if out is not None:
-        if out.exists() and not out.is_dir():
-            fail(f"--out = {str(out)!r}: a file is in the way; give a folder")
-        out.mkdir(parents=True, exist_ok=True)
+        ensure_writable(out)  # the check every command's --out gets
         write_json(out / "claims.json", check.to_dict())
         atomic_write_text(out / "claims.md", claims_markdown(check))
         write_table(check.table(), out / "claims.csv")
