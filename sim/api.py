@@ -155,9 +155,11 @@ def run_sweep(
     progress: Callable[[int], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
     cache_dir: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> sw.SweepResult:
     """Run a parameter sweep (see :mod:`sim.runner.sweep`); with ``out``, write its files and
-    (with ``plots``) its chart as ``tankersim sweep`` does."""
+    (with ``plots``) its chart as ``tankersim sweep`` does. ``overrides`` sets dotted keys of
+    the base scenario first, as ``--set`` does."""
     result = sw.run_sweep(
         scenario,
         dims=dims,
@@ -173,6 +175,7 @@ def run_sweep(
         progress=progress,
         on_plan=on_plan,
         cache_dir=cache_dir,
+        overrides=overrides,
     )
     if out is not None:
         from sim.outputs.files import write_sweep
@@ -202,9 +205,11 @@ def run_sensitivity(
     progress: Callable[[int], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
     cache_dir: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> sens.SensitivityResult:
     """Rank the scenario's unknowns (see :mod:`sim.runner.sensitivity`); with ``out``, write
-    its files and (with ``plots``) its chart as ``tankersim sensitivity`` does."""
+    its files and (with ``plots``) its chart as ``tankersim sensitivity`` does. ``overrides``
+    sets dotted keys first, as ``--set`` does."""
     result = sens.run_sensitivity(
         scenario,
         method=method,
@@ -218,6 +223,7 @@ def run_sensitivity(
         progress=progress,
         on_plan=on_plan,
         cache_dir=cache_dir,
+        overrides=overrides,
     )
     if out is not None:
         from sim.outputs.files import write_sensitivity
@@ -334,6 +340,7 @@ def calibrate(
     plots: bool = True,
     progress: Callable[[dict[str, Any]], None] | None = None,
     cache_dir: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> CalibrationResult:
     """Fit the scenario's fleet-level unknowns to its evidence by ABC-SMC and give the
     posterior verdict (see :mod:`sim.runner.calibrate` and docs/calibration.md).
@@ -342,7 +349,8 @@ def calibrate(
     priors). With ``out`` the history and a checkpoint per generation are kept there
     (``resume=True`` continues an interrupted calibration) and the posterior, the diagnostics,
     ``verdict_posterior.json``/``.md``, the predictive check, the provenance and (with
-    ``plots``) the plots are written, as ``tankersim calibrate`` writes them.
+    ``plots``) the plots are written, as ``tankersim calibrate`` writes them. ``overrides``
+    sets dotted scenario keys first, as ``--set`` does.
     """
     result = cal.calibrate(
         scenario,
@@ -356,6 +364,7 @@ def calibrate(
         replications=replications,
         progress=progress,
         cache_dir=cache_dir,
+        overrides=overrides,
     )
     if out is not None:
         from sim.analysis.posterior import named_parcels
@@ -395,7 +404,7 @@ def calibrate_priors(
     those named in ``priors``), and set the answers side by side. With ``out``, each set's
     calibration goes to ``out/priors/<name>/`` and the table to
     ``out/prior_sensitivity.csv`` and ``.md``. Other arguments as for :func:`calibrate`."""
-    sc = load_scenario(scenario)
+    sc = load_scenario(scenario, overrides=kwargs.get("overrides"))
     names = list(priors) if priors else ["scenario", *sc.priors]
     results: dict[str, CalibrationResult] = {}
     rows = []

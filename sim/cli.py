@@ -443,6 +443,7 @@ def sweep(
         None, min=-1, help="Condition on claimed visits ± this (-1: each point its own window)."
     ),
     plots: bool = PLOTS,
+    sets: list[str] | None = SET,
 ) -> None:
     """Run a parameter sweep: N replications at every point, common random numbers throughout.
 
@@ -454,7 +455,8 @@ def sweep(
     from sim.runner.sweep import KEEP, parse_vary
 
     dims = [parse_vary(v) for v in vary] if vary else None
-    sc, out_dir = _prepare_out(scenario, out, "-sweep")
+    overrides = parse_sets(sets) or None
+    sc, out_dir = _prepare_out(scenario, out, "-sweep", sets)
     per_point = n if n is not None else (sc.sweep.replications if sc.sweep else 500)
     hw = KEEP if halfwidth is None else (None if halfwidth < 0 else halfwidth)
     with _batch(out_dir, "continue with the same command and --resume") as bar:
@@ -476,6 +478,7 @@ def sweep(
             seed=seed,
             min_matches=min_matches,
             on_plan=lambda k: bar.total(k * per_point, f"{k} points"),
+            overrides=overrides,
             **kw,
         )
     print_sweep(result, out_console)
@@ -504,6 +507,7 @@ def sensitivity(
     out: Path | None = OUT,
     resume: bool = RESUME,
     plots: bool = PLOTS,
+    sets: list[str] | None = SET,
 ) -> None:
     """Rank the scenario's uncertain inputs by their effect on the verdict (SALib).
 
@@ -517,7 +521,7 @@ def sensitivity(
         fail(f"--method = {method!r}: choose sobol or morris")
     if grouping not in ("coarse", "keys"):
         fail(f"--factors = {grouping!r}: choose coarse or keys")
-    _, out_dir = _prepare_out(scenario, out, "-sensitivity")
+    _, out_dir = _prepare_out(scenario, out, "-sensitivity", sets)
     with _batch(out_dir, "continue with the same command and --resume") as bar:
         kw = _common(
             out_dir,
@@ -531,6 +535,7 @@ def sensitivity(
             plots=plots,
         )
         kw |= {"method": method, "grouping": grouping, "on_plan": bar.total}
+        kw |= {"overrides": parse_sets(sets) or None}
         result = run_sensitivity(scenario, base_samples=base_samples, replications=n, **kw)
     print_sensitivity(result, out_console)
     done = f"{len(result.samples)} design points x {n} replications"
@@ -564,6 +569,7 @@ def calibrate(
     out: Path | None = OUT,
     resume: bool = RESUME,
     plots: bool = PLOTS,
+    sets: list[str] | None = SET,
 ) -> None:
     """Fit the fleet-level unknowns to the evidence (ABC-SMC, pyabc) and give the posterior
     verdict: P(the seen visits carried the claim | evidence), then the fleet's, and what one
@@ -578,7 +584,7 @@ def calibrate(
     from sim.outputs.render import print_calibration, priors_markdown
     from sim.runner.pipeline import ExecOptions
 
-    _, out_dir = _prepare_out(scenario, out, "-calibrate")
+    _, out_dir = _prepare_out(scenario, out, "-calibrate", sets)
     options = ExecOptions(executor, workers, scheduler, engine=engine)  # type: ignore[arg-type]
     again = f"continue with the same command and --out {out_dir} --resume"
     with _batch(out_dir, again):
@@ -600,6 +606,7 @@ def calibrate(
             "replications": n,
             "plots": plots,
             "progress": step,
+            "overrides": parse_sets(sets) or None,
         }
         if all_priors:
             ps = calibrate_priors(

@@ -221,6 +221,8 @@ def test_unknown_registry_ship_suggests_a_name() -> None:
         ("a,volume,2024-01-01,2024-01-05,,A,,~,,nan,,src,high,", "bbl", "finite"),
         ("a,visits,2024-01-01,2024-01-05,,A,,>,3,,,src,high,", "relation", "an aggregate needs"),
         ("a,sightingg,2024-01-01,,,A,loading,,,,,src,high,", "kind", "did you mean 'sighting'"),
+        ("a,sighting,2024-01-03,,YU SONN,A,loading,,,,,src,high,", "ship", "did you mean 'YU SON'"),
+        ("a,visits,2024-01-01,2024-01-05,,AA,,>=,2,,,src,high,", "place", "did you mean 'A'"),
     ],
 )
 def test_bad_evidence_rows_exit_2_naming_file_row_and_field(

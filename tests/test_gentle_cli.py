@@ -11,7 +11,7 @@ import pytest
 import sim.api as api
 from sim.cli import app, parse_sets
 from sim.core.config import load_scenario
-from tests.conftest import SCENARIOS
+from tests.conftest import SCENARIOS, base_raw, write_toml
 
 MINIMAL = SCENARIOS / "minimal.toml"
 
@@ -91,3 +91,89 @@ def test_tables_fit_80_columns_without_cutting_numbers(runner: Any, tmp_path: Pa
                    if row[c] >= 1000]  # fmt: skip
         for number in numbers:  # every large number appears whole on one line
             assert re.search(rf"(?<![\d,]){re.escape(number)}(?![\d,])", text), number
+
+
+def test_set_on_sweep_changes_every_point(runner: Any, tmp_path: Path) -> None:
+    """--set changes the base scenario; the sweep's points are laid over it."""
+    out = tmp_path / "s"
+    r = runner.invoke(app, ["sweep", str(MINIMAL), "--vary", "fleet.tanker.count=1,2", "-n", "2",
+                            "--executor", "serial", "--no-plots", "--out", str(out),
+                            "--set", "fleet.tanker.capacity_bbl=30000"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    points = sorted((out / "points").glob("p*.toml"))
+    assert len(points) == 2
+    for p in points:
+        sc = load_scenario(p)
+        assert sc.fleet["tanker"].capacity_bbl.bounds == (30000.0, 30000.0)
+    assert {load_scenario(p).fleet["tanker"].count for p in points} == {1, 2}
+
+
+def test_set_on_calibrate_changes_the_prior(runner: Any, tmp_path: Path) -> None:
+    """--set on calibrate: the prior narrowed by --set bounds every particle, and the evidence
+    file is still found beside the scenario (relative paths are the scenario's, not cwd's)."""
+    import pandas as pd
+
+    out = tmp_path / "c"
+    dwt = 'unknowns.fleet_dwt={dist="uniform", low=2000.0, high=2500.0}'
+    args = ["calibrate", str(SCENARIOS / "osc-2024.toml"), "--population", "40",
+            "--generations", "1", "-n", "1", "--executor", "serial", "--no-plots",
+            "--out", str(out), "--set", dwt]  # fmt: skip
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    post = pd.read_parquet(out / "posterior.parquet")
+    assert post["unknowns.fleet_dwt"].between(2000.0, 2500.0).all()
+    resolved = load_scenario(out / "scenario.resolved.toml")
+    assert resolved.unknowns["fleet_dwt"].bounds == (2000.0, 2500.0)
+
+
+@pytest.mark.parametrize("command", ["sweep", "calibrate", "sensitivity"])
+def test_bad_set_on_batch_commands_is_one_line(runner: Any, tmp_path: Path, command: str) -> None:
+    base = SCENARIOS / "osc-2024.toml"
+    args = [command, str(base), "--out", str(tmp_path / "o"), "--set", "terminal.pre_pump_hh=3"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "did you mean 'pre_pump_h'?" in lines[0], lines
+    assert not (tmp_path / "o" / "parts").exists()
+
+
+def test_misspelt_evidence_column_suggests_the_column(runner: Any, tmp_path: Path) -> None:
+    from sim.core.evidence import COLUMNS
+
+    raw = base_raw()
+    raw["evidence"] = "ev.csv"
+    header = ",".join("relatoin" if c == "relation" else c for c in COLUMNS)
+    (tmp_path / "ev.csv").write_text(header + "\n", encoding="utf-8")
+    path = write_toml(tmp_path / "s.toml", raw)
+    r = runner.invoke(app, ["validate", str(path), "--no-routes"])
+    assert r.exit_code == 2
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "did you mean 'relation'?" in lines[0], lines
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "extra"),
+    [
+        ("SALib", ["sensitivity", "--samples", "4", "-n", "1"], "sensitivity"),
+        ("pyabc", ["calibrate", "--population", "20", "--generations", "1"], "calibrate"),
+        ("distributed", ["mc", "-n", "10", "--executor", "dask"], "distributed"),
+    ],
+)
+def test_a_missing_extra_is_one_line_naming_it(
+    runner: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, module: str,
+    args: list[str], extra: str,
+) -> None:  # fmt: skip
+    """With the optional package unimportable (None in sys.modules makes `import` fail as a
+    missing package does), the command says which extra to install, in one line."""
+    import sys
+
+    for name in list(sys.modules):
+        if name == module or name.startswith(module + "."):
+            monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, module, None)
+    base = SCENARIOS / "osc-2024.toml"
+    r = runner.invoke(app, [args[0], str(base), *args[1:], "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2, r.output
+    lines = [ln for ln in r.output.splitlines() if ln.strip()]
+    assert len(lines) == 1, lines
+    assert f"pip install 'tankersim[{extra}]'" in lines[0] and module in lines[0], lines

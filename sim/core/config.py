@@ -1036,11 +1036,18 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     return raw
 
 
-def read_source(scenario: str | Path | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """A scenario's file name (for messages) and raw mapping, from a path or a mapping."""
+def read_source(
+    scenario: str | Path | Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """A scenario's file name (for messages) and raw mapping, from a path or a mapping, with
+    optional dotted-key ``overrides`` applied (see :func:`apply_overrides`)."""
     if isinstance(scenario, Mapping):
-        return "<python>", dict(scenario)
-    return str(scenario), read_toml(scenario)
+        file, raw = "<python>", dict(scenario)
+    else:
+        file, raw = str(scenario), read_toml(scenario)
+    if overrides:
+        raw = apply_overrides(raw, overrides, file=file)
+    return file, raw
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Scenario:

@@ -270,13 +270,20 @@ def setup(
     prior: str = "scenario",
     seed: int | None = None,
     cache_dir: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> Setup:
-    """Validate the scenario (under ``prior``), its evidence and what will be fitted."""
-    if isinstance(scenario, Scenario):
+    """Validate the scenario (under ``prior``, with dotted-key ``overrides`` as ``--set``),
+    its evidence and what will be fitted."""
+    if isinstance(scenario, Scenario) and not overrides:
         base, file = scenario, "<python>"
         raw = scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
+    elif isinstance(scenario, Scenario):
+        file = "<python>"
+        raw = scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
+        raw = apply_overrides(raw, overrides or {}, file=file)
+        base = validate_dict(raw, file=file).with_source(scenario._source_dir)
     else:
-        file, raw = read_source(scenario)
+        file, raw = read_source(scenario, overrides)
         base = validate_dict(raw, file=file)
         if not isinstance(scenario, Mapping):
             base = base.with_source(Path(scenario).parent)
@@ -781,6 +788,7 @@ def calibrate(
     replications: int | None = None,
     progress: ProgressFn | None = None,
     cache_dir: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> CalibrationResult:
     """Fit the scenario's fleet-level unknowns to its evidence (see the module docstring).
 
@@ -789,7 +797,7 @@ def calibrate(
     ``resume=True`` continues an interrupted calibration; the same scenario, prior and seed
     give the same result, bit for bit, on any executor and number of workers.
     """
-    s = setup(scenario, prior=prior, seed=seed, cache_dir=cache_dir)
+    s = setup(scenario, prior=prior, seed=seed, cache_dir=cache_dir, overrides=overrides)
     cal = s.scenario.calibration
     overrides = {
         k: v

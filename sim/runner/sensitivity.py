@@ -67,14 +67,16 @@ def run_sensitivity(
     progress: Callable[[int], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
     cache_dir: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> SensitivityResult:
     """Sobol' or Morris sensitivity of the outputs to the scenario's uncertain inputs.
 
     ``base_samples`` is SALib's N: Sobol' runs N x (D + 2) design points, Morris N x (D + 1)
     (N trajectories), each with ``replications`` replications. With ``out``, finished design
     points stream to ``out/parts`` and ``resume=True`` continues an interrupted analysis.
+    ``overrides`` (dotted keys, as ``--set``) change the scenario first.
     """
-    file, raw = read_source(scenario)
+    file, raw = read_source(scenario, overrides)
     raw = {k: v for k, v in raw.items() if k != "sweep"}
     base = validate_dict(raw, file=file)
     fs = factors(base, grouping)

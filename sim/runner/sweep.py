@@ -354,6 +354,7 @@ def run_sweep(
     progress: Callable[[int], None] | None = None,
     on_plan: Callable[[int], None] | None = None,
     cache_dir: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> SweepResult:
     """Run a sweep over a scenario file (or raw mapping); see the module docstring.
 
@@ -361,9 +362,10 @@ def run_sweep(
     ``design``, ``points``, ``replications``, ``min_matches`` and ``halfwidth`` (the
     conditioning window, claimed visits ± halfwidth, the same at every point; ``None`` lets
     each point widen its own window until ``min_matches`` replications match). ``on_plan`` is
-    called with the number of points once they are validated.
+    called with the number of points once they are validated. ``overrides`` (dotted keys, as
+    ``--set``) change the base scenario before the points are laid over it.
     """
-    file, raw = read_source(scenario)
+    file, raw = read_source(scenario, overrides)
     base = validate_dict(raw, file=file)
     st = resolve(
         base,
