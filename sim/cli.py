@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape as rich_escape
+from typer.core import TyperArgument, TyperOption
 
 from sim import __version__
 from sim.core.config import Scenario, load_scenario
@@ -41,6 +42,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # paragraphs rewrap to the terminal's width
 )
 out_console = Console()
 err_console = Console(stderr=True)
@@ -59,7 +61,9 @@ SEED = typer.Option(None, min=0, help="Random seed (default: the scenario's `see
 WORKERS = typer.Option(None, min=1, help="Worker processes (default: all cores).")
 EXECUTOR = typer.Option("local", help="local (process pool), serial, or dask.")
 SCHEDULER = typer.Option(None, help="With --executor dask: a running scheduler's address.")
-OUT = typer.Option(None, help="Output folder (default: runs/<scenario name>[-command]).")
+OUT = typer.Option(
+    None, help="Output folder (default: a folder under runs/ named after the scenario)."
+)
 RESUME = typer.Option(False, "--resume", help="Continue an interrupted run in --out.")
 PLOTS = typer.Option(True, "--plots/--no-plots", help="Draw the plots (PNG and SVG).")
 INTERVAL = typer.Option(1.0, min=0.01, help="Hours between track positions.")
@@ -70,9 +74,10 @@ BLOCK = typer.Option(
 SET = typer.Option(
     None,
     "--set",
-    help="KEY=VALUE: set a dotted scenario key for this run, e.g. fleet.unnamed.count=8 or "
-    "'unknowns.fleet_dwt={dist=\"uniform\", low=2000, high=4000}' (a TOML value; a bare word "
-    "is a string). Repeat for more keys.",
+    help="Set a dotted scenario key for this run, e.g. fleet.unnamed.count=8 or "
+    "seed=7; VALUE is a TOML value (a number, a date, a quoted string, "
+    'an inline table such as {dist="uniform", low=1, high=2}); a bare word is a string. '
+    "Repeat for more keys.",
     show_default=False,
 )
 VARY_HELP = (
@@ -724,6 +729,66 @@ def _announce_route_builds() -> None:
         handler.setLevel(logging.INFO)
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+
+
+METAVARS = {
+    "n": "N",
+    "workers": "N",
+    "block_size": "N",
+    "min_matches": "N",
+    "points": "N",
+    "population": "N",
+    "generations": "N",
+    "base_samples": "N",
+    "replication": "R",
+    "halfwidth": "VISITS",
+    "seed": "SEED",
+    "out": "PATH",
+    "posterior": "FOLDER",
+    "scheduler": "ADDRESS",
+    "sets": "KEY=VALUE",
+    "vary": "KEY=VALUES",
+    "track_interval_h": "HOURS",
+}
+"""Placeholders shown in --help instead of typer's type tags (``<int range>``, ``<str>``...).
+Choices (executor, engine, method...) show NAME; flags show nothing beside their names."""
+
+
+def _plain_help(typer_app: typer.Typer) -> None:
+    """Give every option a plain placeholder (:data:`METAVARS`, NAME for text, nothing for
+    flags) and every argument its upper-case name, so --help shows no internal type tags."""
+    import inspect
+    import typing
+
+    from typer.models import ArgumentInfo, OptionInfo
+
+    for command in typer_app.registered_commands:
+        callback = command.callback
+        if callback is None:  # pragma: no cover - every command here has one
+            continue
+        hints = typing.get_type_hints(inspect.unwrap(callback))
+        for name, param in inspect.signature(callback).parameters.items():
+            info = param.default
+            if isinstance(info, ArgumentInfo) and info.metavar is None:
+                info.metavar = name.upper()
+            elif isinstance(info, OptionInfo) and info.metavar is None:
+                if hints.get(name) is bool:
+                    info.metavar = ""
+                else:
+                    info.metavar = METAVARS.get(name, "NAME")
+
+
+_plain_help(app)
+
+
+def _no_type_column(self: Any, ctx: Any) -> str | None:
+    """The placeholder alone (typer 0.29 adds ``<type>`` tags beside it: ``<list[Path]>``)."""
+    metavar = getattr(self, "metavar", None)
+    return metavar if metavar and not isinstance(self, TyperArgument) else None
+
+
+TyperArgument.display_type_rich = _no_type_column  # type: ignore[method-assign]
+TyperOption.display_type_rich = _no_type_column  # type: ignore[method-assign]
 
 
 def main() -> None:

@@ -177,3 +177,30 @@ def test_a_missing_extra_is_one_line_naming_it(
     lines = [ln for ln in r.output.splitlines() if ln.strip()]
     assert len(lines) == 1, lines
     assert f"pip install 'tankersim[{extra}]'" in lines[0] and module in lines[0], lines
+
+
+COMMANDS = ["validate", "run", "routes", "map", "mc", "evidence", "sweep", "sensitivity",
+            "calibrate", "init", "claims", "report"]  # fmt: skip
+
+
+def test_every_command_is_registered_in_the_help_check() -> None:
+    assert sorted(c.name or c.callback.__name__ for c in app.registered_commands) == sorted(
+        COMMANDS
+    )
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_has_no_type_tags_and_fits_80_columns(command: str) -> None:
+    """--help shows placeholders (N, PATH, KEY=VALUE), not typer's tags (<int range>,
+    <list[Path]>, <bool>); at 80 columns nothing is cut off ("…") or wider than 80."""
+    import re
+
+    from typer.testing import CliRunner
+
+    r = CliRunner().invoke(app, [command, "--help"], terminal_width=80, env={"COLUMNS": "80"})
+    assert r.exit_code == 0, r.output
+    text = r.output
+    assert not re.search(r"<(int|float|str|bool|path|file|dir|list|text)\b", text, re.I), text
+    assert "…" not in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "Usage: tankersim " + command in text
