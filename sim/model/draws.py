@@ -24,7 +24,7 @@ from sim.core.errors import OptionError
 from sim.core.registry import registry
 from sim.core.rng import SLOT, SLOTS, entity_key, uniform_slots, uniforms
 from sim.core.routes import RouteTable
-from sim.core.units import BBL_PER_M3, HOURS_PER_DAY
+from sim.core.units import BBL_PER_M3, CARGO_DWT_FRACTION, HOURS_PER_DAY
 from sim.model.events import Voyage
 
 F64 = NDArray[np.float64]
@@ -311,10 +311,89 @@ class ShipDraws:
         return ShipDraws(**out)
 
     def parameters(self, c: Compiled) -> dict[str, F64]:
-        """The fleet-level values of these replications, by key (unknowns and fleet inputs)."""
+        """The fleet-level values of these replications, by key (unknowns and fleet inputs),
+        then the drawn inputs of :meth:`inputs` under keys ``drawn:<column>``."""
         out = {f"unknowns.{k}": v for k, v in self.unknowns.items()}
         out["observation.p_detect"] = self.p_detect
+        out.update({f"{DRAWN}{k}": v for k, v in self.inputs(c).items()})
         return out
+
+    def cargo_capacity_t(self, c: Compiled) -> F64:
+        """Cargo each ship can lift by weight, of the product mix's mean density [t], (R, S):
+        its tonnes where capacity depends on weight, else its barrels (or tank volume) over
+        the mix's mean barrels per tonne."""
+        bpt = mix_bbl_per_t(c)
+        vol_bbl = np.where(np.isnan(self.cap_bbl), self.cap_m3 * BBL_PER_M3, self.cap_bbl)
+        return np.minimum(self.cap_t, vol_bbl / bpt)
+
+    def capacity_mix_bbl(self, c: Compiled) -> F64:
+        """A full load of each ship in barrels of the product mix's mean barrels per tonne
+        [bbl], (R, S): the lesser of its tonnes and its tank volume, or its barrels."""
+        cap = np.minimum(self.cap_t * mix_bbl_per_t(c), self.cap_m3 * BBL_PER_M3)
+        return np.where(np.isnan(self.cap_bbl), cap, self.cap_bbl)
+
+    def dwt_or_estimate(self, c: Compiled) -> tuple[F64, NDArray[np.bool_]]:
+        """Each ship's deadweight [t], (R, S), and whether it is an estimate: a ship whose
+        capacity is not given in deadweight gets its cargo tonnes over
+        :data:`sim.core.units.CARGO_DWT_FRACTION`."""
+        est = np.isnan(self.capacity_dwt)
+        dwt = np.where(est, self.cargo_capacity_t(c) / CARGO_DWT_FRACTION, self.capacity_dwt)
+        return dwt, est
+
+    def inputs(self, c: Compiled) -> dict[str, F64]:
+        """The drawn inputs of each replication an analyst needs beside its results, by
+        column name (each of shape (R,)): per ship, ``dwt_t__<ship>`` (deadweight [t]; only for
+        ships whose class gives its capacity in dwt) and ``capacity_bbl__<ship>`` (a full load
+        in barrels of the mix's mean bbl/t); per replication, ``fleet_dwt_t_mean`` (the mean
+        deadweight of those ships [t], when there are any), ``fleet_capacity_bbl`` (sum of the
+        ships' full loads [bbl]) and, means over ships, ``fleet_capacity_bbl_mean`` [bbl],
+        ``speed_laden_kn_mean``, ``speed_ballast_kn_mean`` [kn] and ``start_offset_days_mean``
+        [d]."""
+        out: dict[str, F64] = {}
+        cap = self.capacity_mix_bbl(c)
+        in_dwt = np.asarray(
+            [c.scenario.fleet[c.class_ids[k]].capacity_dwt is not None for k in c.ship_class],
+            dtype=bool,
+        ).reshape(-1)
+        for i, sid in enumerate(c.ship_ids):
+            if in_dwt[i]:
+                out[f"dwt_t__{sid}"] = self.capacity_dwt[:, i]
+            out[f"capacity_bbl__{sid}"] = cap[:, i]
+        if in_dwt.any():
+            out["fleet_dwt_t_mean"] = _row_mean(self.capacity_dwt[:, in_dwt])
+        out["fleet_capacity_bbl"] = _row_sum(cap)
+        out["fleet_capacity_bbl_mean"] = _row_mean(cap)
+        out["speed_laden_kn_mean"] = _row_mean(np.broadcast_to(self.speed_laden_kn, cap.shape))
+        out["speed_ballast_kn_mean"] = _row_mean(np.broadcast_to(self.speed_ballast_kn, cap.shape))
+        out["start_offset_days_mean"] = (
+            _row_mean(np.broadcast_to(self.start_offset_h, cap.shape)) / HOURS_PER_DAY
+        )
+        return out
+
+
+def _row_sum(a: F64) -> F64:
+    """Sum of each row, adding the columns one after the other: the same bits whatever the
+    number of rows (numpy's reductions may group the additions differently)."""
+    total = np.zeros(a.shape[0])
+    for j in range(a.shape[1]):
+        total = total + a[:, j]
+    return total
+
+
+def _row_mean(a: F64) -> F64:
+    """Mean of each row (:func:`_row_sum` over the number of columns)."""
+    return _row_sum(a) / max(a.shape[1], 1)
+
+
+DRAWN = "drawn:"
+"""Prefix of the drawn inputs among :meth:`ShipDraws.parameters` (columns of their own in the
+per-replication table, not ``param:`` columns)."""
+
+
+def mix_bbl_per_t(c: Compiled) -> float:
+    """Mean barrels per tonne of the scenario's product mix [bbl/t], weighted by its shares."""
+    weights = np.diff(np.r_[0.0, c.product_cum])
+    return float(np.dot(weights, np.asarray(c.product_bbl_per_t, dtype=float)))
 
 
 @dataclass

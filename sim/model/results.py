@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from sim.core.units import HOURS_PER_DAY
-from sim.model.draws import Compiled
+from sim.model.draws import DRAWN, Compiled
 from sim.model.events import (
     DISCHARGE_END,
     LOAD_END,
@@ -53,8 +53,9 @@ REPLICATION_COLUMNS: tuple[str, ...] = (
     "seen_capacity_bbl",
     "mean_capacity_bbl",
 )
-"""Fixed columns of the per-replication table; parameter columns (``param:<key>``) and
-observable columns (``ev:<id>``) follow."""
+"""Fixed columns of the per-replication table; parameter columns (``param:<key>``), the drawn
+inputs (:meth:`sim.model.draws.ShipDraws.inputs`: ``dwt_t__<ship>``, ``capacity_bbl__<ship>``,
+fleet means) and observable columns (``ev:<id>``) follow."""
 
 INT_COLUMNS = ("trips", "observed_visits", "distinct_seen", "seen_designated")
 
@@ -191,8 +192,9 @@ def block_rows(
     Returns
     -------
     columns
-        :data:`REPLICATION_COLUMNS`, then ``param:<key>`` for every fleet-level value and
-        ``ev:<id>`` for every observable, each an array of shape (R,).
+        :data:`REPLICATION_COLUMNS`, then ``param:<key>`` for every fleet-level value, the
+        drawn inputs (keys ``drawn:<column>`` of ``meta.parameters``, under their own column
+        names) and ``ev:<id>`` for every observable, each an array of shape (R,).
     daily
         Array of shape (R, window days, 5): :data:`DAILY_COLUMNS` at the end of each day.
     """
@@ -237,7 +239,8 @@ def block_rows(
             ),
         }
     for k, vals in meta.parameters.items():
-        cols[f"param:{k}"] = np.asarray(vals, dtype=float)
+        name = k[len(DRAWN) :] if k.startswith(DRAWN) else f"param:{k}"
+        cols[name] = np.asarray(vals, dtype=float)
     for ob in observables:
         cols[ob.column] = ob.values(v, c, R)
     daily = np.zeros((R, days, len(DAILY_COLUMNS)))
