@@ -10,7 +10,8 @@ plots): with ``out=`` they write what the command line writes, plots included.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -68,6 +69,27 @@ def _options(
     return ExecOptions(executor, workers, engine=engine)
 
 
+Progress = bool | Callable[[int], None] | None
+"""``True``: a bar on stderr (rich on a terminal, plain lines in a notebook or a log);
+a callable: called with the number of replications just finished; ``False``/``None``: quiet."""
+
+
+@contextmanager
+def _progress(
+    progress: Progress, description: str = "replications", total: int | None = None
+) -> Iterator[tuple[Callable[[int], None] | None, Callable[[int], None] | None]]:
+    """The ``(advance, set_total)`` callbacks a long call reports to (None when quiet)."""
+    if progress is True:
+        from sim.outputs.progress import auto_progress
+
+        with auto_progress(description) as bar:
+            if total:
+                bar.total(total)
+            yield bar.advance, bar.total
+    else:
+        yield (progress or None), None
+
+
 def _source_name(scenario: Any) -> str:
     return "<python>" if isinstance(scenario, Scenario | Mapping) else str(scenario)
 
@@ -84,7 +106,7 @@ def run_mc(
     resume: bool = False,
     min_matches: int = MIN_MATCHES,
     plots: bool = True,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress = True,
     cache_dir: Path | None = None,
 ) -> McResult:
     """Run ``n`` replications of a scenario and judge its claim.
@@ -104,18 +126,23 @@ def run_mc(
         How to run: ``"local"`` processes (the default), ``"serial"`` or ``"dask"`` (a local
         cluster), with ``workers`` processes; or an :class:`ExecOptions` for anything more,
         for example a running Dask cluster's address.
+    progress
+        ``True`` (the default): a progress bar on stderr, rich on a terminal, a line every
+        2 s in a notebook or a log; a callable is called with each count of finished
+        replications; ``False``: quiet.
     """
-    result = batch.run_mc(
-        scenario,
-        n=n,
-        seed=seed,
-        out=out,
-        options=_options(executor, workers, engine),
-        resume=resume,
-        min_matches=min_matches,
-        progress=progress,
-        cache_dir=cache_dir,
-    )
+    with _progress(progress, "replications", n) as (advance, _):
+        result = batch.run_mc(
+            scenario,
+            n=n,
+            seed=seed,
+            out=out,
+            options=_options(executor, workers, engine),
+            resume=resume,
+            min_matches=min_matches,
+            progress=advance,
+            cache_dir=cache_dir,
+        )
     if out is not None:
         from sim.outputs.files import write_mc
 
@@ -152,31 +179,39 @@ def run_sweep(
     min_matches: int | None = None,
     halfwidth: int | str | None = sw.KEEP,
     plots: bool = True,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress = True,
     on_plan: Callable[[int], None] | None = None,
     cache_dir: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> sw.SweepResult:
     """Run a parameter sweep (see :mod:`sim.runner.sweep`); with ``out``, write its files and
     (with ``plots``) its chart as ``tankersim sweep`` does. ``overrides`` sets dotted keys of
-    the base scenario first, as ``--set`` does."""
-    result = sw.run_sweep(
-        scenario,
-        dims=dims,
-        design_kind=design_kind,
-        n_points=n_points,
-        n=n,
-        seed=seed,
-        out=out,
-        options=_options(executor, workers, engine),
-        resume=resume,
-        min_matches=min_matches,
-        halfwidth=halfwidth,
-        progress=progress,
-        on_plan=on_plan,
-        cache_dir=cache_dir,
-        overrides=overrides,
-    )
+    the base scenario first, as ``--set`` does. ``progress`` as for :func:`run_mc`."""
+    with _progress(progress) as (advance, set_total):
+
+        def plan(k: int) -> None:
+            if set_total is not None and n is not None:
+                set_total(k * n)
+            if on_plan is not None:
+                on_plan(k)
+
+        result = sw.run_sweep(
+            scenario,
+            dims=dims,
+            design_kind=design_kind,
+            n_points=n_points,
+            n=n,
+            seed=seed,
+            out=out,
+            options=_options(executor, workers, engine),
+            resume=resume,
+            min_matches=min_matches,
+            halfwidth=halfwidth,
+            progress=advance,
+            on_plan=plan,
+            cache_dir=cache_dir,
+            overrides=overrides,
+        )
     if out is not None:
         from sim.outputs.files import write_sweep
 
@@ -202,29 +237,37 @@ def run_sensitivity(
     engine: EngineKind = "fast",
     resume: bool = False,
     plots: bool = True,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress = True,
     on_plan: Callable[[int], None] | None = None,
     cache_dir: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> sens.SensitivityResult:
     """Rank the scenario's unknowns (see :mod:`sim.runner.sensitivity`); with ``out``, write
     its files and (with ``plots``) its chart as ``tankersim sensitivity`` does. ``overrides``
-    sets dotted keys first, as ``--set`` does."""
-    result = sens.run_sensitivity(
-        scenario,
-        method=method,
-        base_samples=base_samples,
-        replications=replications,
-        grouping=grouping,
-        seed=seed,
-        options=_options(executor, workers, engine),
-        out=out,
-        resume=resume,
-        progress=progress,
-        on_plan=on_plan,
-        cache_dir=cache_dir,
-        overrides=overrides,
-    )
+    sets dotted keys first, as ``--set`` does. ``progress`` as for :func:`run_mc`."""
+    with _progress(progress) as (advance, set_total):
+
+        def plan(k: int) -> None:
+            if set_total is not None:
+                set_total(k)
+            if on_plan is not None:
+                on_plan(k)
+
+        result = sens.run_sensitivity(
+            scenario,
+            method=method,
+            base_samples=base_samples,
+            replications=replications,
+            grouping=grouping,
+            seed=seed,
+            options=_options(executor, workers, engine),
+            out=out,
+            resume=resume,
+            progress=advance,
+            on_plan=plan,
+            cache_dir=cache_dir,
+            overrides=overrides,
+        )
     if out is not None:
         from sim.outputs.files import write_sensitivity
 
@@ -301,7 +344,7 @@ def check_evidence(
     *,
     n: int = 0,
     out: str | Path | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Progress = True,
 ) -> EvidenceReport:
     """Validate a scenario's evidence, replay its named ships, and with ``n > 0`` run ``n``
     replications for the model checks and the claim's own method (``out`` keeps them)."""
@@ -338,7 +381,7 @@ def calibrate(
     generations: int | None = None,
     replications: int | None = None,
     plots: bool = True,
-    progress: Callable[[dict[str, Any]], None] | None = None,
+    progress: bool | Callable[[dict[str, Any]], None] | None = True,
     cache_dir: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> CalibrationResult:
@@ -350,8 +393,11 @@ def calibrate(
     (``resume=True`` continues an interrupted calibration) and the posterior, the diagnostics,
     ``verdict_posterior.json``/``.md``, the predictive check, the provenance and (with
     ``plots``) the plots are written, as ``tankersim calibrate`` writes them. ``overrides``
-    sets dotted scenario keys first, as ``--set`` does.
+    sets dotted scenario keys first, as ``--set`` does. ``progress``: ``True`` (the default)
+    prints a line per generation on stderr; a callable gets each generation's statistics;
+    ``False``: quiet.
     """
+    report = generation_line if progress is True else (progress or None)
     result = cal.calibrate(
         scenario,
         prior=prior,
@@ -362,7 +408,7 @@ def calibrate(
         population=population,
         generations=generations,
         replications=replications,
-        progress=progress,
+        progress=report,
         cache_dir=cache_dir,
         overrides=overrides,
     )
@@ -475,6 +521,17 @@ def run_posterior(
 
             plot_calibration(result, out_dir / "plots", ships=named_parcels(result.setup.scenario))
     return result
+
+
+def generation_line(d: Mapping[str, Any]) -> None:
+    """One line on stderr for a finished ABC-SMC generation (``calibrate``'s progress)."""
+    import sys
+
+    print(
+        f"  generation {d['generation']}: tolerance {d['epsilon']:.3g}, acceptance "
+        f"{d['acceptance_rate']:.3f}, {d['simulated']:,} simulated ({d['seconds']:.1f} s)",
+        file=sys.stderr,
+    )
 
 
 def check_claims(scenario: Scenario | str | Path) -> ClaimsCheck:

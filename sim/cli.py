@@ -594,14 +594,6 @@ def calibrate(
     again = f"continue with the same command and --out {out_dir} --resume"
     with _batch(out_dir, again):
 
-        def step(d: dict[str, Any]) -> None:
-            err_console.print(
-                f"  generation {d['generation']}: tolerance {d['epsilon']:.3g}, acceptance "
-                f"{d['acceptance_rate']:.3f}, {d['simulated']:,} simulated "
-                f"({d['seconds']:.1f} s)",
-                highlight=False,
-            )
-
         kw: dict[str, Any] = {
             "seed": seed,
             "executor": options,
@@ -610,7 +602,7 @@ def calibrate(
             "generations": generations,
             "replications": n,
             "plots": plots,
-            "progress": step,
+            "progress": True,  # a line per generation on stderr
             "overrides": parse_sets(sets) or None,
         }
         if all_priors:

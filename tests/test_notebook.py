@@ -31,4 +31,6 @@ def test_quickstart_notebook_executes(tmp_path: Path) -> None:
     assert "<caption>Monte Carlo: osc-2024</caption>" in html  # the batch's _repr_html_
     assert any("image/png" in o.get("data", {}) for o in outputs)  # the figure displayed
     assert "backend: inline" in text  # writing plots did not force Agg on the notebook
+    stderr = "".join(o.get("text", "") for o in outputs if o.get("name") == "stderr")
+    assert "replications: 2,000 of 2,000 (100 %)" in stderr  # progress shown by default
     (tmp_path / "executed.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
