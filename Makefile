@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo priors test lint bench clean browser
+.PHONY: demo priors test lint bench clean browser timings
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV): tankersim (editable) with its dependencies, the calibrate, distributed and"
@@ -65,6 +65,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_mc_memory.py
 	$(BIN)/python benchmarks/bench_routes.py
 	$(BIN)/python benchmarks/bench_validate.py
+
+# The run times the README and docs quote, measured and written to docs/timings.md.
+timings: $(STAMP)
+	$(BIN)/python benchmarks/bench_docs.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
