@@ -17,6 +17,7 @@ from sim.analysis.tracks import (
     STATUSES,
     TRACK_COLUMNS,
     LegPath,
+    ports_geojson,
     routes_geojson,
     sample_times_h,
     tracks,
@@ -347,8 +348,12 @@ def test_routes_geojson_lengths_and_ports() -> None:
     for r in (mini, res):
         doc = routes_geojson(r.routes, r.scenario)
         assert json.loads(json.dumps(doc, allow_nan=False)) == doc
-        lines = [f for f in doc["features"] if f["geometry"]["type"] == "LineString"]
-        ports = [f for f in doc["features"] if f["geometry"]["type"] == "Point"]
+        lines = doc["features"]
+        assert {f["geometry"]["type"] for f in lines} == {"LineString"}  # lines only
+        port_doc = ports_geojson(r.routes, r.scenario)
+        assert json.loads(json.dumps(port_doc, allow_nan=False)) == port_doc
+        ports = port_doc["features"]
+        assert {f["geometry"]["type"] for f in ports} == {"Point"}  # points only
         assert len(lines) == len(r.routes.unique_legs())
         assert all(f["properties"]["origin"] == r.scenario.terminal.port for f in lines)
         for f in lines:
@@ -365,7 +370,7 @@ def test_routes_geojson_lengths_and_ports() -> None:
         for f in ports:
             port = r.scenario.port(f["properties"]["id"])
             assert f["geometry"]["coordinates"] == [port.lon, port.lat]
-    lock = {f["properties"]["id"]: f["properties"]["lock"] for f in doc["features"][-2:]}
+    lock = {f["properties"]["id"]: f["properties"]["lock"] for f in port_doc["features"]}
     assert lock == {"A": None, "B": "Barrage"}
 
 

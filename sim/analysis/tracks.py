@@ -16,9 +16,14 @@ whose speed was never seen complete (no earlier passage of the same ship in the 
 and a class speed that is not fixed) has no known progress. Such samples keep their status but
 get NaN ``lat``, ``lon`` and ``sog_kn``.
 
-:func:`tracks_geojson`, :func:`write_tracks` and :func:`routes_geojson` turn tracks and route
-tables into RFC 7946 GeoJSON (``[lon, lat]`` WGS84, one feature per passage or port), the layout
-``geopandas.read_file`` turns into one row per feature.
+:func:`tracks_geojson`, :func:`routes_geojson` and :func:`ports_geojson` turn tracks, route
+tables and ports into RFC 7946 GeoJSON (``[lon, lat]`` WGS84, one feature per passage, route or
+port; lines and points in separate layers), the layout ``geopandas.read_file`` turns into one
+row per feature.
+
+Each sample also carries the ship's registry IMO number (when known) and a modelled draught
+from the cargo on board (:func:`ship_particulars`, :func:`estimated_draughts_m`), and
+:func:`thin_stays` drops the repeated samples of ships standing still.
 """
 
 from __future__ import annotations
@@ -33,20 +38,27 @@ from numpy.typing import NDArray
 
 from sim.core.config import Scenario
 from sim.core.geo import M_PER_NM, WGS84, LatLon, densify
+from sim.core.registry import registry
 from sim.core.routes import Leg, RouteTable
+from sim.model.draws import compile_scenario, draw_ships
 from sim.model.events import activities
 
 __all__ = [
+    "DRAUGHT_SOURCES",
     "NAV_STATUS",
     "SAILING",
     "STATUSES",
     "TRACK_COLUMNS",
     "LegPath",
+    "estimated_draughts_m",
     "iso_utc",
     "legs_from_terminal",
     "port_role",
+    "ports_geojson",
     "routes_geojson",
     "sample_times_h",
+    "ship_particulars",
+    "thin_stays",
     "tracks",
     "tracks_geojson",
 ]
@@ -72,8 +84,24 @@ TRACK_COLUMNS: tuple[str, ...] = (
     "cog_deg",
     "heading_deg",
     "nav_status",
+    "imo",
+    "draught_m",
+    "draught_source",
 )
 """Columns of :func:`tracks`, in order."""
+
+DRAUGHT_SOURCES: tuple[str, ...] = ("registry", "estimate")
+"""Where a track's ``draught_m`` comes from: the registry's sourced draughts, or
+:func:`estimated_draughts_m`."""
+
+LADEN_DRAUGHT_M_PER_CBRT_DWT = 0.38
+"""ESTIMATE: laden (summer) draught over the cube root of deadweight [m/t^(1/3)]. Geometric
+similarity makes every dimension of a hull grow as the cube root of its displacement; the
+coefficient is an engineering estimate that gives a 3,000 dwt product tanker about 5.5 m, not
+a sourced value."""
+LENGTH_M_PER_CBRT_DWT = 5.6
+"""ESTIMATE: length over the cube root of deadweight [m/t^(1/3)], by the same similarity (a
+3,000 dwt tanker about 81 m long); used only for the ballast draught."""
 
 NAV_STATUS: dict[str, int] = {"laden": 0, "ballast": 0, "waiting": 1, "in_port": 5, "idle": 5}
 """AIS navigational status code of each track status (ITU-R M.1371: 0 under way using engine,
@@ -175,6 +203,88 @@ class LegPath:
         return np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
 
 
+# --------------------------------------------------------------------------- ships
+
+
+def estimated_draughts_m(dwt_t: NDArray[np.float64] | float) -> tuple[NDArray[np.float64], ...]:
+    """ESTIMATE of a small tanker's ballast and laden draughts [m] from its deadweight [t].
+
+    Laden: :data:`LADEN_DRAUGHT_M_PER_CBRT_DWT` x dwt^(1/3) (an engineering estimate by
+    geometric similarity). Ballast: the mean ballast draught MARPOL's guidance gives for
+    segregated-ballast tankers below 150 m, 0.200 + 0.032 L [m] (MARPOL Annex I, Unified
+    Interpretations, Appendix 1, Formulation A), with the length L itself estimated as
+    :data:`LENGTH_M_PER_CBRT_DWT` x dwt^(1/3); never above the laden draught.
+
+    Returns
+    -------
+    ballast_m, laden_m : ndarray
+
+    >>> b, l = estimated_draughts_m(np.array([1000.0, 3000.0]))
+    >>> [round(float(x), 2) for x in b], [round(float(x), 2) for x in l]
+    ([1.99, 2.78], [3.8, 5.48])
+    """
+    cbrt = np.cbrt(np.asarray(dwt_t, dtype=float))
+    laden = LADEN_DRAUGHT_M_PER_CBRT_DWT * cbrt
+    ballast = np.minimum(0.200 + 0.032 * LENGTH_M_PER_CBRT_DWT * cbrt, laden)
+    return ballast, laden
+
+
+def ship_particulars(
+    scenario: Scenario,
+    routes: RouteTable,
+    replications: list[int] | NDArray[np.int64],
+    seed: int | None = None,
+) -> pd.DataFrame:
+    """What the tracks need to know of every ship in each replication.
+
+    The ships' sizes are drawn again from the replications' random streams (the same numbers
+    the run drew, given its ``seed``; default the scenario's).
+
+    Returns
+    -------
+    DataFrame
+        One row per replication and ship (``replication``, ``ship``), with ``imo`` (the
+        registry's IMO number for ships of ``from_registry`` classes the registry knows; <NA>
+        otherwise: synthetic class ships have none), ``dwt_t`` (deadweight [t], drawn or from
+        the registry; for a ship whose capacity is not given in dwt, its cargo tonnes over
+        :data:`sim.core.units.CARGO_DWT_FRACTION`), ``cargo_capacity_t`` (the cargo it lifts by
+        weight, at the product mix's mean density for volume-limited ships [t]),
+        ``draught_ballast_m`` and ``draught_laden_m`` [m] and ``draught_source``
+        (:data:`DRAUGHT_SOURCES`).
+    """
+    c = compile_scenario(scenario, routes)
+    reps = np.unique(np.asarray(replications, dtype=np.int64))
+    sd = draw_ships(c, scenario.seed if seed is None else seed, reps)
+    dwt, _ = sd.dwt_or_estimate(c)
+    cap_t = sd.cargo_capacity_t(c)
+    ballast, laden = estimated_draughts_m(dwt)
+    source = np.full(c.n_ships, "estimate", dtype=object)
+    imo: list[int | None] = [None] * c.n_ships
+    reg = registry()
+    for i, sid in enumerate(c.ship_ids):
+        cls = scenario.fleet[c.class_ids[int(c.ship_class[i])]]
+        entry = reg.get(sid) if cls.from_registry else None
+        if entry is None:
+            continue
+        imo[i] = entry.imo
+        if entry.draught_laden_m is not None and entry.draught_ballast_m is not None:
+            ballast[:, i], laden[:, i] = entry.draught_ballast_m, entry.draught_laden_m
+            source[i] = "registry"
+    R, S = len(reps), c.n_ships
+    return pd.DataFrame(
+        {
+            "replication": np.repeat(reps, S).astype(np.int32),
+            "ship": np.tile(np.asarray(c.ship_ids, dtype=object), R),
+            "imo": pd.array(imo * R, dtype="Int64"),
+            "dwt_t": dwt.reshape(-1),
+            "cargo_capacity_t": cap_t.reshape(-1),
+            "draught_ballast_m": ballast.reshape(-1),
+            "draught_laden_m": laden.reshape(-1),
+            "draught_source": pd.Categorical(np.tile(source, R), list(DRAUGHT_SOURCES)),
+        }
+    )
+
+
 # --------------------------------------------------------------------------- tracks
 
 
@@ -263,6 +373,10 @@ def tracks(
     scenario: Scenario,
     routes: RouteTable,
     interval_h: float = 1.0,
+    *,
+    seed: int | None = None,
+    thin_idle: bool = False,
+    idle_interval_h: float | None = None,
 ) -> pd.DataFrame:
     """Regularly sampled positions of every ship, like an AIS feed.
 
@@ -277,6 +391,15 @@ def tracks(
     interval_h
         Time between samples [h]; samples run from 0 to the window's end inclusive,
         ``floor(window_h / interval_h) + 1`` per ship and replication.
+    seed
+        The seed of the run that wrote ``events`` (default: the scenario's): the ships' sizes,
+        which give their draughts, are drawn again from it (:func:`ship_particulars`).
+    thin_idle
+        Keep only the first and last sample of each stay in port or at anchor
+        (:func:`thin_stays`); samples at sea are all kept.
+    idle_interval_h
+        With thinning, also keep one sample every ``idle_interval_h`` hours of a stay [h];
+        giving it turns thinning on.
 
     Returns
     -------
@@ -291,7 +414,12 @@ def tracks(
         ``trajectory_id`` (``r<replication>-<ship>-v<voyage>``: unique per ship voyage, the id
         MovingPandas wants), ``cog_deg`` (course over ground at sea: the route segment's forward
         azimuth [deg], NaN in port), ``heading_deg`` (modelled equal to the course) and
-        ``nav_status`` (the AIS code, :data:`NAV_STATUS`: 0 under way, 1 at anchor, 5 moored).
+        ``nav_status`` (the AIS code, :data:`NAV_STATUS`: 0 under way, 1 at anchor, 5 moored),
+        ``imo`` (nullable integer: the registry's IMO number, <NA> for ships it does not know),
+        ``draught_m`` (modelled draught [m]: linear between the ship's ballast and laden
+        draughts in the cargo tonnes on board over the cargo it can lift; rising while it
+        loads, falling while it discharges; NaN inside pumping cut by the window's end) and
+        ``draught_source`` (:data:`DRAUGHT_SOURCES`).
 
         A sample taken at the instant a passage starts is at sea, at the origin's point; one
         taken at the instant it ends is in port. Positions and speeds that the log cannot give
@@ -339,7 +467,7 @@ def tracks(
         empty, nothing = np.zeros(0, dtype=np.int64), np.zeros(0)
         return _frame(
             scenario, nothing, empty, empty, [], nothing, nothing, nothing, empty, empty, empty,
-            cog=nothing,
+            cog=nothing, imo=np.zeros(0, dtype=object), draught=nothing, draught_source=empty,
         )  # fmt: skip
     row = np.concatenate(rows)
     before = row < 0  # before the ship's first activity: idle where that activity starts
@@ -396,11 +524,37 @@ def tracks(
             len(t),
         )
     place[at_sea] = code[""]
-    return _frame(
+
+    # Cargo on board [bbl] at each sample: the activity's parcel, growing through a loading
+    # and shrinking through a discharge (unknown inside pumping cut by the window's end).
+    a_act = act["activity"].to_numpy(dtype=object)
+    a_cargo = act["cargo_bbl"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.clip((t - start_h) / (end_h - start_h), 0.0, 1.0)
+    frac = np.where(end_h > start_h, frac, 1.0)
+    cargo = a_cargo[j].copy()
+    pumping = np.isin(a_act[j], ("load", "discharge")) & ~before
+    cargo = np.where(pumping & (a_act[j] == "load"), cargo * frac, cargo)
+    cargo = np.where(pumping & (a_act[j] == "discharge"), cargo * (1.0 - frac), cargo)
+    cargo[pumping & a_open[j]] = np.nan
+    cargo[before] = 0.0
+    bpt = _bbl_per_t_of(events, act, scenario)[j]
+    cargo_t = np.where(cargo > 0, cargo / bpt, np.where(np.isnan(cargo), np.nan, 0.0))
+
+    rep_all, ship_all = np.concatenate(reps), np.concatenate(ships)
+    parts = ship_particulars(scenario, routes, np.unique(rep_all), seed=seed)
+    key = pd.MultiIndex.from_arrays([parts["replication"], parts["ship"]])
+    at = key.get_indexer(pd.MultiIndex.from_arrays([rep_all, np.asarray(ship_names)[ship_all]]))
+    if (at < 0).any():  # pragma: no cover - the log's ships are the scenario's
+        raise ValueError("ships in the event log that the scenario does not have")
+    ballast = parts["draught_ballast_m"].to_numpy()[at]
+    laden = parts["draught_laden_m"].to_numpy()[at]
+    share = np.clip(cargo_t / parts["cargo_capacity_t"].to_numpy()[at], 0.0, 1.0)
+    out = _frame(
         scenario,
         t,
-        np.concatenate(reps),
-        np.concatenate(ships),
+        rep_all,
+        ship_all,
         ship_names,
         lat,
         lon,
@@ -410,7 +564,79 @@ def tracks(
         voyage,
         place_names,
         cog=cog,
+        imo=parts["imo"].to_numpy()[at],
+        draught=ballast + (laden - ballast) * share,
+        draught_source=parts["draught_source"].cat.codes.to_numpy()[at],
     )
+    if thin_idle or idle_interval_h is not None:
+        out = thin_stays(out, idle_interval_h)
+    return out
+
+
+def _bbl_per_t_of(events: pd.DataFrame, act: pd.DataFrame, scenario: Scenario) -> NDArray[Any]:
+    """Barrels per tonne of the parcel of every activity of ``act`` [bbl/t] (NaN in ballast):
+    the product the log records for the ship's voyage."""
+    product = events["product"].astype(str).to_numpy(dtype=object)
+    has = product != ""
+    ev = pd.DataFrame(
+        {
+            "replication": events["replication"].to_numpy()[has],
+            "ship": events["ship"].astype(str).to_numpy(dtype=object)[has],
+            "voyage": events["voyage"].to_numpy()[has],
+            "bpt": pd.Series(product[has]).map(scenario.bbl_per_t).to_numpy(dtype=float),
+        }
+    )
+    first = ev.drop_duplicates(["replication", "ship", "voyage"]).set_index(
+        ["replication", "ship", "voyage"]
+    )["bpt"]
+    idx = pd.MultiIndex.from_arrays([act["replication"], act["ship"].astype(str), act["voyage"]])
+    return np.asarray(first.reindex(idx).to_numpy(dtype=float))
+
+
+def thin_stays(tracks_df: pd.DataFrame, interval_h: float | None = None) -> pd.DataFrame:
+    """Tracks without the repeated samples of ships standing still.
+
+    A *stay* is a run of consecutive samples of one ship, not at sea, with the same status,
+    place and voyage (so a ship that anchors, then moors, then idles makes three stays, and
+    every change of its AIS navigational status is kept). Of each stay only the first and the
+    last sample are kept, and with ``interval_h`` one sample every ``interval_h`` hours of it
+    [h] (the first of each such interval from the stay's start). Samples at sea are all kept,
+    so every trajectory keeps its passages and its ends.
+
+    >>> df = pd.DataFrame({"replication": 0, "ship": "A", "t_h": np.arange(6.0),
+    ...     "status": ["idle"] * 5 + ["ballast"], "place": ["P"] * 5 + [""], "voyage": 0})
+    >>> thin_stays(df)["t_h"].tolist(), thin_stays(df, 2.0)["t_h"].tolist()
+    ([0.0, 4.0, 5.0], [0.0, 2.0, 4.0, 5.0])
+    """
+    if interval_h is not None and not interval_h > 0:
+        raise ValueError(f"interval_h must be positive, got {interval_h}")
+    df = tracks_df.sort_values(["replication", "ship", "t_h"], kind="stable")
+    if df.empty:
+        return df.reset_index(drop=True)
+    rep = df["replication"].to_numpy()
+    ship = df["ship"].astype(str).to_numpy(dtype=object)
+    status = df["status"].astype(str).to_numpy(dtype=object)
+    place = df["place"].astype(str).to_numpy(dtype=object)
+    voyage = df["voyage"].to_numpy()
+    t = df["t_h"].to_numpy(dtype=float)
+    still = ~np.isin(status, list(SAILING))
+    changed = np.r_[
+        True,
+        (rep[1:] != rep[:-1])
+        | (ship[1:] != ship[:-1])
+        | (status[1:] != status[:-1])
+        | (place[1:] != place[:-1])
+        | (voyage[1:] != voyage[:-1]),
+    ]
+    first = changed
+    last = np.r_[changed[1:], True]
+    keep = ~still | first | last
+    if interval_h is not None:
+        run = np.cumsum(changed) - 1
+        t0 = t[first][run]
+        step = np.floor((t - t0) / interval_h + 1e-9)
+        keep |= still & np.r_[True, (step[1:] != step[:-1]) | changed[1:]]
+    return df[keep].reset_index(drop=True)
 
 
 def _frame(
@@ -428,6 +654,9 @@ def _frame(
     place_names: list[str] | None = None,
     *,
     cog: NDArray[Any],
+    imo: NDArray[Any],
+    draught: NDArray[Any],
+    draught_source: NDArray[Any],
 ) -> pd.DataFrame:
     t0 = pd.Timestamp(scenario.window.start, tz="UTC")
     if place_names is None:
@@ -458,6 +687,11 @@ def _frame(
             "cog_deg": cog,
             "heading_deg": cog.copy(),  # modelled: the ship points where it goes
             "nav_status": nav,
+            "imo": pd.array(np.asarray(imo, dtype=object), dtype="Int64"),
+            "draught_m": np.asarray(draught, dtype=np.float64),
+            "draught_source": pd.Categorical.from_codes(
+                np.asarray(draught_source, dtype=int), list(DRAUGHT_SOURCES)
+            ),
         },
         columns=list(TRACK_COLUMNS),
     )
@@ -481,6 +715,13 @@ def _finite_or_none(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
 
+def _imo_of(g: pd.DataFrame) -> int | None:
+    """The IMO number of one ship's samples, or None."""
+    if "imo" not in g or g["imo"].isna().all():
+        return None
+    return int(g["imo"].dropna().iloc[0])
+
+
 def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str, Any]:
     """Tracks as an RFC 7946 GeoJSON FeatureCollection.
 
@@ -488,6 +729,7 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
     or ``ballast`` samples of one voyage). Each line starts at the last fix in port before the
     passage and ends at the first fix in port after it, so it joins the two ports; samples with
     no known position are left out. Properties: ``replication``, ``ship``, ``voyage``,
+    ``trajectory_id`` (the voyage's, as in :func:`tracks`), ``imo`` (``null`` when unknown),
     ``status`` (laden or ballast), ``origin`` and ``destination`` (port ids, ``null`` where the
     line does not reach a port, e.g. cut by the window's end), ``start_utc`` and ``end_utc``
     (times of the first and last fix, ISO 8601), ``sog_kn`` (mean speed over ground at sea
@@ -495,8 +737,9 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
     converters). ``geopandas.read_file`` gives one row per passage.
 
     With ``points=True`` every fix with a known position is added as a ``Point`` carrying the
-    columns of :func:`tracks` (``time_utc`` as ISO 8601): the layout MovingPandas expects,
-    ``TrajectoryCollection(gdf, traj_id_col="ship", t="time_utc")`` for one replication.
+    columns of :func:`tracks` (``time_utc`` as ISO 8601, ``draught_m`` to 2 decimals): the
+    layout MovingPandas expects, ``TrajectoryCollection(gdf, traj_id_col="trajectory_id",
+    t="time_utc")``.
 
     Coordinates are ``[lon, lat]`` WGS84 [deg], rounded to 6 decimals.
     """
@@ -511,6 +754,12 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
         times = iso_utc(g["time_utc"])
         sea = np.isin(status, list(SAILING))
         n = len(g)
+        imo = _imo_of(g)
+        traj = (
+            g["trajectory_id"].astype(str).to_numpy()
+            if "trajectory_id" in g
+            else np.full(n, "", dtype=object)
+        )
         # A passage starts where the ship goes to sea, or changes condition or voyage at sea.
         new = (
             sea
@@ -536,6 +785,8 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
                         "replication": int(rep),
                         "ship": str(ship),
                         "voyage": int(voyage[i0]),
+                        "trajectory_id": str(traj[i0]),
+                        "imo": imo,
                         "status": str(status[i0]),
                         "origin": str(place[first]) if first < i0 else None,
                         "destination": str(place[last]) if last > i1 else None,
@@ -550,10 +801,11 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
             t_h = g["t_h"].to_numpy()
             cog = g["cog_deg"].to_numpy() if "cog_deg" in g else np.full(n, np.nan)
             nav = g["nav_status"].to_numpy() if "nav_status" in g else np.full(n, 15)
-            traj = (
-                g["trajectory_id"].astype(str).to_numpy()
-                if "trajectory_id" in g
-                else np.full(n, "", dtype=object)
+            draught = g["draught_m"].to_numpy() if "draught_m" in g else np.full(n, np.nan)
+            d_src = (
+                g["draught_source"].astype(str).to_numpy(dtype=object)
+                if "draught_source" in g
+                else np.full(n, None, dtype=object)
             )
             fix = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
             features.extend(
@@ -573,6 +825,9 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
                         "cog_deg": _finite_or_none(cog[i]),
                         "heading_deg": _finite_or_none(cog[i]),
                         "nav_status": int(nav[i]),
+                        "imo": imo,
+                        "draught_m": _finite_or_none(round(float(draught[i]), 2)),
+                        "draught_source": d_src[i],
                     },
                 }
                 for i, xy in zip(fix, _coords(lon[fix], lat[fix]), strict=True)
@@ -594,13 +849,13 @@ def legs_from_terminal(routes: RouteTable, scenario: Scenario) -> list[Leg]:
 def routes_geojson(
     routes: RouteTable, scenario: Scenario, *, densify_nm: float | None = 10.0
 ) -> dict[str, Any]:
-    """The route table as an RFC 7946 GeoJSON FeatureCollection.
+    """The route table as an RFC 7946 GeoJSON FeatureCollection of lines only (the ports are
+    their own layer, :func:`ports_geojson`).
 
     One ``LineString`` per pair of ports, drawn from the terminal (:func:`legs_from_terminal`),
-    with properties
-    ``origin``, ``destination``, ``distance_nm`` [nm], ``pilotage_nm`` [nm], ``passes`` and
-    ``method``; then one ``Point`` per port the table uses, with ``id``, ``name``, ``role``
-    (``terminal`` or ``discharge``) and ``lock`` (the lock's name, or ``null``).
+    with properties ``origin``, ``destination``, ``distance_nm`` [nm], ``pilotage_nm`` [nm],
+    ``passes`` and ``method``. Coordinates are ``[lon, lat]`` WGS84 [deg], the only CRS RFC
+    7946 allows (GDAL and GeoPandas read it as EPSG:4326).
 
     Parameters
     ----------
@@ -611,7 +866,6 @@ def routes_geojson(
         ``distance_nm``. ``None`` keeps the waypoints only.
     """
     features: list[dict[str, Any]] = []
-    used: list[str] = []
     for leg in legs_from_terminal(routes, scenario):
         pts = list(leg.waypoints)
         if densify_nm is not None and len(pts) > 1:
@@ -625,7 +879,20 @@ def routes_geojson(
                 "properties": _leg_properties(leg),
             }
         )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def ports_geojson(routes: RouteTable, scenario: Scenario) -> dict[str, Any]:
+    """The ports the route table uses as an RFC 7946 GeoJSON FeatureCollection of points.
+
+    One ``Point`` per port (terminal first, in the order of :func:`legs_from_terminal`), with
+    properties ``id``, ``name``, ``role`` (``terminal`` or ``discharge``) and ``lock`` (the
+    lock's name, or ``null``); ``[lon, lat]`` WGS84 [deg].
+    """
+    used: list[str] = []
+    for leg in legs_from_terminal(routes, scenario):
         used += [p for p in (leg.origin, leg.destination) if p not in used]
+    features: list[dict[str, Any]] = []
     for pid in used:
         port = scenario.port(pid)
         d = scenario.discharge.get(pid)

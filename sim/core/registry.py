@@ -25,7 +25,9 @@ __all__ = ["Registry", "RegistryShip", "registry", "suggest"]
 @dataclass(frozen=True)
 class RegistryShip:
     """A named tanker. Sizes are in tonnes (``dwt``, ``cargo_t``); ``gt`` is gross tonnage,
-    a volume measure that gives no cargo capacity."""
+    a volume measure that gives no cargo capacity. ``draught_laden_m`` and
+    ``draught_ballast_m`` are sourced draughts [m] (the tracks' ``draught_m`` uses them when
+    both are known, else an estimate from the deadweight; no ship has them yet)."""
 
     name: str
     aliases: tuple[str, ...] = ()
@@ -34,6 +36,8 @@ class RegistryShip:
     dwt: float | None = None
     gt: float | None = None
     cargo_t: float | None = None
+    draught_laden_m: float | None = None
+    draught_ballast_m: float | None = None
     built: int | None = None
     flag: str | None = None
     un_designated: bool | None = None
@@ -73,7 +77,7 @@ def _ship(table: dict[str, Any]) -> RegistryShip:
     for key in ("aliases", "sightings_2024"):
         if key in data:
             data[key] = tuple(data[key])
-    for key in ("dwt", "gt", "cargo_t"):
+    for key in ("dwt", "gt", "cargo_t", "draught_laden_m", "draught_ballast_m"):
         if key in data:
             data[key] = float(data[key])
     return RegistryShip(**data)

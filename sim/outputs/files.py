@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from sim import __version__
@@ -22,6 +23,7 @@ from sim.core.io import atomic_path, atomic_write_text
 from sim.core.rng import STREAM_VERSION
 
 if TYPE_CHECKING:  # pragma: no cover
+    from sim.core.routes import RouteTable
     from sim.runner.batch import McResult
     from sim.runner.calibrate import CalibrationResult
     from sim.runner.sensitivity import SensitivityResult
@@ -174,31 +176,99 @@ def _json_default(obj: Any) -> Any:
     return str(obj)
 
 
+CSV_DECIMALS_BY_UNIT: dict[str, int] = {
+    "deg": 1,
+    "nm": 2,
+    "m": 2,
+    "h": 3,
+    "s": 3,
+    "days": 3,
+    "kn": 3,
+    "bbl": 1,
+    "t": 1,
+    "m3": 1,
+    "p": 4,
+    "share": 4,
+    "prob": 4,
+}
+"""Decimals a CSV keeps for a float column, by the unit its name ends in (``t_h`` -> h,
+``capacity_bbl__YU SON`` -> bbl, ``p_detect`` -> p): what the data carries, not 16 digits."""
+CSV_DECIMALS_BY_NAME: dict[str, int] = {"lat": 6, "lon": 6}
+"""Decimals of particular columns: positions to 6 decimals of a degree (about 0.1 m)."""
+CSV_SIGNIFICANT = 6
+"""Significant digits of a float column whose unit is not known (of its largest value)."""
+
+
+def csv_decimals(column: str, values: pd.Series | None = None) -> int | None:
+    """Decimals a CSV keeps for a float column (None: leave it as it is).
+
+    By name (:data:`CSV_DECIMALS_BY_NAME`), else by the last unit among the words of its name
+    before any ``__<ship>`` suffix (:data:`CSV_DECIMALS_BY_UNIT`), else
+    :data:`CSV_SIGNIFICANT` significant digits of the column's largest value.
+
+    >>> csv_decimals("lat"), csv_decimals("t_h"), csv_decimals("capacity_bbl__YU SON")
+    (6, 3, 1)
+    >>> csv_decimals("p_detect"), csv_decimals("ev:osc-visits", pd.Series([0.25, 12.5]))
+    (4, 4)
+    """
+    if column in CSV_DECIMALS_BY_NAME:
+        return CSV_DECIMALS_BY_NAME[column]
+    words = re.split(r"[_.:\s]+", column.split("__")[0].lower())
+    for word in reversed(words):
+        if word in CSV_DECIMALS_BY_UNIT:
+            return CSV_DECIMALS_BY_UNIT[word]
+    if values is None:
+        return None
+    finite = values.to_numpy(dtype=float)
+    finite = np.abs(finite[np.isfinite(finite)])
+    top = float(finite.max()) if len(finite) else 0.0
+    if top == 0.0:
+        return 0
+    return int(min(12, max(0, CSV_SIGNIFICANT - 1 - math.floor(math.log10(top)))))
+
+
+def rounded_for_csv(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with every float column rounded to :func:`csv_decimals` (other columns
+    as they are)."""
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col].dtype):
+            d = csv_decimals(str(col), out[col])
+            if d is not None:
+                out[col] = out[col].round(d)
+    return out
+
+
 def write_table(df: pd.DataFrame, path: Path) -> Path:
-    """Write a table as Parquet (``.parquet``) or CSV (``.csv``), by suffix."""
+    """Write a table as Parquet (``.parquet``, full precision) or CSV (``.csv``, floats rounded
+    to what they carry: :func:`rounded_for_csv`), by suffix."""
     if path.suffix not in (".parquet", ".csv"):  # pragma: no cover - programming error
         raise ValueError(f"unknown table format {path.suffix}")
     with atomic_path(path) as tmp:
         if path.suffix == ".parquet":
             df.to_parquet(tmp, index=False)
         else:
-            df.to_csv(tmp, index=False)
+            rounded_for_csv(df).to_csv(tmp, index=False)
     return path
 
 
 def write_geojson(path: Path, doc: dict[str, Any]) -> Path:
-    """Write a GeoJSON document compactly (strict JSON)."""
+    """Write a GeoJSON document compactly (strict JSON). Coordinates are RFC 7946's WGS84
+    ``[lon, lat]``, the one CRS the format allows, so no ``crs`` member is written; GDAL and
+    GeoPandas read the files as EPSG:4326."""
     text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
     atomic_write_text(path, text + "\n")
     return path
 
 
 def write_tracks(tracks_df: pd.DataFrame, out_dir: Path | str) -> list[Path]:
-    """Write ``tracks.csv`` (every sample) and ``tracks.geojson`` (passages as lines).
+    """Write ``tracks.csv`` (every sample given) and ``tracks.geojson`` (passages as lines).
 
     The CSV has the columns of :func:`sim.analysis.tracks.tracks`, ``time_utc`` as ISO 8601
-    UTC, positions rounded to 6 decimals [deg] and speeds to 3 [kn]; NaN is written as an
-    empty field. The GeoJSON is :func:`sim.analysis.tracks.tracks_geojson` with its defaults.
+    UTC, floats rounded by :func:`write_table` (positions to 6 decimals [deg], speeds to 3
+    [kn], courses to 1 [deg], draughts to 2 [m]); NaN and an unknown IMO are empty fields. The
+    GeoJSON is :func:`sim.analysis.tracks.tracks_geojson` with its defaults. Thin the tracks
+    first (:func:`sim.analysis.tracks.thin_stays`) to write fewer samples in port.
 
     Returns
     -------
@@ -212,14 +282,21 @@ def write_tracks(tracks_df: pd.DataFrame, out_dir: Path | str) -> list[Path]:
     csv_path = out / "tracks.csv"
     df = tracks_df.loc[:, list(TRACK_COLUMNS)].copy()
     df["time_utc"] = iso_utc(df["time_utc"])
-    df["lat"] = df["lat"].round(6)
-    df["lon"] = df["lon"].round(6)
-    df["sog_kn"] = df["sog_kn"].round(3)
-    df["cog_deg"] = df["cog_deg"].round(1)
-    df["heading_deg"] = df["heading_deg"].round(1)
     write_table(df, csv_path)
     geo_path = write_geojson(out / "tracks.geojson", tracks_geojson(tracks_df))
     return [csv_path, geo_path]
+
+
+def write_route_layers(out_dir: Path, routes: RouteTable, scenario: Scenario) -> list[Path]:
+    """Write ``routes.geojson`` (the legs, lines only) and ``ports.geojson`` (the ports,
+    points only) into ``out_dir``: two layers, one geometry type each."""
+    from sim.analysis.tracks import ports_geojson, routes_geojson
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        write_geojson(out_dir / "routes.geojson", routes_geojson(routes, scenario)),
+        write_geojson(out_dir / "ports.geojson", ports_geojson(routes, scenario)),
+    ]
 
 
 def events_with_time(events: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -265,17 +342,27 @@ def write_geo(
     draw_map: bool = True,
     with_tracks: bool = True,
     interval_h: float = 1.0,
+    *,
+    thin_idle: bool = False,
+    idle_interval_h: float | None = None,
 ) -> list[Path]:
-    """Routes (GeoJSON), ship tracks (CSV and GeoJSON) and the map of one replication."""
-    from sim.analysis.tracks import routes_geojson, tracks
+    """Routes and ports (GeoJSON layers), ship tracks (CSV and GeoJSON) and the map of one
+    replication. ``thin_idle`` and ``idle_interval_h`` thin the tracks' samples in port
+    (:func:`sim.analysis.tracks.tracks`)."""
+    from sim.analysis.tracks import tracks
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = [
-        write_geojson(out_dir / "routes.geojson", routes_geojson(result.routes, result.scenario))
-    ]
+    paths = write_route_layers(out_dir, result.routes, result.scenario)
     tr = None
     if with_tracks:
-        tr = tracks(result.events, result.scenario, result.routes, interval_h=interval_h)
+        tr = tracks(
+            result.events,
+            result.scenario,
+            result.routes,
+            interval_h=interval_h,
+            seed=result.seed,
+            thin_idle=thin_idle,
+            idle_interval_h=idle_interval_h,
+        )
         paths += write_tracks(tr, out_dir)
     if draw_map:
         from sim.outputs.maps import plot_map
