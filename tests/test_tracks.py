@@ -410,3 +410,83 @@ def test_written_events_carry_utc_timestamps(tmp_path: Any) -> None:
     assert str(ev["time_utc"].dt.tz) == "UTC"
     expected = pd.Timestamp("2024-03-07", tz="UTC") + pd.to_timedelta(ev["t_h"], unit="h")
     assert (ev["time_utc"] == expected).all()
+
+
+def _registry_raw() -> dict[str, Any]:
+    """The one-ship scenario with a second class of two registry ships (sizes from the
+    registry where known: Rye Song Gang 1 has 3,003 dwt, Yu Son none)."""
+    raw = one_ship_raw()
+    raw["fleet"]["named"] = {
+        "from_registry": True,
+        "names": ["YU SON", "RYE SONG GANG 1"],
+        "capacity_dwt": 2000.0,
+        "speed_laden_kn": 10.0,
+        "speed_ballast_kn": 12.0,
+        "turnaround_days": 0.5,
+    }
+    return raw
+
+
+def test_registry_imo_and_draught_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    import sim.analysis.tracks as tr_mod
+    from sim.analysis.tracks import estimated_draughts_m, ship_particulars
+    from sim.core.registry import Registry, registry
+
+    res = run(validate_dict(_registry_raw()))
+    parts = ship_particulars(res.scenario, res.routes, [0], seed=res.seed).set_index("ship")
+    assert parts.loc["YU SON", "imo"] == 8691702
+    assert parts.loc["RYE SONG GANG 1", "imo"] == 7389704
+    assert pd.isna(parts.loc["c-01", "imo"])  # a synthetic class ship has none
+    assert parts.loc["RYE SONG GANG 1", "dwt_t"] == 3003.0
+    assert parts.loc["YU SON", "dwt_t"] == 2000.0
+    assert set(parts["draught_source"]) == {"estimate"}
+    ballast, laden = estimated_draughts_m(3003.0)
+    assert parts.loc["RYE SONG GANG 1", "draught_laden_m"] == pytest.approx(float(laden))
+    assert parts.loc["RYE SONG GANG 1", "draught_ballast_m"] == pytest.approx(float(ballast))
+    tr = tracks(res.events, res.scenario, res.routes, seed=res.seed)
+    assert str(tr["imo"].dtype) == "Int64"
+    assert tr.loc[tr["ship"] == "YU SON", "imo"].eq(8691702).all()
+    assert tr.loc[tr["ship"] == "c-01", "imo"].isna().all()
+
+    # A registry that knew Yu Son's draughts: they replace the estimate.
+    reg = registry()
+    ships = [
+        replace(s, draught_laden_m=4.2, draught_ballast_m=2.1) if s.name == "YU SON" else s
+        for s in reg.ships.values()
+    ]
+    monkeypatch.setattr(tr_mod, "registry", lambda: Registry(ships))
+    tr = tracks(res.events, res.scenario, res.routes, seed=res.seed)
+    yu = tr[tr["ship"] == "YU SON"]
+    assert set(yu["draught_source"].astype(str)) == {"registry"}
+    assert yu["draught_m"].min() == pytest.approx(2.1) and yu["draught_m"].max() <= 4.2 + 1e-9
+    assert set(tr.loc[tr["ship"] != "YU SON", "draught_source"].astype(str)) == {"estimate"}
+
+
+def test_thin_idle_keeps_the_ends_of_every_stay(one_ship: RunResult) -> None:
+    sc, routes = one_ship.scenario, one_ship.routes
+    full = tracks(one_ship.events, sc, routes, interval_h=0.25)
+    thin = tracks(one_ship.events, sc, routes, interval_h=0.25, thin_idle=True)
+    every_2h = tracks(one_ship.events, sc, routes, interval_h=0.25, idle_interval_h=2.0)
+    assert list(thin.columns) == list(TRACK_COLUMNS)
+    assert len(thin) < len(every_2h) < len(full)
+    sea = full["status"].isin(["laden", "ballast"])
+    assert thin["status"].isin(["laden", "ballast"]).sum() == sea.sum()
+
+    # Every change of status, place or voyage survives, at the same instants.
+    def changes(df: pd.DataFrame) -> list[tuple[Any, ...]]:
+        key = df[["status", "place", "voyage"]].astype(str).agg("|".join, axis=1).to_numpy()
+        t = df["t_h"].to_numpy()
+        return [(t[i], key[i]) for i in range(len(df)) if i == 0 or key[i] != key[i - 1]]
+
+    assert changes(thin) == changes(full) == changes(every_2h)
+    assert thin["t_h"].iloc[-1] == full["t_h"].iloc[-1]
+    # With an interval, no gap inside a stay is longer than it (plus one sample).
+    still = every_2h[~every_2h["status"].isin(["laden", "ballast"])]
+    gaps = np.diff(still["t_h"].to_numpy())
+    same = (still[["status", "place", "voyage"]].astype(str).agg("|".join, axis=1)).to_numpy()
+    inside = same[1:] == same[:-1]
+    assert gaps[inside].max() <= 2.0 + 1e-9
+    with pytest.raises(ValueError, match="interval_h"):
+        tracks(one_ship.events, sc, routes, idle_interval_h=0.0)
