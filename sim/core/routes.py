@@ -4,7 +4,9 @@ The simulation only ever looks distances up in a :class:`RouteTable`; nothing ge
 per event. Two methods fill the table:
 
 * ``geodesic``: geodesics between the port points, through any waypoints pinned by hand;
-* ``sea``: the land-avoiding router of :mod:`sim.core.routing` over Natural Earth 10 m coastline.
+* ``sea``: the land-avoiding router of :mod:`sim.core.routing` over Natural Earth 10 m coastline;
+  a leg with a port (or approach point) outside that router's region goes to the global router
+  of :mod:`sim.core.global_routing` instead, with the same margin and forbidden areas.
 
 Pinned legs (``[[routing.legs]]``) always win over the method.
 """
@@ -94,6 +96,7 @@ def build_route_table(
     term = scenario.port(scenario.terminal.port)
     pinned = _pinned(scenario)
     router = None
+    global_router = None
     legs: dict[tuple[str, str], Leg] = {}
     for pid in sorted(scenario.discharge):
         dest = scenario.port(pid)
@@ -108,12 +111,19 @@ def build_route_table(
             pts = (term.point, dest.point)
             leg = Leg(term.id, pid, path_length_nm(pts), pts, method="geodesic")
         else:
-            if router is None:
-                router = _make_router(scenario, cache_dir)
-            from sim.core.routing import RoutingError
+            from sim.core.routing import RoutingError, in_region
 
+            ends = [p for p in (term.point, term.approach, dest.point, dest.approach) if p]
+            if all(in_region(p) for p in ends):
+                if router is None:
+                    router = _make_router(scenario, cache_dir)
+                leg_router = router
+            else:
+                if global_router is None:
+                    global_router = _make_router(scenario, cache_dir, global_=True)
+                leg_router = global_router
             try:
-                route = router.route(
+                route = leg_router.route(
                     term.point,
                     dest.point,
                     a_name=term.id,
@@ -139,7 +149,7 @@ def build_route_table(
     return RouteTable(legs)
 
 
-def _make_router(scenario: Scenario, cache_dir: Path | None):  # type: ignore[no-untyped-def]
+def _make_router(scenario: Scenario, cache_dir: Path | None, global_: bool = False):  # type: ignore[no-untyped-def]
     from sim.core.routing import JEJU_STRAIT, ForbiddenArea, SeaRouter
 
     forbidden = [
@@ -148,4 +158,10 @@ def _make_router(scenario: Scenario, cache_dir: Path | None):  # type: ignore[no
     ]
     if scenario.routing.forbid_jeju_strait:
         forbidden.append(JEJU_STRAIT)
+    if global_:
+        from sim.core.global_routing import GlobalSeaRouter
+
+        return GlobalSeaRouter(
+            margin_nm=scenario.routing.margin_nm, forbidden=forbidden, cache_dir=cache_dir
+        )
     return SeaRouter(margin_nm=scenario.routing.margin_nm, forbidden=forbidden, cache_dir=cache_dir)

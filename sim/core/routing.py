@@ -60,6 +60,7 @@ __all__ = [
     "SeaRoute",
     "SeaRouter",
     "default_cache_dir",
+    "in_region",
     "load_land",
 ]
 
@@ -216,6 +217,11 @@ def _in_region(lon: Any, lat: Any) -> NDArray[np.bool_]:
     lon_min, lat_min, lon_max, lat_max = REGION_LON_LAT
     lon, lat = np.asarray(lon), np.asarray(lat)
     return (lon >= lon_min) & (lon <= lon_max) & (lat >= lat_min) & (lat <= lat_max)
+
+
+def in_region(point: LatLon | tuple[float, float]) -> bool:
+    """Whether a ``(lat, lon)`` point [deg] lies in the routing region ``REGION_LON_LAT``."""
+    return bool(_in_region(float(point[1]), float(point[0])))
 
 
 def _forbidden_polygon_gnomonic(area: ForbiddenArea) -> Polygon:

@@ -1,0 +1,1343 @@
+"""Sea routes between any two coastal points on the globe.
+
+The regional router (:mod:`sim.core.routing`) is an exact visibility graph, but only over
+117-142 E x 30-47 N. This module routes anywhere, over Natural Earth 10 m land for the whole
+globe (``sim/data/land_ne10m_global.npz``, see ``sim/data/GLOBAL_LAND_PROVENANCE.md``):
+
+1. **Coarse graph.** The land is rasterised on a 1/32 deg grid (cells touched by a coastline,
+   or whose centre is inside land, are blocked). Free cells are merged into a quadtree (blocks of
+   1/32 deg up to 4 deg that hold no blocked cell); every block is a node at its centre, and
+   blocks that touch (sides or corners, across the antimeridian too) are joined by an edge.
+   Latitudes beyond ``LAT_LIMITS`` are blocked (no ice model). The graph is built once (~6 s)
+   and cached on disk with a checksum, like the regional graph.
+2. **Passages.** Canals that no land data opens (``PASSAGES``: Suez, Panama) are fixed
+   polylines joined to the graph at both ends; their length is counted, their legs are not
+   tested against land.
+3. **Ends.** A port (or its approach point) closer to land than the margin is moved to the
+   nearest point that keeps the margin (at most ``SNAP_LIMIT_NM``; the move is pilotage), then
+   joined by line of sight to the graph nodes it sees.
+4. **Route.** Dijkstra over the graph, then string-pulling: from each waypoint the route jumps to
+   the farthest later waypoint that a single geodesic reaches clear of land by the margin.
+5. **Exact land test.** A geodesic leg is sampled every ``SAMPLE_NM``; each piece between two
+   samples is itself a geodesic, hence a straight line in a gnomonic projection, and is tested
+   (GEOS ``dwithin``/``intersects``) in the gnomonic plane of the 5 deg tile it starts in,
+   against that tile's land (clipped with a 2 deg pad). Gnomonic scale is >= 1, so the distance
+   threshold is the margin times ``SCALE_ALLOWANCE``, the largest scale in a padded tile: a leg
+   that passes keeps at least the margin. Every leg of a returned route passes this test at the
+   margin, except graph edges that could not be shortened, which pass it at zero margin (they
+   are land-free but may come closer than the margin in straits narrower than the grid).
+
+Every point is ``(lat, lon)`` in WGS84 degrees, latitude first, as everywhere in tankersim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import math
+import os
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import shapely
+from numpy.typing import NDArray
+from pyproj import Transformer
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+from shapely.geometry import Polygon
+
+from sim.core.geo import M_PER_NM, WGS84, LatLon, geodesic_nm, path_length_nm
+from sim.core.routing import ForbiddenArea, RoutingError, default_cache_dir
+
+__all__ = [
+    "CELL_DEG",
+    "LAT_LIMITS",
+    "PASSAGES",
+    "SNAP_LIMIT_NM",
+    "GlobalRoute",
+    "GlobalSeaRouter",
+    "Passage",
+    "land_version",
+    "load_global_land",
+    "route",
+]
+
+log = logging.getLogger(__name__)
+
+CELL_DEG = 1.0 / 32.0
+"""Finest cell of the coarse sea graph [deg] (3.5 km north-south)."""
+MAX_LEVEL = 7
+"""Largest quadtree block: 2**7 cells = 4 deg [-]."""
+LAT_LIMITS = (-62.0, 72.0)
+"""Southern and northern limits of the sea graph and of every leg [deg]: there is no ice model,
+so polar routes (Northern Sea Route, Northwest Passage, Antarctic waters) are excluded. 72 N
+keeps North Cape (71.2 N) and the Barents Sea open."""
+TILE_DEG = 5.0
+"""Size of the tiles whose gnomonic planes hold the exact land test [deg]."""
+TILE_PAD_DEG = 2.0
+"""Land kept around each tile [deg]; larger than any sample piece tested in it."""
+SCALE_ALLOWANCE = 1.013
+"""Largest gnomonic scale factor inside a padded tile [-] (6.4 deg from its centre)."""
+SAMPLE_NM = 20.0
+"""Spacing of the samples along a geodesic leg in the exact test [nm]."""
+PREFILTER_NM = 2.0
+"""Spacing of the samples checked against the raster of surely-land cells first [nm]."""
+SNAP_LIMIT_NM = 20.0
+"""Farthest a port (or approach) point may be moved to water that keeps the margin [nm]."""
+LINK_RADIUS_NM = 60.0
+"""Radius within which a route end looks for graph nodes it sees [nm]."""
+LINK_CANDIDATES = 64
+"""Nearest graph nodes tested for line of sight from a route end [-]."""
+FINE_CELL_DEG = 1.0 / 512.0
+"""Cell of the local fine grid that takes a route end out of water the coarse graph cannot
+resolve (a bay behind a narrow entrance) [deg] (217 m north-south)."""
+FINE_MARGIN_NM = 0.1
+"""Clearance kept on the legs found on the fine grid [nm]: those run in waters too narrow for
+the margin (consecutive fine-grid points fall back to zero clearance)."""
+ESCAPE_HALF_DEG = 0.5
+"""Half-height of the window of that local grid [deg]; its width is scaled by 1/cos(lat)."""
+MAX_REPAIRS = 200
+"""Graph edges that may be found blocked (and dropped) while one route is computed [-]."""
+GRAPH_FORMAT = 1
+"""Version of the on-disk graph layout; part of the cache key."""
+EARTH_RADIUS_NM = 6371008.8 / M_PER_NM
+"""Mean Earth radius, for the coarse graph's edge weights only [nm]."""
+
+_LAND_RESOURCE = ("data", "land_ne10m_global.npz")
+_CACHE_ERRORS = (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile)
+
+
+# ------------------------------------------------------------------------------------ passages
+@dataclass(frozen=True)
+class Passage:
+    """A canal (or channel) that the land data does not open, sailed along fixed waypoints.
+
+    Attributes
+    ----------
+    name : str
+        Name reported in ``GlobalRoute.passes``.
+    waypoints : tuple of LatLon
+        From one sea end to the other, WGS84 [deg]; consecutive points are joined by
+        geodesics, which are not tested against land.
+    source : str
+        Where the length and the route come from.
+    canal : bool
+        True for a canal through land (its legs are exempt from the land test); False for a
+        natural strait too narrow for the coarse grid, whose legs are land-free in the data.
+    """
+
+    name: str
+    waypoints: tuple[LatLon, ...]
+    source: str
+    canal: bool = True
+
+    @property
+    def length_nm(self) -> float:
+        """Geodesic length along the waypoints [nm]."""
+        return path_length_nm(self.waypoints)
+
+
+PASSAGES: tuple[Passage, ...] = (
+    Passage(
+        "Suez Canal",
+        (
+            LatLon(31.350, 32.330),  # Mediterranean, off the Port Said entrance channel
+            LatLon(31.230, 32.330),  # Port Said
+            LatLon(30.850, 32.320),  # El Ballah
+            LatLon(30.580, 32.290),  # Ismailia, Lake Timsah
+            LatLon(30.420, 32.350),  # Deversoir, north end of the Great Bitter Lake
+            LatLon(30.250, 32.470),  # Great Bitter Lake, south end
+            LatLon(30.080, 32.570),  # Little Bitter Lake to Shallufa
+            LatLon(29.930, 32.560),  # Port Tewfik, Suez
+            LatLon(29.850, 32.550),  # Gulf of Suez, southern waiting area
+        ),
+        "Suez Canal Authority: 193.3 km from Port Said to Port Tewfik including the access "
+        "channels (quoted by Guinness World Records, 'Longest big ship canal'); waypoints "
+        "estimated along the canal",
+    ),
+    Passage(
+        "Panama Canal",
+        (
+            LatLon(9.420, -79.920),  # Limon Bay, off the Colon breakwaters
+            LatLon(9.350, -79.915),  # Cristobal
+            LatLon(9.270, -79.920),  # Gatun Locks
+            LatLon(9.180, -79.870),  # Gatun Lake
+            LatLon(9.120, -79.750),  # Gatun Lake, Barro Colorado reach
+            LatLon(9.115, -79.695),  # Gamboa, north end of the Culebra (Gaillard) Cut
+            LatLon(9.030, -79.620),  # Pedro Miguel Locks
+            LatLon(8.995, -79.590),  # Miraflores Locks
+            LatLon(8.950, -79.565),  # Balboa
+            LatLon(8.880, -79.520),  # Gulf of Panama, off the Pacific entrance
+        ),
+        "Britannica, 'Panama Canal': approach channel in Limon Bay ~11 km, Gatun Lake ~37 km to "
+        "Gamboa, Gaillard Cut ~13 km, Pacific approach ~11 km (about 82 km shore to shore); "
+        "waypoints estimated along the canal",
+    ),
+    Passage(
+        "Bosphorus",
+        tuple(
+            LatLon(*p)
+            for p in (
+                (40.9800, 28.9900), (41.0282, 29.0059), (41.0321, 29.0059), (41.0556, 29.0371),
+                (41.0907, 29.0625), (41.1279, 29.0723), (41.1318, 29.0723), (41.1532, 29.0664),
+                (41.2118, 29.1035), (41.2333, 29.1113), (41.2372, 29.1113), (41.2656, 29.1094),
+            )
+        ),
+        "centre line found on a 1/512 deg grid of the Natural Earth land (FINE_CELL_DEG) and "
+        "string-pulled; the strait is ~31 km long (Britannica, 'Bosporus')",
+        canal=False,
+    ),
+    Passage(
+        "Dardanelles",
+        tuple(
+            LatLon(*p)
+            for p in (
+                (39.9800, 26.1200), (40.1435, 26.3703), (40.1513, 26.3781), (40.1962, 26.4054),
+                (40.1962, 26.4230), (40.1982, 26.4250), (40.4531, 26.7656),
+            )
+        ),
+        "centre line found on a 1/512 deg grid of the Natural Earth land (FINE_CELL_DEG) and "
+        "string-pulled; the strait is ~61 km long (Britannica, 'Dardanelles')",
+        canal=False,
+    ),
+)  # fmt: skip
+"""Fixed passages: canals that the land data closes, and straits narrower than the grid."""
+
+
+# ------------------------------------------------------------------------------------ land
+def _land_bytes() -> bytes:
+    return resources.files("sim").joinpath(*_LAND_RESOURCE).read_bytes()
+
+
+@cache
+def _land() -> tuple[NDArray[Any], dict[str, Any]]:
+    """Decoded land polygons (lon/lat [deg]) and the file's metadata."""
+    with np.load(io.BytesIO(_land_bytes()), allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        q = np.column_stack(
+            [np.cumsum(z["dlon"], dtype=np.int64), np.cumsum(z["dlat"], dtype=np.int64)]
+        )
+        coords = q.astype(float) * float(meta["quantum_deg"])
+        polys = shapely.from_ragged_array(
+            shapely.GeometryType.POLYGON,
+            coords,
+            (z["ring_offsets"].astype(np.int64), z["polygon_offsets"].astype(np.int64)),
+        )
+    return np.asarray(polys, dtype=object), meta
+
+
+def load_global_land() -> NDArray[Any]:
+    """The packaged global land: an array of shapely Polygons, lon/lat WGS84 [deg]."""
+    return _land()[0]
+
+
+def land_version() -> str:
+    """A short identifier of the packaged global land data (version and file hash)."""
+    meta = _land()[1]
+    digest = hashlib.sha256(_land_bytes()).hexdigest()[:12]
+    return f"Natural Earth {meta['natural_earth_version']} 10m, sha256:{digest}"
+
+
+# ------------------------------------------------------------------------------------ raster
+_NR = round(180.0 / CELL_DEG)
+_NC = round(360.0 / CELL_DEG)
+
+
+def _rasterize(
+    polys: NDArray[Any],
+    lon0: float = -180.0,
+    lat0: float = -90.0,
+    nrows: int = _NR,
+    ncols: int = _NC,
+    d: float = CELL_DEG,
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """Blocked cells (centre inside land, or touched by a coastline) and surely-land cells
+    (centre inside land, no coastline sample in the cell) of a grid of ``d``-degree cells whose
+    south-west corner is (lon0, lat0); rows run northwards, columns eastwards."""
+    rings: list[Any] = []
+    for p in polys:
+        rings.append(shapely.get_exterior_ring(p))
+        rings.extend(
+            shapely.get_interior_ring(p, i) for i in range(shapely.get_num_interior_rings(p))
+        )
+    coords, idx = shapely.get_coordinates(np.asarray(rings, dtype=object), return_index=True)
+    same = idx[1:] == idx[:-1]
+    x0, y0 = coords[:-1][same, 0], coords[:-1][same, 1]
+    x1, y1 = coords[1:][same, 0], coords[1:][same, 1]
+    # Even-odd scanline fill at the row centres.
+    fy0, fy1 = (y0 - lat0) / d - 0.5, (y1 - lat0) / d - 0.5
+    rlo = np.ceil(np.minimum(fy0, fy1)).astype(np.int64)
+    n = np.ceil(np.maximum(fy0, fy1)).astype(np.int64) - rlo
+    k = np.repeat(np.arange(len(x0)), n)
+    r = rlo[k] + (np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n))
+    t = (lat0 + (r + 0.5) * d - y0[k]) / (y1[k] - y0[k])
+    xc = x0[k] + t * (x1[k] - x0[k])
+    c = np.clip(np.ceil((xc - lon0) / d - 0.5).astype(np.int64), 0, ncols)
+    toggle = np.zeros((nrows, ncols + 1), dtype=np.uint8)
+    inside = (r >= 0) & (r < nrows)
+    np.add.at(toggle, (r[inside], c[inside]), 1)
+    fill = np.bitwise_xor.accumulate(toggle & 1, axis=1)[:, :ncols].astype(bool)
+    del toggle
+    # Coastline samples no further apart than a third of a cell.
+    seg = np.hypot(x1 - x0, y1 - y0)
+    m = np.maximum(1, np.ceil(seg / (d / 3))).astype(np.int64)
+    k = np.repeat(np.arange(len(x0)), m)
+    f = (np.arange(int(m.sum())) - np.repeat(np.cumsum(m) - m, m)) / m[k]
+    bx, by = x0[k] + f * (x1[k] - x0[k]), y0[k] + f * (y1[k] - y0[k])
+    br = np.clip(((by - lat0) / d).astype(np.int64), 0, nrows - 1)
+    bc = np.clip(((bx - lon0) / d).astype(np.int64), 0, ncols - 1)
+    coast = np.zeros_like(fill)
+    coast[br, bc] = True
+    return fill | coast, fill & ~coast
+
+
+def _quadtree(
+    blocked: NDArray[np.bool_],
+) -> tuple[
+    NDArray[np.int8], NDArray[np.int32], NDArray[np.int32], NDArray[np.int32], NDArray[np.int32]
+]:
+    """Free quadtree blocks (level, row, col) and the pairs of blocks that touch."""
+    b = blocked.copy()
+    lat_c = -90 + (np.arange(_NR) + 0.5) * CELL_DEG
+    b[(lat_c < LAT_LIMITS[0]) | (lat_c > LAT_LIMITS[1]), :] = True
+    levels = [b]
+    for _ in range(MAX_LEVEL):
+        p = levels[-1]
+        levels.append(
+            np.asarray(p.reshape(p.shape[0] // 2, 2, p.shape[1] // 2, 2).any(axis=(1, 3)))
+        )
+    ks, rs, cs = [], [], []
+    for k in range(MAX_LEVEL + 1):
+        free = ~levels[k]
+        if k < MAX_LEVEL:
+            free &= np.repeat(np.repeat(levels[k + 1], 2, axis=0), 2, axis=1)
+        r, c = np.nonzero(free)
+        ks.append(np.full(len(r), k, dtype=np.int8))
+        rs.append(r.astype(np.int32))
+        cs.append(c.astype(np.int32))
+    n = sum(len(r) for r in rs)
+    label = np.full((_NR, _NC), -1, dtype=np.int32)
+    start = 0
+    for k in range(MAX_LEVEL + 1):
+        if not len(rs[k]):
+            continue
+        coarse = np.full(levels[k].shape, -1, dtype=np.int32)
+        coarse[rs[k], cs[k]] = np.arange(start, start + len(rs[k]), dtype=np.int32)
+        s = 1 << k
+        up = np.repeat(np.repeat(coarse, s, axis=0), s, axis=1)
+        np.copyto(label, up, where=up >= 0)
+        start += len(rs[k])
+    pairs = []
+
+    def touch(a: NDArray[np.int32], b: NDArray[np.int32]) -> None:
+        m = (a != b) & (a >= 0) & (b >= 0)
+        pairs.append(np.stack([a[m], b[m]], axis=1))
+
+    touch(label[:, :-1], label[:, 1:])
+    touch(label[:, -1], label[:, 0])  # across the antimeridian
+    touch(label[:-1, :], label[1:, :])
+    touch(label[:-1, :-1], label[1:, 1:])
+    touch(label[:-1, 1:], label[1:, :-1])
+    touch(label[:-1, -1], label[1:, 0])
+    touch(label[:-1, 0], label[1:, -1])
+    pr = np.concatenate(pairs).astype(np.int64)
+    pr.sort(axis=1)
+    key = np.unique(pr[:, 0] * n + pr[:, 1])
+    return (
+        np.concatenate(ks),
+        np.concatenate(rs),
+        np.concatenate(cs),
+        (key // n).astype(np.int32),
+        (key % n).astype(np.int32),
+    )
+
+
+# ------------------------------------------------------------------------------------ cache
+_CHECKED = ("key", "format", "level", "row", "col", "edge_i", "edge_j", "surely_land")
+
+
+def _checksum(arrays: Mapping[str, Any]) -> str:
+    h = hashlib.sha256()
+    for name in _CHECKED:
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape};".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def _cache_key() -> str:
+    params = {
+        "format": GRAPH_FORMAT,
+        "cell_deg": repr(CELL_DEG),
+        "max_level": MAX_LEVEL,
+        "lat_limits": [repr(v) for v in LAT_LIMITS],
+    }
+    h = hashlib.sha256(_land_bytes())
+    h.update(json.dumps(params, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _load_graph(path: Path, key: str) -> dict[str, NDArray[Any]] | None:
+    with path.open("rb") as fh, np.load(fh, allow_pickle=False) as npz:
+        if str(npz["key"]) != key or int(npz["format"]) != GRAPH_FORMAT:
+            return None
+        arrays = {name: npz[name] for name in _CHECKED}
+        if "checksum" not in npz.files or str(npz["checksum"]) != _checksum(arrays):
+            log.warning("global route cache %s does not match its checksum: rebuilding it", path)
+            return None
+    return arrays
+
+
+def _save_graph(path: Path, arrays: dict[str, NDArray[Any]]) -> None:
+    arrays = dict(arrays)
+    arrays["checksum"] = np.array(_checksum(arrays))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez_compressed(fh, allow_pickle=False, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _build_graph(key: str) -> dict[str, NDArray[Any]]:
+    t0 = time.perf_counter()
+    blocked, surely = _rasterize(load_global_land())
+    level, row, col, ei, ej = _quadtree(blocked)
+    log.info(
+        "built the global sea graph: %d nodes, %d edges, %.1f s",
+        len(level),
+        len(ei),
+        time.perf_counter() - t0,
+    )
+    return {
+        "key": np.array(key),
+        "format": np.array(GRAPH_FORMAT),
+        "level": level,
+        "row": row,
+        "col": col,
+        "edge_i": ei,
+        "edge_j": ej,
+        "surely_land": np.packbits(surely, axis=1),
+    }
+
+
+# ------------------------------------------------------------------------------------ tiles
+@dataclass
+class _Tile:
+    """Land (and forbidden areas) around one tile, in the tile's gnomonic plane [m]."""
+
+    fwd: Transformer
+    inv: Transformer
+    land: NDArray[Any]  # polygon pieces
+    tree: shapely.STRtree
+    forbidden: list[tuple[str, Polygon]]
+
+
+def _tile_index(lon: NDArray[Any], lat: NDArray[Any]) -> NDArray[np.int64]:
+    ti = np.clip(np.floor((np.asarray(lat) + 90) / TILE_DEG).astype(np.int64), 0, 35)
+    tj = np.floor((np.asarray(lon) + 180) / TILE_DEG).astype(np.int64) % 72
+    return ti * 72 + tj
+
+
+def _unit(lon: NDArray[Any], lat: NDArray[Any]) -> NDArray[np.float64]:
+    lo, la = np.radians(lon), np.radians(lat)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def _haversine_nm(lon1: Any, lat1: Any, lon2: Any, lat2: Any) -> NDArray[np.float64]:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dl = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_NM * np.arcsin(np.sqrt(np.clip(h, 0, 1))), dtype=float)
+
+
+class _BlockedLeg(Exception):
+    """A leg between two consecutive path points is not clear even at zero margin."""
+
+    def __init__(self, edge: tuple[int, int]) -> None:
+        super().__init__(edge)
+        self.edge = edge
+
+
+@dataclass
+class _End:
+    name: str
+    port: LatLon
+    approach: LatLon
+    nav: LatLon
+
+
+# ------------------------------------------------------------------------------------ route
+@dataclass(frozen=True)
+class GlobalRoute:
+    """A sea route from the global (or, inside its region, the regional) router.
+
+    Attributes
+    ----------
+    waypoints : tuple of LatLon
+        Port point, approach point, sea waypoints, approach point, port point, WGS84 [deg],
+        latitude first; consecutive points are joined by geodesics.
+    length_nm : float
+        Geodesic length of the whole route, pilotage included [nm] (also ``distance_nm``).
+    pilotage_nm : float
+        Length of the legs between the port points and their approach points [nm].
+    passes : tuple of str
+        Canal passages (global router) or named gates (regional router) passed, in order.
+    margin_nm : float
+        Clearance from the land data kept on the open-sea legs [nm].
+    method : str
+        ``"global grid + string-pulling"`` or ``"regional visibility graph"``.
+    land_version : str
+        Identifier of the land data the route was checked against.
+    passage_legs : tuple of (int, int)
+        Index ranges ``(i, j)`` of ``waypoints`` that run through a canal passage (not tested
+        against land).
+    """
+
+    waypoints: tuple[LatLon, ...]
+    length_nm: float
+    pilotage_nm: float
+    passes: tuple[str, ...]
+    margin_nm: float
+    method: str
+    land_version: str
+    passage_legs: tuple[tuple[int, int], ...] = field(default=())
+
+    @property
+    def distance_nm(self) -> float:
+        """Sea distance of the route [nm], pilotage included (same as ``length_nm``)."""
+        return self.length_nm
+
+    @property
+    def feature(self) -> dict[str, Any]:
+        """The route as a GeoJSON Feature (RFC 7946): a LineString in ``[lon, lat]`` order, or
+        a MultiLineString split at the antimeridian when the route crosses it."""
+        lines: list[list[list[float]]] = [[]]
+        prev: LatLon | None = None
+        for p in self.waypoints:
+            if prev is not None and abs(p.lon - prev.lon) > 180.0:
+                # Cut at +-180: interpolate the crossing latitude on the unwrapped segment.
+                lon2 = p.lon + (360.0 if p.lon < prev.lon else -360.0)
+                edge = 180.0 if lon2 > prev.lon else -180.0
+                t = (edge - prev.lon) / (lon2 - prev.lon)
+                lat = prev.lat + t * (p.lat - prev.lat)
+                lines[-1].append([edge, round(lat, 6)])
+                lines.append([[-edge, round(lat, 6)]])
+            lines[-1].append([round(p.lon, 6), round(p.lat, 6)])
+            prev = p
+        geometry: dict[str, Any]
+        if len(lines) == 1:
+            geometry = {"type": "LineString", "coordinates": lines[0]}
+        else:
+            geometry = {"type": "MultiLineString", "coordinates": lines}
+        return {
+            "type": "Feature",
+            "geometry": geometry,
+            "properties": {
+                "distance_nm": round(self.length_nm, 3),
+                "pilotage_nm": round(self.pilotage_nm, 3),
+                "margin_nm": self.margin_nm,
+                "passes": list(self.passes),
+                "method": self.method,
+                "land_data": self.land_version,
+            },
+        }
+
+    def to_geojson(self) -> dict[str, Any]:
+        """The GeoJSON Feature of :attr:`feature` (a new dict each call)."""
+        return json.loads(json.dumps(self.feature))
+
+
+class GlobalSeaRouter:
+    """Land-free sea routes anywhere, over a cached coarse graph refined by string-pulling.
+
+    Parameters
+    ----------
+    margin_nm : float
+        Clearance kept from the Natural Earth coastline on string-pulled legs [nm].
+    forbidden : sequence of ForbiddenArea
+        Sea areas that no leg may enter (no margin), as in :class:`sim.core.routing.SeaRouter`.
+    cache_dir : Path or None
+        Where the coarse graph is cached; ``None`` means :func:`default_cache_dir`.
+    passages : sequence of Passage
+        Canal passages joined to the graph (default ``PASSAGES``).
+    """
+
+    method = "global grid + string-pulling"
+
+    def __init__(
+        self,
+        margin_nm: float = 2.0,
+        forbidden: Sequence[ForbiddenArea] = (),
+        cache_dir: Path | None = None,
+        passages: Sequence[Passage] = PASSAGES,
+    ) -> None:
+        if not (math.isfinite(margin_nm) and margin_nm >= 0):
+            raise ValueError(f"margin_nm must be finite and >= 0, got {margin_nm}")
+        self.margin_nm = float(margin_nm)
+        self.forbidden = tuple(forbidden)
+        self.passages = tuple(passages)
+        self.land_version = land_version()
+        key = _cache_key()
+        self.cache_path = Path(cache_dir or default_cache_dir()) / f"globalsea-{key[:20]}.npz"
+        self.loaded_from_cache = False
+        arrays = None
+        if self.cache_path.exists():
+            try:
+                arrays = _load_graph(self.cache_path, key)
+            except _CACHE_ERRORS as exc:
+                log.warning("ignoring unreadable global route cache %s: %s", self.cache_path, exc)
+            self.loaded_from_cache = arrays is not None
+        if arrays is None:
+            log.info("building the global sea graph once (cached in %s)", self.cache_path.parent)
+            arrays = _build_graph(key)
+            try:
+                _save_graph(self.cache_path, arrays)
+            except OSError as exc:
+                log.warning("could not write global route cache %s: %s", self.cache_path, exc)
+        self._polys = load_global_land()
+        self._land_tree = shapely.STRtree(self._polys)
+        self._surely = arrays["surely_land"]
+        size = (1 << arrays["level"].astype(np.int64)) * CELL_DEG
+        self._lat = -90 + (arrays["row"] + 0.5) * size
+        self._lon = -180 + (arrays["col"] + 0.5) * size
+        self._n = len(self._lat)
+        self._kd = cKDTree(_unit(self._lon, self._lat))
+        self._tiles: dict[int, _Tile] = {}
+        self._forbidden_ll = [
+            (a.name, shapely.Polygon([(p[1], p[0]) for p in a.polygon])) for a in self.forbidden
+        ]
+        ei = arrays["edge_i"].astype(np.int64)
+        ej = arrays["edge_j"].astype(np.int64)
+        ew = _haversine_nm(self._lon[ei], self._lat[ei], self._lon[ej], self._lat[ej])
+        # Passages: two extra nodes each, joined to the graph nodes they see.
+        pi, pj, pw = [], [], []
+        for k, pas in enumerate(self.passages):
+            a, b = self._n + 2 * k, self._n + 2 * k + 1
+            pi.append(a)
+            pj.append(b)
+            pw.append(pas.length_nm)
+            for node, end in ((a, pas.waypoints[0]), (b, pas.waypoints[-1])):
+                idx, w = self._links(end, f"{pas.name} entrance")
+                pi.extend([node] * len(idx))
+                pj.extend(idx.tolist())
+                pw.extend(w.tolist())
+        self._ei = np.concatenate([ei, np.asarray(pi, dtype=np.int64)])
+        self._ej = np.concatenate([ej, np.asarray(pj, dtype=np.int64)])
+        self._ew = np.concatenate([ew, np.asarray(pw, dtype=float)])
+        self._size = self._n + 2 * len(self.passages) + 2
+        self._alive = np.ones(len(self._ei), dtype=bool)
+        if self.forbidden:
+            self._close_forbidden_edges()
+        self._rebuild()
+        _, self._component = connected_components(self._adj, directed=False)
+        self._main = int(np.argmax(np.bincount(self._component[: self._n])))
+
+    # -------------------------------------------------------------------- graph upkeep
+    @property
+    def n_nodes(self) -> int:
+        """Number of coarse graph nodes (passages excluded)."""
+        return self._n
+
+    @property
+    def n_edges(self) -> int:
+        """Number of live coarse graph edges (passage links included)."""
+        return int(self._alive.sum())
+
+    def _rebuild(self) -> None:
+        m = self._alive
+        adj = csr_matrix(
+            (np.maximum(self._ew[m], 1e-9), (self._ei[m], self._ej[m])),
+            shape=(self._size, self._size),
+        )
+        self._adj = (adj + adj.T).tocsr()
+
+    def _close_forbidden_edges(self) -> None:
+        for _, poly in self._forbidden_ll:
+            x0, y0, x1, y1 = poly.bounds
+            near = (
+                (self._lon >= x0 - 4)
+                & (self._lon <= x1 + 4)
+                & (self._lat >= y0 - 4)
+                & (self._lat <= y1 + 4)
+            )
+            cand = np.flatnonzero(
+                self._alive
+                & (self._ei < self._n)
+                & (self._ej < self._n)
+                & (
+                    near[np.minimum(self._ei, self._n - 1)]
+                    | near[np.minimum(self._ej, self._n - 1)]
+                )
+            )
+            if not len(cand):
+                continue
+            a = np.column_stack([self._lon[self._ei[cand]], self._lat[self._ei[cand]]])
+            b = np.column_stack([self._lon[self._ej[cand]], self._lat[self._ej[cand]]])
+            ok = self._clear(a, b, 0.0)
+            self._alive[cand[~ok]] = False
+
+    def _ban(self, i: int, j: int) -> None:
+        hit = np.flatnonzero(
+            ((self._ei == i) & (self._ej == j)) | ((self._ei == j) & (self._ej == i))
+        )
+        if not len(hit):
+            raise RuntimeError(f"no such graph edge {i}-{j}")
+        self._alive[hit] = False
+        log.debug("dropped blocked graph edge %d-%d", i, j)
+        self._rebuild()
+
+    # -------------------------------------------------------------------- exact land test
+    def _tile(self, t: int) -> _Tile:
+        tile = self._tiles.get(t)
+        if tile is not None:
+            return tile
+        ti, tj = divmod(t, 72)
+        lat0 = -90 + (ti + 0.5) * TILE_DEG
+        lon0 = -180 + (tj + 0.5) * TILE_DEG
+        crs = f"+proj=gnom +lat_0={lat0} +lon_0={lon0} +datum=WGS84 +units=m +no_defs"
+        fwd = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        inv = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+        half = TILE_DEG / 2 + TILE_PAD_DEG
+        ylo, yhi = max(-90.0, lat0 - half), min(90.0, lat0 + half)
+        xlo, xhi = lon0 - half, lon0 + half
+        boxes = [(max(xlo, -180.0), ylo, min(xhi, 180.0), yhi)]
+        if xlo < -180:
+            boxes.append((xlo + 360, ylo, 180.0, yhi))
+        if xhi > 180:
+            boxes.append((-180.0, ylo, xhi - 360, yhi))
+        pieces: list[Any] = []
+        for bx in boxes:
+            idx = self._land_tree.query(shapely.box(*bx))
+            if len(idx):
+                clipped = shapely.clip_by_rect(self._polys[idx], *bx)
+                pieces.extend(g for g in clipped if not g.is_empty)
+
+        def project(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+            x, y = fwd.transform(xy[:, 0], xy[:, 1])
+            return np.column_stack([x, y])
+
+        land = np.asarray([shapely.transform(g, project) for g in pieces], dtype=object)
+        forb = []
+        for name, poly in self._forbidden_ll:
+            if any(poly.intersects(shapely.box(*bx)) for bx in boxes):
+                forb.append((name, shapely.transform(poly, project)))
+        tile = _Tile(fwd, inv, land, shapely.STRtree(land), forb)
+        self._tiles[t] = tile
+        return tile
+
+    def _surely_land(self, lon: NDArray[Any], lat: NDArray[Any]) -> NDArray[np.bool_]:
+        r = np.clip(((np.asarray(lat) + 90) / CELL_DEG).astype(np.int64), 0, _NR - 1)
+        c = np.clip(((np.asarray(lon) + 180) / CELL_DEG).astype(np.int64), 0, _NC - 1)
+        byte = self._surely[r, c >> 3]
+        return ((byte >> (7 - (c & 7))) & 1).astype(bool)
+
+    def _clear(
+        self, a: NDArray[np.float64], b: NDArray[np.float64], margin_nm: float
+    ) -> NDArray[np.bool_]:
+        """For each geodesic a[k]-b[k] (rows of lon, lat [deg]): True if it keeps
+        ``margin_nm`` from the land (and stays out of forbidden areas and inside LAT_LIMITS)."""
+        m = len(a)
+        ok = np.ones(m, dtype=bool)
+        starts: list[NDArray[np.float64]] = []
+        ends: list[NDArray[np.float64]] = []
+        owner: list[NDArray[np.int64]] = []
+        step = round(SAMPLE_NM / PREFILTER_NM)
+        for k in range(m):
+            lon0, lat0, lon1, lat1 = float(a[k, 0]), float(a[k, 1]), float(b[k, 0]), float(b[k, 1])
+            _, _, d_m = WGS84.inv(lon0, lat0, lon1, lat1)
+            n_mid = max(0, math.ceil(d_m / (PREFILTER_NM * M_PER_NM)) - 1)
+            mids = WGS84.npts(lon0, lat0, lon1, lat1, n_mid) if n_mid else []
+            pts = np.array([[lon0, lat0], *mids, [lon1, lat1]])
+            lat = pts[:, 1]
+            if lat.min() < LAT_LIMITS[0] or lat.max() > LAT_LIMITS[1]:
+                ok[k] = False
+                continue
+            if self._surely_land(pts[:, 0], lat).any():
+                ok[k] = False
+                continue
+            sel = pts[np.unique(np.r_[np.arange(0, len(pts), step), len(pts) - 1])]
+            starts.append(sel[:-1])
+            ends.append(sel[1:])
+            owner.append(np.full(len(sel) - 1, k, dtype=np.int64))
+        if not starts:
+            return ok
+        s, e, o = np.vstack(starts), np.vstack(ends), np.concatenate(owner)
+        tiles = _tile_index(s[:, 0], s[:, 1])
+        dist = margin_nm * M_PER_NM * SCALE_ALLOWANCE
+        for t in np.unique(tiles):
+            sel = np.flatnonzero(tiles == t)
+            sel = sel[ok[o[sel]]]
+            if not len(sel):
+                continue
+            tile = self._tile(int(t))
+            x0, y0 = tile.fwd.transform(s[sel, 0], s[sel, 1])
+            x1, y1 = tile.fwd.transform(e[sel, 0], e[sel, 1])
+            lines = shapely.linestrings(
+                np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
+            )
+            if len(tile.land):
+                if dist > 0:
+                    hit, _ = tile.tree.query(lines, predicate="dwithin", distance=dist)
+                else:
+                    hit, _ = tile.tree.query(lines, predicate="intersects")
+                ok[np.unique(o[sel[hit]])] = False
+            for _, poly in tile.forbidden:
+                bad = shapely.intersects(poly, lines)
+                ok[np.unique(o[sel[bad]])] = False
+        return ok
+
+    def _clear1(self, p: LatLon, q: LatLon, margin_nm: float) -> bool:
+        return bool(
+            self._clear(np.array([[p.lon, p.lat]]), np.array([[q.lon, q.lat]]), margin_nm)[0]
+        )
+
+    # -------------------------------------------------------------------- local fine grid
+    def _fine_path(
+        self, start: LatLon, goals: NDArray[np.int64], name: str
+    ) -> tuple[list[LatLon], int]:
+        """Shortest 8-connected path on a fine local grid from ``start`` to the nearest of the
+        graph nodes ``goals``; returns the string-pulled path (start to goal) and the goal."""
+        half_lat = ESCAPE_HALF_DEG
+        half_lon = min(ESCAPE_HALF_DEG / max(math.cos(math.radians(start.lat)), 0.1), 179.0)
+        d = FINE_CELL_DEG
+        lon0 = start.lon - half_lon
+        lat0 = max(start.lat - half_lat, -90.0)
+        nrows = round((min(start.lat + half_lat, 90.0) - lat0) / d)
+        ncols = round(2 * half_lon / d)
+        bx = (lon0, lat0, lon0 + ncols * d, lat0 + nrows * d)
+        idx = self._land_tree.query(shapely.box(*bx))
+        polys = (
+            shapely.clip_by_rect(self._polys[idx], *bx) if len(idx) else np.zeros(0, dtype=object)
+        )
+        polys = np.asarray(
+            [
+                g
+                for p in polys
+                for g in shapely.get_parts(p)
+                if not g.is_empty and g.geom_type == "Polygon"
+            ],
+            dtype=object,
+        )
+        if len(polys):
+            blocked, _ = _rasterize(polys, lon0, lat0, nrows, ncols, d)
+        else:
+            blocked = np.zeros((nrows, ncols), dtype=bool)
+        rr, cc = np.mgrid[0:nrows, 0:ncols]
+        clon, clat = lon0 + (cc + 0.5) * d, lat0 + (rr + 0.5) * d
+        for _, poly in self._forbidden_ll:
+            blocked |= shapely.contains_xy(poly, clon, clat)
+        free = ~blocked
+        ids = np.full((nrows, ncols), -1, dtype=np.int64)
+        ids[free] = np.arange(int(free.sum()))
+        nfree = int(free.sum())
+        kx = math.cos(math.radians(start.lat))
+        rows_, cols_, w_ = [], [], []
+        pad = np.pad(ids, 1, constant_values=-1)
+
+        def shifted(dr: int, dc: int) -> NDArray[np.int64]:
+            return pad[1 + dr : nrows + 1 + dr, 1 + dc : ncols + 1 + dc]
+
+        for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+            a, b = ids, shifted(dr, dc)
+            ok = (a >= 0) & (b >= 0)
+            if dr and dc:  # diagonal: both orthogonal neighbours free too
+                ok &= (shifted(dr, 0) >= 0) & (shifted(0, dc) >= 0)
+            rows_.append(a[ok])
+            cols_.append(b[ok])
+            w_.append(np.full(int(ok.sum()), math.hypot(dr, dc * kx)))
+        if nfree == 0:
+            raise RoutingError(
+                f"{name!r} is cut off from the open sea (no water near it)", port=name
+            )
+        adj = csr_matrix(
+            (np.concatenate(w_), (np.concatenate(rows_), np.concatenate(cols_))),
+            shape=(nfree, nfree),
+        )
+        fr, fc = np.nonzero(free)
+        sr = int((start.lat - lat0) / d)
+        sc = int((start.lon - lon0) / d)
+        near = np.argsort((fr - sr) ** 2 + ((fc - sc) * kx) ** 2)[:16]
+        src = None
+        for k in near:
+            p = LatLon(float(lat0 + (fr[k] + 0.5) * d), float(lon0 + (fc[k] + 0.5) * d))
+            if self._clear1(start, p, 0.0):
+                src = int(ids[fr[k], fc[k]])
+                break
+        if src is None:
+            raise RoutingError(f"{name!r} is cut off from the open sea", port=name)
+        glat, glon = self._lat[goals], self._lon[goals]
+        gr = ((glat - lat0) / d).astype(np.int64)
+        gc = (((glon - lon0 + 180) % 360 - 180) / d).astype(np.int64)
+        inside = (gr >= 0) & (gr < nrows) & (gc >= 0) & (gc < ncols)
+        goals, gr, gc = goals[inside], gr[inside], gc[inside]
+        gid = ids[gr, gc]
+        goals, gid = goals[gid >= 0], gid[gid >= 0]
+        if not len(goals):
+            raise RoutingError(f"{name!r} is cut off from the open sea", port=name)
+        dist, pred = dijkstra(adj, directed=False, indices=src, return_predecessors=True)
+        k = int(np.argmin(dist[gid]))
+        if not math.isfinite(float(dist[gid[k]])):
+            raise RoutingError(
+                f"{name!r} is cut off from the open sea (no passage within "
+                f"{ESCAPE_HALF_DEG:g} deg found on a {FINE_CELL_DEG * 60 * 1852:.0f} m grid)",
+                port=name,
+            )
+        chain = [int(gid[k])]
+        while chain[-1] != src:
+            chain.append(int(pred[chain[-1]]))
+        chain.reverse()
+        pts = [start] + [
+            LatLon(float(lat0 + (fr[c] + 0.5) * d), float(lon0 + (fc[c] + 0.5) * d)) for c in chain
+        ]
+        goal = int(goals[k])
+        pts.append(LatLon(float(self._lat[goal]), float(self._lon[goal])))
+        return self._string_pull(pts, margin=min(self.margin_nm, FINE_MARGIN_NM)), goal
+
+    # -------------------------------------------------------------------- route ends
+    def _on_land(self, p: LatLon) -> bool:
+        tile = self._tile(int(_tile_index(np.array(p.lon), np.array(p.lat))))
+        x, y = tile.fwd.transform(p.lon, p.lat)
+        hit = tile.tree.query(shapely.Point(x, y), predicate="intersects")
+        return bool(len(hit))
+
+    def _in_forbidden(self, p: LatLon) -> str | None:
+        for name, poly in self._forbidden_ll:
+            if poly.contains(shapely.Point(p.lon, p.lat)):
+                return name
+        return None
+
+    def _navigable(self, p: LatLon, name: str) -> LatLon:
+        """``p`` if it keeps the margin from land, else the nearest point that does."""
+        tile = self._tile(int(_tile_index(np.array(p.lon), np.array(p.lat))))
+        x, y = tile.fwd.transform(p.lon, p.lat)
+        q = shapely.Point(x, y)
+        margin_m = self.margin_nm * M_PER_NM * SCALE_ALLOWANCE
+        close = tile.tree.query(q, predicate="dwithin", distance=max(margin_m, 1e-6))
+        forb = [poly for _, poly in tile.forbidden]
+        if not len(close) and not any(f.intersects(q) for f in forb):
+            return p
+        reach = SNAP_LIMIT_NM * M_PER_NM
+        near = tile.tree.query(q, predicate="dwithin", distance=reach + margin_m)
+        blocked = shapely.union_all(tile.land[near]).buffer(margin_m + 1.0, quad_segs=8)
+        if forb:
+            blocked = shapely.union_all([blocked, *forb])
+        free = q.buffer(reach, quad_segs=32).difference(blocked)
+        if free.is_empty:
+            raise RoutingError(
+                f"{name!r} ({p.lat:.3f} N, {p.lon:.3f} E) is more than {SNAP_LIMIT_NM:g} nm "
+                f"from water {self.margin_nm:g} nm clear of land; give it an approach point",
+                port=name,
+            )
+        b = np.asarray(shapely.shortest_line(q, free).coords)[1]
+        u = b - np.array([x, y])
+        norm = float(np.hypot(*u))
+        dirs = [u / norm] if norm > 1e-6 else []
+        ang = np.linspace(0, 2 * np.pi, 16, endpoint=False)
+        dirs.extend(np.column_stack([np.cos(ang), np.sin(ang)]))
+        for step in (2.0, 10.0, 50.0):
+            for d in dirs:
+                c = b + step * np.asarray(d)
+                if free.contains(shapely.Point(c)):
+                    lon, lat = tile.inv.transform(c[0], c[1])
+                    return LatLon(float(lat), float(lon))
+        raise RoutingError(f"no navigable water found near {name!r}", port=name)
+
+    def _end(self, port: LatLon, name: str, approach: LatLon | None) -> _End:
+        port = LatLon(float(port[0]), float(port[1]))
+        for what, pt in (("port point", port), ("approach point", approach)):
+            if pt is None:
+                continue
+            if not (-90 <= pt[0] <= 90 and -180 <= pt[1] <= 180):
+                raise RoutingError(
+                    f"{what} of {name!r} ({pt[0]}, {pt[1]}) is not a (lat, lon) in degrees",
+                    port=name,
+                )
+        start = port
+        if approach is not None:
+            approach = LatLon(float(approach[0]), float(approach[1]))
+            if self._on_land(approach):
+                raise RoutingError(
+                    f"approach point of {name!r} ({approach.lat:.3f} N, {approach.lon:.3f} E) "
+                    "is on land",
+                    port=name,
+                )
+            area = self._in_forbidden(approach)
+            if area is not None:
+                raise RoutingError(
+                    f"approach point of {name!r} ({approach.lat:.3f} N, {approach.lon:.3f} E) "
+                    f"is in forbidden area {area!r}",
+                    port=name,
+                )
+            start = approach
+        if not (LAT_LIMITS[0] <= start.lat <= LAT_LIMITS[1]):
+            raise RoutingError(
+                f"{name!r} ({start.lat:.3f} N) lies beyond the router's latitude limits "
+                f"{LAT_LIMITS} (no ice model)",
+                port=name,
+            )
+        nav = self._navigable(start, name)
+        moved = geodesic_nm(start, nav)
+        if moved > SNAP_LIMIT_NM + 1e-6:
+            raise RoutingError(
+                f"{name!r} is {moved:.1f} nm from navigable water (limit {SNAP_LIMIT_NM:g} nm)",
+                port=name,
+            )
+        if approach is None:
+            return _End(name, port, nav, nav)
+        return _End(name, port, approach, nav)
+
+    def _links(self, p: LatLon, name: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Graph nodes seen from ``p`` (at the margin, else at zero margin) and distances."""
+        chord = 2 * math.sin(LINK_RADIUS_NM / EARTH_RADIUS_NM / 2)
+        for k, radius in ((LINK_CANDIDATES, chord), (4 * LINK_CANDIDATES, 3 * chord)):
+            d, idx = self._kd.query(_unit(np.array([p.lon]), np.array([p.lat]))[0], k=k)
+            idx = np.asarray(idx)[np.isfinite(d) & (np.asarray(d) <= radius)]
+            if not len(idx):
+                continue
+            a = np.broadcast_to(np.array([p.lon, p.lat]), (len(idx), 2))
+            b = np.column_stack([self._lon[idx], self._lat[idx]])
+            for margin in (self.margin_nm, 0.0):
+                ok = self._clear(a, b, margin)
+                if ok.any():
+                    sel = idx[ok].astype(np.int64)
+                    w = _haversine_nm(p.lon, p.lat, self._lon[sel], self._lat[sel])
+                    return sel, np.maximum(w, 1e-9)
+        raise RoutingError(
+            f"{name!r} ({p.lat:.3f} N, {p.lon:.3f} E) sees no open water within "
+            f"{3 * LINK_RADIUS_NM:g} nm",
+            port=name,
+        )
+
+    # -------------------------------------------------------------------- routing
+    def route(
+        self,
+        a: LatLon,
+        b: LatLon,
+        *,
+        a_name: str = "a",
+        b_name: str = "b",
+        a_approach: LatLon | None = None,
+        b_approach: LatLon | None = None,
+    ) -> GlobalRoute:
+        """Shortest land-free sea route found from ``a`` to ``b`` (``(lat, lon)`` [deg]).
+
+        Parameters and errors as :meth:`sim.core.routing.SeaRouter.route`.
+        """
+        ea = self._end(a, a_name, a_approach)
+        eb = self._end(b, b_name, b_approach)
+        sea, passes, spans = self._sea_path(ea, eb)
+        head = [ea.port, ea.approach] + ([ea.nav] if ea.nav != ea.approach else [])
+        tail = ([eb.nav] if eb.nav != eb.approach else []) + [eb.approach, eb.port]
+        waypoints = tuple(head + sea[1:-1] + tail)
+        off = len(head) - 1
+        pilotage = geodesic_nm(ea.port, ea.approach) + geodesic_nm(eb.approach, eb.port)
+        return GlobalRoute(
+            waypoints=waypoints,
+            length_nm=path_length_nm(waypoints),
+            pilotage_nm=pilotage,
+            passes=passes,
+            margin_nm=self.margin_nm,
+            method=self.method,
+            land_version=self.land_version,
+            passage_legs=tuple((i + off, j + off) for i, j in spans),
+        )
+
+    def _sea_path(
+        self, ea: _End, eb: _End
+    ) -> tuple[list[LatLon], tuple[str, ...], list[tuple[int, int]]]:
+        """Waypoints from ``ea.nav`` to ``eb.nav`` (both included), passages, passage spans."""
+        if ea.nav == eb.nav:
+            return [ea.nav, eb.nav], (), []
+        if self._clear1(ea.nav, eb.nav, self.margin_nm):
+            return [ea.nav, eb.nav], (), []
+        la_idx, la_w, pre = self._attach(ea)
+        lb_idx, lb_w, post = self._attach(eb)
+        a_pt, b_pt = pre[-1], post[-1]
+        src, dst = self._size - 2, self._size - 1
+        banned_links: set[tuple[int, int]] = set()
+        for _ in range(MAX_REPAIRS):
+            rows, cols, vals = [], [], []
+            for end, idx, w in ((src, la_idx, la_w), (dst, lb_idx, lb_w)):
+                for i, wi in zip(idx.tolist(), w.tolist(), strict=True):
+                    if (end, i) not in banned_links:
+                        rows += [end, i]
+                        cols += [i, end]
+                        vals += [wi, wi]
+            extra = coo_matrix((vals, (rows, cols)), shape=(self._size, self._size)).tocsr()
+            dist, pred = dijkstra(
+                self._adj + extra, directed=True, indices=src, return_predecessors=True
+            )
+            if not math.isfinite(float(dist[dst])):
+                raise self._unreachable(ea, eb, la_idx, lb_idx)
+            nodes = [dst]
+            while nodes[-1] != src:
+                nodes.append(int(pred[nodes[-1]]))
+            nodes.reverse()
+            try:
+                main, passes, spans = self._pull(nodes, a_pt, b_pt)
+            except _BlockedLeg as exc:
+                i, j = exc.edge
+                if i in (src, dst) or j in (src, dst):
+                    banned_links.add((i, j) if i in (src, dst) else (j, i))
+                else:
+                    self._ban(i, j)
+                continue
+            off = len(pre) - 1
+            sea = pre[:-1] + main + post[::-1][1:]
+            return sea, passes, [(i + off, j + off) for i, j in spans]
+        raise RoutingError(
+            f"no land-free route found from {ea.name!r} to {eb.name!r} after {MAX_REPAIRS} "
+            "graph repairs",
+            port=eb.name,
+        )
+
+    def _attach(self, end: _End) -> tuple[NDArray[np.int64], NDArray[np.float64], list[LatLon]]:
+        """Graph nodes an end is joined to, their distances [nm], and the path from the end's
+        navigable point to where it joins (just that point, unless it had to be found on the
+        fine local grid because the nodes in sight are cut off from the open sea)."""
+        idx, w = self._links(end.nav, end.name)
+        if np.any(self._component[idx] == self._main):
+            return idx, w, [end.nav]
+        chord = 2 * math.sin(2 * ESCAPE_HALF_DEG * 60 / EARTH_RADIUS_NM / 2)
+        goals = np.asarray(
+            self._kd.query_ball_point(
+                _unit(np.array([end.nav.lon]), np.array([end.nav.lat]))[0], chord
+            ),
+            dtype=np.int64,
+        )
+        goals = goals[self._component[goals] == self._main]
+        if not len(goals):
+            return idx, w, [end.nav]  # reported as unreachable by the caller
+        pts, goal = self._fine_path(end.nav, goals, end.name)
+        return np.array([goal], dtype=np.int64), np.array([path_length_nm(pts)]), pts
+
+    def _point(self, node: int, a: LatLon, b: LatLon) -> LatLon:
+        if node == self._size - 2:
+            return a
+        if node == self._size - 1:
+            return b
+        if node >= self._n:
+            k, side = divmod(node - self._n, 2)
+            wps = self.passages[k].waypoints
+            return wps[0] if side == 0 else wps[-1]
+        return LatLon(float(self._lat[node]), float(self._lon[node]))
+
+    def _pull(
+        self, nodes: list[int], a: LatLon, b: LatLon
+    ) -> tuple[list[LatLon], tuple[str, ...], list[tuple[int, int]]]:
+        """String-pull a graph path section by section (passages are kept as they are)."""
+        out: list[LatLon] = []
+        passes: list[str] = []
+        spans: list[tuple[int, int]] = []
+        section: list[int] = [nodes[0]]
+        k = 1
+        while k < len(nodes):
+            u, v = nodes[k - 1], nodes[k]
+            if u >= self._n and v >= self._n and u < self._size - 2 and v < self._size - 2:
+                # A passage: u and v are its two ends.
+                out.extend(self._pull_section(section, a, b)[:-1])
+                pk, side = divmod(u - self._n, 2)
+                pas = self.passages[pk]
+                wps = list(pas.waypoints if side == 0 else reversed(pas.waypoints))
+                spans.append((len(out), len(out) + len(wps) - 1))
+                out.extend(wps[:-1])
+                passes.append(pas.name)
+                section = [v]
+            else:
+                section.append(v)
+            k += 1
+        out.extend(self._pull_section(section, a, b))
+        return out, tuple(passes), spans
+
+    def _pull_section(self, section: list[int], a: LatLon, b: LatLon) -> list[LatLon]:
+        return self._string_pull([self._point(n, a, b) for n in section], section)
+
+    def _string_pull(
+        self, pts: list[LatLon], section: list[int] | None = None, margin: float | None = None
+    ) -> list[LatLon]:
+        """Drop waypoints while a single geodesic keeps ``margin`` (default: the router's);
+        legs between consecutive points must at least be land-free (else ``_BlockedLeg`` for
+        graph edges)."""
+        m = len(pts) - 1
+        if m <= 0:
+            return pts
+        margin = self.margin_nm if margin is None else margin
+        keep = [0]
+        i = 0
+        while i < m:
+            if not self._clear1(pts[i], pts[i + 1], margin):
+                if not self._clear1(pts[i], pts[i + 1], 0.0):
+                    if section is None:
+                        raise RoutingError(
+                            f"fine path blocked near {pts[i].lat:.3f} N {pts[i].lon:.3f} E",
+                            port="?",
+                        )
+                    raise _BlockedLeg((section[i], section[i + 1]))
+                keep.append(i + 1)
+                i += 1
+                continue
+            good, step, bad = i + 1, 2, None
+            while good < m:
+                cand = min(i + step, m)
+                if self._clear1(pts[i], pts[cand], margin):
+                    good = cand
+                    step *= 2
+                else:
+                    bad = cand
+                    break
+            if bad is not None:
+                lo, hi = good, bad
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    if self._clear1(pts[i], pts[mid], margin):
+                        lo = mid
+                    else:
+                        hi = mid
+                good = lo
+            keep.append(good)
+            i = good
+        # One more pass: drop any waypoint whose neighbours see each other.
+        changed = True
+        while changed and len(keep) > 2:
+            changed = False
+            j = 1
+            while j < len(keep) - 1:
+                if self._clear1(pts[keep[j - 1]], pts[keep[j + 1]], margin):
+                    del keep[j]
+                    changed = True
+                else:
+                    j += 1
+        return [pts[j] for j in keep]
+
+    def _unreachable(
+        self, ea: _End, eb: _End, la: NDArray[np.int64], lb: NDArray[np.int64]
+    ) -> RoutingError:
+        sizes = np.bincount(self._component)
+        main = int(np.argmax(sizes))
+        a_ok = bool(np.any(self._component[la] == main))
+        b_ok = bool(np.any(self._component[lb] == main))
+        culprit = eb if (a_ok or not b_ok) else ea
+        detail = "is cut off from the open sea" if not (a_ok and b_ok) else "cannot be reached"
+        return RoutingError(
+            f"no sea route from {ea.name!r} to {eb.name!r}: {culprit.name!r} {detail} "
+            f"(global router, margin {self.margin_nm:g} nm)",
+            port=culprit.name,
+        )
+
+
+# ------------------------------------------------------------------------------------ one call
+@cache
+def _global_router(
+    margin_nm: float, forbidden: tuple[ForbiddenArea, ...], cache_dir: Path | None
+) -> GlobalSeaRouter:
+    return GlobalSeaRouter(margin_nm=margin_nm, forbidden=forbidden, cache_dir=cache_dir)
+
+
+@cache
+def _regional_router(
+    margin_nm: float, forbidden: tuple[ForbiddenArea, ...], cache_dir: Path | None
+) -> Any:
+    from sim.core.routing import SeaRouter
+
+    return SeaRouter(margin_nm=margin_nm, forbidden=forbidden, cache_dir=cache_dir)
+
+
+def _as_latlon(p: Iterable[float] | None, what: str) -> LatLon | None:
+    if p is None:
+        return None
+    vals = [float(v) for v in p]
+    if len(vals) != 2 or not all(math.isfinite(v) for v in vals):
+        raise ValueError(f"{what} must be a (lat, lon) pair of finite numbers, got {p!r}")
+    return LatLon(vals[0], vals[1])
+
+
+def route(
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    *,
+    margin_nm: float = 2.0,
+    origin_approach: tuple[float, float] | None = None,
+    destination_approach: tuple[float, float] | None = None,
+    origin_name: str = "origin",
+    destination_name: str = "destination",
+    forbidden: Sequence[ForbiddenArea] = (),
+    method: Literal["auto", "global", "regional"] = "auto",
+    cache_dir: Path | None = None,
+) -> GlobalRoute:
+    """Sea route between two coastal points anywhere, in one call.
+
+    Every point is a ``(lat, lon)`` tuple in WGS84 decimal degrees: **latitude first**.
+
+    Parameters
+    ----------
+    origin, destination : (lat, lon)
+        Port points [deg]. A point on land, or closer to land than the margin, is moved to the
+        nearest water that keeps the margin (at most ``SNAP_LIMIT_NM``); the move is counted
+        as pilotage.
+    margin_nm : float
+        Clearance kept from the Natural Earth coastline [nm].
+    origin_approach, destination_approach : (lat, lon) or None
+        Sea-side approach points [deg]; the leg from the port point is pilotage.
+    origin_name, destination_name : str
+        Names used in error messages.
+    forbidden : sequence of ForbiddenArea
+        Sea areas no leg may enter (e.g. ``sim.core.routing.JEJU_STRAIT``).
+    method : {"auto", "global", "regional"}
+        ``"auto"`` uses the regional visibility graph when both ends (and approach points) lie
+        in its region (``sim.core.routing.REGION_LON_LAT``), else the global router.
+    cache_dir : Path or None
+        Where route graphs are cached; ``None`` means ``default_cache_dir()``.
+
+    Returns
+    -------
+    GlobalRoute
+        ``.distance_nm``, ``.waypoints`` (``LatLon`` list), ``.feature`` / ``.to_geojson()``.
+
+    Raises
+    ------
+    RoutingError
+        One line naming the port that cannot be reached by sea.
+    """
+    from sim.core.routing import in_region
+
+    a = _as_latlon(origin, "origin")
+    b = _as_latlon(destination, "destination")
+    assert a is not None and b is not None
+    aa = _as_latlon(origin_approach, "origin_approach")
+    ba = _as_latlon(destination_approach, "destination_approach")
+    if method not in ("auto", "global", "regional"):
+        raise ValueError(f"method must be 'auto', 'global' or 'regional', got {method!r}")
+    pts = [p for p in (a, b, aa, ba) if p is not None]
+    use_regional = method == "regional" or (method == "auto" and all(in_region(p) for p in pts))
+    key = (float(margin_nm), tuple(forbidden), cache_dir)
+    if use_regional:
+        r = _regional_router(*key).route(
+            a, b, a_name=origin_name, b_name=destination_name, a_approach=aa, b_approach=ba
+        )
+        return GlobalRoute(
+            waypoints=r.waypoints,
+            length_nm=r.length_nm,
+            pilotage_nm=r.pilotage_nm,
+            passes=r.passes,
+            margin_nm=float(margin_nm),
+            method="regional visibility graph",
+            land_version="Natural Earth 5.1.1 10m, regional clip (land_ne10m.geojson)",
+        )
+    return _global_router(*key).route(
+        a, b, a_name=origin_name, b_name=destination_name, a_approach=aa, b_approach=ba
+    )
