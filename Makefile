@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo priors test lint bench clean browser timings
+.PHONY: demo priors test test-slow lint bench clean browser timings
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV): tankersim (editable) with its dependencies, the calibrate, distributed and"
@@ -45,11 +45,17 @@ browser:
 	  fi; \
 	fi
 
+# `make test` leaves out the tests marked slow (the wheel in a clean venv, the notebook, the
+# 2,000 fuzz cases, calibrations run twice to compare): `make test-slow` runs them, and CI
+# (.ci/run) runs both.
 test: $(STAMP) browser
 	$(BIN)/ruff check sim tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not slow"
+
+test-slow: $(STAMP) browser
+	$(BIN)/python -m pytest -m slow
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim tests benchmarks tools

@@ -183,6 +183,7 @@ def test_posterior_predictive_reproduces_the_evidence(synthetic_result: Any) -> 
         assert row["agree_posterior"] >= row["agree_prior"], st.name
 
 
+@pytest.mark.slow
 def test_same_seed_same_result_on_any_executor(synthetic: Path, synthetic_result: Any) -> None:
     two = calibrate(synthetic, options=ExecOptions("local", 2))
     pd.testing.assert_frame_equal(synthetic_result.posterior, two.posterior, check_exact=True)
@@ -192,6 +193,7 @@ def test_same_seed_same_result_on_any_executor(synthetic: Path, synthetic_result
     assert not other.posterior["weight"].equals(synthetic_result.posterior["weight"])
 
 
+@pytest.mark.slow
 def test_dask_gives_the_same_result(synthetic: Path) -> None:
     pytest.importorskip("dask.distributed")
     a = calibrate(synthetic, options=ExecOptions("serial"), generations=3, replications=2)
@@ -199,6 +201,7 @@ def test_dask_gives_the_same_result(synthetic: Path) -> None:
     pd.testing.assert_frame_equal(a.posterior, b.posterior, check_exact=True)
 
 
+@pytest.mark.slow
 def test_interrupted_calibration_resumes_to_the_same_result(
     synthetic: Path, tmp_path: Path
 ) -> None:

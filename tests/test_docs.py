@@ -74,9 +74,15 @@ def test_console_blocks_run(doc: str, block: str, workdir: Path) -> None:
 PYTHON = _blocks("python")
 
 
-@pytest.mark.parametrize(
-    ("doc", "block"), PYTHON, ids=[f"{d}:{i}" for i, (d, _) in enumerate(PYTHON)]
-)
+def _python_params() -> list[object]:
+    """A block that calibrates (tens of seconds) runs with the slow tests (`make test-slow`)."""
+    return [
+        pytest.param(d, b, id=f"{d}:{i}", marks=[pytest.mark.slow] if "calibrate(" in b else [])
+        for i, (d, b) in enumerate(PYTHON)
+    ]
+
+
+@pytest.mark.parametrize(("doc", "block"), _python_params())
 def test_python_blocks_run(doc: str, block: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     namespace: dict[str, object] = {}

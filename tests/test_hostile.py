@@ -265,6 +265,7 @@ def test_no_negative_cargo_anywhere(tmp_path: Path) -> None:
         assert all(v >= 0 for k, v in run.summary.kpis.items() if k.endswith(("_bbl", "_t")))
 
 
+@pytest.mark.slow
 def test_scheduler_addresses(runner: Any, tmp_path: Path) -> None:
     r = runner.invoke(
         app,
