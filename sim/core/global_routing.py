@@ -504,8 +504,10 @@ class GlobalRoute:
     land_version : str
         Identifier of the land data the route was checked against.
     passage_legs : tuple of (int, int)
-        Index ranges ``(i, j)`` of ``waypoints`` that run through a canal passage (not tested
-        against land).
+        Index ranges ``(i, j)`` of ``waypoints`` that run through a passage (``PASSAGES``).
+    narrow_legs : tuple of (int, int)
+        Index ranges of ``waypoints`` found on the fine local grid, which take a route end out
+        of narrow water (a bay behind a narrow entrance) at ``FINE_MARGIN_NM`` clearance.
     """
 
     waypoints: tuple[LatLon, ...]
@@ -516,6 +518,7 @@ class GlobalRoute:
     method: str
     land_version: str
     passage_legs: tuple[tuple[int, int], ...] = field(default=())
+    narrow_legs: tuple[tuple[int, int], ...] = field(default=())
 
     @property
     def distance_nm(self) -> float:
@@ -1040,6 +1043,7 @@ class GlobalSeaRouter:
         """
         ea = self._end(a, a_name, a_approach)
         eb = self._end(b, b_name, b_approach)
+        self._narrow: list[tuple[int, int]] = []
         sea, passes, spans = self._sea_path(ea, eb)
         head = [ea.port, ea.approach] + ([ea.nav] if ea.nav != ea.approach else [])
         tail = ([eb.nav] if eb.nav != eb.approach else []) + [eb.approach, eb.port]
@@ -1055,6 +1059,7 @@ class GlobalSeaRouter:
             method=self.method,
             land_version=self.land_version,
             passage_legs=tuple((i + off, j + off) for i, j in spans),
+            narrow_legs=tuple((i + off, j + off) for i, j in self._narrow),
         )
 
     def _sea_path(
@@ -1099,6 +1104,9 @@ class GlobalSeaRouter:
                 continue
             off = len(pre) - 1
             sea = pre[:-1] + main + post[::-1][1:]
+            self._narrow = [(0, off)] if off else []
+            if len(post) > 1:
+                self._narrow.append((len(sea) - len(post), len(sea) - 1))
             return sea, passes, [(i + off, j + off) for i, j in spans]
         raise RoutingError(
             f"no land-free route found from {ea.name!r} to {eb.name!r} after {MAX_REPAIRS} "
