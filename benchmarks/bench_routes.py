@@ -1,11 +1,14 @@
 """Benchmark: build the gazetteer's all-pairs route table from a cold and from a warm cache.
 
-Run with ``python benchmarks/bench_routes.py [--margin-nm 2.0] [--no-jeju]``. Both timings are
-taken in one run, in a fresh temporary cache directory, and reported with their ratio:
+Run with ``python benchmarks/bench_routes.py [--margin-nm 2.0] [--no-jeju] [--global]``. Both
+timings are taken in one run, in a fresh temporary cache directory, and reported with their ratio:
 
 * cold: construct ``SeaRouter`` (builds and saves the graph) and route every pair of ports;
 * warm: construct a new ``SeaRouter`` on the same directory (loads the graph) and route every
   pair again.
+
+``--global`` times the global router instead (``sim.core.global_routing``): cold = build and
+save the global sea graph and route Rotterdam-Singapore; warm = load it and route the same pair.
 """
 
 from __future__ import annotations
@@ -59,12 +62,40 @@ def timed_table(
     return time.perf_counter() - t0, router, table
 
 
+def bench_global(margin_nm: float) -> None:
+    """Cold and warm timings of one global route (Rotterdam-Singapore, Pub. 151 positions)."""
+    from sim.core.global_routing import GlobalSeaRouter
+
+    a, b = LatLon(51.9000, 4.4667), LatLon(1.2667, 103.8333)
+    with tempfile.TemporaryDirectory() as tmp:
+        times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            router = GlobalSeaRouter(margin_nm=margin_nm, cache_dir=Path(tmp))
+            r = router.route(a, b, a_name="Rotterdam", b_name="Singapore")
+            times.append(time.perf_counter() - t0)
+        assert router.loaded_from_cache
+    cold_s, warm_s = times
+    print(
+        f"global router, margin {margin_nm:g} nm: graph {router.n_nodes} nodes / "
+        f"{router.n_edges} edges; Rotterdam-Singapore {r.length_nm:.1f} nm "
+        f"via {', '.join(r.passes)}"
+    )
+    print(f"cold (build graph + route): {cold_s:8.3f} s")
+    print(f"warm (load graph + route):  {warm_s:8.3f} s")
+    print(f"cold / warm:                {cold_s / warm_s:8.1f}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print cold and warm timings, their ratio, and the routes from Vostochny."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--margin-nm", type=float, default=2.0)
     ap.add_argument("--no-jeju", action="store_true", help="leave the Jeju Strait open")
+    ap.add_argument("--global", dest="global_", action="store_true", help="time the global router")
     args = ap.parse_args(argv)
+    if args.global_:
+        bench_global(args.margin_nm)
+        return
     ports = load_ports()
     with tempfile.TemporaryDirectory() as tmp:
         cold_s, cold_router, cold = timed_table(args.margin_nm, not args.no_jeju, Path(tmp), ports)
