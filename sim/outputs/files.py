@@ -178,11 +178,11 @@ def _json_default(obj: Any) -> Any:
 
 CSV_DECIMALS_BY_UNIT: dict[str, int] = {
     "deg": 1,
-    "nm": 2,
+    "nm": 3,
     "m": 2,
-    "h": 3,
+    "h": 4,
     "s": 3,
-    "days": 3,
+    "days": 4,
     "kn": 3,
     "bbl": 1,
     "t": 1,
@@ -192,7 +192,9 @@ CSV_DECIMALS_BY_UNIT: dict[str, int] = {
     "prob": 4,
 }
 """Decimals a CSV keeps for a float column, by the unit its name ends in (``t_h`` -> h,
-``capacity_bbl__YU SON`` -> bbl, ``p_detect`` -> p): what the data carries, not 16 digits."""
+``capacity_bbl__YU SON`` -> bbl, ``p_detect`` -> p): what the data carries, not 16 digits
+(distances to 2 m and times to under a second, so that a time derived from a distance in the
+same file agrees with it to about 1e-6)."""
 CSV_DECIMALS_BY_NAME: dict[str, int] = {"lat": 6, "lon": 6}
 """Decimals of particular columns: positions to 6 decimals of a degree (about 0.1 m)."""
 CSV_SIGNIFICANT = 6
@@ -207,7 +209,7 @@ def csv_decimals(column: str, values: pd.Series | None = None) -> int | None:
     :data:`CSV_SIGNIFICANT` significant digits of the column's largest value.
 
     >>> csv_decimals("lat"), csv_decimals("t_h"), csv_decimals("capacity_bbl__YU SON")
-    (6, 3, 1)
+    (6, 4, 1)
     >>> csv_decimals("p_detect"), csv_decimals("ev:osc-visits", pd.Series([0.25, 12.5]))
     (4, 4)
     """
