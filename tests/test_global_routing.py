@@ -340,3 +340,23 @@ def test_cache_is_reused(router: GlobalSeaRouter) -> None:
         again.route(PORTS["Istanbul"], PORTS["Odessa"]).length_nm,
         router.route(PORTS["Istanbul"], PORTS["Odessa"]).length_nm,
     )
+
+
+if __name__ == "__main__":  # print the reference table of docs/routing.md
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        gr = GlobalSeaRouter(margin_nm=2.0, cache_dir=Path(tmp))
+        print("| pair | published [nm] | router [nm] | of which pilotage | ratio | passes |")
+        for ref in REFERENCES:
+            r = ref_route(gr, ref.a, ref.b)
+            print(
+                f"| {ref.id} | {ref.published_nm:,} | {r.length_nm:,.1f} | {r.pilotage_nm:.1f} "
+                f"| {r.length_nm / ref.published_nm:.3f} | {', '.join(r.passes)} |"
+            )
+        nn = ningbo_nampho(gr)
+        nampho = gazetteer()["NAMPHO"].point
+        print(
+            f"Ningbo-Nampho {nn.length_nm:.1f} nm (pilotage {nn.pilotage_nm:.1f}), straight "
+            f"{geodesic_nm(NINGBO, nampho):.1f} nm"
+        )
