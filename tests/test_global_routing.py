@@ -342,6 +342,31 @@ def test_cache_is_reused(router: GlobalSeaRouter) -> None:
     )
 
 
+def test_scenario_leg_outside_the_region_uses_the_global_router(
+    tmp_path: Path, router: GlobalSeaRouter
+) -> None:
+    from conftest import ROOT
+
+    from sim.core.config import load_scenario
+    from sim.core.routes import build_route_table
+
+    text = (ROOT / "scenarios" / "minimal.toml").read_text(encoding="utf-8")
+    text = text.replace('method = "geodesic"', 'method = "sea"').replace(
+        "[discharge.CHONGJIN]",
+        '[ports.NINGBO]\nname = "Ningbo"\nlat = 29.87\nlon = 121.55\n\n'
+        "[discharge.NINGBO]\nshare = 0.5\nrate_bbl_per_h = 1000.0\npre_pump_h = 1.0\n"
+        "post_pump_h = 1.0\n\n[discharge.CHONGJIN]\nshare = 0.5",
+    )
+    path = tmp_path / "ningbo.toml"
+    path.write_text(text, encoding="utf-8")
+    table = build_route_table(load_scenario(path), cache_dir=router.cache_path.parent)
+    ningbo = table.leg("VOSTOCHNY", "NINGBO")
+    assert ningbo.method == "sea" and ningbo.waypoints[-1] == NINGBO
+    assert geodesic_nm(ningbo.waypoints[0], NINGBO) < ningbo.distance_nm < 1200
+    # the in-region leg is the regional router's, as before (docs/routing.md: 163.7 nm)
+    assert round(table.distance_nm("VOSTOCHNY", "CHONGJIN"), 1) == 163.7
+
+
 if __name__ == "__main__":  # print the reference table of docs/routing.md
     import tempfile
 
