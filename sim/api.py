@@ -282,11 +282,11 @@ def run_sensitivity(
 def write_routes(
     scenario: Scenario | str | Path, out: str | Path, *, draw_map: bool = True
 ) -> tuple[Any, list[Path]]:
-    """Route a scenario and write ``routes.csv``, ``routes.geojson``, the provenance and (with
-    ``draw_map``) the map into ``out``; return the leg table and the files written."""
+    """Route a scenario and write ``routes.csv``, ``routes.geojson`` (the legs),
+    ``ports.geojson`` (the ports), the provenance and (with ``draw_map``) the map into ``out``;
+    return the leg table and the files written."""
     from sim.analysis.metrics import leg_table
-    from sim.analysis.tracks import routes_geojson
-    from sim.outputs.files import write_geojson, write_provenance, write_table
+    from sim.outputs.files import write_provenance, write_route_layers, write_table
 
     sc, table, _ = prepare(scenario)
     out_dir = Path(out)
@@ -296,7 +296,7 @@ def write_routes(
     paths += write_provenance(
         out_dir, sc, scenario_path=_source_name(scenario), seed=sc.seed, command="routes"
     )
-    paths.append(write_geojson(out_dir / "routes.geojson", routes_geojson(table, sc)))
+    paths += write_route_layers(out_dir, table, sc)
     if draw_map:
         from sim.outputs.maps import plot_map
 

@@ -233,6 +233,12 @@ def run(
     draw_map: bool = typer.Option(True, "--map/--no-map", help="Draw the map."),
     with_tracks: bool = typer.Option(True, "--tracks/--no-tracks", help="Write ship tracks."),
     track_interval_h: float = INTERVAL,
+    thin_idle: bool = typer.Option(
+        False, "--thin-idle", help="Keep only the first and last track sample of each stay."
+    ),
+    idle_interval_h: float | None = typer.Option(
+        None, min=0.01, help="Keep a track sample in port every HOURS (implies --thin-idle)."
+    ),
     sets: list[str] | None = SET,
 ) -> None:
     """Run one replication of a scenario, print its summary and write its outputs to OUT:
@@ -246,7 +252,15 @@ def run(
     sc, out_dir = _prepare_out(scenario, out, "", sets)
     result = run_api(sc if sets else scenario, seed=seed, replication=replication)
     written = write_run(result, out_dir, scenario_path=str(scenario), events_format=events_format)
-    written += write_geo(result, out_dir, draw_map, with_tracks, track_interval_h)
+    written += write_geo(
+        result,
+        out_dir,
+        draw_map,
+        with_tracks,
+        track_interval_h,
+        thin_idle=thin_idle,
+        idle_interval_h=idle_interval_h,
+    )
     print_run_summary(result, out_console)
     _warn_degenerate(result.scenario, [result.row])
     out_console.print(f"\nWrote {len(written)} files to {out_dir}/", highlight=False)
@@ -268,7 +282,8 @@ def routes(
     legs, _ = write_routes(scenario, out_dir, draw_map=draw_map)
     print_route_table(legs, sc, out_console)
     out_console.print(
-        f"Wrote routes.csv, routes.geojson{' and the map' if draw_map else ''} to {out_dir}/",
+        f"Wrote routes.csv, routes.geojson, ports.geojson{' and the map' if draw_map else ''} "
+        f"to {out_dir}/",
         highlight=False,
     )
 
@@ -593,7 +608,6 @@ def calibrate(
     options = ExecOptions(executor, workers, scheduler, engine=engine)  # type: ignore[arg-type]
     again = f"continue with the same command and --out {out_dir} --resume"
     with _batch(out_dir, again):
-
         kw: dict[str, Any] = {
             "seed": seed,
             "executor": options,
@@ -741,6 +755,7 @@ METAVARS = {
     "sets": "KEY=VALUE",
     "vary": "KEY=VALUES",
     "track_interval_h": "HOURS",
+    "idle_interval_h": "HOURS",
 }
 """Placeholders shown in --help instead of typer's type tags (``<int range>``, ``<str>``...).
 Choices (executor, engine, method...) show NAME; flags show nothing beside their names."""

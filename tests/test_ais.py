@@ -148,3 +148,27 @@ def test_csv_floats_are_rounded(written: dict[str, Any], tmp_path: Path) -> None
     # Parquet keeps the full precision.
     full = pd.read_parquet(tmp_path / "mc" / "replications.parquet")
     pd.testing.assert_frame_equal(full, mc.replications.reset_index(drop=True))
+
+
+def test_run_cli_thins_idle_rows_and_routes_cli_writes_two_layers(tmp_path: Path) -> None:
+    """`tankersim run --thin-idle` writes fewer rows and the same trajectories;
+    `tankersim routes` writes the legs and the ports as two layers."""
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    runner = CliRunner()
+    full, thin = tmp_path / "full", tmp_path / "thin"
+    for out, extra in ((full, []), (thin, ["--thin-idle"])):
+        r = runner.invoke(app, ["run", MINIMAL, "--no-map", "--out", str(out), *extra])
+        assert r.exit_code == 0, r.output
+    a = pd.read_csv(full / "tracks.csv")
+    b = pd.read_csv(thin / "tracks.csv")
+    assert len(b) < len(a)
+    assert set(b["trajectory_id"]) == set(a["trajectory_id"])
+    r = runner.invoke(app, ["routes", MINIMAL, "--no-map", "--out", str(tmp_path / "r")])
+    assert r.exit_code == 0, r.output
+    lines = gpd.read_file(tmp_path / "r" / "routes.geojson")
+    ports = gpd.read_file(tmp_path / "r" / "ports.geojson")
+    assert set(lines.geom_type) == {"LineString"} and set(ports.geom_type) == {"Point"}
+    assert "ports.geojson" in r.output

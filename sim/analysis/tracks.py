@@ -94,14 +94,15 @@ DRAUGHT_SOURCES: tuple[str, ...] = ("registry", "estimate")
 """Where a track's ``draught_m`` comes from: the registry's sourced draughts, or
 :func:`estimated_draughts_m`."""
 
-LADEN_DRAUGHT_M_PER_CBRT_DWT = 0.38
-"""ESTIMATE: laden (summer) draught over the cube root of deadweight [m/t^(1/3)]. Geometric
-similarity makes every dimension of a hull grow as the cube root of its displacement; the
-coefficient is an engineering estimate that gives a 3,000 dwt product tanker about 5.5 m, not
-a sourced value."""
-LENGTH_M_PER_CBRT_DWT = 5.6
-"""ESTIMATE: length over the cube root of deadweight [m/t^(1/3)], by the same similarity (a
-3,000 dwt tanker about 81 m long); used only for the ballast draught."""
+LADEN_DRAUGHT_M_PER_CBRT_DWT = 6.1 / 3500.0 ** (1.0 / 3.0)
+"""ESTIMATE: laden (summer) draught over the cube root of deadweight [m/t^(1/3)], 0.402.
+Geometric similarity makes every dimension of a hull grow as the cube root of its
+displacement; the coefficient is anchored on one sourced design, a 3,500 dwt product tanker
+with a 6.1 m draught (shared reference facts, row 51: an outline specification), so a
+3,000 dwt tanker draws about 5.8 m laden."""
+LENGTH_M_PER_CBRT_DWT = 79.9 / 3500.0 ** (1.0 / 3.0)
+"""ESTIMATE: length over the cube root of deadweight [m/t^(1/3)], 5.26, by the same similarity
+and anchored on the same design (79.9 m long at 3,500 dwt); used only for the ballast draught."""
 
 NAV_STATUS: dict[str, int] = {"laden": 0, "ballast": 0, "waiting": 1, "in_port": 5, "idle": 5}
 """AIS navigational status code of each track status (ITU-R M.1371: 0 under way using engine,
