@@ -12,6 +12,8 @@ The Python API, imported lazily so that ``import sim`` stays light:
 * :func:`sim.run_sweep` and :func:`sim.run_sensitivity` sweep inputs and rank them;
 * :func:`sim.check_claims` checks a claim's own arithmetic, :func:`sim.report` writes the
   shareable HTML report of finished runs, :func:`sim.init` copies the example scenarios out;
+* :func:`sim.route` gives the sea route between two ``(lat, lon)`` points anywhere on the
+  globe (its length in nm and a GeoJSON feature);
 * :func:`sim.calibrate` fits the fleet-level unknowns to the evidence and gives the posterior
   verdict; :func:`sim.calibrate_priors` does it under each of the scenario's prior sets.
 """
@@ -39,6 +41,7 @@ _EXPORTS = {
     "check_claims": "sim.api",
     "report": "sim.api",
     "init": "sim.examples",
+    "route": "sim.core.global_routing",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -12,7 +12,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -100,7 +100,7 @@ def _warn_degenerate(scenario: Scenario, reps: Any) -> None:
         )
 
 
-def fail(message: str, code: int = 2) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     """Print one line to stderr and exit with ``code``."""
     err_console.print(f"tankersim: error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
@@ -638,6 +638,77 @@ def calibrate(
                 f"{out_dir}/",
                 highlight=False,
             )
+
+
+def _place(text: str, which: str) -> tuple[tuple[float, float], tuple[float, float] | None, str]:
+    """A route end: ``LAT,LON`` [deg] or a port of the gazetteer (its approach point too)."""
+    import math
+
+    from sim.core.gazetteer import gazetteer
+    from sim.core.registry import suggest
+
+    parts = text.replace(" ", "").split(",")
+    if len(parts) == 2:
+        try:
+            lat, lon = float(parts[0]), float(parts[1])
+        except ValueError:
+            pass
+        else:
+            if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
+                bounds = "-90 <= LAT <= 90, -180 <= LON <= 180"
+                fail(f"{which} = {text!r}: expected LAT,LON with {bounds}")
+            return (lat, lon), None, text
+    ports = gazetteer()
+    port = ports.get(text.upper())
+    if port is None:
+        hint = suggest(text.upper(), sorted(ports)) or f" (known: {', '.join(sorted(ports))})"
+        fail(f"{which} = {text!r}: not LAT,LON (latitude first) nor a known port{hint}")
+    approach = (port.approach.lat, port.approach.lon) if port.approach else None
+    return (port.lat, port.lon), approach, port.id
+
+
+@app.command("route")
+@clean_errors
+def route_cmd(
+    origin: str = typer.Argument(..., help="LAT,LON in degrees (latitude first) or a port."),
+    destination: str = typer.Argument(..., help="LAT,LON or a port, as ORIGIN."),
+    margin_nm: float = typer.Option(
+        2.0, "--margin-nm", min=0.0, max=20.0, help="Clearance from land on open-sea legs [nm]."
+    ),
+    out: Path | None = typer.Option(None, help="Write the route as a GeoJSON Feature here."),
+) -> None:
+    """The sea route between two points anywhere on the globe: its length in nautical miles,
+    the canals it passes and (with --out) the route as GeoJSON. Inside the Korean region the
+    regional router answers, elsewhere the global one (docs/routing.md). Example:
+    tankersim route 51.95,4.05 1.25,103.8"""
+    from sim.core.global_routing import route
+    from sim.core.routing import RoutingError
+    from sim.outputs.files import write_geojson
+
+    a, a_appr, a_name = _place(origin, "ORIGIN")
+    b, b_appr, b_name = _place(destination, "DESTINATION")
+    try:
+        r = route(
+            a,
+            b,
+            margin_nm=margin_nm,
+            origin_approach=a_appr,
+            destination_approach=b_appr,
+            origin_name=a_name,
+            destination_name=b_name,
+        )
+    except RoutingError as exc:
+        fail(str(exc))
+    via = f" via {', '.join(r.passes)}" if r.passes else ""
+    out_console.print(
+        f"{a_name} -> {b_name}: {r.distance_nm:,.1f} nm ({r.pilotage_nm:.1f} nm pilotage){via}; "
+        f"{len(r.waypoints)} waypoints, margin {margin_nm:g} nm, {r.method}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if out is not None:
+        write_geojson(out, r.feature)
+        out_console.print(f"Wrote {out}", highlight=False)
 
 
 @app.command()

@@ -31,7 +31,7 @@ from sim.core.global_routing import (
     load_global_land,
     route,
 )
-from sim.core.routing import RoutingError
+from sim.core.routing import ForbiddenArea, RoutingError
 
 PUB151 = "NGA Pub. 151 (kaklin/sea-routes PUB151_raw.txt @ c86d618)"
 TOLERANCE = 0.10
@@ -385,3 +385,57 @@ if __name__ == "__main__":  # print the reference table of docs/routing.md
             f"Ningbo-Nampho {nn.length_nm:.1f} nm (pilotage {nn.pilotage_nm:.1f}), straight "
             f"{geodesic_nm(NINGBO, nampho):.1f} nm"
         )
+
+
+# ------------------------------------------------------- sim.route, the CLI, forbidden areas
+def test_sim_route_is_exported_with_a_short_repr(router: GlobalSeaRouter) -> None:
+    import sim
+
+    assert "route" in dir(sim) and sim.route is route
+    r = sim.route((51.95, 4.05), (1.25, 103.8), cache_dir=router.cache_path.parent)
+    text = repr(r)
+    assert len(text) < 250 and "via Suez Canal" in text and f"{r.distance_nm:,.1f} nm" in text
+
+
+def test_cli_route_prints_the_distance_and_writes_geojson(tmp_path: Path) -> None:
+    """`tankersim route` takes LAT,LON or gazetteer ports; --out is a GeoJSON Feature that
+    GeoPandas reads in EPSG:4326; its length is sim.route's."""
+    import geopandas as gpd
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "r.geojson"
+    res = runner.invoke(app, ["route", "51.95,4.05", "1.25,103.8", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    expected = route((51.95, 4.05), (1.25, 103.8))
+    assert f"{expected.distance_nm:,.1f} nm" in res.output and "via Suez Canal" in res.output
+    layer = gpd.read_file(out)
+    assert layer.crs.to_epsg() == 4326 and list(layer.geom_type) == ["LineString"]
+    assert layer["distance_nm"].iloc[0] == pytest.approx(expected.distance_nm, abs=1e-3)
+    res = runner.invoke(app, ["route", "VOSTOCHNY", "CHONGJIN"])
+    assert res.exit_code == 0 and "regional visibility graph" in res.output, res.output
+    for args, needle in (
+        (["NAMPOH", "1,2"], "did you mean 'NAMPHO'?"),
+        (["95,3", "1,2"], "-90 <= LAT <= 90"),
+    ):
+        res = runner.invoke(app, ["route", *args])
+        lines = [ln for ln in res.output.splitlines() if ln.strip()]
+        assert res.exit_code == 2 and len(lines) == 1 and needle in lines[0], res.output
+
+
+def test_a_forbidden_area_on_the_global_router_sends_the_route_round_it(
+    tmp_path: Path, router: GlobalSeaRouter
+) -> None:
+    """Closing the Suez Canal sends Rotterdam-Singapore round the Cape of Good Hope: longer,
+    no Suez passage, and south of 34 S somewhere on the way."""
+    suez = ForbiddenArea(
+        "Suez closed",
+        (LatLon(29.5, 31.8), LatLon(29.5, 33.0), LatLon(31.6, 33.0), LatLon(31.6, 31.8)),
+    )
+    open_ = route((51.95, 4.05), (1.25, 103.8), cache_dir=router.cache_path.parent)
+    shut = route((51.95, 4.05), (1.25, 103.8), forbidden=[suez], cache_dir=router.cache_path.parent)
+    assert "Suez Canal" in open_.passes and "Suez Canal" not in shut.passes
+    assert shut.distance_nm > open_.distance_nm + 2000
+    assert min(p.lat for p in shut.waypoints) < -34.0

@@ -525,6 +525,15 @@ class GlobalRoute:
         """Sea distance of the route [nm], pilotage included (same as ``length_nm``)."""
         return self.length_nm
 
+    def __repr__(self) -> str:
+        a, b = self.waypoints[0], self.waypoints[-1]
+        via = f", via {', '.join(self.passes)}" if self.passes else ""
+        return (
+            f"GlobalRoute({a.lat:.3f} N {a.lon:.3f} E -> {b.lat:.3f} N {b.lon:.3f} E: "
+            f"{self.length_nm:,.1f} nm ({self.pilotage_nm:.1f} pilotage), "
+            f"{len(self.waypoints)} waypoints{via}, margin {self.margin_nm:g} nm, {self.method})"
+        )
+
     @property
     def feature(self) -> dict[str, Any]:
         """The route as a GeoJSON Feature (RFC 7946): a LineString in ``[lon, lat]`` order, or
@@ -631,6 +640,9 @@ class GlobalSeaRouter:
         pi, pj, pw = [], [], []
         for k, pas in enumerate(self.passages):
             a, b = self._n + 2 * k, self._n + 2 * k + 1
+            track = shapely.LineString([(p.lon, p.lat) for p in pas.waypoints])
+            if any(poly.intersects(track) for _, poly in self._forbidden_ll):
+                continue  # a forbidden area closes the passage: its two nodes stay unlinked
             pi.append(a)
             pj.append(b)
             pw.append(pas.length_nm)
