@@ -11,11 +11,11 @@ CHROMIUM ?= /usr/bin/chromium
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV): tankersim (editable) with its dependencies, the calibrate, distributed and"
-	@echo "sensitivity extras and the test tools (pytest, ruff, mypy, playwright, nbclient); about 2 minutes the first time."
+	@echo "sensitivity extras and the test tools (pytest, ruff, mypy, playwright, nbclient, geopandas, movingpandas); about 2 minutes the first time."
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --progress-bar off -e '.[dev]' | grep -E '^(Successfully|ERROR)' || true
-	$(BIN)/python -c "import sim, jinja2, playwright, pyabc, SALib, distributed, nbclient, ipykernel"
+	$(BIN)/python -c "import sim, jinja2, playwright, pyabc, SALib, distributed, nbclient, ipykernel, geopandas"
 	touch $(STAMP)
 
 demo: $(STAMP)

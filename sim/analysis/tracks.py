@@ -210,8 +210,8 @@ class LegPath:
 def estimated_draughts_m(dwt_t: NDArray[np.float64] | float) -> tuple[NDArray[np.float64], ...]:
     """ESTIMATE of a small tanker's ballast and laden draughts [m] from its deadweight [t].
 
-    Laden: :data:`LADEN_DRAUGHT_M_PER_CBRT_DWT` x dwt^(1/3) (an engineering estimate by
-    geometric similarity). Ballast: the mean ballast draught MARPOL's guidance gives for
+    Laden: :data:`LADEN_DRAUGHT_M_PER_CBRT_DWT` x dwt^(1/3) (geometric similarity anchored
+    on one sourced 3,500 dwt design). Ballast: the mean ballast draught MARPOL's guidance gives for
     segregated-ballast tankers below 150 m, 0.200 + 0.032 L [m] (MARPOL Annex I, Unified
     Interpretations, Appendix 1, Formulation A), with the length L itself estimated as
     :data:`LENGTH_M_PER_CBRT_DWT` x dwt^(1/3); never above the laden draught.
@@ -220,9 +220,9 @@ def estimated_draughts_m(dwt_t: NDArray[np.float64] | float) -> tuple[NDArray[np
     -------
     ballast_m, laden_m : ndarray
 
-    >>> b, l = estimated_draughts_m(np.array([1000.0, 3000.0]))
+    >>> b, l = estimated_draughts_m(np.array([1000.0, 3000.0, 3500.0]))
     >>> [round(float(x), 2) for x in b], [round(float(x), 2) for x in l]
-    ([1.99, 2.78], [3.8, 5.48])
+    ([1.88, 2.63, 2.76], [4.02, 5.79, 6.1])
     """
     cbrt = np.cbrt(np.asarray(dwt_t, dtype=float))
     laden = LADEN_DRAUGHT_M_PER_CBRT_DWT * cbrt
