@@ -74,7 +74,8 @@ def _nonneg(high: float) -> st.SearchStrategy[Any]:
             lambda t: {
                 "dist": "triangular",
                 "low": min(t[:2]),
-                "mode": min(t[:2]) + t[2] * (max(t[:2]) - min(t[:2])),
+                # clipped: low + t (high - low) can round above high when t is 1
+                "mode": min(min(t[:2]) + t[2] * (max(t[:2]) - min(t[:2])), max(t[:2])),
                 "high": max(t[:2]),
             }
         ),
