@@ -41,6 +41,7 @@ class Command:
     docs: str
     out: str | None = "--out"
     long: bool = False
+    status: int = 0
 
 
 COMMANDS = (
@@ -67,7 +68,12 @@ COMMANDS = (
         "docs/sweeps.md",
     ),
     Command("sweep-stored", ("sweep", OSC), "docs/sweeps.md (the scenario's [sweep])"),
-    Command("sensitivity-minimal", ("sensitivity", MINIMAL), "docs/sweeps.md"),
+    Command(
+        "sensitivity-minimal",
+        ("sensitivity", MINIMAL),
+        "docs/sweeps.md (an error: no uncertain inputs)",
+        status=2,
+    ),
     Command("sensitivity-osc", ("sensitivity", OSC, "--samples", "256"), "docs/sweeps.md"),
     Command(
         "priors",
@@ -134,8 +140,10 @@ def main() -> None:
                 target = outs[c.key] + (".html" if c.key == "report" else "")
                 argv += [c.out, target]
             t0 = time.perf_counter()
-            subprocess.run([EXE, *argv], check=True, capture_output=True, cwd=ROOT)
+            done = subprocess.run([EXE, *argv], capture_output=True, cwd=ROOT, text=True)
             wall = time.perf_counter() - t0
+            if done.returncode != c.status:
+                sys.exit(f"{' '.join(argv)}: exit status {done.returncode}\n{done.stderr}")
             shown = " ".join(
                 a if not a.startswith(tmp) else "OUT/" + Path(a).name for a in ["tankersim", *argv]
             )
