@@ -76,18 +76,34 @@ a callable: called with the number of replications just finished; ``False``/``No
 
 @contextmanager
 def _progress(
-    progress: Progress, description: str = "replications", total: int | None = None
-) -> Iterator[tuple[Callable[[int], None] | None, Callable[[int], None] | None]]:
-    """The ``(advance, set_total)`` callbacks a long call reports to (None when quiet)."""
+    progress: Progress,
+    total: int | None = None,
+    *,
+    on_plan: Callable[[int], None] | None = None,
+    per_planned: int | None = None,
+) -> Iterator[tuple[Callable[[int], None] | None, Callable[[int], None]]]:
+    """The ``(advance, plan)`` callbacks a long call reports to: ``advance(k)`` after k
+    replications (None when quiet), ``plan(k)`` once k points are planned, which sets the
+    bar's total to ``k x per_planned`` replications and calls the caller's ``on_plan``."""
+    bar = None
     if progress is True:
         from sim.outputs.progress import auto_progress
 
-        with auto_progress(description) as bar:
-            if total:
-                bar.total(total)
-            yield bar.advance, bar.total
-    else:
-        yield (progress or None), None
+        bar = auto_progress("replications")
+        if total:
+            bar.total(total)
+
+    def plan(k: int) -> None:
+        if bar is not None and per_planned is not None:
+            bar.total(k * per_planned)
+        if on_plan is not None:
+            on_plan(k)
+
+    if bar is None:
+        yield (progress if callable(progress) else None), plan
+        return
+    with bar:
+        yield bar.advance, plan
 
 
 def _source_name(scenario: Any) -> str:
@@ -131,7 +147,7 @@ def run_mc(
         2 s in a notebook or a log; a callable is called with each count of finished
         replications; ``False``: quiet.
     """
-    with _progress(progress, "replications", n) as (advance, _):
+    with _progress(progress, n) as (advance, _):
         result = batch.run_mc(
             scenario,
             n=n,
@@ -187,14 +203,7 @@ def run_sweep(
     """Run a parameter sweep (see :mod:`sim.runner.sweep`); with ``out``, write its files and
     (with ``plots``) its chart as ``tankersim sweep`` does. ``overrides`` sets dotted keys of
     the base scenario first, as ``--set`` does. ``progress`` as for :func:`run_mc`."""
-    with _progress(progress) as (advance, set_total):
-
-        def plan(k: int) -> None:
-            if set_total is not None and n is not None:
-                set_total(k * n)
-            if on_plan is not None:
-                on_plan(k)
-
+    with _progress(progress, on_plan=on_plan, per_planned=n) as (advance, plan):
         result = sw.run_sweep(
             scenario,
             dims=dims,
@@ -245,14 +254,7 @@ def run_sensitivity(
     """Rank the scenario's unknowns (see :mod:`sim.runner.sensitivity`); with ``out``, write
     its files and (with ``plots``) its chart as ``tankersim sensitivity`` does. ``overrides``
     sets dotted keys first, as ``--set`` does. ``progress`` as for :func:`run_mc`."""
-    with _progress(progress) as (advance, set_total):
-
-        def plan(k: int) -> None:
-            if set_total is not None:
-                set_total(k)
-            if on_plan is not None:
-                on_plan(k)
-
+    with _progress(progress, on_plan=on_plan, per_planned=1) as (advance, plan):
         result = sens.run_sensitivity(
             scenario,
             method=method,
