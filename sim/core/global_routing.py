@@ -37,11 +37,9 @@ import io
 import json
 import logging
 import math
-import os
-import tempfile
 import time
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -58,6 +56,7 @@ from scipy.spatial import cKDTree
 from shapely.geometry import Polygon
 
 from sim.core.geo import M_PER_NM, WGS84, LatLon, geodesic_nm, path_length_nm
+from sim.core.io import load_checked_npz, save_checked_npz
 from sim.core.routing import ForbiddenArea, RoutingError, default_cache_dir
 
 __all__ = [
@@ -367,15 +366,6 @@ def _quadtree(
 _CHECKED = ("key", "format", "level", "row", "col", "edge_i", "edge_j", "surely_land")
 
 
-def _checksum(arrays: Mapping[str, Any]) -> str:
-    h = hashlib.sha256()
-    for name in _CHECKED:
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}:{a.dtype.str}:{a.shape};".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
-
-
 def _cache_key() -> str:
     params = {
         "format": GRAPH_FORMAT,
@@ -389,28 +379,11 @@ def _cache_key() -> str:
 
 
 def _load_graph(path: Path, key: str) -> dict[str, NDArray[Any]] | None:
-    with path.open("rb") as fh, np.load(fh, allow_pickle=False) as npz:
-        if str(npz["key"]) != key or int(npz["format"]) != GRAPH_FORMAT:
-            return None
-        arrays = {name: npz[name] for name in _CHECKED}
-        if "checksum" not in npz.files or str(npz["checksum"]) != _checksum(arrays):
-            log.warning("global route cache %s does not match its checksum: rebuilding it", path)
-            return None
-    return arrays
+    return load_checked_npz(path, _CHECKED, expect={"key": key, "format": GRAPH_FORMAT})
 
 
 def _save_graph(path: Path, arrays: dict[str, NDArray[Any]]) -> None:
-    arrays = dict(arrays)
-    arrays["checksum"] = np.array(_checksum(arrays))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez_compressed(fh, allow_pickle=False, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    save_checked_npz(path, arrays, _CHECKED, compressed=True)
 
 
 def _build_graph(key: str) -> dict[str, NDArray[Any]]:

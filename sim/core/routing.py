@@ -27,10 +27,9 @@ import json
 import logging
 import math
 import os
-import tempfile
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -49,6 +48,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 
 from sim.core.geo import M_PER_NM, WGS84, LatLon, geodesic_nm, path_length_nm
+from sim.core.io import load_checked_npz, save_checked_npz
 
 __all__ = [
     "AEQD_CRS",
@@ -286,39 +286,25 @@ class _Graph:
             "obstacles_wkb": np.frombuffer(shapely.to_wkb(self.obstacles), dtype=np.uint8),
             "land_wkb": np.frombuffer(shapely.to_wkb(self.land), dtype=np.uint8),
         }
-        arrays["checksum"] = np.array(_checksum(arrays))
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, allow_pickle=False, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        save_checked_npz(path, arrays, _CHECKED)
 
     @classmethod
     def load(cls, path: Path, key: str) -> _Graph | None:
-        # Open the file here so that it is closed even when numpy rejects it.
-        with path.open("rb") as fh, np.load(fh, allow_pickle=False) as npz:
-            if str(npz["key"]) != key or int(npz["format"]) != GRAPH_FORMAT:
-                return None
-            arrays = {name: npz[name] for name in _CHECKED}
-            if "checksum" not in npz.files or str(npz["checksum"]) != _checksum(arrays):
-                log.warning("route cache %s does not match its checksum: rebuilding it", path)
-                return None
-            return cls(
-                xy=npz["xy"],
-                vert=npz["vert"],
-                prev=npz["prev"],
-                next=npz["next"],
-                lonlat=npz["lonlat"],
-                edge_i=npz["edge_i"].astype(np.int64),
-                edge_j=npz["edge_j"].astype(np.int64),
-                edge_nm=npz["edge_nm"],
-                obstacles=shapely.from_wkb(npz["obstacles_wkb"].tobytes()),
-                land=shapely.from_wkb(npz["land_wkb"].tobytes()),
-            )
+        npz = load_checked_npz(path, _CHECKED, expect={"key": key, "format": GRAPH_FORMAT})
+        if npz is None:
+            return None
+        return cls(
+            xy=npz["xy"],
+            vert=npz["vert"],
+            prev=npz["prev"],
+            next=npz["next"],
+            lonlat=npz["lonlat"],
+            edge_i=npz["edge_i"].astype(np.int64),
+            edge_j=npz["edge_j"].astype(np.int64),
+            edge_nm=npz["edge_nm"],
+            obstacles=shapely.from_wkb(npz["obstacles_wkb"].tobytes()),
+            land=shapely.from_wkb(npz["land_wkb"].tobytes()),
+        )
 
 
 _CHECKED = (
@@ -326,18 +312,6 @@ _CHECKED = (
     "obstacles_wkb", "land_wkb",
 )  # fmt: skip
 """The arrays of a cached graph that its checksum covers, in order."""
-
-
-def _checksum(arrays: Mapping[str, Any]) -> str:
-    """SHA-256 of a cached graph's arrays (dtype, shape and bytes of each, in order), so that
-    a damaged or edited cache file is rebuilt rather than trusted. Not a signature: anyone
-    who can write the cache folder can write a matching checksum."""
-    h = hashlib.sha256()
-    for name in _CHECKED:
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}:{a.dtype.str}:{a.shape};".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()
 
 
 def _cross(o: NDArray[Any], a: NDArray[Any], b: NDArray[Any]) -> NDArray[np.float64]:
