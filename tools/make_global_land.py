@@ -34,7 +34,7 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_land import read_countries
+from make_land import check_controls, read_countries
 
 REPO = Path(__file__).resolve().parents[1]
 OUT_PATH = REPO / "sim" / "data" / "land_ne10m_global.npz"
@@ -102,16 +102,6 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> bytes:
     return data
 
 
-def check_controls(land: MultiPolygon) -> list[str]:
-    """A message for every control point that comes out wrong (empty if all right)."""
-    bad = []
-    for name, lon, lat, want_land in CONTROL_POINTS:
-        got = bool(land.contains(shapely.Point(lon, lat)))
-        if got != want_land:
-            bad.append(f"{name} ({lat} N, {lon} E): land={got}, expected {want_land}")
-    return bad
-
-
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -121,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
 
     parts, version = read_countries(args.wheel)
     land = build(parts)
-    bad = check_controls(land)
+    bad = check_controls(land, CONTROL_POINTS)
     if bad:
         sys.stderr.write("control points wrong:\n  " + "\n  ".join(bad) + "\n")
         return 1

@@ -145,10 +145,14 @@ def _round(coords: Any) -> Any:
     return [_round(c) for c in coords]
 
 
-def check_controls(land: MultiPolygon) -> list[str]:
-    """Return a message for every control point that comes out wrong (empty if all right)."""
+def check_controls(
+    land: MultiPolygon,
+    points: tuple[tuple[str, float, float, bool], ...] = CONTROL_POINTS,
+) -> list[str]:
+    """Return a message for every control point (name, lon, lat, land?) that comes out wrong
+    (empty if all right)."""
     bad = []
-    for name, lon, lat, want_land in CONTROL_POINTS:
+    for name, lon, lat, want_land in points:
         got = bool(land.contains(shapely.Point(lon, lat)))
         if got != want_land:
             bad.append(f"{name} ({lat} N, {lon} E): land={got}, expected {want_land}")
