@@ -203,3 +203,15 @@ def test_help_has_no_type_tags_and_fits_80_columns(command: str) -> None:
     assert "…" not in text
     assert max(len(line) for line in text.splitlines()) <= 80
     assert "Usage: tankersim " + command in text
+
+
+def test_calibration_setup_takes_overrides_on_a_loaded_scenario_too() -> None:
+    """From Python, a loaded Scenario plus overrides: the prior changes and the evidence file
+    is still found beside the scenario's file."""
+    from sim.runner.calibrate import setup
+
+    sc = load_scenario(SCENARIOS / "osc-2024.toml")
+    s = setup(sc, overrides={"unknowns.fleet_dwt.high": 2500.0})
+    assert s.scenario.unknowns["fleet_dwt"].bounds == (1200.0, 2500.0)
+    assert setup(sc).scenario.unknowns["fleet_dwt"].bounds == (1200.0, 6000.0)
+    assert s.observables  # the evidence was read

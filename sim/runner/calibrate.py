@@ -274,14 +274,12 @@ def setup(
 ) -> Setup:
     """Validate the scenario (under ``prior``, with dotted-key ``overrides`` as ``--set``),
     its evidence and what will be fitted."""
-    if isinstance(scenario, Scenario) and not overrides:
-        base, file = scenario, "<python>"
-        raw = scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
-    elif isinstance(scenario, Scenario):
-        file = "<python>"
-        raw = scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
-        raw = apply_overrides(raw, overrides or {}, file=file)
-        base = validate_dict(raw, file=file).with_source(scenario._source_dir)
+    if isinstance(scenario, Scenario):
+        dumped = scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
+        file, raw = read_source(dumped, overrides)
+        base = scenario
+        if overrides:
+            base = validate_dict(raw, file=file).with_source(scenario._source_dir)
     else:
         file, raw = read_source(scenario, overrides)
         base = validate_dict(raw, file=file)
@@ -849,20 +847,8 @@ def calibrate(
         posterior = _posterior(history, s)
         diagnostics = _diagnostics(history)
         runs = posterior_runs(s, sim, posterior, cal.replications)
-    verdict, predictive = _answer(s, runs, pilot)
-    return CalibrationResult(
-        s,
-        posterior,
-        diagnostics,
-        runs,
-        verdict,
-        predictive,
-        pilot,
-        time.perf_counter() - t_start,
-        sim.rows_run,
-        None if out is None else Path(out),
-        identity,
-    )
+    out_dir = None if out is None else Path(out)
+    return _result(s, sim, posterior, diagnostics, runs, pilot, t_start, out_dir, identity)
 
 
 PILOT_REPLICATION0 = 2_000_000_000
@@ -876,6 +862,36 @@ def _pilot(s: Setup, sim: Simulator) -> pd.DataFrame:
     for j, p in enumerate(s.parameters):
         pilot[p.key] = p.value(q[:, j])
     return pilot
+
+
+def _result(
+    s: Setup,
+    sim: Simulator,
+    posterior: pd.DataFrame,
+    diagnostics: pd.DataFrame,
+    runs: pd.DataFrame,
+    pilot: pd.DataFrame,
+    t0: float,
+    out_dir: Path | None,
+    identity: dict[str, Any],
+) -> CalibrationResult:
+    """A calibration's result from its posterior runs (a new calibration's, or a finished
+    one's run again by :func:`from_folder`): the verdict and predictive check, timed from
+    ``t0`` (a ``time.perf_counter()`` reading)."""
+    verdict, predictive = _answer(s, runs, pilot)
+    return CalibrationResult(
+        s,
+        posterior,
+        diagnostics,
+        runs,
+        verdict,
+        predictive,
+        pilot,
+        time.perf_counter() - t0,
+        sim.rows_run,
+        out_dir,
+        identity,
+    )
 
 
 def _answer(
@@ -968,17 +984,5 @@ def from_folder(
         sim.executor = None if opts.n_workers == 1 and opts.executor != "dask" else ex
         pilot = _pilot(s, sim)
         runs = posterior_runs(s, sim, posterior, n)
-    verdict, predictive = _answer(s, runs, pilot)
-    return CalibrationResult(
-        s,
-        posterior,
-        diagnostics,
-        runs,
-        verdict,
-        predictive,
-        pilot,
-        time.perf_counter() - t0,
-        sim.rows_run,
-        folder,
-        dict(meta.get("identity", {})),
-    )
+    identity = dict(meta.get("identity", {}))
+    return _result(s, sim, posterior, diagnostics, runs, pilot, t0, folder, identity)
