@@ -155,13 +155,13 @@ def parse_sets(sets: list[str] | None) -> dict[str, Any]:
 
 
 def _prepare_out(
-    scenario: Path, out: Path | None, suffix: str, sets: list[str] | None = None
+    scenario: Path, out: Path | None, suffix: str, overrides: dict[str, Any] | None = None
 ) -> tuple[Scenario, Path]:
-    """The validated scenario (with ``--set`` overrides) and the output folder; a file in the
-    way is an error."""
+    """The validated scenario (with the ``--set`` overrides, :func:`parse_sets`) and the
+    output folder; a file in the way is an error."""
     from sim.outputs.files import ensure_writable, safe_name
 
-    sc = load_scenario(scenario, overrides=parse_sets(sets) or None)
+    sc = load_scenario(scenario, overrides=overrides)
     path = out if out is not None else Path("runs") / f"{safe_name(sc.name)}{suffix}"
     ensure_writable(path)  # fail before the simulation, not after it
     return sc, path
@@ -249,8 +249,9 @@ def run(
 
     if events_format not in ("parquet", "csv"):
         fail(f"--events-format = {events_format!r}: choose parquet or csv")
-    sc, out_dir = _prepare_out(scenario, out, "", sets)
-    result = run_api(sc if sets else scenario, seed=seed, replication=replication)
+    overrides = parse_sets(sets) or None
+    sc, out_dir = _prepare_out(scenario, out, "", overrides)
+    result = run_api(sc if overrides else scenario, seed=seed, replication=replication)
     written = write_run(result, out_dir, scenario_path=str(scenario), events_format=events_format)
     written += write_geo(
         result,
@@ -360,7 +361,8 @@ def mc(
     if posterior is not None:
         _posterior_mc(scenario, posterior, n, executor, workers, scheduler, engine, out, plots)
         return
-    sc, out_dir = _prepare_out(scenario, out, "-mc", sets)
+    overrides = parse_sets(sets) or None
+    sc, out_dir = _prepare_out(scenario, out, "-mc", overrides)
     again = f"continue with the same command and --out {out_dir} --resume"
     with _batch(out_dir, again, rate=True) as bar:
         kw = _common(
@@ -375,7 +377,9 @@ def mc(
             plots=plots,
         )
         bar.total(n)
-        result = run_mc(sc if sets else scenario, n=n, seed=seed, min_matches=min_matches, **kw)
+        result = run_mc(
+            sc if overrides else scenario, n=n, seed=seed, min_matches=min_matches, **kw
+        )
     print_verdict(result.verdict, out_console)
     _warn_degenerate(result.scenario, result.replications)
     print_checks(result.checks, result.method, out_console)
@@ -476,7 +480,7 @@ def sweep(
 
     dims = [parse_vary(v) for v in vary] if vary else None
     overrides = parse_sets(sets) or None
-    sc, out_dir = _prepare_out(scenario, out, "-sweep", sets)
+    sc, out_dir = _prepare_out(scenario, out, "-sweep", overrides)
     per_point = n if n is not None else (sc.sweep.replications if sc.sweep else 500)
     hw = KEEP if halfwidth is None else (None if halfwidth < 0 else halfwidth)
     with _batch(out_dir, "continue with the same command and --resume") as bar:
@@ -541,7 +545,8 @@ def sensitivity(
         fail(f"--method = {method!r}: choose sobol or morris")
     if grouping not in ("coarse", "keys"):
         fail(f"--factors = {grouping!r}: choose coarse or keys")
-    _, out_dir = _prepare_out(scenario, out, "-sensitivity", sets)
+    overrides = parse_sets(sets) or None
+    _, out_dir = _prepare_out(scenario, out, "-sensitivity", overrides)
     with _batch(out_dir, "continue with the same command and --resume") as bar:
         kw = _common(
             out_dir,
@@ -555,7 +560,7 @@ def sensitivity(
             plots=plots,
         )
         kw |= {"method": method, "grouping": grouping, "on_plan": bar.total}
-        kw |= {"overrides": parse_sets(sets) or None}
+        kw |= {"overrides": overrides}
         result = run_sensitivity(scenario, base_samples=base_samples, replications=n, **kw)
     print_sensitivity(result, out_console)
     done = f"{len(result.samples)} design points x {n} replications"
@@ -604,7 +609,8 @@ def calibrate(
     from sim.outputs.render import print_calibration, priors_markdown
     from sim.runner.pipeline import ExecOptions
 
-    _, out_dir = _prepare_out(scenario, out, "-calibrate", sets)
+    overrides = parse_sets(sets) or None
+    _, out_dir = _prepare_out(scenario, out, "-calibrate", overrides)
     options = ExecOptions(executor, workers, scheduler, engine=engine)  # type: ignore[arg-type]
     again = f"continue with the same command and --out {out_dir} --resume"
     with _batch(out_dir, again):
@@ -617,7 +623,7 @@ def calibrate(
             "replications": n,
             "plots": plots,
             "progress": True,  # a line per generation on stderr
-            "overrides": parse_sets(sets) or None,
+            "overrides": overrides,
         }
         if all_priors:
             ps = calibrate_priors(
