@@ -106,9 +106,10 @@ def shortest_legs(sc: Scenario, routes: RouteTable, class_id: str) -> Legs:
         dist = routes.distance_nm(sc.terminal.port, pid)
         laden[pid] = dist / v_l
         ballast[pid] = dist / v_b + lock
-    return Legs(
-        at_terminal, at_port, laden, ballast, _lo(sc, f"{k}.turnaround_days") * HOURS_PER_DAY
+    turnaround_h = (
+        _lo(sc, f"{k}.turnaround_days") * _lo(sc, f"{k}.turnaround_factor") * HOURS_PER_DAY
     )
+    return Legs(at_terminal, at_port, laden, ballast, turnaround_h)
 
 
 def shortest_between(legs: Legs, terminal: str, a: str, b: str) -> tuple[float, str]:
@@ -199,7 +200,12 @@ def replay_messages(table: pd.DataFrame) -> list[str]:
     """One sentence per pair of sightings."""
     out = []
     for r in table.to_dict(orient="records"):
-        verdict = "feasible" if r["feasible"] else "NOT FEASIBLE"
+        verdict = (
+            "physically possible (how likely under the posterior: the held-out check of "
+            "tankersim calibrate)"
+            if r["feasible"]
+            else "NOT POSSIBLE"
+        )
         out.append(
             f"{r['ship']}: {r['from_place']} {r['from_date']} then {r['to_place']} {r['to_date']}: "
             f"at most {r['max_gap_days']:.0f} days apart; the shortest possible is "

@@ -208,15 +208,31 @@ class TruncNormal(_Dist):
 
 
 class LogNormal(_Dist):
-    """Log-normal with the given median and log-scale standard deviation ``sigma``."""
+    """Log-normal with the given median and log-scale standard deviation ``sigma``.
+
+    ``spread`` names an ``[unknowns]`` entry that multiplies ``sigma`` (one value per
+    replication): how far ships (or voyages) spread around the median is then itself a
+    fleet-level unknown that calibration can fit, e.g. how differently the ships cycle.
+    """
 
     dist: Literal["lognormal"]
     median: float = Field(gt=0)
     sigma: float = Field(ge=0)
+    spread: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 
     def ppf(self, u: ArrayLike) -> FloatArray:
         u = np.clip(np.asarray(u, dtype=float), _U_EPS, 1.0 - _U_EPS)
         return self.median * np.exp(self.sigma * _special().ndtri(u))
+
+    def ppf_spread(self, u: ArrayLike, spread: ArrayLike) -> FloatArray:
+        """Quantiles with ``sigma`` multiplied by ``spread`` (broadcast against ``u``).
+
+        >>> LogNormal(dist="lognormal", median=2.0, sigma=1.0).ppf_spread([0.5], [0.0]).tolist()
+        [2.0]
+        """
+        u = np.clip(np.asarray(u, dtype=float), _U_EPS, 1.0 - _U_EPS)
+        s = np.asarray(spread, dtype=float)
+        return self.median * np.exp(self.sigma * s * _special().ndtri(u))
 
     @property
     def bounds(self) -> tuple[float, float]:

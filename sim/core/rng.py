@@ -68,6 +68,8 @@ SLOTS: tuple[str, ...] = (
     # replication-wide
     "p_detect",
     "value",
+    # per ship (appended: the slots above keep their numbers)
+    "turnaround_factor",
 )
 """Fixed slots of the inputs (append only: a slot's number never changes)."""
 SLOT = {name: i for i, name in enumerate(SLOTS)}

@@ -168,6 +168,12 @@ class _Drawer:
             self._unknowns[name] = vals
         return self._unknowns[name]
 
+    def spread(self, inp: Input) -> F64 | None:
+        """The values of the unknown that multiplies the input's log-scale spread (one per
+        replication), or None when its distribution has no ``spread``."""
+        name = getattr(inp.dist, "spread", None)
+        return None if name is None else self.unknown(name)
+
     def _u(self, level: str, slot: str, voyages: NDArray[np.int64] | None) -> F64:
         """Uniforms for an input drawn at ``level``, broadcastable to (R, S[, V]).
 
@@ -216,7 +222,13 @@ class _Drawer:
             level = inp.level
             if voyages is None and level == "voyage":
                 level = "ship"
-            vals = np.asarray(inp.dist.ppf(self._u(level, inp.slot, voyages)), dtype=float)
+            u = self._u(level, inp.slot, voyages)
+            spread = self.spread(inp)
+            if spread is not None:
+                s = spread[:, None] if voyages is None else spread[:, None, None]
+                vals = np.asarray(inp.dist.ppf_spread(u, s), dtype=float)  # type: ignore[union-attr]
+            else:
+                vals = np.asarray(inp.dist.ppf(u), dtype=float)
         if inp.dist.scale is not None:
             scale = self.unknown(inp.dist.scale)
             vals = vals * (scale[:, None] if voyages is None else scale[:, None, None])
@@ -234,7 +246,12 @@ class _Drawer:
             vals = np.full(int(np.count_nonzero(mask)), inp.dist.bounds[0])
         else:
             u = np.broadcast_to(self._u(inp.level, inp.slot, voyages), shape)[mask]
-            vals = np.asarray(inp.dist.ppf(u), dtype=float)
+            spread = self.spread(inp)
+            if spread is not None:
+                s = np.broadcast_to(spread[:, None, None], shape)[mask]
+                vals = np.asarray(inp.dist.ppf_spread(u, s), dtype=float)  # type: ignore[union-attr]
+            else:
+                vals = np.asarray(inp.dist.ppf(u), dtype=float)
         if inp.dist.scale is not None:
             scale = self.unknown(inp.dist.scale)[:, None, None]
             vals = vals * np.broadcast_to(scale, shape)[mask]
@@ -261,7 +278,11 @@ class _Drawer:
             vals = np.asarray(self.fixed[inp.key], dtype=float)
         else:
             u = uniforms(self.seed, self.reps, "fleet", 0, 0, "p_detect")
-            vals = np.asarray(inp.dist.ppf(u), dtype=float)
+            spread = self.spread(inp)
+            if spread is not None:
+                vals = np.asarray(inp.dist.ppf_spread(u, spread), dtype=float)  # type: ignore[union-attr]
+            else:
+                vals = np.asarray(inp.dist.ppf(u), dtype=float)
         if inp.dist.scale is not None:
             vals = vals * self.unknown(inp.dist.scale)
         return vals
@@ -552,7 +573,11 @@ def draw_voyages(
     cap = np.minimum(ships.cap_t[:, :, None] * bpt, ships.cap_m3[:, :, None] * BBL_PER_M3)
     cap = np.where(np.isnan(ships.cap_bbl)[:, :, None], cap, ships.cap_bbl[:, :, None])
     cargo = d.by_class("load_factor", V) * cap
-    turn_h = d.by_class("turnaround_days", V) * HOURS_PER_DAY
+    turn_h = (
+        d.by_class("turnaround_days", V)
+        * HOURS_PER_DAY
+        * d.by_class("turnaround_factor")[:, :, None]
+    )
 
     def term(name: str) -> F64:
         inp = _input(c, f"terminal.{name}")
