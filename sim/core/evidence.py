@@ -22,7 +22,20 @@ relation   ``>=``, ``<=``, ``=`` or ``~`` (within 20 %): how the reported number
            the truth; required for aggregates
 count      visits or tankers (an integer >= 0); ``bbl`` barrels; ``share`` a fraction
 source     where the row comes from; ``confidence`` high, medium or low; ``note`` free text
+basis      how the number was obtained: ``counted`` (things seen and counted: visits, ships,
+           sightings) or ``estimated`` (a figure derived by a stated or presumed method,
+           such as barrels from capacity x load factor)
+independence
+           how the row relates to the claim under test: ``independent`` (obtained without
+           the claim's method or its authors), ``premise`` (the claimants' own count that
+           the question takes as given, such as the 43 visits), ``same-method`` (derived
+           the way the claim was, by others) or ``claimants`` (from the claimants or their
+           co-authors, other than the premise)
 ========== ==================================================================================
+
+``basis`` and ``independence`` are optional columns (older files lack them): an empty cell
+reads as ``unstated``. Calibration fits an *evidence set* of rows chosen by them
+(:data:`EVIDENCE_SETS`): by default only the rows independent of the claim.
 
 Rules checked, each failure one line naming the file, the row and the field: known columns
 only; a known kind, activity and relation; real dates with ``date_to >= date_from``;
@@ -62,6 +75,8 @@ COLUMNS: tuple[str, ...] = (
     "source",
     "confidence",
     "note",
+    "basis",
+    "independence",
 )
 KINDS: tuple[str, ...] = ("sighting", "visits", "distinct_ships", "volume", "share_sanctioned")
 ACTIVITIES: tuple[str, ...] = (
@@ -74,6 +89,21 @@ ACTIVITIES: tuple[str, ...] = (
 )
 RELATIONS: tuple[str, ...] = (">=", "<=", "=", "~")
 CONFIDENCE: tuple[str, ...] = ("high", "medium", "low")
+BASES: tuple[str, ...] = ("counted", "estimated")
+"""How a row's number was obtained (see the module docstring)."""
+INDEPENDENCE: tuple[str, ...] = ("independent", "premise", "same-method", "claimants")
+"""How a row relates to the claim under test (see the module docstring)."""
+UNSTATED = "unstated"
+"""What an empty ``basis`` or ``independence`` cell reads as."""
+DEPENDENT: tuple[str, ...] = ("same-method", "claimants")
+"""Independence values that make a row depend on the claim."""
+EVIDENCE_SETS: dict[str, str] = {
+    "independent": "rows independent of the claim, and the premise it rests on (the default)",
+    "counted": "every counted row, whoever counted it; no estimated figure of the claimants "
+    "or made by the claim's method",
+    "all": "every row, the claimants' own estimates and figures made by the claim's method too",
+}
+"""The named evidence sets calibration can fit, in order from the strictest."""
 AT_SEA = "AT_SEA"
 APPROX = 0.20
 """``~`` means within this fraction of the reported number."""
@@ -104,10 +134,35 @@ class EvidenceRow:
     source: str
     confidence: str
     note: str
+    basis: str = UNSTATED
+    independence: str = UNSTATED
 
     @property
     def is_aggregate(self) -> bool:
         return self.kind != "sighting"
+
+    @property
+    def dependent(self) -> bool:
+        """Whether the row depends on the claim (its method or its authors)."""
+        return self.independence in DEPENDENT
+
+    def in_set(self, name: str) -> bool:
+        """Whether evidence set ``name`` (:data:`EVIDENCE_SETS`) fits this row; a row whose
+        provenance is unstated is fitted by every set."""
+        if name == "all":
+            return True
+        if name == "counted":
+            if self.independence == "premise":
+                return True
+            return self.basis != "estimated" or self.independence == "independent"
+        if name == "independent":
+            return not self.dependent
+        raise ValueError(f"no evidence set {name!r}")
+
+    @property
+    def provenance(self) -> str:
+        """The row's basis and independence in words, e.g. ``estimated, claimants``."""
+        return f"{self.basis}, {self.independence}"
 
     def reported(self) -> str:
         """The reported fact in words, e.g. ``>= 5 tankers``."""
@@ -325,6 +380,22 @@ def parse_evidence(
             )
         if not cells["source"]:
             raise ScenarioError(file, where("source"), None, "every row needs its source")
+        basis = cells["basis"].lower() or UNSTATED
+        if basis != UNSTATED and basis not in BASES:
+            raise ScenarioError(
+                file,
+                where("basis"),
+                cells["basis"],
+                f"choose one of {', '.join(BASES)}" + suggest(basis, BASES),
+            )
+        independence = cells["independence"].lower() or UNSTATED
+        if independence != UNSTATED and independence not in INDEPENDENCE:
+            raise ScenarioError(
+                file,
+                where("independence"),
+                cells["independence"],
+                f"choose one of {', '.join(INDEPENDENCE)}" + suggest(independence, INDEPENDENCE),
+            )
         rows.append(
             EvidenceRow(
                 line=n,
@@ -340,6 +411,8 @@ def parse_evidence(
                 source=cells["source"],
                 confidence=conf,
                 note=cells["note"],
+                basis=basis,
+                independence=independence,
             )
         )
     return Evidence(file, tuple(rows))
