@@ -44,6 +44,7 @@ _MEASURED = {
     "share_designated": "share of seen visits by UN-designated ships",
     "ship_seen": "the ship seen loading then (1 = yes)",
     "port_discharges": "tankers that discharged there",
+    "ship_cycle": "the ship's shortest interval between loadings [days]",
 }
 
 
@@ -63,7 +64,7 @@ def model_checks(
                 "kind": ob.row.kind,
                 "period": ob.row.period(),
                 "measured": _MEASURED[ob.measure],
-                "reported": ob.row.reported(),
+                "reported": ob.reported(),
                 "simulated_p05": float(q[0]),
                 "simulated_p50": float(q[1]),
                 "simulated_p95": float(q[2]),

@@ -227,6 +227,9 @@ class ShipClass(_Model):
     speed_laden_kn: PositiveDist
     speed_ballast_kn: PositiveDist
     turnaround_days: NonNegDist = Field(default_factory=lambda: _fixed(0.0))
+    turnaround_factor: PositiveDist = Field(default_factory=lambda: _fixed(1.0))
+    """Each ship's own factor on its turnaround (drawn per ship by default): ships that cycle
+    faster or slower than the fleet. 1 (the default) keeps every ship at the fleet's rate."""
     start_offset_days: NonNegDist = Field(default_factory=lambda: _fixed(0.0))
     home_port: str | None = None
 
@@ -394,6 +397,9 @@ class Calibration(_Model):
     """How ``tankersim calibrate`` fits the fleet-level unknowns to the evidence
     (``[calibration]``); see docs/calibration.md."""
 
+    evidence: Literal["independent", "counted", "all"] = "independent"
+    """The evidence set fitted (:data:`sim.core.evidence.EVIDENCE_SETS`): by default only the
+    rows independent of the claim (and its premise)."""
     exclude: tuple[str, ...] = ()
     """Evidence row ids that are checked but not fitted."""
     population: int = Field(default=1000, ge=20)
@@ -404,6 +410,55 @@ class Calibration(_Model):
     """Stop once a generation accepts fewer than this share of its proposals."""
     replications: int = Field(default=20, ge=1)
     """Replications per particle for the posterior verdict."""
+
+
+KEY_WORDS: dict[str, str] = {
+    "unknowns.fleet_dwt": "fleet's typical size [dwt]",
+    "unknowns.turnaround_days": "fleet's typical turnaround [days]",
+    "unknowns.start_offset_max_days": "latest start of a ship [days]",
+    "unknowns.activity_sigma": "spread of the ships' cycle rates [log scale]",
+    "observation.p_detect": "share of visits seen (detection probability)",
+}
+"""The fleet-level values of the baseline in words, with their units (figures, tables)."""
+
+ANCHOR_QUANTITIES: dict[str, str] = {
+    "mean_capacity_bbl": "mean full-load capacity per visit [bbl]",
+    "fleet_capacity_bbl_mean": "mean full-load capacity of the fleet's ships [bbl]",
+    "fleet_dwt_t_mean": "mean deadweight of the ships sized in dwt [t]",
+    "mean_parcel_bbl": "mean parcel per visit [bbl]",
+    "loaded_bbl_per_year": "barrels loaded per year at the run's rate [bbl/yr]",
+    "trips": "visits in the window, seen or not",
+}
+"""Per-replication quantities an anchor can name (besides ``capacity_bbl__<ship>`` and
+``dwt_t__<ship>`` for a ship of the fleet)."""
+
+
+class Anchor(_Model):
+    """A fact from outside the evidence (``[anchors.<id>]``): a figure about the fleet (its
+    ships' sizes, its throughput in another year) set against the posterior as a predictive
+    check, never fitted. ``quantity`` names what it measures (:data:`ANCHOR_QUANTITIES`, or
+    ``capacity_bbl__<ship>`` / ``dwt_t__<ship>``)."""
+
+    label: str = Field(min_length=1, max_length=300)
+    quantity: str = Field(min_length=1, max_length=200)
+    value: float = Field(gt=0)
+    relation: Literal["=", "~", ">=", "<="] = "="
+    source: str = Field(min_length=1, max_length=2000)
+    independence: Literal["independent", "premise", "same-method", "claimants"] = "independent"
+    note: str = Field(default="", max_length=4000)
+
+
+class AuditInput(_Model):
+    """One input of the assumption audit (``[audit.<name>]``, ``tankersim robustness``): its
+    low and high plausible settings, each a table of dotted keys set as ``--set`` does (a
+    ``*`` in a key matches every table at that level, e.g. ``fleet.*.load_factor``)."""
+
+    label: str = Field(min_length=1, max_length=300)
+    low: dict[str, Any] = Field(min_length=1)
+    high: dict[str, Any] = Field(min_length=1)
+    low_label: str = Field(default="low", max_length=300)
+    high_label: str = Field(default="high", max_length=300)
+    source: str = Field(default="estimate", max_length=2000)
 
 
 class Scenario(_Model):
@@ -428,6 +483,8 @@ class Scenario(_Model):
     evidence: str | None = Field(default=None, min_length=1, max_length=4096)
     calibration: Calibration = Field(default_factory=Calibration)
     priors: dict[str, PriorSet] = Field(default_factory=dict)
+    anchors: dict[str, Anchor] = Field(default_factory=dict)
+    audit: dict[str, AuditInput] = Field(default_factory=dict)
     sweep: SweepSpec | None = None
     sources: dict[str, Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
         default_factory=dict
@@ -692,6 +749,7 @@ def _check_references(sc: Scenario, file: str) -> None:
     _check_registry(sc, file)
     _check_inputs(sc, file)
     _check_priors(sc, file)
+    _check_anchors(sc, file)
     _check_sources(sc, file)
 
 
@@ -831,6 +889,14 @@ def scenario_inputs(sc: Scenario) -> list[Input]:
             "nonneg",
         )
         add(
+            f"{k}.turnaround_factor",
+            cls.turnaround_factor,
+            "turnaround_factor",
+            "ship",
+            _SHIP_LEVELS,
+            "positive",
+        )
+        add(
             f"{k}.start_offset_days",
             cls.start_offset_days,
             "start_offset",
@@ -871,6 +937,20 @@ def _check_inputs(sc: Scenario, file: str) -> None:
                 inp.dist.level,
                 f"this input can be drawn per {', '.join(inp.allowed)}",
             )
+        spread = getattr(inp.dist, "spread", None)
+        if spread is not None:
+            unknown = sc.unknowns.get(spread)
+            if unknown is None:
+                known = ", ".join(sorted(sc.unknowns)) or "none declared under [unknowns]"
+                raise ScenarioError(file, f"{inp.key}.spread", spread, f"no such unknown ({known})")
+            used.add(spread)
+            if unknown.bounds[0] < 0:
+                raise ScenarioError(
+                    file,
+                    f"unknowns.{spread}",
+                    unknown.bounds[0],
+                    "an unknown used as a spread must be >= 0",
+                )
         if inp.dist.scale is None:
             continue
         scale = inp.dist.scale
@@ -896,7 +976,10 @@ def _check_inputs(sc: Scenario, file: str) -> None:
     unused = sorted(set(sc.unknowns) - used)
     if unused:
         raise ScenarioError(
-            file, f"unknowns.{unused[0]}", unused[0], "declared but no input uses it as a scale"
+            file,
+            f"unknowns.{unused[0]}",
+            unused[0],
+            "declared but no input uses it as a scale or spread",
         )
 
 
@@ -924,6 +1007,64 @@ def _check_priors(sc: Scenario, file: str) -> None:
                     key,
                     f"not an unknown or fleet-level input ({', '.join(keys) or 'none'})",
                 )
+
+
+def anchor_quantities(sc: Scenario) -> list[str]:
+    """The quantities an anchor of ``sc`` may name."""
+    ships = [sid for _, sid in sc.ship_ids()]
+    dwt = [f"dwt_t__{sid}" for cid, sid in sc.ship_ids() if sc.fleet[cid].capacity_dwt is not None]
+    return [*ANCHOR_QUANTITIES, *dwt, *(f"capacity_bbl__{sid}" for sid in ships)]
+
+
+def _check_anchors(sc: Scenario, file: str) -> None:
+    if not sc.anchors:
+        return
+    from sim.core.registry import suggest
+
+    allowed = anchor_quantities(sc)
+    for name, a in sc.anchors.items():
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+            raise ScenarioError(file, f"anchors.{name}", name, "a name of letters, digits, _ and -")
+        if a.quantity not in allowed:
+            raise ScenarioError(
+                file,
+                f"anchors.{name}.quantity",
+                a.quantity,
+                "not a quantity of the replications (see docs/scenario-reference.md)"
+                + suggest(a.quantity, allowed),
+            )
+    for name in sc.audit:
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+            raise ScenarioError(file, f"audit.{name}", name, "a name of letters, digits, _ and -")
+
+
+def expand_keys(raw: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Dotted keys with ``*`` segments expanded against the tables of ``raw`` (in order):
+    ``fleet.*.load_factor`` becomes one key per fleet class. A pattern that matches no
+    table is kept as it is (and fails where it is applied)."""
+    import fnmatch
+
+    out: dict[str, Any] = {}
+    for dotted, value in overrides.items():
+        if "*" not in dotted:
+            out[dotted] = value
+            continue
+        prefixes: list[tuple[list[str], Any]] = [([], raw)]
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            nxt: list[tuple[list[str], Any]] = []
+            for path, cur in prefixes:
+                if not isinstance(cur, Mapping):
+                    continue
+                for k in cur:
+                    if fnmatch.fnmatchcase(str(k), part):
+                        nxt.append(([*path, str(k)], cur[k]))
+            prefixes = nxt
+        if not prefixes:
+            out[dotted] = value
+        for path, _ in prefixes:
+            out[".".join([*path, parts[-1]])] = value
+    return out
 
 
 def _check_registry(sc: Scenario, file: str) -> None:

@@ -19,11 +19,16 @@ share_sanctioned    share of the seen visits in the period made by UN-designated
 sighting, terminal  1 if the named ship had a seen visit ending within the dates (widened by
                     a day, two for ``at_anchor``), else 0
 sighting, unloading tankers (distinct ships) that finished discharging at the port in the period
+two sightings of    the ship's shortest interval between consecutive loadings [days]
+one ship loading    (``ev:<later id>:cycle``; the window's length plus a day when it loaded
+                    fewer than twice), against the days between the two sightings: checked,
+                    never fitted
 =================== ==========================================================================
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -54,14 +59,19 @@ class Observable:
     ship: int = -1
     port: int = -1
     suffix: str = ""
+    goal: float | None = None
+    """The reported number when it is not the row's own (a cycle's days between sightings)."""
+    prefix: str = "ev:"
 
     @property
     def column(self) -> str:
-        return f"ev:{self.row.id}{self.suffix}"
+        return f"{self.prefix}{self.row.id}{self.suffix}"
 
     @property
     def target(self) -> float:
         """The reported number (1 for a sighting of a named ship)."""
+        if self.goal is not None:
+            return self.goal
         if self.measure == "ship_seen":
             return 1.0
         return float(self.row.value if self.row.value is not None else 0.0)
@@ -70,7 +80,15 @@ class Observable:
     def relation(self) -> str:
         if self.measure == "ship_seen":
             return "="
+        if self.measure == "ship_cycle":
+            return "<="
         return self.row.relation or ">="
+
+    def reported(self) -> str:
+        """What was reported, in words (``<= 33 days between loadings`` for a cycle)."""
+        if self.measure == "ship_cycle":
+            return f"<= {self.target:g} days between loadings"
+        return self.row.reported()
 
     def values(self, v: Visits, c: Compiled, n_reps: int) -> np.ndarray:
         """The statistic in every replication of a block of ``n_reps``, shape (R,)."""
@@ -105,6 +123,15 @@ class Observable:
                 return np.where(n > 0, d / np.maximum(n, 1), np.nan)
         if m == "ship_seen":
             return (count(seen & (v.load_ship == self.ship)) > 0).astype(float)
+        if m == "ship_cycle":
+            mine = v.load_ship == self.ship
+            rep, t = lr[mine], lt[mine]
+            order = np.lexsort((t, rep))
+            rep, t = rep[order], t[order]
+            out = np.full(R, c.window_h / HOURS_PER_DAY + 1.0)
+            same = rep[1:] == rep[:-1]
+            np.minimum.at(out, rep[1:][same], np.diff(t)[same] / HOURS_PER_DAY)
+            return out
         if m == "port_discharges":
             d = (v.dis_t >= self.t0_h) & (v.dis_t < self.t1_h) & (v.dis_port == self.port)
             return distinct(v.dis_rep[d], v.dis_ship[d])
@@ -152,6 +179,7 @@ def compile_observables(
     ports = {pid: j for j, pid in enumerate(c.port_ids, start=1)}
     used: list[Observable] = []
     unused: list[Unused] = []
+    loadings: dict[int, list[EvidenceRow]] = {}
     for row in evidence.rows:
         t0, t1 = _hours(c, row)
         if row.kind != "sighting":
@@ -179,7 +207,10 @@ def compile_observables(
                 unused.append(Unused(row, f"{row.ship} is not in the scenario's fleet"))
                 continue
             w0, w1 = _hours(c, row, WIDEN_DAYS[row.activity])
-            used.append(Observable(row, "ship_seen", w0, w1, ship=c.ship_ids.index(row.ship)))
+            ship = c.ship_ids.index(row.ship)
+            used.append(Observable(row, "ship_seen", w0, w1, ship=ship))
+            if row.activity != "at_anchor" and row.date_from == row.date_to:
+                loadings.setdefault(ship, []).append(row)
             continue
         if row.activity == "unloading" and row.place in ports:
             used.append(Observable(row, "port_discharges", t0, t1, port=ports[row.place]))
@@ -187,4 +218,43 @@ def compile_observables(
         unused.append(
             Unused(row, f"{row.activity.replace('_', ' ')} at {row.place or '?'}: not modelled")
         )
+    for ship, rows in sorted(loadings.items()):
+        rows.sort(key=lambda r: r.date_from)
+        for a, b in itertools.pairwise(rows):
+            gap = (b.date_from - a.date_from).days + 2 * WIDEN_DAYS[b.activity]
+            used.append(
+                Observable(b, "ship_cycle", 0.0, c.window_h, ship=ship, suffix=":cycle", goal=gap)
+            )
     return tuple(used), tuple(unused)
+
+
+def month_observables(c: Compiled) -> tuple[Observable, ...]:
+    """Candidate evidence for :mod:`sim.analysis.settle`: the visits seen and the barrels the
+    seen visits loaded in every whole calendar month of the window (columns
+    ``voi:visits-YYYY-MM`` and ``voi:bbl-YYYY-MM``)."""
+    import datetime as dt
+
+    start, end = c.scenario.window.start, c.scenario.window.end
+    out: list[Observable] = []
+    first = dt.date(start.year, start.month, 1)
+    if first < start:
+        first = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+    month = first
+    while True:
+        nxt = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        last = nxt - dt.timedelta(days=1)
+        if last > end:
+            break
+        for kind, measure, name in (
+            ("visits", "seen_visits", "visits"),
+            ("volume", "seen_bbl", "bbl"),
+        ):
+            row = EvidenceRow(
+                line=0, id=f"{name}-{month:%Y-%m}", kind=kind, date_from=month, date_to=last,
+                ship="", place=c.scenario.terminal.port, activity="", relation="=", value=0.0,
+                source="candidate", confidence="", note="",
+            )  # fmt: skip
+            t0, t1 = _hours(c, row)
+            out.append(Observable(row, measure, t0, t1, prefix="voi:"))
+        month = nxt
+    return tuple(out)
