@@ -34,6 +34,8 @@ from sim.analysis.verdict import Needed, needed_ship, word_for
 from sim.core.config import Scenario
 
 __all__ = [
+    "EVIDENCE_WORDS",
+    "Alternative",
     "Interval",
     "MustBelieve",
     "PosteriorProbability",
@@ -43,7 +45,9 @@ __all__ = [
     "named_parcels",
     "posterior_verdict",
     "predictive_check",
+    "range_sentence",
     "weighted_quantiles",
+    "with_context",
 ]
 
 
@@ -160,6 +164,24 @@ class PosteriorVerdict:
     replications: int
     headline: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    evidence_set: str = "all"
+    """The evidence set fitted (:data:`sim.core.evidence.EVIDENCE_SETS`)."""
+    fitted: tuple[str, ...] = ()
+    """The evidence rows (statistics) fitted."""
+    held_out: tuple[Any, ...] = ()
+    """Held-out checks (:class:`sim.analysis.heldout.HeldOut`)."""
+    settle: tuple[Any, ...] = ()
+    """What would settle it (:class:`sim.analysis.settle.Settle`), largest first."""
+    alternatives: tuple[Alternative, ...] = ()
+    """The answer under other evidence sets (or settings), beside this one."""
+    core: str = ""
+    """The answer under this calibration's own settings (the headline without its lead)."""
+
+    @property
+    def answers(self) -> tuple[float, float]:
+        """The lowest and highest P(seen) among this answer and its alternatives."""
+        ps = [self.seen.p, *(a.p_seen for a in self.alternatives)]
+        return (min(ps), max(ps))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,7 +200,94 @@ class PosteriorVerdict:
             "replications": self.replications,
             "headline": self.headline,
             "notes": list(self.notes),
+            "evidence_set": self.evidence_set,
+            "fitted": list(self.fitted),
+            "held_out": [h.to_dict() for h in self.held_out],
+            "settle": [x.to_dict() for x in self.settle],
+            "alternatives": [a.to_dict() for a in self.alternatives],
+            "answers": list(self.answers),
+            "core": self.core or self.headline,
         }
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """The answer under another evidence set or prior, beside the default."""
+
+    evidence: str
+    prior: str
+    p_seen: float
+    mcse: float
+    p_fleet: float
+    fleet_mcse: float
+    word: str
+    fitted: tuple[str, ...] = ()
+    label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["fitted"] = list(self.fitted)
+        return d
+
+
+EVIDENCE_WORDS = {
+    "independent": "the evidence independent of the claim",
+    "counted": "every counted fact, the claimants' counts too",
+    "all": "every row, the claimants' own estimates too",
+}
+"""The evidence sets in words, for headlines."""
+
+
+def _set_words(evidence: str, prior: str) -> str:
+    words = EVIDENCE_WORDS.get(evidence, evidence)
+    if prior != "scenario":
+        words += f", prior set {prior}"
+    return words
+
+
+def with_context(
+    v: PosteriorVerdict,
+    *,
+    evidence_set: str,
+    fitted: Sequence[str],
+    held_out: Sequence[Any] = (),
+    settle: Sequence[Any] = (),
+    alternatives: Sequence[Alternative] = (),
+) -> PosteriorVerdict:
+    """The verdict with what it was fitted to, its held-out checks, what would settle it and
+    the answers under other evidence sets; the headline then leads with the range of
+    answers, then gives this one, then its Monte Carlo error (in that order)."""
+    import dataclasses
+
+    core = v.core or v.headline
+    out = dataclasses.replace(
+        v,
+        evidence_set=evidence_set,
+        fitted=tuple(fitted),
+        held_out=tuple(held_out),
+        settle=tuple(settle),
+        alternatives=tuple(alternatives),
+        core=core,
+    )
+    lead = range_sentence(out)
+    return dataclasses.replace(out, headline=(lead + " " + core) if lead else core)
+
+
+def range_sentence(v: PosteriorVerdict) -> str:
+    """``Between 2 % and 31 %, depending on ...``: the range of P(seen) over this answer and
+    its alternatives, or an empty string without alternatives."""
+    if not v.alternatives:
+        return ""
+    lo, hi = v.answers
+    parts = [f"{_pct(v.seen.p)} fitting {_set_words(v.evidence_set, v.prior)}"]
+    parts += [
+        f"{_pct(a.p_seen)} fitting {a.label or _set_words(a.evidence, a.prior)}"
+        for a in v.alternatives
+    ]
+    return (
+        f"Did the {v.claim_visits} seen visits carry {v.claim_bbl:,.0f} barrels? Between "
+        f"{_pct(lo)} and {_pct(hi)}, depending on what is fitted: " + "; ".join(parts) + "."
+    )
 
 
 def _pct(p: float) -> str:
@@ -239,6 +348,7 @@ def posterior_verdict(
     *,
     prior: str = "scenario",
     particle: np.ndarray | None = None,
+    evidence_set: str = "all",
 ) -> PosteriorVerdict:
     """The verdict of posterior replications ``table`` (one row per replication) with weights
     ``weights`` (per row). ``particle`` (per row) groups rows of one particle, so that the
@@ -265,13 +375,14 @@ def posterior_verdict(
     trips = quantities["trips"]
     parcel = quantities["mean_seen_parcel_bbl"]
     headline = (
-        f"{word.capitalize()}: given the evidence, the {cl.trips} seen visits carried at least "
-        f"{cl.barrels:,.0f} barrels with probability {_pct(seen.p)} (Monte Carlo error "
-        f"±{100 * seen.mcse:.1f} points). Counting the visits the imagery missed, the fleet "
+        f"{word.capitalize()}: given {_set_words(evidence_set, prior)}, the {cl.trips} seen "
+        f"visits carried at least {cl.barrels:,.0f} barrels with probability {_pct(seen.p)}. "
+        f"Counting the visits the imagery missed, the fleet "
         f"{'loaded' if cl.basis == 'loaded' else 'delivered'} that much with probability "
         f"{_pct(fleet.p)} ({fleet_word}): it made {trips.median:,.0f} trips (90% credible "
         f"interval {trips.lo:,.0f}-{trips.hi:,.0f}) with a mean seen parcel of "
-        f"{parcel.median:,.0f} bbl ({parcel.lo:,.0f}-{parcel.hi:,.0f})."
+        f"{parcel.median:,.0f} bbl ({parcel.lo:,.0f}-{parcel.hi:,.0f}). Monte Carlo error "
+        f"of the probabilities: ±{100 * seen.mcse:.1f} and ±{100 * fleet.mcse:.1f} points."
     )
     return PosteriorVerdict(
         claim_bbl=float(cl.barrels),
@@ -288,6 +399,8 @@ def posterior_verdict(
         particles=len(np.unique(particle)) if particle is not None else len(w),
         replications=len(w),
         headline=headline,
+        evidence_set=evidence_set,
+        core=headline,
     )
 
 
@@ -327,7 +440,9 @@ def predictive_check(
         if prior_values is not None:
             row["agree_prior"] = float(np.mean(st.agrees(st.raw(prior_values))))
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    out.attrs["csv_mixed_units"] = ("p05", "median", "p95")  # visits, barrels and shares
+    return out
 
 
 def named_parcels(scenario: Scenario) -> pd.DataFrame:
