@@ -43,7 +43,7 @@ import os
 import pickle
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,11 +52,13 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.posterior import (
+    Alternative,
     PosteriorVerdict,
     claim_quantities,
     ess,
     posterior_verdict,
     predictive_check,
+    with_context,
 )
 from sim.core.config import Scenario, apply_overrides, fleet_level_keys, read_source, validate_dict
 from sim.core.errors import MissingExtraError, OptionError, ScenarioError
@@ -93,6 +95,9 @@ LATENT: tuple[str, ...] = (
     "p_detect",
 )
 """Per-replication quantities kept with every simulated particle (not fitted)."""
+STALL = 1e-9
+"""A calibration stops once its tolerance no longer shrinks (by more than this, in scaled
+distance): the statistics are then matched as closely as their discreteness allows."""
 SIGHTINGS = "named-sightings"
 """The statistic that counts the named ships' dated sightings a replication reproduces."""
 
@@ -127,6 +132,11 @@ class Statistic:
     target: float
     fitted: bool = True
     scale: float = 1.0
+    source: str = ""
+    basis: str = ""
+    independence: str = ""
+    why: str = ""
+    """Why the statistic is not fitted (empty when it is)."""
 
     def raw(self, table: pd.DataFrame) -> np.ndarray:
         """The statistic in every row of ``table``."""
@@ -162,6 +172,10 @@ class Statistic:
             "target": self.target,
             "fitted": self.fitted,
             "scale": self.scale,
+            "source": self.source,
+            "basis": self.basis,
+            "independence": self.independence,
+            "why": self.why,
         }
 
 
@@ -176,29 +190,59 @@ def calibration_parameters(scenario: Scenario) -> list[Parameter]:
     return out
 
 
+def _why_not(ob: Observable, exclude: Sequence[str], evidence_set: str) -> str:
+    """Why an observable's statistic is not fitted, or an empty string when it is."""
+    if ob.suffix == ":all":
+        return "another reading of a volume (all visits, seen or not): checked, not fitted"
+    if ob.suffix == ":cycle":
+        return "a named ship's cycle between two dated loadings: checked, not fitted"
+    if ob.row.id in exclude:
+        return "excluded by [calibration] exclude"
+    if not ob.row.in_set(evidence_set):
+        what = {"same-method": "made by the claim's own method", "claimants": "from the claimants"}
+        return (
+            f"{ob.row.basis} and {what.get(ob.row.independence, ob.row.independence)}: left "
+            f"out by the evidence set '{evidence_set}'"
+        )
+    return ""
+
+
 def calibration_statistics(
-    observables: Sequence[Observable], exclude: Sequence[str] = ()
+    observables: Sequence[Observable], exclude: Sequence[str] = (), evidence_set: str = "all"
 ) -> list[Statistic]:
     """The statistics of a scenario's evidence (see the module docstring). Rows in
-    ``exclude`` and the alternative readings of volumes (all visits, ``:all``) are kept for
-    the predictive check but not fitted."""
+    ``exclude``, rows the evidence set ``evidence_set`` leaves out
+    (:data:`sim.core.evidence.EVIDENCE_SETS`), the alternative readings of volumes (all
+    visits, ``:all``) and the named ships' cycles (``:cycle``) are kept for the predictive
+    and held-out checks but not fitted."""
     out: list[Statistic] = []
     sightings: list[Observable] = []
     for ob in observables:
         if ob.measure == "ship_seen":
             sightings.append(ob)
             continue
+        why = _why_not(ob, exclude, evidence_set)
         out.append(
             Statistic(
                 name=ob.row.id + ob.suffix,
-                label=f"{ob.row.id}{ob.suffix}: {ob.row.reported()}",
+                label=f"{ob.row.id}{ob.suffix}: {ob.reported()}",
                 columns=(ob.column,),
                 relation=ob.relation,
                 target=ob.target,
-                fitted=not ob.suffix and ob.row.id not in exclude,
+                fitted=not why,
+                source=ob.row.source,
+                basis=ob.row.basis,
+                independence=ob.row.independence,
+                why=why,
             )
         )
     if sightings:
+        if SIGHTINGS in exclude:
+            why = "excluded by [calibration] exclude"
+        elif not any(ob.row.in_set(evidence_set) for ob in sightings):
+            why = f"left out by the evidence set '{evidence_set}'"
+        else:
+            why = ""
         out.append(
             Statistic(
                 name=SIGHTINGS,
@@ -206,7 +250,11 @@ def calibration_statistics(
                 columns=tuple(ob.column for ob in sightings),
                 relation="=",
                 target=float(len(sightings)),
-                fitted=SIGHTINGS not in exclude,
+                fitted=not why,
+                source="; ".join(sorted({ob.row.source.split(" via ")[0] for ob in sightings})),
+                basis="counted",
+                independence=", ".join(sorted({ob.row.independence for ob in sightings})),
+                why=why,
             )
         )
     return out
@@ -243,10 +291,16 @@ class Setup:
     prior: str
     seed: int
     engine: str = "fast"
+    candidates: tuple[Observable, ...] = ()
+    """Candidate evidence measured in the posterior runs (what would settle it)."""
 
     @property
     def fitted(self) -> list[Statistic]:
         return [s for s in self.statistics if s.fitted]
+
+    @property
+    def evidence_set(self) -> str:
+        return self.scenario.calibration.evidence
 
 
 def with_prior(raw: Mapping[str, Any], scenario: Scenario, prior: str, file: str) -> Scenario:
@@ -271,9 +325,21 @@ def setup(
     seed: int | None = None,
     cache_dir: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    evidence: str | None = None,
 ) -> Setup:
     """Validate the scenario (under ``prior``, with dotted-key ``overrides`` as ``--set``),
-    its evidence and what will be fitted."""
+    its evidence and what will be fitted (the evidence set ``evidence``, default the
+    scenario's ``[calibration] evidence``)."""
+    if evidence is not None:
+        from sim.core.evidence import EVIDENCE_SETS
+
+        if evidence not in EVIDENCE_SETS:
+            raise OptionError(
+                "evidence",
+                evidence,
+                f"no such evidence set (choose one of {', '.join(EVIDENCE_SETS)})",
+            )
+        overrides = {**(overrides or {}), "calibration.evidence": evidence}
     if isinstance(scenario, Scenario):
         dumped = scenario.model_dump(mode="python", by_alias=True, exclude_none=True)
         file, raw = read_source(dumped, overrides)
@@ -286,15 +352,15 @@ def setup(
         if not isinstance(scenario, Mapping):
             base = base.with_source(Path(scenario).parent)
     sc = with_prior(raw, base, prior, file)
-    evidence = scenario_evidence(sc)
-    if evidence is None:
+    ev = scenario_evidence(sc)
+    if ev is None:
         raise ScenarioError(file, "evidence", None, "calibration needs an evidence file")
     cl = sc.claims
     if cl.trips is None or cl.barrels is None:
         raise ScenarioError(file, "claims", None, "calibration needs claims.trips and barrels")
     sc, routes, _ = prepare(sc, cache_dir=cache_dir)
     c = compile_scenario(sc, routes)
-    observables, _ = compile_observables(evidence, c)
+    observables, _ = compile_observables(ev, c)
     ids = {ob.row.id for ob in observables} | {SIGHTINGS}
     for i, row_id in enumerate(sc.calibration.exclude):
         if row_id not in ids:
@@ -306,10 +372,20 @@ def setup(
         raise ScenarioError(
             file, "unknowns", None, "nothing to calibrate: no uncertain fleet-level value"
         )
-    stats = calibration_statistics(observables, sc.calibration.exclude)
+    stats = calibration_statistics(observables, sc.calibration.exclude, sc.calibration.evidence)
     if not any(s.fitted for s in stats):
-        raise ScenarioError(file, "calibration.exclude", None, "no evidence row left to fit")
-    return Setup(sc, routes, observables, params, stats, prior, sc.seed if seed is None else seed)
+        raise ScenarioError(
+            file,
+            "calibration.evidence",
+            sc.calibration.evidence,
+            "no evidence row left to fit (see each row's basis and independence, and exclude)",
+        )
+    from sim.model.observables import month_observables
+
+    return Setup(
+        sc, routes, observables, params, stats, prior, sc.seed if seed is None else seed,
+        candidates=month_observables(c),
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- simulation
@@ -324,14 +400,19 @@ class Simulator:
         self.options = options
         self.executor: Any = None
         self.rows_run = 0
+        self.accepted: dict[tuple[float, ...], list[float]] = {}
+        """The last generation's accepted statistics (see :func:`run_abc`)."""
 
     def __getstate__(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["executor"] = None  # reattached on resume
         return d
 
-    def table(self, q: np.ndarray, reps: np.ndarray) -> pd.DataFrame:
-        """The per-replication table of rows ``q`` (n x parameters) and replications ``reps``."""
+    def table(
+        self, q: np.ndarray, reps: np.ndarray, extra: tuple[Observable, ...] = ()
+    ) -> pd.DataFrame:
+        """The per-replication table of rows ``q`` (n x parameters) and replications ``reps``
+        (with the columns of ``extra`` observables too)."""
         s = self.s
         fixed = {p.key: p.value(q[:, j]) for j, p in enumerate(s.parameters)}
         jobs = []
@@ -345,7 +426,7 @@ class Simulator:
                     0,
                     tuple(int(r) for r in reps[a:b]),
                     daily=False,
-                    observables=s.observables,
+                    observables=s.observables + extra,
                     engine=s.engine,  # type: ignore[arg-type]
                     fixed={k: tuple(float(x) for x in v[a:b]) for k, v in fixed.items()},
                 )
@@ -409,6 +490,9 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
             self.next_replication = 0
             self.rate = 0.5
             self.log: list[dict[str, Any]] = []
+            self.accepted: dict[tuple[float, ...], list[float]] = {}
+            """The summary statistics of the last generation's accepted particles, by their
+            parameter values (pyabc's history stores parameters and distances only)."""
 
         def _propose(self, kw: dict[str, Any], from_prior: bool, t: int, size: int) -> np.ndarray:
             prior = kw["parameter_priors"][0]
@@ -445,6 +529,7 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
                 raise TypeError(f"unsupported pyabc simulate_one: {simulate_one!r}")
             k_d = sum(1 for name in self.statistics if name.startswith("d:"))
             sample = self._create_empty_sample()
+            kept: dict[tuple[float, ...], list[float]] = {}
             n_eval, n_acc = 0, 0
             rate = 1.0 if from_prior else max(self.rate, 1e-4)
             while n_acc < n:
@@ -471,6 +556,7 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
                     dens = np.atleast_1d(kw["transitions"][0].pdf(sub))
                     weights[acc] = 1.0 / dens  # the prior density is 1 on (0, 1)
                 for i in acc:
+                    kept[tuple(q[i].tolist())] = S[i].tolist()
                     sample.append(
                         Particle(
                             m=0,
@@ -489,6 +575,7 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
                 n_acc += int(cum[stop - 1])
                 rate = n_acc / n_eval if n_acc else rate / 4
             self.nr_evaluations_ = n_eval
+            self.accepted = kept
             if not from_prior:
                 self.rate = n_acc / n_eval
             self.log.append({"t": t, "evaluations": n_eval, "simulated": self.sim.rows_run})
@@ -605,8 +692,9 @@ def run_abc(
         abc.sampler.sim.executor = sim.executor
         sim.rows_run = abc.sampler.sim.rows_run
         abc.sampler.sim = sim
-        abc.history = pyabc.History(url, _id=abc.history.id, create=False)
+        abc.history = pyabc.History(url, stores_sum_stats=False, _id=abc.history.id, create=False)
         if state["finished"]:
+            sim.accepted = abc.sampler.accepted
             return abc.history
         np.random.set_state(state["rng"])  # noqa: NPY002
         t = state["t"] + 1
@@ -622,13 +710,16 @@ def run_abc(
         for st in s.statistics:
             x0[f"x:{st.name}"] = st.target
         abc.new(url, x0)
+        # The sampler keeps the accepted particles' statistics: storing every statistic of
+        # every particle row by row through SQLAlchemy took half a calibration's time.
+        abc.history.stores_sum_stats = False
         t = abc.initialize_components_before_run(
             minimum_epsilon=0.0,
             max_nr_populations=cal.generations,
             min_acceptance_rate=cal.min_acceptance,
             max_total_nr_simulations=np.inf,
             max_walltime=None,
-            min_eps_diff=0.0,
+            min_eps_diff=STALL,
         )
         _save(ckpt, abc, t - 1, False)
     try:
@@ -666,6 +757,7 @@ def run_abc(
             t += 1
     finally:
         abc.history.done()
+    sim.accepted = abc.sampler.accepted
     return abc.history
 
 
@@ -692,6 +784,8 @@ class CalibrationResult:
     simulated: int
     out_dir: Path | None = None
     identity: dict[str, Any] = field(default_factory=dict)
+    companions: dict[str, CalibrationResult] = field(default_factory=dict)
+    """The calibrations under the other evidence sets compared (by set name)."""
 
     def __repr__(self) -> str:
         return (
@@ -718,16 +812,23 @@ class CalibrationResult:
         return html_summary(f"Calibration: {self.setup.scenario.name}", rows)
 
 
-def _posterior(history: Any, s: Setup) -> pd.DataFrame:
+def _posterior(
+    history: Any, s: Setup, stats: Mapping[tuple[float, ...], list[float]]
+) -> pd.DataFrame:
+    """The last generation's particles, with the statistics the sampler kept for them
+    (``stats``, by parameter values)."""
     pop = history.get_population(t=history.max_t)
+    names = stat_names(s)
     rows = []
     for part in pop.particles:
         row: dict[str, Any] = {"weight": part.weight, "distance": part.distance}
+        qs = []
         for p in s.parameters:
             q = float(part.parameter[p.name])
+            qs.append(q)
             row[f"q:{p.name}"] = q
             row[p.key] = float(p.value(np.asarray([q]))[0])
-        for name, v in part.sum_stat.items():
+        for name, v in zip(names, stats[tuple(qs)], strict=True):
             if not name.startswith("d:"):
                 row[name] = float(v)
         rows.append(row)
@@ -763,7 +864,7 @@ def posterior_runs(
     q = posterior[[f"q:{p.name}" for p in s.parameters]].to_numpy(dtype=float)
     q = np.repeat(q, replications, axis=0)
     reps = POSTERIOR_REPLICATION0 + np.arange(n * replications)
-    table = sim.table(q, reps)
+    table = sim.table(q, reps, s.candidates)
     table.insert(0, "particle", np.repeat(np.arange(n), replications))
     table.insert(
         1, "weight", np.repeat(posterior["weight"].to_numpy(), replications) / replications
@@ -771,6 +872,15 @@ def posterior_runs(
     for p in s.parameters:
         table[p.key] = np.repeat(posterior[p.key].to_numpy(), replications)
     return table
+
+
+COMPARE: tuple[str, ...] = ("all",)
+"""The evidence sets a calibration is compared with by default (see :func:`calibrate`)."""
+
+
+def companion_folder(out: str | Path, evidence: str) -> Path:
+    """Where :func:`calibrate` keeps the calibration under another evidence set."""
+    return Path(out) / f"evidence-{evidence}"
 
 
 def calibrate(
@@ -787,15 +897,94 @@ def calibrate(
     progress: ProgressFn | None = None,
     cache_dir: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    evidence: str | None = None,
+    compare: Sequence[str] = COMPARE,
+    on_stage: Callable[[str], None] | None = None,
 ) -> CalibrationResult:
     """Fit the scenario's fleet-level unknowns to its evidence (see the module docstring).
 
-    ``population``, ``generations`` and ``replications`` override the scenario's
-    ``[calibration]`` table. With ``out`` the history and checkpoints are kept there and
-    ``resume=True`` continues an interrupted calibration; the same scenario, prior and seed
-    give the same result, bit for bit, on any executor and number of workers.
+    ``evidence`` names the evidence set fitted (default: the scenario's
+    ``[calibration] evidence``, itself ``independent`` by default). Each set in ``compare``
+    that fits other rows is calibrated too, with the same settings (in
+    ``out/evidence-<set>/``), and its answer stands beside this one in the verdict
+    (``verdict.alternatives``; ``result.companions``): the answer with and without the rows
+    that depend on the claim. ``population``, ``generations`` and ``replications`` override
+    the scenario's ``[calibration]`` table. With ``out`` the history and checkpoints are kept
+    there and ``resume=True`` continues an interrupted calibration; the same scenario, prior
+    and seed give the same result, bit for bit, on any executor and number of workers.
+    ``on_stage`` is called with a line before each calibration starts.
     """
-    s = setup(scenario, prior=prior, seed=seed, cache_dir=cache_dir, overrides=overrides)
+    _pyabc()  # a missing extra is one line before anything starts
+    kw: dict[str, Any] = {
+        "prior": prior, "seed": seed, "options": options, "resume": resume,
+        "population": population, "generations": generations, "replications": replications,
+        "progress": progress, "cache_dir": cache_dir, "overrides": overrides,
+    }  # fmt: skip
+    main_s = setup(scenario, prior=prior, seed=seed, cache_dir=cache_dir, overrides=overrides,
+                   evidence=evidence)  # fmt: skip
+    others = []
+    for name in compare:
+        if name == main_s.evidence_set:
+            continue
+        other = setup(scenario, prior=prior, seed=seed, cache_dir=cache_dir,
+                      overrides=overrides, evidence=name)  # fmt: skip
+        if {st.name for st in other.fitted} != {st.name for st in main_s.fitted}:
+            others.append(name)
+    if on_stage is not None and others:
+        on_stage(f"evidence set {main_s.evidence_set}:")
+    with open_executor(options or ExecOptions()) as ex:
+        result = _calibrate_one(scenario, out=out, evidence=main_s.evidence_set, executor=ex, **kw)
+        companions = {}
+        for name in others:
+            if on_stage is not None:
+                on_stage(f"evidence set {name}:")
+            sub = None if out is None else companion_folder(out, name)
+            companions[name] = _calibrate_one(scenario, out=sub, evidence=name, executor=ex, **kw)
+    if not others:
+        return result
+    alternatives = []
+    for name, r in companions.items():
+        result.companions[name] = r
+        v = r.verdict
+        alternatives.append(
+            Alternative(
+                name, v.prior, v.seen.p, v.seen.mcse, v.fleet.p, v.fleet.mcse, v.word,
+                v.fitted,
+            )
+        )  # fmt: skip
+    v = result.verdict
+    result.verdict = with_context(
+        v,
+        evidence_set=v.evidence_set,
+        fitted=v.fitted,
+        held_out=v.held_out,
+        settle=v.settle,
+        alternatives=alternatives,
+    )
+    return result
+
+
+def _calibrate_one(
+    scenario: str | Path | Mapping[str, Any] | Scenario,
+    *,
+    prior: str = "scenario",
+    seed: int | None = None,
+    options: ExecOptions | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    population: int | None = None,
+    generations: int | None = None,
+    replications: int | None = None,
+    progress: ProgressFn | None = None,
+    cache_dir: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    evidence: str | None = None,
+    executor: Any = None,
+) -> CalibrationResult:
+    """One calibration (see :func:`calibrate`); ``executor``: an open executor to run on
+    (else one is opened from ``options`` and shut down at the end)."""
+    s = setup(scenario, prior=prior, seed=seed, cache_dir=cache_dir, overrides=overrides,
+              evidence=evidence)  # fmt: skip
     cal = s.scenario.calibration
     overrides = {
         k: v
@@ -824,7 +1013,7 @@ def calibrate(
     )
     with (
         output_folder(out, "tankersim-calibrate-") as (folder, _temporary),
-        open_executor(opts) as ex,
+        open_executor(opts) if executor is None else nullcontext(executor) as ex,
     ):
         folder.mkdir(parents=True, exist_ok=True)
         ident_path = folder / "calibration-identity.json"
@@ -844,7 +1033,7 @@ def calibrate(
         s.statistics = scaled(s.statistics, pilot)  # the pilot sets the statistics' scales
         with _global_rng(s.seed), _quiet_pyabc():
             history = run_abc(s, sim, folder, resume=resume, progress=progress)
-        posterior = _posterior(history, s)
+        posterior = _posterior(history, s, sim.accepted)
         diagnostics = _diagnostics(history)
         runs = posterior_runs(s, sim, posterior, cal.replications)
     out_dir = None if out is None else Path(out)
@@ -897,7 +1086,11 @@ def _result(
 def _answer(
     s: Setup, runs: pd.DataFrame, pilot: pd.DataFrame
 ) -> tuple[PosteriorVerdict, pd.DataFrame]:
-    """The posterior verdict and predictive check of the posterior runs."""
+    """The posterior verdict (with its held-out checks and what would settle it) and the
+    predictive check of the posterior runs."""
+    from sim.analysis.heldout import held_out_checks
+    from sim.analysis.settle import settle
+
     w = runs["weight"].to_numpy()
     verdict = posterior_verdict(
         runs,
@@ -906,8 +1099,80 @@ def _answer(
         {p.key: runs[p.key].to_numpy() for p in s.parameters},
         prior=s.prior,
         particle=runs["particle"].to_numpy(),
+        evidence_set=s.evidence_set,
+    )
+    reasons = {st.name: st.why for st in s.statistics}
+    checks = held_out_checks(runs, w, s.statistics, s.scenario, reasons)
+    claim = float(s.scenario.claims.barrels or 0)
+    hit = claim_quantities(runs, s.scenario)["seen_claim_bbl"].to_numpy() >= claim
+    found = settle(hit, w, settle_candidates(s, runs), seed=s.seed)
+    verdict = with_context(
+        verdict,
+        evidence_set=s.evidence_set,
+        fitted=[st.name for st in s.fitted],
+        held_out=checks,
+        settle=found,
     )
     return verdict, predictive_check(runs, w, s.statistics, prior_values=pilot)
+
+
+def settle_candidates(s: Setup, runs: pd.DataFrame) -> list[Any]:
+    """The pieces of evidence one could look for, measured in the posterior runs: each
+    named ship's deadweight where the registry does not know it, the visits seen and the
+    barrels they loaded in each whole month, the share of visits seen, the fleet's mean
+    capacity (every ship's size) and when the ships joined the run."""
+    from sim.analysis.settle import Candidate
+    from sim.core.registry import registry
+
+    reg = registry()
+    out: list[Candidate] = []
+    named = {n for cls in s.scenario.fleet.values() if cls.from_registry for n in (cls.names or ())}
+    for col in runs.columns:
+        if not col.startswith("dwt_t__"):
+            continue
+        ship = col.removeprefix("dwt_t__")
+        entry = reg.get(ship)
+        if ship not in named or (entry is not None and entry.known_dwt is not None):
+            continue
+        out.append(
+            Candidate(f"size:{ship}", f"the deadweight of {ship.title()}", runs[col].to_numpy())
+        )
+    for ob in s.candidates:
+        if ob.column not in runs:
+            continue
+        month = ob.row.date_from.strftime("%B %Y")
+        if ob.measure == "seen_visits":
+            key, label, discrete = "month-visits", f"the visits seen in {month}", True
+        else:
+            key, label, discrete = (
+                "month-bbl",
+                f"the barrels loaded in {month} (independent source)",
+                False,
+            )
+        out.append(Candidate(f"{key}:{ob.row.id}", label, runs[ob.column].to_numpy(), discrete))
+    q = claim_quantities(runs, s.scenario)
+    out.append(
+        Candidate(
+            "share-seen", "the share of visits the imagery caught", q["share_seen"].to_numpy()
+        )
+    )
+    if "fleet_capacity_bbl_mean" in runs:
+        out.append(
+            Candidate(
+                "fleet-capacity",
+                "every ship's size (the fleet's mean capacity)",
+                runs["fleet_capacity_bbl_mean"].to_numpy(),
+            )
+        )
+    if "start_offset_days_mean" in runs:
+        out.append(
+            Candidate(
+                "start-up",
+                "when the ships joined the run (their mean start)",
+                runs["start_offset_days_mean"].to_numpy(),
+            )
+        )
+    return out
 
 
 def _pilot_quantiles(s: Setup) -> np.ndarray:
