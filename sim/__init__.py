@@ -15,7 +15,9 @@ The Python API, imported lazily so that ``import sim`` stays light:
 * :func:`sim.route` gives the sea route between two ``(lat, lon)`` points anywhere on the
   globe (its length in nm and a GeoJSON feature);
 * :func:`sim.calibrate` fits the fleet-level unknowns to the evidence and gives the posterior
-  verdict; :func:`sim.calibrate_priors` does it under each of the scenario's prior sets.
+  verdict; :func:`sim.calibrate_priors` does it under each of the scenario's prior sets;
+  :func:`sim.robustness` runs the assumption audit (the answer at the plausible ends of every
+  prior, estimate and evidence set).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ _EXPORTS = {
     "calibrate": "sim.api",
     "calibrate_priors": "sim.api",
     "check_claims": "sim.api",
+    "robustness": "sim.api",
     "report": "sim.api",
     "init": "sim.examples",
     "route": "sim.core.global_routing",

@@ -50,6 +50,7 @@ __all__ = [
     "prepare",
     "redraw_map",
     "report",
+    "robustness",
     "run",
     "run_mc",
     "run_posterior",
@@ -386,9 +387,16 @@ def calibrate(
     progress: bool | Callable[[dict[str, Any]], None] | None = True,
     cache_dir: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
+    evidence: str | None = None,
+    compare: Sequence[str] = cal.COMPARE,
 ) -> CalibrationResult:
     """Fit the scenario's fleet-level unknowns to its evidence by ABC-SMC and give the
     posterior verdict (see :mod:`sim.runner.calibrate` and docs/calibration.md).
+
+    ``evidence`` names the evidence set fitted (``independent``, the default: rows
+    independent of the claim and its premise; ``counted``; ``all``); each set of
+    ``compare`` (default ``("all",)``; ``()`` for none) that fits other rows is calibrated
+    too and its answer set beside this one (``result.companions``, ``out/evidence-<set>/``).
 
     ``prior`` names one of the scenario's ``[priors.<name>]`` sets (``"scenario"``: its own
     priors). With ``out`` the history and a checkpoint per generation are kept there
@@ -413,18 +421,31 @@ def calibrate(
         progress=report,
         cache_dir=cache_dir,
         overrides=overrides,
+        evidence=evidence,
+        compare=compare,
+        on_stage=_stage_line if progress is True else None,
     )
     if out is not None:
         from sim.analysis.posterior import named_parcels
         from sim.outputs.files import write_calibration
 
         out_dir = Path(out)
+        for name, r in result.companions.items():
+            write_calibration(
+                r, cal.companion_folder(out_dir, name), scenario_path=_source_name(scenario)
+            )
         write_calibration(result, out_dir, scenario_path=_source_name(scenario))
         if plots:
             from sim.outputs.posterior_plots import plot_calibration
 
             plot_calibration(result, out_dir / "plots", ships=named_parcels(result.setup.scenario))
     return result
+
+
+def _stage_line(text: str) -> None:
+    import sys
+
+    print(text, file=sys.stderr)
 
 
 @dataclass
@@ -522,6 +543,61 @@ def run_posterior(
             from sim.outputs.posterior_plots import plot_calibration
 
             plot_calibration(result, out_dir / "plots", ships=named_parcels(result.setup.scenario))
+    return result
+
+
+def robustness(
+    scenario: Scenario | str | Path | Mapping[str, Any],
+    *,
+    population: int | None = None,
+    replications: int | None = None,
+    generations: int | None = None,
+    seed: int | None = None,
+    out: str | Path | None = None,
+    executor: ExecutorKind | ExecOptions = "local",
+    workers: int | None = None,
+    engine: EngineKind = "fast",
+    resume: bool = False,
+    only: Sequence[str] | None = None,
+    plots: bool = True,
+    progress: bool | Callable[[dict[str, Any]], None] | None = True,
+    cache_dir: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Any:
+    """The assumption audit (:mod:`sim.runner.robustness`, docs/robustness.md): calibrate the
+    scenario at the low and high setting of every ``[audit]`` input and over every evidence
+    set x prior set, and say where the answer lies across them and what decides it.
+
+    ``population`` (default 300) and ``replications`` (default 10) size each calibration;
+    ``only`` keeps the named inputs. With ``out`` each calibration is kept in
+    ``out/settings/`` (``resume=True`` reuses what finished) and robustness.csv, .json, .md
+    and plots/tornado are written. ``progress``: ``True`` prints a line per setting and per
+    generation on stderr; ``False``: quiet.
+    """
+    from sim.runner import robustness as rb
+
+    def announce(i: int, n: int, st: rb.Setting) -> None:
+        _stage_line(f"[{i + 1}/{n}] {st.label}: {st.level_label}")
+
+    result = rb.run_robustness(
+        scenario,
+        population=population or rb.POPULATION,
+        replications=replications or rb.REPLICATIONS,
+        generations=generations,
+        seed=seed,
+        options=_options(executor, workers, engine),
+        out=out,
+        resume=resume,
+        only=only,
+        progress=None if progress is True else (progress or None),
+        on_setting=announce if progress is True else None,
+        cache_dir=cache_dir,
+        overrides=overrides,
+    )
+    if out is not None:
+        from sim.outputs.robustness import write_robustness
+
+        write_robustness(result, Path(out), plots=plots)
     return result
 
 

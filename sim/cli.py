@@ -577,6 +577,18 @@ def calibrate(
     all_priors: bool = typer.Option(
         False, "--all-priors", help="Calibrate under the scenario's priors and every prior set."
     ),
+    evidence: str | None = typer.Option(
+        None,
+        metavar="SET",
+        help="The evidence set fitted: independent (rows independent of the claim and its "
+        "premise; the default), counted (every counted row) or all (the claimants' "
+        "estimates too).",
+    ),
+    compare: bool = typer.Option(
+        True,
+        "--compare/--no-compare",
+        help="Also calibrate on every row (evidence set all) and give that answer beside this one.",
+    ),
     population: int | None = typer.Option(
         None, min=20, help="Particles per generation (default: [calibration] population)."
     ),
@@ -624,8 +636,11 @@ def calibrate(
             "plots": plots,
             "progress": True,  # a line per generation on stderr
             "overrides": overrides,
+            "evidence": evidence,
+            "compare": ("all",) if compare else (),
         }
         if all_priors:
+            kw["compare"] = ()  # tankersim robustness crosses evidence sets with prior sets
             ps = calibrate_priors(
                 scenario,
                 out=out_dir,
@@ -644,6 +659,69 @@ def calibrate(
                 f"{out_dir}/",
                 highlight=False,
             )
+
+
+@app.command()
+@clean_errors
+def robustness(
+    scenario: Path = SCENARIO,
+    population: int | None = typer.Option(
+        None, min=20, help="Particles per generation of each calibration (default 300)."
+    ),
+    n: int | None = typer.Option(
+        None, "-n", "--replications", min=1, help="Posterior replications per particle (10)."
+    ),
+    generations: int | None = typer.Option(
+        None, min=1, help="At most this many generations (default: [calibration])."
+    ),
+    only: list[str] | None = typer.Option(
+        None, metavar="INPUT", help="Audit only this input (repeatable), e.g. start-up."
+    ),
+    seed: int | None = SEED,
+    workers: int | None = WORKERS,
+    executor: str = EXECUTOR,
+    scheduler: str | None = SCHEDULER,
+    engine: str = ENGINE,
+    out: Path | None = OUT,
+    resume: bool = RESUME,
+    plots: bool = PLOTS,
+    sets: list[str] | None = SET,
+) -> None:
+    """The assumption audit: calibrate again at the low and high plausible setting of every
+    [audit] input (start-up, activity, turnaround, detection, load factor, product mix, size
+    spread) and over every evidence set x prior set, and say where the answer lies across
+    them and which inputs decide it.
+
+    Writes robustness.csv|json|md, plots/tornado and one calibration folder per setting
+    under settings/ (docs/robustness.md). --resume reuses the settings that finished.
+    """
+    from sim.api import robustness as run_audit
+    from sim.outputs.robustness import robustness_markdown
+    from sim.runner.pipeline import ExecOptions
+
+    overrides = parse_sets(sets) or None
+    _, out_dir = _prepare_out(scenario, out, "-robustness", overrides)
+    options = ExecOptions(executor, workers, scheduler, engine=engine)  # type: ignore[arg-type]
+    again = f"continue with the same command and --out {out_dir} --resume"
+    with _batch(out_dir, again):
+        result = run_audit(
+            scenario,
+            population=population,
+            replications=n,
+            generations=generations,
+            seed=seed,
+            executor=options,
+            out=out_dir,
+            resume=resume,
+            only=only,
+            plots=plots,
+            overrides=overrides,
+        )
+    out_console.print(robustness_markdown(result), highlight=False, markup=False)
+    out_console.print(
+        f"{len(result.table)} calibrations, {result.elapsed_s:.0f} s; results in {out_dir}/",
+        highlight=False,
+    )
 
 
 def _place(text: str, which: str) -> tuple[tuple[float, float], tuple[float, float] | None, str]:

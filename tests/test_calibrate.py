@@ -54,16 +54,43 @@ def test_shortfalls_by_relation() -> None:
 def test_what_the_baseline_fits() -> None:
     s = setup(SCENARIOS / "osc-2024.toml")
     assert [p.key for p in s.parameters] == [
+        "unknowns.activity_sigma",
         "unknowns.fleet_dwt",
+        "unknowns.start_offset_max_days",
         "unknowns.turnaround_days",
         "observation.p_detect",
     ]
     fitted = {st.name for st in s.statistics if st.fitted}
-    assert "osc-visits" in fitted and "usgov-march-volume" in fitted
-    # Excluded in the scenario, and the all-visits readings of volumes: checked, not fitted.
-    assert not fitted & {"bbc-share-sanctioned", SIGHTINGS, "usgov-march-volume:all"}
+    # The default evidence set: the premise and the rows independent of the claim.
+    assert fitted == {"osc-visits", "bbc-distinct-dozen", "yomiuri-april-tankers"}
+    # Checked, not fitted: the claimants' rows, the all-visits readings, the sightings.
+    assert not fitted & {"usgov-march-volume", "ft-march-volume", SIGHTINGS}
     sightings = next(st for st in s.statistics if st.name == SIGHTINGS)
     assert sightings.target == len(sightings.columns) == 6
+    every = {st.name for st in setup(SCENARIOS / "osc-2024.toml", evidence="all").fitted}
+    assert every >= fitted | {"usgov-march-volume", "ft-march-volume", "bbc-share-sanctioned"}
+    assert SIGHTINGS not in every and "usgov-march-volume:all" not in every
+
+
+def test_default_calibration_fits_no_row_that_depends_on_the_claim() -> None:
+    """Every row of the shipped evidence says how it was obtained; the default calibration
+    fits none made by the claim's own method or from the claimants."""
+    from sim.core.evidence import BASES, INDEPENDENCE, scenario_evidence
+
+    s = setup(SCENARIOS / "osc-2024.toml")
+    ev = scenario_evidence(s.scenario)
+    assert ev is not None
+    for row in ev.rows:
+        assert row.basis in BASES and row.independence in INDEPENDENCE, row.id
+        assert "Provenance:" in row.note, row.id  # the reason, in the row's note
+    by_id = {row.id: row for row in ev.rows}
+    for st in s.fitted:
+        assert by_id[st.name].independence in ("independent", "premise"), st.name
+    own = [st for st in s.statistics if st.name in by_id]  # a row's own statistic
+    dependent = {st.name for st in own if by_id[st.name].dependent}
+    assert dependent >= {"ft-march-volume", "usgov-march-volume", "ft-march-berth"}
+    assert not any(st.fitted for st in own if st.name in dependent)
+    assert all(st.why for st in s.statistics if not st.fitted)
 
 
 def test_a_prior_set_replaces_the_prior() -> None:

@@ -180,7 +180,7 @@ def test_a_missing_extra_is_one_line_naming_it(
 
 
 COMMANDS = ["validate", "run", "routes", "map", "mc", "evidence", "sweep", "sensitivity",
-            "calibrate", "route", "init", "claims", "report"]  # fmt: skip
+            "calibrate", "robustness", "route", "init", "claims", "report"]  # fmt: skip
 
 
 def test_every_command_is_registered_in_the_help_check() -> None:
@@ -211,7 +211,7 @@ def test_calibration_setup_takes_overrides_on_a_loaded_scenario_too() -> None:
     from sim.runner.calibrate import setup
 
     sc = load_scenario(SCENARIOS / "osc-2024.toml")
-    s = setup(sc, overrides={"unknowns.fleet_dwt.high": 2500.0})
-    assert s.scenario.unknowns["fleet_dwt"].bounds == (1200.0, 2500.0)
-    assert setup(sc).scenario.unknowns["fleet_dwt"].bounds == (1200.0, 6000.0)
+    s = setup(sc, overrides={"unknowns.turnaround_days.high": 100.0})
+    assert s.scenario.unknowns["turnaround_days"].bounds == (5.0, 100.0)
+    assert setup(sc).scenario.unknowns["turnaround_days"].bounds == (5.0, 150.0)
     assert s.observables  # the evidence was read

@@ -229,12 +229,34 @@ def csv_decimals(column: str, values: pd.Series | None = None) -> int | None:
     return int(min(12, max(0, CSV_SIGNIFICANT - 1 - math.floor(math.log10(top)))))
 
 
+MIXED_UNITS = "csv_mixed_units"
+"""``df.attrs[MIXED_UNITS]``: float columns whose rows carry different units (a predictive
+check's percentiles: visits, barrels, shares); each value keeps :data:`CSV_SIGNIFICANT`
+significant digits of its own instead of the column's decimals."""
+
+
+def significant(values: pd.Series, digits: int = CSV_SIGNIFICANT) -> pd.Series:
+    """Each value rounded to ``digits`` significant digits of its own.
+
+    >>> significant(pd.Series([0.3412341, 271106.4, 0.0, float("nan")])).tolist()[:3]
+    [0.341234, 271106.0, 0.0]
+    """
+    x = values.to_numpy(dtype=float)
+    out = np.array([float(f"{v:.{digits}g}") if np.isfinite(v) else v for v in x])
+    return pd.Series(out, index=values.index, name=values.name)
+
+
 def rounded_for_csv(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``df`` with every float column rounded to :func:`csv_decimals` (other columns
-    as they are)."""
+    """A copy of ``df`` with every float column rounded to :func:`csv_decimals` (the columns
+    named in ``df.attrs[MIXED_UNITS]`` value by value: :func:`significant`; other columns as
+    they are)."""
     out = df.copy()
+    mixed = set(df.attrs.get(MIXED_UNITS, ()))
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col].dtype):
+            if col in mixed:
+                out[col] = significant(out[col])
+                continue
             d = csv_decimals(str(col), out[col])
             if d is not None:
                 out[col] = out[col].round(d)
@@ -517,6 +539,8 @@ def write_calibration(
         seed=s.seed,
         command="calibrate",
         prior=s.prior,
+        evidence_set=s.evidence_set,
+        engine=s.engine,
         particles=len(result.posterior),
         generations=len(result.diagnostics),
         simulations=result.simulated,

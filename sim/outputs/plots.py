@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from sim.core.config import Scenario
+from sim.core.config import KEY_WORDS, Scenario
 from sim.core.defaults import MIN_MATCHES_WARN
 from sim.core.units import cap_pro_rata_bbl
 from sim.model.events import activities
@@ -402,9 +402,7 @@ def checks_figure(reps: pd.DataFrame, observables: Sequence[Any], scenario: Scen
         x = x[np.isfinite(x)]
         agree = float(ob.holds(x).mean()) if len(x) else float("nan")
         ax.hist(x, bins=40, color=MAIN, alpha=0.7)
-        ax.axvline(
-            ob.target, color=CLAIM_COLOUR, lw=2, ls="--", label=f"reported {ob.row.reported()}"
-        )
+        ax.axvline(ob.target, color=CLAIM_COLOUR, lw=2, ls="--", label=f"reported {ob.reported()}")
         label = ob.row.id + ob.suffix
         ax.set_title(f"{label}\n{agree:.0%} of replications agree", fontsize=8)
         ax.set_xlabel(_CHECK_UNITS.get(ob.measure, ""), fontsize=8)
@@ -479,11 +477,7 @@ _UNIT_SUFFIXES = (
     ("_bbl_per_h", "bbl/h"), ("_m3_per_h", "m³/h"), ("_bbl", "bbl"), ("_dwt", "dwt"),
     ("_days", "days"), ("_kn", "kn"), ("_nm", "nm"), ("_m3", "m³"), ("_h", "h"), ("_t", "t"),
 )  # fmt: skip
-_KEY_WORDS = {
-    "unknowns.fleet_dwt": "fleet's typical size [dwt]",
-    "unknowns.turnaround_days": "fleet's typical turnaround [days]",
-    "observation.p_detect": "share of visits seen (detection probability)",
-}
+_KEY_WORDS = KEY_WORDS
 
 
 def axis_label(key: str) -> str:

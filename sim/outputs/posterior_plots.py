@@ -27,11 +27,9 @@ PRIOR_COLOUR = "#95a5a6"
 
 def label_of(key: str) -> str:
     """A calibrated unknown's key in words, with its unit."""
-    return {
-        "unknowns.fleet_dwt": "fleet's typical size [dwt]",
-        "unknowns.turnaround_days": "fleet's typical turnaround [days]",
-        "observation.p_detect": "detection probability",
-    }.get(key, key)
+    from sim.core.config import KEY_WORDS
+
+    return KEY_WORDS.get(key, key)
 
 
 @plain_text

@@ -8,6 +8,7 @@ strings are escaped for Markdown where they reach it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -17,7 +18,7 @@ from rich.table import Table
 
 from sim.analysis.method import MethodCheck
 from sim.analysis.replay import replay_messages
-from sim.analysis.verdict import WORDS, Proportion, Summary, Verdict
+from sim.analysis.verdict import WORDS, Proportion, Summary, Verdict, word_for
 from sim.core.config import Scenario
 from sim.core.defaults import MIN_MATCHES_WARN
 from sim.core.evidence import Evidence
@@ -576,12 +577,24 @@ def posterior_markdown(result: CalibrationResult) -> str:
         "Carlo error (two standard errors shown in the plots), not uncertainty about the world, "
         "which the credible intervals carry.",
         "",
-        "| question | P(yes \\| evidence) | Monte Carlo s.e. | word |",
-        "| --- | --- | --- | --- |",
-        f"| the {v.claim_visits} seen visits carried >= {v.claim_bbl:,.0f} bbl | {v.seen.p:.3f} "
-        f"| {v.seen.mcse:.3f} | {v.word} |",
+        "| question | evidence set | P(yes \\| evidence) | Monte Carlo s.e. | word |",
+        "| --- | --- | --- | --- | --- |",
+        f"| the {v.claim_visits} seen visits carried >= {v.claim_bbl:,.0f} bbl | "
+        f"{v.evidence_set} | {v.seen.p:.3f} | {v.seen.mcse:.3f} | {v.word} |",
         f"| the fleet {v.basis} >= {v.claim_bbl:,.0f} bbl, unseen visits included | "
-        f"{v.fleet.p:.3f} | {v.fleet.mcse:.3f} | {v.fleet_word} |",
+        f"{v.evidence_set} | {v.fleet.p:.3f} | {v.fleet.mcse:.3f} | {v.fleet_word} |",
+    ]
+    for a in v.alternatives:
+        lines += [
+            f"| the {v.claim_visits} seen visits carried >= {v.claim_bbl:,.0f} bbl | "
+            f"{a.evidence} | {a.p_seen:.3f} | {a.mcse:.3f} | {a.word} |",
+            f"| the fleet {v.basis} >= {v.claim_bbl:,.0f} bbl, unseen visits included | "
+            f"{a.evidence} | {a.p_fleet:.3f} | {a.fleet_mcse:.3f} | {word_for(a.p_fleet)} |",
+        ]
+    lines += evidence_fitted_markdown(result)
+    lines += held_out_markdown(v.held_out)
+    lines += settle_markdown(v.settle)
+    lines += [
         "",
         "## What one must believe",
         "",
@@ -635,6 +648,85 @@ def posterior_markdown(result: CalibrationResult) -> str:
     return "\n".join(lines) + "\n"
 
 
+def evidence_fitted_markdown(result: CalibrationResult) -> list[str]:
+    """The evidence rows fitted and those held out, with each row's provenance."""
+    lines = [
+        "",
+        f"## The evidence fitted (evidence set '{result.setup.evidence_set}')",
+        "",
+        "| statistic | reported | basis | independence | fitted | why not |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for st in result.setup.statistics:
+        lines.append(
+            f"| {md_escape(st.name)} | {md_escape(f'{st.relation} {st.target:,.4g}')} | "
+            f"{st.basis} | {md_escape(st.independence)} | {'yes' if st.fitted else 'no'} | "
+            f"{md_escape(st.why)} |"
+        )
+    return lines
+
+
+def held_out_markdown(checks: Sequence[Any]) -> list[str]:
+    """Held-out checks as a Markdown table (:mod:`sim.analysis.heldout`)."""
+    if not checks:
+        return []
+    lines = [
+        "",
+        "## Held-out checks",
+        "",
+        "What the posterior predicts for facts it was not fitted to; percentile: where the "
+        "report lies in the posterior predictive distribution; flagged: outside 5-95 % (a "
+        "bound or an event reached in under 5 % of replications).",
+        "",
+        "| check | reported | posterior 5%-50%-95% | percentile | agree | flagged |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for h in checks:
+        lines.append(
+            f"| {md_escape(h.label)} | {md_escape(h.reported)} | {fmt_number(h.p05)} - "
+            f"{fmt_number(h.p50)} - {fmt_number(h.p95)} | {_pct_or_dash(h.percentile)} | "
+            f"{_pct_or_dash(h.p_agree)} | {'**yes**' if h.flagged else 'no'} |"
+        )
+    return lines
+
+
+def _pct_or_dash(x: float) -> str:
+    return "-" if not math.isfinite(x) else f"{100 * x:.1f} %"
+
+
+def settle_groups(found: Sequence[Any]) -> list[Any]:
+    """The best candidate of each kind (a named ship's size, a month's visits, a month's
+    barrels, ...), largest expected change first."""
+    best: dict[str, Any] = {}
+    for x in found:
+        group = x.key.split(":")[0]
+        if group not in best or x.expected_change > best[group].expected_change:
+            best[group] = x
+    return sorted(best.values(), key=lambda x: -x.expected_change)
+
+
+def settle_markdown(found: Sequence[Any], top: int = 3) -> list[str]:
+    """What would settle it: the candidates that would move the answer most."""
+    if not found:
+        return []
+    lines = [
+        "",
+        "## What would settle it",
+        "",
+        "How much learning each fact would move P(seen visits carried the claim) on average "
+        "(E|dP|, less the noise floor of a shuffled fact), best of each kind first:",
+        "",
+        "| fact | E\\|dP\\| | noise floor | P(seen) if low | if high |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for x in settle_groups(found)[: max(top, 1) * 3]:
+        lines.append(
+            f"| {md_escape(x.label)} | {100 * x.expected_change:.1f} points | "
+            f"{100 * x.noise_floor:.1f} | {x.p_low:.0%} | {x.p_high:.0%} |"
+        )
+    return lines
+
+
 def _dist_text(d: Any) -> str:
     data = d.model_dump(exclude_none=True)
     kind = data.pop("dist", "")
@@ -650,6 +742,24 @@ def print_calibration(result: CalibrationResult, console: Console) -> None:
                   f"{rich_escape(v.word)}[/bold]")  # fmt: skip
     console.print(rich_escape(v.headline), highlight=False)
     console.print(rich_escape(v.must.sentence), highlight=False)
+    flagged = [h for h in v.held_out if h.flagged]
+    if v.held_out:
+        console.print(
+            f"Held-out checks: {len(v.held_out) - len(flagged)} of {len(v.held_out)} inside "
+            "what the posterior predicts"
+            + (
+                "; outside 5-95 %: "
+                + "; ".join(rich_escape(f"{h.id} ({h.verdict()})") for h in flagged)
+                if flagged
+                else "."
+            ),
+            highlight=False,
+        )
+    groups = settle_groups(v.settle)[:3]
+    if groups:
+        console.print("What would settle it, most first:", highlight=False)
+        for x in groups:
+            console.print("  - " + rich_escape(x.sentence()), highlight=False)
     t = FitTable(title="The unknowns, given the evidence", title_justify="left")
     t.add_column("unknown")
     t.add_column("prior")

@@ -78,10 +78,14 @@ FIGURE_CAPTIONS: dict[str, str] = {
     "frontier": "The sweep's frontier: where the claim becomes plausible.",
     "sensitivity": "Sensitivity indices: which inputs move the seen barrels.",
     "convergence": "Convergence of the sensitivity indices with the number of base samples.",
+    "tornado": "The answer across the assumption audit: P(the seen visits carried the claim) at "
+    "the low and high plausible setting of every prior, estimate and evidence set (red: moves "
+    "it by 10 points or more), and over every evidence set x prior set.",
 }
 """Captions of the figures the runs draw, by file stem."""
 
 FIGURE_ORDER = (
+    "robustness-tornado",
     "mc-barrels",
     "posterior-must_believe",
     "mc-cumulative",
@@ -195,6 +199,14 @@ def read_run(path: str | Path) -> RunFolder:
         sc = own[0].scenario if own else None
         manifest = own[0].manifest if own else {}
         return RunFolder(p, "priors", manifest, sc, children)
+    if (p / "robustness.json").is_file():
+        first = (
+            sorted((p / "settings").glob("*/manifest.json")) if (p / "settings").is_dir() else []
+        )
+        manifest = json.loads(first[0].read_text(encoding="utf-8")) if first else {}
+        return RunFolder(
+            p, "robustness", manifest, _scenario_of(first[0].parent) if first else None
+        )
     if not (p / "manifest.json").is_file():
         raise OptionError(
             "run_dir", str(path), "no manifest.json: not a folder written by tankersim"
@@ -474,6 +486,8 @@ def _evidence_rows(sc: Scenario) -> list[dict[str, str]]:
                 "source": r.get("source", ""),
                 "confidence": r.get("confidence", ""),
                 "note": r.get("note", ""),
+                "basis": r.get("basis", "") or "unstated",
+                "independence": r.get("independence", "") or "unstated",
             }
         )
     return rows
@@ -507,8 +521,49 @@ def _posterior_answer(run: RunFolder) -> dict[str, Any]:
         ("trips (all visits)", *_credible(q["trips"])),
         ("mean parcel per seen visit", *_credible(q["mean_seen_parcel_bbl"], "bbl")),
     ]
+    for a in v.get("alternatives") or []:
+        rows.insert(
+            1,
+            (
+                f"the same, fitting evidence set '{a['evidence']}'",
+                f"{pct(a['p_seen'])} ± {100 * a['mcse']:.1f} points",
+                a["word"],
+            ),
+        )
     rows += [(label_of(key), *_credible(iv)) for key, iv in v["parameters"].items()]
+    held = [
+        {
+            "label": h["label"],
+            "reported": h["reported"],
+            "simulated": f"{sig(h['p50'])} ({sig(h['p05'])}-{sig(h['p95'])})",
+            "percentile": pct(h["percentile"]) if h.get("percentile") is not None else "-",
+            "agree": pct(h["p_agree"]) if h.get("p_agree") is not None else "-",
+            "flagged": bool(h["flagged"]),
+            "why": h["why_held_out"],
+        }
+        for h in v.get("held_out") or []
+    ]
+    from sim.outputs.render import settle_groups
+
+    class _S:  # settle_groups reads attributes
+        def __init__(self, d: dict[str, Any]) -> None:
+            self.__dict__.update(d)
+
+    settle = [
+        {
+            "label": x.label,
+            "change": f"{100 * x.expected_change:.1f} points",
+            "low": pct(x.p_low),
+            "high": pct(x.p_high),
+        }
+        for x in settle_groups([_S(d) for d in v.get("settle") or []])[:3]
+    ]
     return {
+        "evidence_set": v.get("evidence_set", "all"),
+        "fitted": list(v.get("fitted") or []),
+        "held_out": held,
+        "flagged": sum(1 for h in held if h["flagged"]),
+        "settle": settle,
         "word": v["word"],
         "fleet_word": v["fleet_word"],
         "headline": v["headline"],
@@ -518,6 +573,30 @@ def _posterior_answer(run: RunFolder) -> dict[str, Any]:
         "notes": list(v.get("notes") or []),
         "particles": v.get("particles"),
         "replications": v.get("replications"),
+    }
+
+
+def _audit(run: RunFolder) -> dict[str, Any]:
+    """The assumption audit's range, deciders and swings (robustness.json)."""
+    a = run.json("robustness.json")
+    lo, hi = a["range"]
+    return {
+        "headline": a["headline"],
+        "range": f"{pct(lo)}-{pct(hi)}",
+        "deciders": list(a.get("deciders") or []),
+        "default": f"{pct(a['default']['p_seen'])} ({a['default']['word']})",
+        "population": a.get("population"),
+        "swings": [
+            {
+                "label": r["label"],
+                "low": pct(r["p_low"]),
+                "at_low": r["at_low"],
+                "high": pct(r["p_high"]),
+                "at_high": r["at_high"],
+                "decisive": bool(r["decisive"]),
+            }
+            for r in a.get("swings") or []
+        ],
     }
 
 
@@ -668,9 +747,10 @@ def build_report(
     mc = by_kind.get("mc", [None])[0]
     priors = by_kind.get("priors", [None])[0]
     post_run = by_kind.get("posterior", [None])[0]
+    audit_run = by_kind.get("robustness", [None])[0]
     if post_run is None and priors is not None:
         post_run = next((c for c in priors.children if c.path.name == "scenario"), None)
-    lead = mc or post_run or runs[0]
+    lead = mc or post_run or audit_run or runs[0]
     sc = lead.scenario
     if sc is None:
         raise OptionError("run_dir", str(lead.path), "holds no scenario.resolved.toml")
@@ -693,6 +773,7 @@ def build_report(
     ctx["posterior"] = post
     ctx["prior_mc"] = _mc_answer(mc) if mc is not None else None
     ctx["priors"] = _priors_rows(priors) if priors is not None else []
+    ctx["audit"] = _audit(audit_run) if audit_run is not None else None
     ctx["evidence"] = _evidence_rows(sc)
     ctx["checks"] = _checks_rows(mc) if mc is not None else []
     ctx["predictive"] = _predictive_rows(post_run) if post_run is not None else []
@@ -703,6 +784,8 @@ def build_report(
         figures += _run_figures(mc, MC_FIGURES, "mc")
     if priors is not None:
         figures += _run_figures(priors, ("priors",), "priors")
+    if audit_run is not None:
+        figures += _run_figures(audit_run, ("tornado",), "robustness")
     for kind in ("sweep", "sensitivity"):
         for r in by_kind.get(kind, []):
             figures += _run_figures(r, None, kind)
