@@ -65,10 +65,8 @@ class HeldOut:
     def verdict(self) -> str:
         """A few words on where the report lies in what the posterior predicts."""
         if self.relation in ("=", "~") and self.kind != "event":
-            where = f"at the posterior's {100 * self.percentile:.0f}th percentile"
-        else:
-            where = f"reached in {100 * self.p_agree:.0f} % of posterior replications"
-        return where + (" (outside 5-95 %)" if self.flagged else "")
+            return f"at the posterior's {100 * self.percentile:.0f}th percentile"
+        return f"reached in {100 * self.p_agree:.0f} % of posterior replications"
 
 
 def percentile(x: np.ndarray, w: np.ndarray, r: float) -> float:

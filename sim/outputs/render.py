@@ -749,7 +749,7 @@ def print_calibration(result: CalibrationResult, console: Console) -> None:
             "what the posterior predicts"
             + (
                 "; outside 5-95 %: "
-                + "; ".join(rich_escape(f"{h.id} ({h.verdict()})") for h in flagged)
+                + "; ".join(rich_escape(f"{h.id}, {h.verdict()}") for h in flagged)
                 if flagged
                 else "."
             ),

@@ -1,0 +1,520 @@
+"""Every number the README and docs quote about the answer, written from runs.
+
+``make numbers`` runs the commands below as a user runs them (subprocesses of the installed
+``tankersim``, into ``out/numbers/``), gathers what they wrote into one snapshot,
+``docs/results/answer.json`` (with the commands, the commit, the date and the machine), and
+rewrites every *numbers block* of the README and the docs from it. A block is the text between
+
+    <!-- numbers: NAME (written by make numbers from docs/results/answer.json) -->
+    <!-- /numbers -->
+
+and is never edited by hand: ``tests/test_docs.py`` renders every block again from the
+committed snapshot and fails when the text differs, so a number in a block can only come from
+the runs. The simulation-based calibration is slow (``benchmarks/bench_sbc.py``, about 25
+minutes); its summary, ``benchmarks/results/sbc/sbc.json``, is read as it is.
+
+    python tools/numbers.py                 # run everything (about 15 minutes on 2 cores)
+    python tools/numbers.py --reuse out/numbers   # rebuild the snapshot from finished runs
+    python tools/numbers.py --render        # rewrite the blocks from the committed snapshot
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import platform
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOT = ROOT / "docs" / "results" / "answer.json"
+SBC = ROOT / "benchmarks" / "results" / "sbc" / "sbc.json"
+OSC = "scenarios/osc-2024.toml"
+DOCS = ("README.md", "docs/calibration.md", "docs/robustness.md", "docs/evidence.md",
+        "docs/monte-carlo.md")  # fmt: skip
+
+COMMANDS: dict[str, list[str]] = {
+    "calibrate": ["calibrate", OSC, "--out", "{out}/calibrate"],
+    "robustness": ["robustness", OSC, "--out", "{out}/robustness"],
+    "mc": ["mc", OSC, "--out", "{out}/mc"],
+    "priors": ["calibrate", OSC, "--all-priors", "--out", "{out}/priors"],
+    "claims": ["claims", OSC, "--json"],
+}
+"""The runs behind the numbers, as ``tankersim`` arguments."""
+
+BLOCK = re.compile(
+    r"(<!-- numbers: (?P<name>[a-z0-9-]+) \(written by make numbers from "
+    r"docs/results/answer\.json\) -->\n)(?P<body>.*?)(<!-- /numbers -->)",
+    re.DOTALL,
+)
+
+
+# --------------------------------------------------------------------------- numbers as text
+
+
+def pct(p: float | None) -> str:
+    """As the report writes probabilities (``61 %``, ``0.2 %``, ``< 0.1 %``)."""
+    from sim.outputs.report import pct as _pct
+
+    return _pct(p)
+
+
+def sig(x: float | None, digits: int = 3) -> str:
+    from sim.outputs.report import sig as _sig
+
+    return _sig(x, digits)
+
+
+def pts(se: float) -> str:
+    """A Monte Carlo standard error in percentage points."""
+    return f"±{100 * se:.1f} points"
+
+
+def _ci(iv: dict[str, float], digits: int = 3) -> str:
+    return f"{sig(iv['median'], digits)} ({sig(iv['lo'], digits)}-{sig(iv['hi'], digits)})"
+
+
+# --------------------------------------------------------------------------- the blocks
+
+
+def _cal(d: dict[str, Any]) -> dict[str, Any]:
+    return d["calibrate"]["verdict"]
+
+
+def _settle_groups(settle: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    best: dict[str, dict[str, Any]] = {}
+    for x in settle:
+        g = x["key"].split(":")[0]
+        if g not in best or x["expected_change"] > best[g]["expected_change"]:
+            best[g] = x
+    return sorted(best.values(), key=lambda x: -x["expected_change"])
+
+
+def block_readme_answer(d: dict[str, Any]) -> str:
+    r, v = d["robustness"], _cal(d)
+    lo, hi = r["range"]
+    low, high = r["lowest"], r["highest"]
+    alt = {a["evidence"]: a for a in v["alternatives"]}
+    deciders = " and ".join(r["deciders"]) or "no single input"
+    flagged = [h for h in v["held_out"] if h["flagged"]]
+    lines = [
+        f"> **Did the {v['claim_visits']} seen visits carry {v['claim_bbl']:,.0f} barrels? "
+        f"Between {pct(lo)} and {pct(hi)}**, depending on {deciders} "
+        f"(`tankersim robustness`: from {pct(lo)} under {low['level_label']} to {pct(hi)} under "
+        f"{high['level_label']}).",
+        ">",
+        f"> **Under the default** (only the evidence independent of the claim, and the fleet's "
+        f"typical size from the ships of known size): **{v['word']}, {pct(v['seen']['p'])}**. "
+        f"Counting the visits the imagery missed, the fleet loaded that much with probability "
+        f"{pct(v['fleet']['p'])} ({v['fleet_word']}).",
+    ]
+    if "all" in alt:
+        a = alt["all"]
+        lines += [
+            ">",
+            f"> Fitting the claimants' own estimates too (the March barrels): "
+            f"{pct(a['p_seen'])} ({a['word']}).",
+        ]
+    lines += [
+        ">",
+        f"> Monte Carlo error: {pts(v['seen']['mcse'])} on the default "
+        f"({v['particles']:,} particles); about {pts(_median_mcse(r))} on each answer of the "
+        f"audit ({r['population']} particles each).",
+        "",
+        "| what moves the answer | lowest | at | highest | at |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for s in r["swings"]:
+        if s["input"] == "evidence x prior":
+            continue
+        lines.append(
+            f"| {s['label']} | {pct(s['p_low'])} | {s['at_low']} | {pct(s['p_high'])} | "
+            f"{s['at_high']} |"
+        )
+    groups = _settle_groups(v["settle"])[:3]
+    if groups:
+        lines += [
+            "",
+            "What would settle it (how much learning each would move P(seen) on average):",
+            "",
+        ]
+        lines += [
+            f"{i}. {x['label']}: {100 * x['expected_change']:.1f} points "
+            f"({pct(x['p_low'])} at its low end, {pct(x['p_high'])} at its high end)"
+            for i, x in enumerate(groups, 1)
+        ]
+    lines += [
+        "",
+        f"Held-out checks (facts not fitted, against what the posterior predicts): "
+        f"{len(v['held_out']) - len(flagged)} of {len(v['held_out'])} inside 5-95 %"
+        + (
+            "; outside: " + "; ".join(f"{h['label']} ({_where(h)})" for h in flagged) + "."
+            if flagged
+            else "."
+        ),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _median_mcse(r: dict[str, Any]) -> float:
+    ses = sorted(float(s["mcse"]) for s in r["settings"])
+    return ses[len(ses) // 2] if ses else math.nan
+
+
+def _where(h: dict[str, Any]) -> str:
+    if h["relation"] in ("=", "~") and h["kind"] != "event":
+        return f"at the posterior's {pct(h['percentile'])} point"
+    return f"reached in {pct(h['p_agree'])} of replications"
+
+
+def block_cal_answer(d: dict[str, Any]) -> str:
+    v, c = _cal(d), d["calibrate"]
+    lines = [f"> {v['headline']}", "",
+             "| unknown | prior | posterior median (90 % credible interval) |",
+             "| --- | --- | --- |"]  # fmt: skip
+    priors = {p["key"]: p["prior"] for p in c["parameters"]}
+    for key, iv in v["parameters"].items():
+        lines.append(f"| `{key}` | {_dist(priors.get(key, {}))} | {_ci(iv)} |")
+    lines += [
+        "",
+        f"({c['particles']:,} particles, {c['generations']} generations, {c['simulated']:,} "
+        f"simulations; evidence set '{v['evidence_set']}', fitted: "
+        + ", ".join(f"`{x}`" for x in v["fitted"])
+        + ".)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _dist(p: dict[str, Any]) -> str:
+    kind = p.get("dist", "")
+    if kind == "uniform":
+        return f"uniform {sig(p['low'])}-{sig(p['high'])}"
+    if kind == "lognormal":
+        return f"log-normal, median {sig(p['median'])}, sigma {p['sigma']:g}"
+    if kind == "fixed":
+        return f"fixed {sig(p['value'])}"
+    return kind or "-"
+
+
+def block_cal_alternatives(d: dict[str, Any]) -> str:
+    v = _cal(d)
+    lines = ["| evidence set | rows fitted | P(seen visits carried 1 M) | P(fleet loaded 1 M) "
+             "| word |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    rows = [(v["evidence_set"], v["fitted"], v["seen"]["p"], v["seen"]["mcse"], v["fleet"]["p"],
+             v["fleet"]["mcse"], v["word"])]  # fmt: skip
+    for a in v["alternatives"]:
+        rows.append((a["evidence"], a["fitted"], a["p_seen"], a["mcse"], a["p_fleet"],
+                     a["fleet_mcse"], a["word"]))  # fmt: skip
+    for ev, fitted, p, se, pf, sef, word in rows:
+        lines.append(
+            f"| {ev} | {len(fitted)}: {', '.join(fitted)} | {pct(p)} ({pts(se)}) | "
+            f"{pct(pf)} ({pts(sef)}) | {word} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def block_cal_predictive(d: dict[str, Any]) -> str:
+    lines = ["| statistic | reported | fitted | posterior 5 % - 50 % - 95 % | agree: prior "
+             "| agree: posterior |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for r in d["calibrate"]["predictive"]:
+        lines.append(
+            f"| {r['statistic']} | {r['reported']} | {'yes' if r['fitted'] else 'no'} | "
+            f"{sig(r['p05'])} - {sig(r['median'])} - {sig(r['p95'])} | {pct(r['agree_prior'])} | "
+            f"{pct(r['agree_posterior'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def block_cal_heldout(d: dict[str, Any]) -> str:
+    lines = ["| check | reported | posterior 5 % - 50 % - 95 % | percentile | agree "
+             "| outside 5-95 % |",
+             "| --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for h in _cal(d)["held_out"]:
+        lines.append(
+            f"| {h['label']} | {h['reported']} | {sig(h['p05'])} - {sig(h['p50'])} - "
+            f"{sig(h['p95'])} | {pct(h['percentile'])} | {pct(h['p_agree'])} | "
+            f"{'**yes**' if h['flagged'] else 'no'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def block_cal_settle(d: dict[str, Any]) -> str:
+    lines = ["| fact one could learn | E\\|dP\\| | noise floor | P(seen) if it turned out low "
+             "| if high |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for x in _settle_groups(_cal(d)["settle"]):
+        lines.append(
+            f"| {x['label']} | {100 * x['expected_change']:.1f} points | "
+            f"{100 * x['noise_floor']:.1f} | {pct(x['p_low'])} | {pct(x['p_high'])} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def block_cal_priors(d: dict[str, Any]) -> str:
+    lines = ["| prior set | what it assumes | P(seen visits carried the claim) "
+             "| P(fleet loaded it) | word |",
+             "| --- | --- | --- | --- | --- |"]  # fmt: skip
+    for r in d["priors"]:
+        lines.append(
+            f"| {r['prior']} | {r['description']} | {pct(r['p_seen'])} ({pts(r['p_seen_mcse'])}) "
+            f"| {pct(r['p_fleet'])} ({pts(r['p_fleet_mcse'])}) | {r['word']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def block_size_prior(d: dict[str, Any]) -> str:
+    sp = d["size_prior"]
+    lines = [
+        "| ship | deadweight the model uses | from | confidence |",
+        "| --- | --- | --- | --- |",
+    ]
+    for s in sp["ships"]:
+        lines.append(f"| {s['name']} | {s['dwt']:,.0f} t | {s['how']} | {s['confidence']} |")
+    lo, hi = sp["interval_90_dwt"]
+    lines += [
+        "",
+        f"Geometric mean {sp['median_dwt']:,.0f} dwt; the ships' spread around the typical size "
+        f"(the scenario's log-normal sigma) {sp['ship_sigma']:g}; n = {sp['n']}; so the prior is "
+        f"log-normal with median {sp['median_dwt']:,.0f} dwt and sigma {sp['ship_sigma']:g} / "
+        f"sqrt({sp['n']}) = {sp['sigma']:.3f}: 90 % between {lo:,.0f} and {hi:,.0f} dwt.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def block_sbc(d: dict[str, Any]) -> str:
+    s = d.get("sbc")
+    if not s:
+        return "(not run yet: `python benchmarks/bench_sbc.py`)\n"
+    lines = [
+        f"{s['truths']} truths drawn from the prior, each calibrated with {s['population']} "
+        f"particles on the evidence set '{s['evidence_set']}' (`{s['command'].strip()}`, "
+        f"commit {s['commit']}, {s['date']}):",
+        "",
+        "| quantity | 50 % intervals cover | 90 % intervals cover | rank histogram (10 bins) "
+        "| chi-square p |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for c in s["coverage"]:
+        lines.append(
+            f"| {c['quantity']} | {pct(c['covered_50'])} ({pct(c['covered_50_lo'])}-"
+            f"{pct(c['covered_50_hi'])}) | {pct(c['covered_90'])} ({pct(c['covered_90_lo'])}-"
+            f"{pct(c['covered_90_hi'])}) | {c['rank_histogram']} | {c['chi2_p']:.2f} |"
+        )
+    sp = s.get("seed_spread")
+    if sp:
+        lines += [
+            "",
+            f"The headline over {len(s['seeds'])} seeds (1,000 particles each): P(seen) "
+            f"{pct(sp['p_seen_min'])} to {pct(sp['p_seen_max'])} (standard deviation "
+            f"{100 * sp['p_seen_sd']:.1f} points, against a mean Monte Carlo error of "
+            f"{100 * sp['mcse_seen_mean']:.1f}); P(fleet) {pct(sp['p_fleet_min'])} to "
+            f"{pct(sp['p_fleet_max'])}.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def block_rob_headline(d: dict[str, Any]) -> str:
+    return "> " + d["robustness"]["headline"] + "\n"
+
+
+def block_rob_swings(d: dict[str, Any]) -> str:
+    lines = ["| input | lowest P(seen) | at | highest P(seen) | at | swing | decides it |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for s in d["robustness"]["swings"]:
+        lines.append(
+            f"| {s['label']} | {pct(s['p_low'])} | {s['at_low']} | {pct(s['p_high'])} | "
+            f"{s['at_high']} | {100 * s['swing']:.0f} points | "
+            f"{'**yes**' if s['decisive'] else 'no'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def block_rob_grid(d: dict[str, Any]) -> str:
+    rows = [s for s in d["robustness"]["settings"]
+            if s["input"] in ("default", "evidence", "prior", "evidence x prior")]  # fmt: skip
+    evs = list(dict.fromkeys(s["evidence"] for s in rows))
+    priors = list(dict.fromkeys(s["prior"] for s in rows))
+    cell = {(s["evidence"], s["prior"]): s for s in rows}
+    lines = ["| evidence set \\ prior set | " + " | ".join(priors) + " |",
+             "| --- |" + " --- |" * len(priors)]  # fmt: skip
+    for ev in evs:
+        cells = []
+        for p in priors:
+            s = cell.get((ev, p))
+            cells.append("-" if s is None else f"{pct(s['p_seen'])} ({s['word']})")
+        lines.append(f"| {ev} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def block_mc_headline(d: dict[str, Any]) -> str:
+    return "> " + d["mc"]["headline"] + "\n"
+
+
+def block_mc_checks(d: dict[str, Any]) -> str:
+    lines = ["| fact | reported | simulated 5 % / median / 95 % | agree (Wilson 95 %) |",
+             "| --- | --- | --- | --- |"]  # fmt: skip
+    for r in d["mc"]["checks"]:
+        if r["status"] != "used":
+            continue
+        lines.append(
+            f"| {r['id']} | {r['reported']} | {sig(r['simulated_p05'])} / "
+            f"{sig(r['simulated_p50'])} / {sig(r['simulated_p95'])} | {pct(r['p_agrees'])} "
+            f"({pct(r['p_agrees_lo'])}-"
+            f"{pct(r['p_agrees_hi'])}) |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def block_provenance(d: dict[str, Any]) -> str:
+    g = d["generated"]
+    return (
+        f"Written by `make numbers` ({g['date']}, commit {g['commit']}, {g['machine']}) from: "
+        + "; ".join(f"`tankersim {' '.join(c)}`" for c in g["commands"].values())
+        + ".\n"
+    )
+
+
+RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "readme-answer": block_readme_answer,
+    "cal-answer": block_cal_answer,
+    "cal-alternatives": block_cal_alternatives,
+    "cal-predictive": block_cal_predictive,
+    "cal-heldout": block_cal_heldout,
+    "cal-settle": block_cal_settle,
+    "cal-priors": block_cal_priors,
+    "size-prior": block_size_prior,
+    "sbc": block_sbc,
+    "rob-headline": block_rob_headline,
+    "rob-swings": block_rob_swings,
+    "rob-grid": block_rob_grid,
+    "mc-headline": block_mc_headline,
+    "mc-checks": block_mc_checks,
+    "provenance": block_provenance,
+}
+
+
+def render(text: str, data: dict[str, Any]) -> str:
+    """``text`` with every numbers block written from ``data`` (an unknown block name is an
+    error)."""
+
+    def one(m: re.Match[str]) -> str:
+        name = m.group("name")
+        if name not in RENDERERS:
+            raise KeyError(f"unknown numbers block {name!r}")
+        return m.group(1) + RENDERERS[name](data) + m.group(4)
+
+    return BLOCK.sub(one, text)
+
+
+# --------------------------------------------------------------------------- the runs
+
+
+def _run(args: list[str], out: Path) -> str:
+    exe = str(Path(sys.executable).with_name("tankersim"))
+    argv = [exe, *(a.format(out=out) for a in args)]
+    print("$ tankersim " + " ".join(argv[1:]), file=sys.stderr, flush=True)
+    res = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        sys.stderr.write(res.stderr)
+        raise SystemExit(f"tankersim {' '.join(argv[1:])} failed ({res.returncode})")
+    return res.stdout
+
+
+def snapshot(out: Path, run: bool) -> dict[str, Any]:
+    """Run the commands (unless ``run`` is false: reuse ``out``) and gather what they wrote."""
+    import pandas as pd
+
+    from sim.analysis.size_prior import known_ships_prior
+    from sim.core.config import load_scenario
+
+    claims_json = _run(COMMANDS["claims"], out)
+    if run:
+        for key in ("calibrate", "robustness", "mc", "priors"):
+            _run(COMMANDS[key], out)
+    cal = out / "calibrate"
+    verdict = json.loads((cal / "verdict_posterior.json").read_text(encoding="utf-8"))
+    meta = json.loads((cal / "calibration.json").read_text(encoding="utf-8"))
+    predictive = pd.read_csv(cal / "predictive.csv").to_dict(orient="records")
+    mc_v = json.loads((out / "mc" / "verdict.json").read_text(encoding="utf-8"))
+    checks = pd.read_csv(out / "mc" / "checks.csv").to_dict(orient="records")
+    priors = pd.read_csv(out / "priors" / "prior_sensitivity.csv").to_dict(orient="records")
+    rob = json.loads((out / "robustness" / "robustness.json").read_text(encoding="utf-8"))
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()  # fmt: skip
+    import os
+
+    return {
+        "generated": {
+            "date": dt.date.today().isoformat(),
+            "commit": commit,
+            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {platform.python_version()}",
+            "commands": {
+                k: [a.replace("{out}", "out/numbers") for a in v] for k, v in COMMANDS.items()
+            },
+        },
+        "calibrate": {
+            "verdict": verdict,
+            "parameters": meta["parameters"],
+            "particles": int(verdict["particles"]),
+            "generations": len(pd.read_csv(cal / "diagnostics.csv")),
+            "simulated": int(meta["simulated"]),
+            "predictive": predictive,
+        },
+        "robustness": rob,
+        "mc": {"headline": mc_v["headline"]["text"], "verdict": mc_v, "checks": checks},
+        "priors": priors,
+        "claims": json.loads(claims_json),
+        "size_prior": known_ships_prior(load_scenario(ROOT / OSC)).to_dict(),
+        "sbc": json.loads(SBC.read_text(encoding="utf-8")) if SBC.is_file() else None,
+    }
+
+
+def _clean(x: Any) -> Any:
+    """JSON without NaN (as null)."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_clean(v) for v in x]
+    return x
+
+
+def rewrite_docs(data: dict[str, Any]) -> list[str]:
+    changed = []
+    for rel in DOCS:
+        p = ROOT / rel
+        text = p.read_text(encoding="utf-8")
+        new = render(text, data)
+        if new != text:
+            p.write_text(new, encoding="utf-8")
+            changed.append(rel)
+    return changed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "out" / "numbers")
+    ap.add_argument("--reuse", action="store_true", help="Reuse the runs in --out.")
+    ap.add_argument("--render", action="store_true", help="Only rewrite the blocks.")
+    args = ap.parse_args()
+    if not args.render:
+        data = _clean(snapshot(args.out, run=not args.reuse))
+        SNAPSHOT.parent.mkdir(parents=True, exist_ok=True)
+        SNAPSHOT.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    data = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    changed = rewrite_docs(data)
+    print("rewrote " + (", ".join(changed) if changed else "nothing"), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
