@@ -595,8 +595,13 @@ def robustness(
         overrides=overrides,
     )
     if out is not None:
+        from sim.outputs.files import write_calibration
         from sim.outputs.robustness import write_robustness
 
+        for slug, r in result.results.items():
+            write_calibration(
+                r, Path(out) / "settings" / slug, scenario_path=_source_name(scenario)
+            )
         write_robustness(result, Path(out), plots=plots)
     return result
 

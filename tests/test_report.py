@@ -40,8 +40,47 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     api.calibrate(
         sc, out=folder / "cal", executor="serial", population=100, generations=2, replications=2
     )
-    html, md = api.report([folder / "cal", folder / "mc"], folder / "report.html")
-    return {"folder": folder, "html": html, "md": md, "mc": folder / "mc", "cal": folder / "cal"}
+    api.robustness(sc, out=folder / "audit", executor="serial", population=40, generations=2,
+                   replications=1, only=["start-up"], progress=False)  # fmt: skip
+    html, md = api.report(
+        [folder / "audit", folder / "cal", folder / "mc"], folder / "report.html"
+    )
+    return {"folder": folder, "html": html, "md": md, "mc": folder / "mc", "cal": folder / "cal",
+            "audit": folder / "audit"}  # fmt: skip
+
+
+def html_escape(text: str) -> str:
+    """As the report's Jinja environment escapes text."""
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def test_the_answer_leads_with_the_range_and_carries_its_checks(
+    baseline: dict[str, Path],
+) -> None:
+    """The report opens with the range across the audit, then the default's answer; the
+    verdict JSON and the report carry the held-out checks with their percentiles."""
+    html = baseline["html"].read_text(encoding="utf-8")
+    audit = json.loads((baseline["audit"] / "robustness.json").read_text())
+    post = json.loads((baseline["cal"] / "verdict_posterior.json").read_text())
+    assert html.index('id="range"') < html.index('id="verdict"')
+    assert html_escape(audit["headline"]) in html
+    assert audit["headline"].startswith("Did the 43 seen visits carry 1,000,000 barrels? Across")
+    # the calibrate verdict leads with its own range (default and every row), then the default
+    assert post["headline"].startswith("Did the 43 seen visits carry 1,000,000 barrels? Between")
+    assert post["headline"].index("Between") < post["headline"].index("Monte Carlo error")
+    assert [a["evidence"] for a in post["alternatives"]] == ["all"]
+    held = {h["id"]: h for h in post["held_out"]}
+    keys = ("us-2018-capacity", "argus-2016-throughput", "bbc-share-sanctioned",
+            "yomiuri-pys1-2024-04-07:cycle", "ft-march-volume", "usgov-march-volume")  # fmt: skip
+    for key in keys:
+        assert key in held and 0.0 <= held[key]["percentile"] <= 1.0, key
+        assert html_escape(held[key]["label"]) in html
+    assert 'id="held-out"' in html and "What would settle it" in html
+    # the evidence table shows each row's provenance
+    assert "<th>basis</th><th>independence</th>" in html
+    assert "<td>estimated</td><td>claimants</td>" in html
 
 
 def test_report_reads_the_verdicts_the_runs_wrote(baseline: dict[str, Path]) -> None:
@@ -66,7 +105,7 @@ def test_report_reads_the_verdicts_the_runs_wrote(baseline: dict[str, Path]) -> 
     # provenance: the runs' seeds, scenario hashes and commands
     manifest = json.loads((baseline["mc"] / "manifest.json").read_text())
     assert manifest["scenario_sha256_16"] in html
-    assert f"tankersim report {baseline['folder'] / 'cal'}" in html
+    assert f"tankersim report {baseline['folder'] / 'audit'} {baseline['folder'] / 'cal'}" in html
 
 
 def test_report_is_self_contained_and_small(baseline: dict[str, Path]) -> None:
