@@ -1,5 +1,6 @@
 # The README's two commands are `make demo` and `make test`; both create .venv when it is missing.
-# `make priors` is the documented third: the answer under each of the baseline's prior sets.
+# `make priors` (the answer under each prior set), `make robustness` (the assumption audit) and
+# `make numbers` (every number the docs quote about the answer, from runs) are documented too.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo priors test test-slow lint bench clean browser timings
+.PHONY: demo priors robustness numbers test test-slow lint bench clean browser timings
 
 $(STAMP): pyproject.toml
 	@echo "Setting up $(VENV): tankersim (editable) with its dependencies, the calibrate, distributed and"
@@ -20,11 +21,19 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/tankersim calibrate scenarios/osc-2024.toml --out out/osc-2024-calibrate --resume
+	$(BIN)/tankersim robustness scenarios/osc-2024.toml --out out/osc-2024-robustness --resume
 	$(BIN)/tankersim mc scenarios/osc-2024.toml --out out/osc-2024 --resume
-	$(BIN)/tankersim report out/osc-2024-calibrate out/osc-2024 --out out/osc-2024-report.html
+	$(BIN)/tankersim report out/osc-2024-robustness out/osc-2024-calibrate out/osc-2024 --out out/osc-2024-report.html
 
 priors: $(STAMP)
 	$(BIN)/tankersim calibrate scenarios/osc-2024.toml --all-priors --out out/osc-2024-priors --resume
+
+robustness: $(STAMP)
+	$(BIN)/tankersim robustness scenarios/osc-2024.toml --out out/osc-2024-robustness --resume
+
+# Every number the README and docs quote about the answer, from runs (docs/results/answer.json).
+numbers: $(STAMP)
+	$(BIN)/python tools/answer_numbers.py
 
 # The report's browser test drives Debian's Chromium; installed here when apt-get can (as root
 # or with sudo). Without it the browser tests are skipped, unless TANKERSIM_REQUIRE_BROWSER=1

@@ -87,3 +87,48 @@ def test_python_blocks_run(doc: str, block: str, monkeypatch: pytest.MonkeyPatch
     monkeypatch.chdir(ROOT)
     namespace: dict[str, object] = {}
     exec(compile(block, f"<{doc}>", "exec"), namespace)
+
+
+# --------------------------------------------------------------------------- numbers blocks
+
+
+def _answer_numbers() -> object:
+    sys.path.insert(0, str(ROOT / "tools"))
+    try:
+        import answer_numbers
+    finally:
+        sys.path.pop(0)
+    return answer_numbers
+
+
+def test_numbers_blocks_are_written_from_the_snapshot() -> None:
+    """Every number the README and docs quote about the answer sits in a block that
+    tools/answer_numbers.py writes from docs/results/answer.json (a snapshot of runs, with
+    their commands): rendered again, every block reads exactly as committed."""
+    import json
+
+    an = _answer_numbers()
+    data = json.loads(an.SNAPSHOT.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    seen = set()
+    for rel in an.DOCS:  # type: ignore[attr-defined]
+        text = (ROOT / rel).read_text(encoding="utf-8")
+        assert an.render(text, data) == text, f"{rel}: run `make numbers` (or --render)"  # type: ignore[attr-defined]
+        seen |= {m.group("name") for m in an.BLOCK.finditer(text)}  # type: ignore[attr-defined]
+    assert seen == set(an.RENDERERS), set(an.RENDERERS) ^ seen  # type: ignore[attr-defined]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.index("<!-- numbers: readme-answer") < readme.index("## Installed as a package")
+    # every command behind the numbers is recorded with the snapshot
+    assert set(data["generated"]["commands"]) >= {"calibrate", "robustness", "mc", "priors"}
+
+
+def test_the_snapshot_knows_the_registry_sizes() -> None:
+    """The size prior quoted in the docs is what the registry gives now."""
+    import json
+
+    from sim.analysis.size_prior import known_ships_prior
+    from sim.core.config import load_scenario
+
+    an = _answer_numbers()
+    data = json.loads(an.SNAPSHOT.read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+    now = known_ships_prior(load_scenario(ROOT / "scenarios" / "osc-2024.toml")).to_dict()
+    assert data["size_prior"] == json.loads(json.dumps(now))

@@ -42,9 +42,7 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     )
     api.robustness(sc, out=folder / "audit", executor="serial", population=40, generations=2,
                    replications=1, only=["start-up"], progress=False)  # fmt: skip
-    html, md = api.report(
-        [folder / "audit", folder / "cal", folder / "mc"], folder / "report.html"
-    )
+    html, md = api.report([folder / "audit", folder / "cal", folder / "mc"], folder / "report.html")
     return {"folder": folder, "html": html, "md": md, "mc": folder / "mc", "cal": folder / "cal",
             "audit": folder / "audit"}  # fmt: skip
 

@@ -13,9 +13,9 @@ committed snapshot and fails when the text differs, so a number in a block can o
 the runs. The simulation-based calibration is slow (``benchmarks/bench_sbc.py``, about 25
 minutes); its summary, ``benchmarks/results/sbc/sbc.json``, is read as it is.
 
-    python tools/numbers.py                 # run everything (about 15 minutes on 2 cores)
-    python tools/numbers.py --reuse out/numbers   # rebuild the snapshot from finished runs
-    python tools/numbers.py --render        # rewrite the blocks from the committed snapshot
+    python tools/answer_numbers.py                 # run everything (about 15 minutes on 2 cores)
+    python tools/answer_numbers.py --reuse          # the snapshot again from out/numbers
+    python tools/answer_numbers.py --render        # rewrite the blocks from the committed snapshot
 """
 
 from __future__ import annotations
@@ -37,13 +37,15 @@ SNAPSHOT = ROOT / "docs" / "results" / "answer.json"
 SBC = ROOT / "benchmarks" / "results" / "sbc" / "sbc.json"
 OSC = "scenarios/osc-2024.toml"
 DOCS = ("README.md", "docs/calibration.md", "docs/robustness.md", "docs/evidence.md",
-        "docs/monte-carlo.md")  # fmt: skip
+        "docs/monte-carlo.md", "docs/sweeps.md")  # fmt: skip
 
 COMMANDS: dict[str, list[str]] = {
     "calibrate": ["calibrate", OSC, "--out", "{out}/calibrate"],
     "robustness": ["robustness", OSC, "--out", "{out}/robustness"],
     "mc": ["mc", OSC, "--out", "{out}/mc"],
     "priors": ["calibrate", OSC, "--all-priors", "--out", "{out}/priors"],
+    "sensitivity": ["sensitivity", OSC, "--samples", "256", "--out", "{out}/sensitivity"],
+    "sweep": ["sweep", OSC, "--out", "{out}/sweep"],
     "claims": ["claims", OSC, "--json"],
 }
 """The runs behind the numbers, as ``tankersim`` arguments."""
@@ -59,14 +61,14 @@ BLOCK = re.compile(
 
 
 def pct(p: float | None) -> str:
-    """As the report writes probabilities (``61 %``, ``0.2 %``, ``< 0.1 %``)."""
-    from sim.outputs.report import pct as _pct
+    """As the verdicts and the report write probabilities (``61 %``, ``0.2 %``, ``< 0.1 %``)."""
+    from sim.core.fmt import pct as _pct
 
     return _pct(p)
 
 
 def sig(x: float | None, digits: int = 3) -> str:
-    from sim.outputs.report import sig as _sig
+    from sim.core.fmt import sig as _sig
 
     return _sig(x, digits)
 
@@ -373,6 +375,52 @@ def block_mc_checks(d: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def block_mc_method(d: dict[str, Any]) -> str:
+    m, n = d["mc"]["method"], d["mc"]["verdict"]["replications"]
+    r, rs = m["ratio_estimate_to_loaded"], m["ratio_estimate_to_seen_loaded"]
+    text = (
+        f"For the baseline ({n:,} prior replications), the estimate is a median {r['p50']:.2f} "
+        f"times the barrels the fleet really loaded (90 % interval {r['p05']:.2f}-"
+        f"{r['p95']:.2f}) and overstates them in {pct(m['p_overstates']['p'])} of "
+        f"replications; against the barrels of the visits that were seen it is {rs['p50']:.2f} "
+        f"times ({rs['p05']:.2f}-{rs['p95']:.2f})."
+    )
+    pe, pc = m.get("p_estimate_ge_claim"), m.get("p_loaded_ge_claim_given_estimate_ge_claim")
+    if pe and pc:
+        text += (
+            f" Where the estimate reaches the claim ({pct(pe['p'])} of replications), the fleet "
+            f"really loaded that much in {pct(pc['p'])}."
+        )
+    return text + "\n"
+
+
+def block_sens_table(d: dict[str, Any]) -> str:
+    rows = sorted((r for r in d["sensitivity"] if r["output"] == "observed_bbl"),
+                  key=lambda r: r["rank"])  # fmt: skip
+    lines = ["| factor | ST (95 % interval) | S1 |", "| --- | --- | --- |"]
+    small = []
+    for r in rows:
+        if r["ST"] < 0.01:
+            small.append(r["factor"])
+            continue
+        lines.append(f"| `{r['factor']}` | {r['ST']:.2f} (±{r['ST_conf']:.2f}) | {r['S1']:.2f} |")
+    if small:
+        lines.append(f"| {', '.join(small)} | < 0.01 each | |")
+    return "\n".join(lines) + "\n"
+
+
+def block_sweep_frontier(d: dict[str, Any]) -> str:
+    rows = d["sweep"]
+    head = "| detection probability | " + " | ".join(f"{r['observation.p_detect']:g}" for r in rows)
+    lines = [head + " |", "| --- |" + " --- |" * len(rows)]
+    lines.append(
+        "| fleet's typical size needed [dwt] | "
+        + " | ".join(sig(r["unknowns.fleet_dwt_at_p50"], 4) for r in rows)
+        + " |"
+    )
+    return "\n".join(lines) + "\n"
+
+
 def block_provenance(d: dict[str, Any]) -> str:
     g = d["generated"]
     return (
@@ -397,6 +445,9 @@ RENDERERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "rob-grid": block_rob_grid,
     "mc-headline": block_mc_headline,
     "mc-checks": block_mc_checks,
+    "mc-method": block_mc_method,
+    "sens-table": block_sens_table,
+    "sweep-frontier": block_sweep_frontier,
     "provenance": block_provenance,
 }
 
@@ -437,7 +488,7 @@ def snapshot(out: Path, run: bool) -> dict[str, Any]:
 
     claims_json = _run(COMMANDS["claims"], out)
     if run:
-        for key in ("calibrate", "robustness", "mc", "priors"):
+        for key in ("calibrate", "robustness", "mc", "priors", "sensitivity", "sweep"):
             _run(COMMANDS[key], out)
     cal = out / "calibrate"
     verdict = json.loads((cal / "verdict_posterior.json").read_text(encoding="utf-8"))
@@ -470,8 +521,15 @@ def snapshot(out: Path, run: bool) -> dict[str, Any]:
             "predictive": predictive,
         },
         "robustness": rob,
-        "mc": {"headline": mc_v["headline"]["text"], "verdict": mc_v, "checks": checks},
+        "mc": {
+            "headline": mc_v["headline"]["text"],
+            "verdict": mc_v,
+            "checks": checks,
+            "method": json.loads((out / "mc" / "method.json").read_text(encoding="utf-8")),
+        },
         "priors": priors,
+        "sensitivity": pd.read_csv(out / "sensitivity" / "indices.csv").to_dict(orient="records"),
+        "sweep": pd.read_csv(out / "sweep" / "frontier.csv").to_dict(orient="records"),
         "claims": json.loads(claims_json),
         "size_prior": known_ships_prior(load_scenario(ROOT / OSC)).to_dict(),
         "sbc": json.loads(SBC.read_text(encoding="utf-8")) if SBC.is_file() else None,

@@ -291,7 +291,9 @@ def range_sentence(v: PosteriorVerdict) -> str:
 
 
 def _pct(p: float) -> str:
-    return f"{100 * p:.0f}%"
+    from sim.core.fmt import pct
+
+    return pct(p)
 
 
 def claim_quantities(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:

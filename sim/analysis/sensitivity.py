@@ -50,6 +50,7 @@ _GROUPS = {
     "speed_laden_kn": "speed",
     "speed_ballast_kn": "speed",
     "turnaround_days": "turnaround",
+    "turnaround_factor": "turnaround",
     "start_offset_days": "start offset",
     "p_detect": "detection probability",
     "transit_h": "lock transit",
@@ -79,14 +80,16 @@ def _group_name(key: str, grouping: str) -> str:
 def factors(scenario: Scenario, grouping: Literal["coarse", "keys"] = "coarse") -> list[Factor]:
     """The scenario's uncertain inputs and fleet-level unknowns, grouped into factors (in a
     stable order). An input whose own distribution is fixed but that a ``scale`` unknown
-    multiplies moves with that unknown, not on its own."""
+    multiplies moves with that unknown, not on its own; an input whose spread is an unknown
+    (``spread``) stays drawn ship by ship, and that unknown is its factor (fixing the input
+    would set every ship alike and leave the spread nothing to do)."""
     found: list[tuple[str, Any]] = [
         (f"unknowns.{name}", dist) for name, dist in sorted(scenario.unknowns.items())
     ]
     found += [(inp.key, inp.dist) for inp in scenario_inputs(scenario)]
     groups: dict[str, list[tuple[str, Any]]] = {}
     for key, dist in found:
-        if dist is None or dist.is_fixed:
+        if dist is None or dist.is_fixed or getattr(dist, "spread", None) is not None:
             continue
         name = (
             key if grouping == "keys" or key.startswith("unknowns.") else _group_name(key, grouping)

@@ -41,6 +41,7 @@ from sim.analysis.claims import ClaimsCheck, check_claims
 from sim.core.assumptions import LEVEL_WORDS, assumptions
 from sim.core.config import Scenario, load_scenario
 from sim.core.errors import OptionError
+from sim.core.fmt import pct, sig
 from sim.outputs.plots import plain_text
 
 __all__ = [
@@ -120,39 +121,6 @@ LIMITS = (
 
 
 # --------------------------------------------------------------------------- numbers for people
-
-
-def sig(x: float | None, digits: int = 3) -> str:
-    """A number rounded to ``digits`` significant figures, with thousands separators.
-
-    >>> sig(1065672.4), sig(23255.8), sig(0.8913), sig(48.0), sig(None)
-    ('1,070,000', '23,300', '0.891', '48', '-')
-    """
-    if x is None or not isinstance(x, int | float) or not math.isfinite(x):
-        return "-"
-    if x == 0:
-        return "0"
-    mag = math.floor(math.log10(abs(x)))
-    rounded = round(x, digits - 1 - mag)
-    if rounded == int(rounded) and abs(rounded) >= 1:
-        return f"{int(rounded):,}"
-    decimals = max(0, digits - 1 - mag)
-    return f"{rounded:,.{decimals}f}"
-
-
-def pct(p: float | None) -> str:
-    """A probability as a percentage for readers: ``61 %``, ``0.2 %``, ``< 0.1 %``.
-
-    >>> pct(0.6114), pct(0.002), pct(0.0001), pct(1.0)
-    ('61 %', '0.2 %', '< 0.1 %', '100 %')
-    """
-    if p is None or not math.isfinite(p):
-        return "-"
-    if 0 < p < 0.001:
-        return "< 0.1 %"
-    if p < 0.01 or 0.99 < p < 1:
-        return f"{100 * p:.1f} %"
-    return f"{100 * p:.0f} %"
 
 
 # --------------------------------------------------------------------------- reading runs

@@ -1250,4 +1250,22 @@ def from_folder(
         pilot = _pilot(s, sim)
         runs = posterior_runs(s, sim, posterior, n)
     identity = dict(meta.get("identity", {}))
-    return _result(s, sim, posterior, diagnostics, runs, pilot, t0, folder, identity)
+    result = _result(s, sim, posterior, diagnostics, runs, pilot, t0, folder, identity)
+    alternatives = []
+    for path in sorted(folder.glob("evidence-*/verdict_posterior.json")):
+        a = json.loads(path.read_text(encoding="utf-8"))
+        alternatives.append(
+            Alternative(
+                str(a.get("evidence_set", path.parent.name.removeprefix("evidence-"))),
+                str(a.get("prior", "scenario")),
+                float(a["seen"]["p"]), float(a["seen"]["mcse"]), float(a["fleet"]["p"]),
+                float(a["fleet"]["mcse"]), str(a["word"]), tuple(a.get("fitted", ())),
+            )
+        )  # fmt: skip
+    if alternatives:
+        v = result.verdict
+        result.verdict = with_context(
+            v, evidence_set=v.evidence_set, fitted=v.fitted, held_out=v.held_out,
+            settle=v.settle, alternatives=alternatives,
+        )  # fmt: skip
+    return result

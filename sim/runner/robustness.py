@@ -28,6 +28,7 @@ import pandas as pd
 from sim.core.config import KEY_WORDS, Scenario, expand_keys, read_source
 from sim.core.errors import ScenarioError
 from sim.core.evidence import EVIDENCE_SETS
+from sim.core.fmt import pct
 from sim.runner.calibrate import CalibrationResult, _calibrate_one, _pyabc, setup
 from sim.runner.pipeline import ExecOptions, open_executor
 
@@ -175,12 +176,12 @@ class RobustnessResult:
         return (
             f"Did the {self.scenario.claims.trips} seen visits carry "
             f"{self.scenario.claims.barrels:,.0f} barrels? Across the assumption audit the "
-            f"probability lies between {lo:.0%} ({lo_row['level_label']}) and {hi:.0%} "
+            f"probability lies between {pct(lo)} ({lo_row['level_label']}) and {pct(hi)} "
             f"({hi_row['level_label']}); what decides it: {what}. Under the default "
-            f"(evidence set {c['evidence']}, the scenario's priors) it is {c['p_seen']:.0%} "
+            f"(evidence set {c['evidence']}, the scenario's priors) it is {pct(c['p_seen'])} "
             f"({c['word']}); counting the visits the imagery missed, the fleet loaded that much "
-            f"with probability {c['p_fleet']:.0%}. Monte Carlo error of each answer of the audit "
-            f"about ±{100 * float(self.table['mcse'].median()):.0f} points "
+            f"with probability {pct(c['p_fleet'])}. Monte Carlo error of each answer of the "
+            f"audit about ±{100 * float(self.table['mcse'].median()):.1f} points "
             f"({self.population} particles each)."
         )
 
@@ -214,9 +215,9 @@ class RobustnessResult:
         lo, hi = self.range
         rows: list[tuple[str, object]] = [
             ("settings", len(self.table)),
-            ("P(seen) across the audit", f"{lo:.0%}-{hi:.0%}"),
+            ("P(seen) across the audit", f"{pct(lo)}-{pct(hi)}"),
             ("decided by", ", ".join(self.deciders()) or "no single input"),
-            ("default", f"{self.centre['p_seen']:.0%} ({self.centre['word']})"),
+            ("default", f"{pct(self.centre['p_seen'])} ({self.centre['word']})"),
         ]
         return html_summary(f"Assumption audit: {self.scenario.name}", rows)
 
