@@ -88,6 +88,12 @@ def main() -> None:
     ap.add_argument("--replications", type=int, default=5)
     ap.add_argument("--seeds", type=int, default=5)
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "sbc")
+    ap.add_argument(
+        "--relations",
+        choices=("exact", "as-used"),
+        default="exact",
+        help="exact: each fitted row reports the truth's value (=); as-used: the file's relations",
+    )
     args = ap.parse_args()
 
     from sim.runner.pipeline import ExecOptions
@@ -105,6 +111,7 @@ def main() -> None:
         truths=args.truths,
         population=args.population,
         replications=args.replications,
+        relations=args.relations,
         options=ExecOptions("local", 2),
         out=out,
         on_truth=line,
@@ -125,6 +132,7 @@ def main() -> None:
         "population": args.population,
         "replications": args.replications,
         "evidence_set": res.evidence_set,
+        "relations": res.relations,
         "coverage": cov.to_dict(orient="records"),
         "seeds": seeds.to_dict(orient="records"),
         "seed_spread": (

@@ -71,6 +71,7 @@ class SbcResult:
     population: int
     evidence_set: str
     elapsed_s: float
+    relations: str = "exact"
 
     def coverage(self) -> pd.DataFrame:
         return coverage(self.table, self.keys)
@@ -80,6 +81,7 @@ class SbcResult:
             "truths": len(self.table),
             "population": self.population,
             "evidence_set": self.evidence_set,
+            "relations": self.relations,
             "coverage": self.coverage().to_dict(orient="records"),
             "elapsed_s": self.elapsed_s,
         }
@@ -119,8 +121,9 @@ def coverage(table: pd.DataFrame, keys: Sequence[str], bins: int = 10) -> pd.Dat
     return pd.DataFrame(rows)
 
 
-def _truth_evidence(text: str, values: Mapping[str, float]) -> str:
-    """The evidence file with the fitted rows' numbers replaced by the truth's."""
+def _truth_evidence(text: str, values: Mapping[str, float], exact: bool = True) -> str:
+    """The evidence file with the fitted rows' numbers replaced by the truth's; with
+    ``exact`` a bound (``>=``, ``<=``) becomes ``=`` (see :func:`run_sbc`)."""
     reader = csv.DictReader(io.StringIO(text, newline=""))
     fields = list(reader.fieldnames or [])
     out = io.StringIO(newline="")
@@ -132,6 +135,8 @@ def _truth_evidence(text: str, values: Mapping[str, float]) -> str:
             kind = row["kind"]
             col = {"volume": "bbl", "share_sanctioned": "share"}.get(kind, "count")
             row[col] = f"{v:.6g}" if col == "share" else f"{round(v):d}"
+            if exact and row.get("relation") in (">=", "<="):
+                row["relation"] = "="
         w.writerow(row)
     return out.getvalue()
 
@@ -145,6 +150,7 @@ def run_sbc(
     generations: int | None = None,
     seed: int = 1,
     evidence: str | None = None,
+    relations: str = "exact",
     options: ExecOptions | None = None,
     out: str | Path | None = None,
     on_truth: Callable[[int, dict[str, Any]], None] | None = None,
@@ -152,7 +158,15 @@ def run_sbc(
     """Simulation-based calibration of ``scenario``'s calibration over ``truths`` truths (see
     the module docstring). With ``out``, every finished truth is appended to
     ``out/sbc.csv`` and a rerun continues from there. ``on_truth(k, row)`` is called after
-    each truth."""
+    each truth.
+
+    ``relations``: ``"exact"`` (the default) reports each fitted row as the truth's exact
+    value (``=``): the simulated truth *is* what its observer saw, so that is the data, and
+    calibration can be tested exactly; ``"as-used"`` keeps the evidence file's relations, so a
+    ``>= 4`` row becomes ``>= <the truth's count>``, a censored report that conditions on
+    less than the truth's data (and favours values that give larger counts)."""
+    if relations not in ("exact", "as-used"):
+        raise ValueError(f"relations must be 'exact' or 'as-used', not {relations!r}")
     _, raw = read_source(scenario)
     s = setup(scenario, evidence=evidence)
     ev_path = s.scenario.evidence_path()
@@ -185,7 +199,9 @@ def run_sbc(
             seen_visits = int(row["observed_visits"].iloc[0])
             seen_bbl = float(row["observed_bbl"].iloc[0])
             ev_file = Path(tmp) / f"truth-{k}.evidence.csv"
-            ev_file.write_text(_truth_evidence(ev_text, values), encoding="utf-8")
+            ev_file.write_text(
+                _truth_evidence(ev_text, values, exact=relations == "exact"), encoding="utf-8"
+            )
             raw_k = dict(raw)
             raw_k["evidence"] = str(ev_file)
             raw_k["claims"] = {**raw.get("claims", {}), "trips": max(seen_visits, 1)}
@@ -218,7 +234,7 @@ def run_sbc(
             if on_truth is not None:
                 on_truth(k, rec)
     table = pd.DataFrame(done)
-    return SbcResult(table, keys, population, s.evidence_set, time.perf_counter() - t0)
+    return SbcResult(table, keys, population, s.evidence_set, time.perf_counter() - t0, relations)
 
 
 def write_sbc(result: SbcResult, out: Path) -> None:
