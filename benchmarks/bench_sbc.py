@@ -36,6 +36,16 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "osc-2024.toml"
 
 
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def _ranks_figure(table: pd.DataFrame, keys: list[str], out: Path) -> None:
     from sim.core.config import KEY_WORDS
     from sim.outputs.plots import _new, save_figure
@@ -127,7 +137,7 @@ def main() -> None:
         "command": "python benchmarks/bench_sbc.py " + " ".join(sys.argv[1:]),
         "date": dt.date.today().isoformat(),
         "commit": commit,
-        "machine": f"{platform.processor() or platform.machine()}, {platform.python_version()}",
+        "machine": f"{_cpu()}, Python {platform.python_version()}",
         "truths": len(res.table),
         "population": args.population,
         "replications": args.replications,

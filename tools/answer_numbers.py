@@ -108,9 +108,9 @@ def block_readme_answer(d: dict[str, Any]) -> str:
     flagged = [h for h in v["held_out"] if h["flagged"]]
     lines = [
         f"> **Did the {v['claim_visits']} seen visits carry {v['claim_bbl']:,.0f} barrels? "
-        f"Between {pct(lo)} and {pct(hi)}**, depending on {deciders} "
-        f"(`tankersim robustness`: from {pct(lo)} under {low['level_label']} to {pct(hi)} under "
-        f"{high['level_label']}).",
+        f"Between {pct(lo)} and {pct(hi)}**, depending on what one assumes; what decides it: "
+        f"{deciders}. The answer is {pct(lo)} under {low['level_label']} and {pct(hi)} under "
+        f"{high['level_label']} (`tankersim robustness`).",
         ">",
         f"> **Under the default** (only the evidence independent of the claim, and the fleet's "
         f"typical size from the ships of known size): **{v['word']}, {pct(v['seen']['p'])}**. "
@@ -196,12 +196,14 @@ def block_cal_answer(d: dict[str, Any]) -> str:
 
 def _dist(p: dict[str, Any]) -> str:
     kind = p.get("dist", "")
+    from sim.core.fmt import number
+
     if kind == "uniform":
-        return f"uniform {sig(p['low'])}-{sig(p['high'])}"
+        return f"uniform {number(p['low'])}-{number(p['high'])}"
     if kind == "lognormal":
-        return f"log-normal, median {sig(p['median'])}, sigma {p['sigma']:g}"
+        return f"log-normal, median {number(p['median'])}, sigma {p['sigma']:g}"
     if kind == "fixed":
-        return f"fixed {sig(p['value'])}"
+        return f"fixed {number(p['value'])}"
     return kind or "-"
 
 
@@ -351,10 +353,15 @@ def block_rob_swings(d: dict[str, Any]) -> str:
     for s in d["robustness"]["swings"]:
         lines.append(
             f"| {s['label']} | {pct(s['p_low'])} | {s['at_low']} | {pct(s['p_high'])} | "
-            f"{s['at_high']} | {100 * s['swing']:.0f} points | "
+            f"{s['at_high']} | {_points(s['swing'])} | "
             f"{'**yes**' if s['decisive'] else 'no'} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _points(x: float) -> str:
+    n = round(100 * x)
+    return f"{n} point" if n == 1 else f"{n} points"
 
 
 def block_rob_grid(d: dict[str, Any]) -> str:
@@ -527,8 +534,7 @@ def snapshot(out: Path, run: bool) -> dict[str, Any]:
         "generated": {
             "date": dt.date.today().isoformat(),
             "commit": commit,
-            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}",
+            "machine": f"{_cpu()}, {os.cpu_count()} cores, Python {platform.python_version()}",
             "commands": {
                 k: [a.replace("{out}", "out/numbers") for a in v] for k, v in COMMANDS.items()
             },
@@ -558,6 +564,16 @@ def snapshot(out: Path, run: bool) -> dict[str, Any]:
             json.loads(SBC_AS_USED.read_text(encoding="utf-8")) if SBC_AS_USED.is_file() else None
         ),
     }
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _clean(x: Any) -> Any:

@@ -29,6 +29,7 @@ import pandas as pd
 
 from sim.core.config import ANCHOR_QUANTITIES, Scenario
 from sim.core.evidence import APPROX
+from sim.core.fmt import number
 
 __all__ = ["FLAG_LOW", "HeldOut", "anchor_values", "held_out_checks", "percentile"]
 
@@ -120,6 +121,8 @@ def _check(
         if ok.any() and w[ok].sum() > 0
         else math.nan
     )
+    if kind == "anchor" and relation == "=":
+        agree = math.nan  # a continuous quantity equals a figure with probability 0: see pct
     if kind == "event" or relation in (">=", "<="):
         flagged = bool(agree < FLAG_LOW) if math.isfinite(agree) else False
     else:
@@ -179,7 +182,7 @@ def held_out_checks(
                 w,
                 st.relation,
                 st.target,
-                f"{st.relation} {st.target:,.4g}",
+                f"{st.relation} {number(st.target)}",
                 reasons.get(st.name, "not fitted"),
                 getattr(st, "source", ""),
                 getattr(st, "independence", ""),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["pct", "sig"]
+__all__ = ["number", "pct", "sig"]
 
 
 def sig(x: float | None, digits: int = 3) -> str:
@@ -39,3 +39,16 @@ def pct(p: float | None) -> str:
     if p < 0.01 or 0.99 < p < 1:
         return f"{100 * p:.1f} %"
     return f"{100 * p:.0f} %"
+
+
+def number(x: float) -> str:
+    """A reported figure as people write it: ``125,000``, ``43``, ``0.5``.
+
+    >>> number(125000.0), number(43.0), number(0.5), number(1036600.0)
+    ('125,000', '43', '0.5', '1,036,600')
+    """
+    if not math.isfinite(x):
+        return str(x)
+    if x == int(x):
+        return f"{int(x):,}"
+    return f"{x:,.6g}" if abs(x) < 1000 else f"{x:,.0f}"

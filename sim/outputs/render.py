@@ -22,6 +22,7 @@ from sim.analysis.verdict import WORDS, Proportion, Summary, Verdict, word_for
 from sim.core.config import Scenario
 from sim.core.defaults import MIN_MATCHES_WARN
 from sim.core.evidence import Evidence
+from sim.core.fmt import number
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.analysis.claims import ClaimsCheck
@@ -659,7 +660,7 @@ def evidence_fitted_markdown(result: CalibrationResult) -> list[str]:
     ]
     for st in result.setup.statistics:
         lines.append(
-            f"| {md_escape(st.name)} | {md_escape(f'{st.relation} {st.target:,.4g}')} | "
+            f"| {md_escape(st.name)} | {md_escape(f'{st.relation} {number(st.target)}')} | "
             f"{st.basis} | {md_escape(st.independence)} | {'yes' if st.fitted else 'no'} | "
             f"{md_escape(st.why)} |"
         )
