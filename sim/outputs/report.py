@@ -642,7 +642,7 @@ def _predictive_rows(run: RunFolder) -> list[dict[str, str]]:
     ]
 
 
-def _priors_rows(run: RunFolder) -> list[dict[str, str]]:
+def _priors_rows(run: RunFolder) -> list[dict[str, Any]]:
     df = run.table("prior_sensitivity.csv")
     if df is None:
         return []
@@ -650,6 +650,7 @@ def _priors_rows(run: RunFolder) -> list[dict[str, str]]:
         {
             "prior": str(r["prior"]),
             "description": str(r["description"]),
+            "p": float(r["p_seen"]),
             "p_seen": f"{pct(r['p_seen'])} ± {100 * r['p_seen_mcse']:.1f}",
             "word": str(r["word"]),
             "p_fleet": f"{pct(r['p_fleet'])} ± {100 * r['p_fleet_mcse']:.1f}",
@@ -659,7 +660,7 @@ def _priors_rows(run: RunFolder) -> list[dict[str, str]]:
     ]
 
 
-def _depends(priors: list[dict[str, str]]) -> str | None:
+def _depends(priors: list[dict[str, Any]]) -> str | None:
     """One sentence when the verdict word changes with the prior set, else ``None``."""
     words = {p["word"] for p in priors}
     if len(words) < 2:
@@ -672,14 +673,14 @@ def _depends(priors: list[dict[str, str]]) -> str | None:
 
 
 def _changes(
-    claims: ClaimsCheck, post: dict[str, Any] | None, priors: list[dict[str, str]]
+    claims: ClaimsCheck, post: dict[str, Any] | None, priors: list[dict[str, Any]]
 ) -> list[str]:
     out = []
     if post is not None:
         out.append(post["must"])
     words = {p["word"] for p in priors}
     if len(words) > 1:
-        lo = min(priors, key=lambda p: float(p["p_seen"].split(" ")[0].strip("<")))
+        lo = min(priors, key=lambda p: float(p["p"]))
         out.append(
             f"The answer depends on the prior: it ranges over {', '.join(sorted(words))}; "
             f"under '{lo['prior']}' ({lo['description']}) P(seen visits carried the claim) is "
@@ -695,9 +696,15 @@ def _changes(
             f"{sig(claims.per_visit.bbl_per_visit)} bbl a visit, so the claim would rest on "
             "visits nobody saw."
         )
+    if post is not None and post.get("settle"):
+        out.append(
+            "What would settle it, most first: "
+            + "; ".join(f"{x['label']} ({x['change']})" for x in post["settle"])
+            + "."
+        )
     out.append(
-        "More dated sightings of named ships, or a second count of visits, would narrow the "
-        "turnaround and the detection rate."
+        "A sourced deadweight for more of the named ships narrows the size prior directly: "
+        "each is one more known ship (docs/calibration.md, the size prior)."
     )
     return out
 
