@@ -347,3 +347,32 @@ def test_simulation_based_calibration_covers_the_truths(tmp_path: Path) -> None:
         assert cov.loc[key, "covered_90"] * cov.loc[key, "truths"] >= 8, cov.loc[key]
         u = res.table[f"rank:{key}"]
         assert 0.1 < u.mean() < 0.9, (key, u.tolist())
+
+
+def test_the_posterior_run_again_keeps_the_answer_on_every_row(tmp_path: Path) -> None:
+    """calibrate keeps the calibration on every row beside the default (evidence-all/), and
+    mc --posterior (run_posterior) gives both answers again."""
+    import json
+
+    from sim import api
+
+    path = _small_audit_scenario(tmp_path)
+    out = tmp_path / "cal"
+    r = api.calibrate(path, out=out, executor="serial", population=60, generations=2,
+                      replications=1, plots=False, progress=False)  # fmt: skip
+    assert (
+        list(r.companions) == ["all"]
+        and (out / "evidence-all" / "verdict_posterior.json").is_file()
+    )
+    alt = r.verdict.alternatives[0]
+    assert alt.evidence == "all" and alt.p_seen == r.companions["all"].verdict.seen.p
+    assert set(alt.fitted) > set(r.verdict.fitted)
+    again = api.run_posterior(out, replications=1, executor="serial", plots=False)
+    assert [a.evidence for a in again.verdict.alternatives] == ["all"]
+    assert again.verdict.alternatives[0].p_seen == alt.p_seen
+    saved = json.loads((out / "verdict_posterior.json").read_text())
+    assert saved["headline"].startswith("Did the 43 seen visits carry 1,000,000 barrels? Between")
+    assert saved["answers"] == [
+        min(r.verdict.seen.p, alt.p_seen),
+        max(r.verdict.seen.p, alt.p_seen),
+    ]
