@@ -100,14 +100,9 @@ COMMANDS = (
 
 def machine() -> dict[str, str]:
     """What the timings were measured on."""
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from sim.core.io import cpu_model
+
+    cpu = cpu_model()
     mem = "unknown"
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():

@@ -37,13 +37,9 @@ SCENARIO = ROOT / "scenarios" / "osc-2024.toml"
 
 
 def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    from sim.core.io import cpu_model
+
+    return cpu_model()
 
 
 def _ranks_figure(table: pd.DataFrame, keys: list[str], out: Path) -> None:

@@ -567,13 +567,9 @@ def snapshot(out: Path, run: bool) -> dict[str, Any]:
 
 
 def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+    from sim.core.io import cpu_model
+
+    return cpu_model()
 
 
 def _clean(x: Any) -> Any:

@@ -380,22 +380,10 @@ def parse_evidence(
             )
         if not cells["source"]:
             raise ScenarioError(file, where("source"), None, "every row needs its source")
-        basis = cells["basis"].lower() or UNSTATED
-        if basis != UNSTATED and basis not in BASES:
-            raise ScenarioError(
-                file,
-                where("basis"),
-                cells["basis"],
-                f"choose one of {', '.join(BASES)}" + suggest(basis, BASES),
-            )
-        independence = cells["independence"].lower() or UNSTATED
-        if independence != UNSTATED and independence not in INDEPENDENCE:
-            raise ScenarioError(
-                file,
-                where("independence"),
-                cells["independence"],
-                f"choose one of {', '.join(INDEPENDENCE)}" + suggest(independence, INDEPENDENCE),
-            )
+        basis, independence = (
+            _provenance(cells, col, choices, file, where(col))
+            for col, choices in (("basis", BASES), ("independence", INDEPENDENCE))
+        )
         rows.append(
             EvidenceRow(
                 line=n,
@@ -416,6 +404,19 @@ def parse_evidence(
             )
         )
     return Evidence(file, tuple(rows))
+
+
+def _provenance(
+    cells: dict[str, str], col: str, choices: tuple[str, ...], file: str, where: str
+) -> str:
+    """A provenance cell (``basis`` or ``independence``): one of ``choices``, or
+    :data:`UNSTATED` when empty."""
+    value = cells[col].lower() or UNSTATED
+    if value != UNSTATED and value not in choices:
+        raise ScenarioError(
+            file, where, cells[col], f"choose one of {', '.join(choices)}" + suggest(value, choices)
+        )
+    return value
 
 
 def _rows(reader: Any, file: str) -> Any:

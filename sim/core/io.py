@@ -140,3 +140,16 @@ def load_checked_npz(
         )
         return None
     return arrays
+
+
+def cpu_model() -> str:
+    """This machine's CPU model (``/proc/cpuinfo``), for the records of measured runs."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
