@@ -288,15 +288,20 @@ def _baseline_with_turnaround(folder: Path, factor: float) -> Path:
 @pytest.mark.slow
 def test_seen_answer_is_robust_to_the_turnaround_prior(tmp_path: Path) -> None:
     """Scaling the turnaround prior by 0.7 and 1.3 moves P(seen visits >= claim | evidence)
-    by less than 0.1: the trips are inferred from the sightings, not from the prior."""
+    by less than 0.1: the trips are inferred from the sightings, not from the prior. The
+    scenario's own prior (5-150 days) and the wider one hold the posterior inside their bounds;
+    the narrower one's 105-day bound cuts into it (the evidence independent of the claim leaves
+    the turnaround wide), and the answer still does not move."""
     p = {}
     for factor in (0.7, 1.0, 1.3):
         r = calibrate(_baseline_with_turnaround(tmp_path, factor), population=400,
-                      generations=10, replications=10, options=ExecOptions("local", 2))  # fmt: skip
+                      generations=10, replications=10, compare=(),
+                      options=ExecOptions("local", 2))  # fmt: skip
         p[factor] = r.verdict.seen.p
         turn = r.verdict.parameters["unknowns.turnaround_days"]
-        hi = 150.0 * factor
-        assert turn.hi < 0.95 * hi, f"posterior piled against the prior's bound: {turn}"
+        if factor >= 1.0:
+            hi = 150.0 * factor
+            assert turn.hi < 0.95 * hi, f"posterior piled against the prior's bound: {turn}"
     assert abs(p[0.7] - p[1.0]) < 0.1 and abs(p[1.3] - p[1.0]) < 0.1, p
 
 

@@ -249,6 +249,20 @@ def test_audit_settings_of_the_baseline() -> None:
         validate_dict(apply_overrides(raw, s.overrides), file=str(path))
 
 
+def test_an_audit_setting_that_cannot_run_is_refused_by_validate() -> None:
+    """validate refuses what robustness could not run: each [audit] setting is applied and
+    validated, and the error names the setting's own key."""
+    raw = read_toml(SCENARIOS / "osc-2024.toml")
+    raw["audit"]["size-spread"]["high"]["fleet.*.capacity_dwt"]["sigma"] = -1.0
+    with pytest.raises(ScenarioError) as exc:
+        validate_dict(raw, file="x.toml")
+    assert str(exc.value).startswith("x.toml: audit.size-spread.high.fleet.*.capacity_dwt.sigma")
+    raw = read_toml(SCENARIOS / "osc-2024.toml")
+    raw["audit"]["detection"]["low"]["berth"] = 1
+    with pytest.raises(ScenarioError, match=r"audit\.detection\.low\.berth = 1: unknown key"):
+        validate_dict(raw, file="x.toml")
+
+
 def test_expand_keys_matches_every_table_at_a_star() -> None:
     raw = {"fleet": {"a": {"x": 1}, "b": {"x": 2}}, "terminal": {"port": "P"}}
     out = expand_keys(raw, {"fleet.*.x": 5, "terminal.port": "Q", "nothing.*.y": 1})

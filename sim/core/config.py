@@ -1094,13 +1094,44 @@ def _arrays_as_tuples(value: Any) -> Any:
 
 
 def validate_dict(raw: Mapping[str, Any], file: str = "") -> Scenario:
-    """Validate a raw scenario mapping; raise :class:`ScenarioError` on the first problem."""
+    """Validate a raw scenario mapping; raise :class:`ScenarioError` on the first problem.
+
+    Every setting of the scenario's ``[audit]`` is validated too (the scenario with that
+    setting applied), so that ``validate`` refuses what ``tankersim robustness`` could not run.
+    """
     try:
         sc = Scenario.model_validate(_arrays_as_tuples(dict(raw)))
     except ValidationError as err:
         raise _first_error(err, raw, file) from None
     _check_references(sc, file)
+    if sc.audit:
+        _check_audit(sc, raw, file)
     return sc
+
+
+def _check_audit(sc: Scenario, raw: Mapping[str, Any], file: str) -> None:
+    """Each ``[audit]`` setting applied to the scenario must give a valid scenario; an error
+    names the setting's own key (``audit.<name>.<level>.<key>...``)."""
+    base = {k: v for k, v in raw.items() if k != "audit"}
+    for name, a in sc.audit.items():
+        for level, sets in (("low", a.low), ("high", a.high)):
+            expanded = expand_keys(base, sets)
+            origin = {}
+            for key in sets:
+                for exp in expand_keys(base, {key: None}):
+                    origin[exp] = key
+            try:
+                validate_dict(apply_overrides(base, expanded, file=file), file=file)
+            except ScenarioError as exc:
+                inner = exc.key
+                where = f"audit.{name}.{level}"
+                for exp in sorted(origin, key=len, reverse=True):
+                    if inner == exp or inner.startswith(exp + "."):
+                        where += f".{origin[exp]}{inner[len(exp):]}"
+                        break
+                else:
+                    where += f" ({inner})" if inner else ""
+                raise ScenarioError(file, where, exc.value, exc.reason) from None
 
 
 MAX_FILE_BYTES = 4 * 1024 * 1024
