@@ -19,6 +19,7 @@ machine. Targets: fast >= 20x des on the baseline; des <= 1.5x bare.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import time
 from collections.abc import Callable, Generator
 from pathlib import Path
@@ -44,7 +45,7 @@ def shuttle() -> Any:
             "schema_version": 1,
             "name": "shuttle-12",
             "seed": 3,
-            "window": {"start": "2024-03-07", "end": "2024-11-05"},
+            "window": {"start": dt.date(2024, 3, 7), "end": dt.date(2024, 11, 5)},
             "terminal": {
                 "port": "VOSTOCHNY",
                 "berths": 2,

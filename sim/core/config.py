@@ -1127,7 +1127,7 @@ def _check_audit(sc: Scenario, raw: Mapping[str, Any], file: str) -> None:
                 where = f"audit.{name}.{level}"
                 for exp in sorted(origin, key=len, reverse=True):
                     if inner == exp or inner.startswith(exp + "."):
-                        where += f".{origin[exp]}{inner[len(exp):]}"
+                        where += f".{origin[exp]}{inner[len(exp) :]}"
                         break
                 else:
                     where += f" ({inner})" if inner else ""

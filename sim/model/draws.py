@@ -320,6 +320,8 @@ class ShipDraws:
     """Laden passage terminal -> port by place index [h], shape (R, S, P+1)."""
     ballast_h: F64
     """Ballast passage port -> terminal by place index [h], shape (R, S, P+1)."""
+    turnaround_factor: F64
+    """Each ship's own factor on its turnaround [-], shape (R, S)."""
 
     def take(self, rows: NDArray[np.int64]) -> ShipDraws:
         """The same draws for a subset of the block's replications (by row)."""
@@ -529,6 +531,7 @@ def draw_ships(
         cap_bbl=cap_bbl,
         laden_h=laden,
         ballast_h=ballast,
+        turnaround_factor=np.broadcast_to(d.by_class("turnaround_factor"), (R, S)).copy(),
     )
 
 
@@ -573,11 +576,7 @@ def draw_voyages(
     cap = np.minimum(ships.cap_t[:, :, None] * bpt, ships.cap_m3[:, :, None] * BBL_PER_M3)
     cap = np.where(np.isnan(ships.cap_bbl)[:, :, None], cap, ships.cap_bbl[:, :, None])
     cargo = d.by_class("load_factor", V) * cap
-    turn_h = (
-        d.by_class("turnaround_days", V)
-        * HOURS_PER_DAY
-        * d.by_class("turnaround_factor")[:, :, None]
-    )
+    turn_h = d.by_class("turnaround_days", V) * HOURS_PER_DAY * ships.turnaround_factor[:, :, None]
 
     def term(name: str) -> F64:
         inp = _input(c, f"terminal.{name}")
