@@ -373,3 +373,26 @@ def test_cli_calibrate_and_mc_posterior(tmp_path: Path, synthetic: Path) -> None
     assert res.exit_code == 0, res.output
     again = pd.read_parquet(tmp_path / "again" / "posterior_replications.parquet")
     assert len(again) == 400 and again["particle"].nunique() == 100
+
+
+def test_a_finished_calibration_asked_again_is_read_not_run(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--resume on a finished calibration reads its pilot, history and posterior runs: the
+    same verdict, and not one simulation run again."""
+    from sim import api
+    from sim.runner import calibrate as cal
+
+    kw = {"executor": "serial", "generations": 2, "replications": 2, "plots": False,
+          "progress": False}  # fmt: skip
+    first = api.calibrate(synthetic, out=tmp_path, **kw)
+
+    def refuse(*a: Any, **k: Any) -> None:
+        raise AssertionError("a finished calibration was simulated again")
+
+    monkeypatch.setattr(cal.Simulator, "table", refuse)
+    again = api.calibrate(synthetic, out=tmp_path, resume=True, **kw)
+    assert again.verdict == first.verdict
+    pd.testing.assert_frame_equal(again.replications, first.replications, check_exact=True)
+    pd.testing.assert_frame_equal(again.posterior, first.posterior, check_exact=True)
+    assert again.simulated == first.simulated

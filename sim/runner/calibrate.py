@@ -402,6 +402,8 @@ class Simulator:
         self.rows_run = 0
         self.accepted: dict[tuple[float, ...], list[float]] = {}
         """The last generation's accepted statistics (see :func:`run_abc`)."""
+        self.finished_before = False
+        """Whether :func:`run_abc` found the calibration already finished (a resume)."""
 
     def __getstate__(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -695,6 +697,7 @@ def run_abc(
         abc.history = pyabc.History(url, stores_sum_stats=False, _id=abc.history.id, create=False)
         if state["finished"]:
             sim.accepted = abc.sampler.accepted
+            sim.finished_before = True
             return abc.history
         np.random.set_state(state["rng"])  # noqa: NPY002
         t = state["t"] + 1
@@ -1029,19 +1032,53 @@ def _calibrate_one(
                 raise ResultsMismatchError(str(folder))
         atomic_write_text(ident_path, json.dumps(identity, sort_keys=True))
         sim.executor = None if opts.n_workers == 1 and opts.executor != "dask" else ex
-        pilot = _pilot(s, sim)
+        pilot = _stored(folder / PILOT_FILE) if resume else None
+        if pilot is None:
+            pilot = _pilot(s, sim)
+            if not _temporary:
+                _store(folder / PILOT_FILE, pilot)
         s.statistics = scaled(s.statistics, pilot)  # the pilot sets the statistics' scales
         with _global_rng(s.seed), _quiet_pyabc():
             history = run_abc(s, sim, folder, resume=resume, progress=progress)
         posterior = _posterior(history, s, sim.accepted)
         diagnostics = _diagnostics(history)
-        runs = posterior_runs(s, sim, posterior, cal.replications)
+        runs = None
+        if sim.finished_before:  # a finished calibration asked again: its posterior runs
+            runs = _stored(folder / RUNS_FILE, rows=len(posterior) * cal.replications)
+        if runs is None:
+            runs = posterior_runs(s, sim, posterior, cal.replications)
+        else:
+            sim.rows_run += len(runs)  # as the first run counted them
     out_dir = None if out is None else Path(out)
     return _result(s, sim, posterior, diagnostics, runs, pilot, t_start, out_dir, identity)
 
 
 PILOT_REPLICATION0 = 2_000_000_000
 """First replication number of the pilot's prior draws."""
+PILOT_FILE = "pilot.parquet"
+"""The pilot's table, kept in a calibration's folder so that a resume does not redo it."""
+RUNS_FILE = "posterior_replications.parquet"
+"""The posterior runs (written with the calibration's files); a finished calibration asked
+again with ``resume`` reads them instead of running them again."""
+
+
+def _stored(path: Path, rows: int | None = None) -> pd.DataFrame | None:
+    """A table kept in a calibration's folder, or None when it is missing, unreadable or not
+    ``rows`` long (then it is made again)."""
+    if not path.is_file():
+        return None
+    try:
+        table = pd.read_parquet(path)
+    except Exception:  # a damaged file is made again, never trusted
+        return None
+    if rows is not None and len(table) != rows:
+        return None
+    return table
+
+
+def _store(path: Path, table: pd.DataFrame) -> None:
+    with atomic_path(path) as tmp:
+        table.to_parquet(tmp, index=False)
 
 
 def _pilot(s: Setup, sim: Simulator) -> pd.DataFrame:
