@@ -22,6 +22,7 @@ from sim.analysis.claims import ClaimsCheck
 from sim.analysis.verdict import conditioned_replications
 from sim.core.config import Scenario, load_scenario
 from sim.core.defaults import (
+    DAILY_REPLICATIONS,
     MC_REPLICATIONS,
     MIN_MATCHES,
     SENSITIVITY_REPLICATIONS,
@@ -125,6 +126,8 @@ def run_mc(
     plots: bool = True,
     progress: Progress = True,
     cache_dir: Path | None = None,
+    daily_replications: int | None = DAILY_REPLICATIONS,
+    csv: bool | None = None,
 ) -> McResult:
     """Run ``n`` replications of a scenario and judge its claim.
 
@@ -147,6 +150,11 @@ def run_mc(
         ``True`` (the default): a progress bar on stderr, rich on a terminal, a line every
         2 s in a notebook or a log; a callable is called with each count of finished
         replications; ``False``: quiet.
+    daily_replications
+        Keep the daily series of the replications below this number (``daily.parquet``;
+        all: None). The monthly counts of visits seen cover every replication regardless.
+    csv
+        Also write ``replications.csv`` (None: only for batches of at most 20,000).
     """
     with _progress(progress, n) as (advance, _):
         result = batch.run_mc(
@@ -159,12 +167,13 @@ def run_mc(
             min_matches=min_matches,
             progress=advance,
             cache_dir=cache_dir,
+            daily_replications=daily_replications,
         )
     if out is not None:
         from sim.outputs.files import write_mc
 
         out_dir = Path(out)
-        write_mc(result, out_dir, scenario_path=_source_name(scenario))
+        write_mc(result, out_dir, scenario_path=_source_name(scenario), csv=csv)
         if plots:
             from sim.outputs.plots import plot_mc
             from sim.runner.single import observables_for

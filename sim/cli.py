@@ -21,6 +21,7 @@ from typer.core import TyperArgument, TyperOption
 
 from sim import __version__
 from sim.core.config import Scenario, load_scenario
+from sim.core.defaults import DAILY_REPLICATIONS
 from sim.core.errors import (
     EngineFallbackWarning,
     MissingExtraError,
@@ -347,10 +348,23 @@ def mc(
     ),
     plots: bool = PLOTS,
     sets: list[str] | None = SET,
+    csv: bool | None = typer.Option(
+        None,
+        "--csv/--no-csv",
+        help="Also write replications.csv (default: only for batches of at most 20,000).",
+        show_default=False,
+    ),
+    daily_replications: int = typer.Option(
+        DAILY_REPLICATIONS,
+        "--daily-replications",
+        min=0,
+        help="Keep the daily series of the first N replications (daily.parquet, the fan chart).",
+    ),
 ) -> None:
     """Run N replications, print the plausibility verdict, and write data, verdict and plots.
 
-    Results stream to OUT/parts (--resume continues an interrupted batch); replication R
+    Each worker writes its replications to OUT/parts (--resume continues an interrupted
+    batch); a finished batch is compacted into OUT/replications.parquet. Replication R
     equals `tankersim run --replication R`. See docs/monte-carlo.md for the files written.
     With --posterior CALIBRATION the unknowns come from a calibration's posterior instead of
     the prior, and the posterior verdict is given (docs/calibration.md).
@@ -378,7 +392,13 @@ def mc(
         )
         bar.total(n)
         result = run_mc(
-            sc if overrides else scenario, n=n, seed=seed, min_matches=min_matches, **kw
+            sc if overrides else scenario,
+            n=n,
+            seed=seed,
+            min_matches=min_matches,
+            csv=csv,
+            daily_replications=daily_replications,
+            **kw,
         )
     print_verdict(result.verdict, out_console)
     _warn_degenerate(result.scenario, result.replications)

@@ -144,10 +144,17 @@ def test_unwritable_out_fails_before_the_simulation(runner: Any, tmp_path: Path)
 def test_a_damaged_part_is_one_line(runner: Any, tmp_path: Path) -> None:
     out = tmp_path / "mc"
     assert runner.invoke(app, ["mc", str(MINIMAL), "-n", "40", "--out", str(out)]).exit_code == 0
-    part = sorted((out / "parts").glob("reps-*.parquet"))[0]
-    part.write_bytes(part.read_bytes()[:50])
+    # a finished batch keeps its replications in one compacted file, a running one in parts
+    assert not list((out / "parts").glob("reps-*.parquet"))
+    part = out / "parts" / "reps-p00000-00000-r00000040-00000049.parquet"
+    part.write_bytes((out / "replications.parquet").read_bytes()[:50])
+    r = runner.invoke(app, ["mc", str(MINIMAL), "-n", "50", "--out", str(out), "--resume"])
+    _one_line_error(r, f"parts/{part.name}", "damaged")
+    part.unlink()
+    whole = out / "replications.parquet"
+    whole.write_bytes(whole.read_bytes()[:50])
     r = runner.invoke(app, ["mc", str(MINIMAL), "-n", "40", "--out", str(out), "--resume"])
-    _one_line_error(r, part.name, "damaged")
+    _one_line_error(r, "replications.parquet is damaged", "resume")
 
 
 # --------------------------------------------------------------------------- resume

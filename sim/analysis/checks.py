@@ -10,11 +10,12 @@ predictive one. Rows the model cannot measure are listed with the reason.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from sim.analysis.stats import prob
+from sim.analysis.stats import histogram_mean, histogram_quantile, prob
 from sim.core.config import Scenario
 from sim.model.observables import Observable, Unused
 
@@ -125,6 +126,23 @@ def monthly_seen(
         prev = cum
         q = np.quantile(per, [0.05, 0.5, 0.95])
         out.append({"month": month, "p05": q[0], "p50": q[1], "p95": q[2], "mean": per.mean()})
+    return pd.DataFrame(out)
+
+
+def monthly_seen_from_counts(
+    start: dt.date, n_days: int, counts: Sequence[Mapping[int, int]]
+) -> pd.DataFrame:
+    """:func:`monthly_seen` from per-month histograms of visits seen (value -> replications),
+    as the batch's workers count them: the same numbers, bit for bit, without daily series."""
+    ends = month_ends(start, n_days)
+    if not counts or not sum(counts[0].values()):
+        return pd.DataFrame(columns=["month", "p05", "p50", "p95", "mean"])
+    out = []
+    for (month, _), hist in zip(ends, counts, strict=True):
+        q = [histogram_quantile(hist, x) for x in (0.05, 0.5, 0.95)]
+        out.append(
+            {"month": month, "p05": q[0], "p50": q[1], "p95": q[2], "mean": histogram_mean(hist)}
+        )
     return pd.DataFrame(out)
 
 

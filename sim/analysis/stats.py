@@ -7,6 +7,7 @@ replications estimates a quantity of the model, not how uncertain the world is.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -78,3 +79,37 @@ def condition(
         if sel.sum() >= min_matches or h == max_halfwidth:
             return reps[sel], h
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def histogram_quantile(hist: Mapping[int, int], q: float) -> float:
+    """``np.quantile(values, q)`` (linear interpolation) from a histogram of integer values
+    (value -> count), bit for bit: numpy's virtual index ``(n - 1) q`` and its interpolation
+    between the two neighbouring order statistics. Memory is the histogram's, not the sample's.
+
+    >>> histogram_quantile({0: 3, 2: 1}, 0.9) == float(np.quantile([0, 0, 0, 2], 0.9))
+    True
+    """
+    values = sorted(hist)
+    ends = np.cumsum([hist[v] for v in values])  # one past each value's last sorted position
+    n = int(ends[-1])
+
+    def at(i: int) -> float:
+        return float(values[int(np.searchsorted(ends, i, side="right"))])
+
+    index = (n - 1) * np.float64(q)
+    lo = int(np.floor(index))
+    return _lerp(at(lo), at(min(lo + 1, n - 1)), float(index - lo))
+
+
+def _lerp(a: float, b: float, t: float) -> float:
+    # numpy's _lerp (numpy/lib/_function_base_impl.py): a + (b - a) t, from b when t >= 0.5
+    diff = np.float64(b) - np.float64(a)
+    if t >= 0.5:
+        return float(np.float64(b) - diff * (1 - np.float64(t)))
+    return float(np.float64(a) + diff * np.float64(t))
+
+
+def histogram_mean(hist: Mapping[int, int]) -> float:
+    """The mean of the values a histogram counts."""
+    n = sum(hist.values())
+    return float(sum(v * c for v, c in hist.items()) / n)

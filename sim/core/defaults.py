@@ -4,6 +4,12 @@ from __future__ import annotations
 
 MC_REPLICATIONS = 10_000
 """Replications of a Monte Carlo batch (``tankersim mc``, :func:`sim.run_mc`)."""
+DAILY_REPLICATIONS = 4_000
+"""Replications of a Monte Carlo batch (the first ones, by number) whose daily series are kept
+(``daily.parquet``; the fan chart's bands come from them). Monthly counts of visits seen cover
+every replication regardless."""
+CSV_MAX_REPLICATIONS = 20_000
+"""Largest batch whose replications are also written as CSV without asking (``--csv``)."""
 MIN_MATCHES = 200
 """Replications a Monte Carlo verdict keeps when conditioning on the claimed visits."""
 MAX_HALFWIDTH = 5

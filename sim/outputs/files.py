@@ -395,8 +395,14 @@ def write_geo(
     return paths
 
 
-def write_mc(result: McResult, out_dir: Path, *, scenario_path: str) -> list[Path]:
-    """Write a batch's gathered tables, verdict and provenance into ``out_dir``."""
+def write_mc(
+    result: McResult, out_dir: Path, *, scenario_path: str, csv: bool | None = None
+) -> list[Path]:
+    """Write a batch's verdict, summaries and provenance into ``out_dir`` (the batch itself
+    compacted ``replications.parquet`` and ``daily.parquet`` there). ``replications.csv`` is
+    written when ``csv`` is true, or, when it is None, for batches of at most
+    :data:`~sim.core.defaults.CSV_MAX_REPLICATIONS` replications."""
+    from sim.core.defaults import CSV_MAX_REPLICATIONS
     from sim.outputs.render import evidence_markdown, verdict_markdown
 
     paths = write_provenance(
@@ -409,10 +415,13 @@ def write_mc(result: McResult, out_dir: Path, *, scenario_path: str) -> list[Pat
         elapsed_s=round(result.elapsed_s, 3),
         **result.options.describe(),
     )
-    paths.append(write_table(result.replications, out_dir / "replications.parquet"))
-    paths.append(out_dir / "daily.parquet")  # streamed there by the batch
+    paths.append(out_dir / "replications.parquet")  # compacted there by the batch
+    paths.append(out_dir / "daily.parquet")
     paths.append(write_table(result.fan, out_dir / "cumulative_quantiles.csv"))
-    paths.append(write_table(result.replications, out_dir / "replications.csv"))
+    if csv or (csv is None and len(result.replications) <= CSV_MAX_REPLICATIONS):
+        paths.append(write_table(result.replications, out_dir / "replications.csv"))
+    else:
+        (out_dir / "replications.csv").unlink(missing_ok=True)  # a smaller batch's, now stale
     p = out_dir / "verdict.json"
     write_json(p, result.verdict.to_dict())
     paths.append(p)

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from sim.analysis.checks import model_checks, month_ends, monthly_seen
+from sim.analysis.checks import model_checks, month_ends, monthly_seen_from_counts
 from sim.analysis.method import MethodCheck, method_check
 from sim.analysis.replay import replay
 from sim.analysis.verdict import Verdict, verdict
 from sim.core.config import Scenario
-from sim.core.defaults import MC_REPLICATIONS, MIN_MATCHES
+from sim.core.defaults import DAILY_REPLICATIONS, MC_REPLICATIONS, MIN_MATCHES
 from sim.core.evidence import scenario_evidence
 from sim.core.routes import RouteTable
-from sim.model.draws import compile_scenario
 from sim.model.observables import compile_observables
 from sim.runner.pipeline import (
     ExecOptions,
@@ -28,7 +28,7 @@ from sim.runner.pipeline import (
     output_folder,
     run_points,
 )
-from sim.runner.single import observables_for, prepare
+from sim.runner.single import prepare
 
 
 @dataclass
@@ -55,10 +55,17 @@ class McResult:
     """Feasibility of the named ships' sightings (:func:`sim.analysis.replay.replay`)."""
     monthly: pd.DataFrame | None = None
     """Visits seen per month across replications."""
+    worker_s: float = 0.0
+    """Seconds the workers spent on the replications run now (simulation and their parts)."""
+    gather_s: float = 0.0
+    """Seconds this process spent after the workers: compacting the parts, the verdict and
+    the checks (writing the files and plots not included)."""
 
     @property
     def daily(self) -> pd.DataFrame:
-        """Cumulative trips, visits and barrels per replication and day (read from disk)."""
+        """Cumulative trips, visits and barrels per replication and day, for the replications
+        whose daily series were kept (the first :data:`~sim.core.defaults.DAILY_REPLICATIONS`
+        by default; read from disk)."""
         if self._daily is None:
             if self.daily_path is None:
                 raise FileNotFoundError("this batch kept no daily series")
@@ -104,39 +111,57 @@ def run_mc(
     min_matches: int = MIN_MATCHES,
     progress: ProgressFn | None = None,
     cache_dir: Path | None = None,
+    daily_replications: int | None = DAILY_REPLICATIONS,
 ) -> McResult:
     """Run ``n`` replications of a scenario and judge its claim (the one-point experiment).
 
     Replication ``r`` uses the same random streams as ``run(scenario, replication=r)``, so any
     replication can be re-run alone; results do not depend on the executor or its workers.
-    Per-replication results stream into ``out/parts``; with ``resume=True`` a batch
-    interrupted earlier runs only what is missing. Without ``out`` a temporary folder is used
-    and removed. Writes nothing else: see :func:`sim.api.run_mc` for the files and plots.
+    Each worker writes the replications it ran into ``out/parts``; with ``resume=True`` a batch
+    interrupted earlier runs only what is missing. When every replication is done the parts are
+    compacted (streamed) into ``replications.parquet`` and ``daily.parquet``, which carry the
+    batch's identity, and removed. Daily series are kept for the replications below
+    ``daily_replications`` (all: None); the monthly counts of visits seen cover every
+    replication. Without ``out`` a temporary folder is used and removed. Writes nothing else:
+    see :func:`sim.api.run_mc` for the files and plots.
     """
     opts = options or ExecOptions()
-    sc, routes, _ = prepare(scenario, cache_dir=cache_dir)
+    sc, routes, compiled = prepare(scenario, cache_dir=cache_dir)
     s = sc.seed if seed is None else seed
+    ends = month_ends(sc.window.start, sc.window.days)
     with output_folder(out, "tankersim-mc-") as (out_dir, temporary):
         identity = batch_identity(sc, s)
-        store = PartStore.open(out_dir, identity, resume=resume)
+        store = PartStore.open(
+            out_dir,
+            identity,
+            resume=resume,
+            compacted={"reps": "replications.parquet", "daily": "daily.parquet"},
+        )
+        evidence = scenario_evidence(sc)
+        observables, unused = compile_observables(evidence, compiled)
         exp = run_points(
-            [Point(0, sc, routes, observables=observables_for(sc, routes))],
+            [Point(0, sc, routes, observables=observables)],
             replications=n,
             seed=s,
             store=store,
             options=opts,
             daily=True,
             progress=progress,
+            daily_replications=daily_replications,
+            month_days=tuple(d for _, d in ends),
+            gather=False,
         )
-        v = verdict(exp.table, sc, min_matches=min_matches)
-        daily_path = store.merge_daily(out_dir / "daily.parquet", n=n)
-        evidence = scenario_evidence(sc)
-        observables, unused = compile_observables(evidence, compile_scenario(sc, routes))
+        t0 = time.perf_counter()
+        reps_path = store.compact("reps")
+        daily_path = store.compact("daily", below=daily_replications)
+        table = pd.read_parquet(reps_path)
+        v = verdict(table, sc, min_matches=min_matches)
+        monthly = store.monthly()
         result = McResult(
             sc,
             routes,
             s,
-            exp.table,
+            table,
             daily_fan(daily_path, sc.window.days, column=f"{sc.claims.basis}_bbl"),
             v,
             None if temporary else out_dir,
@@ -144,19 +169,15 @@ def run_mc(
             exp.ran,
             dataclasses.replace(opts, engine=exp.engines[0]),
             daily_path=None if temporary else daily_path,
-            checks=model_checks(exp.table, observables, unused) if evidence else None,
-            method=method_check(exp.table, sc.claims.barrels),
+            checks=model_checks(table, observables, unused) if evidence else None,
+            method=method_check(table, sc.claims.barrels),
             replay=replay(evidence, sc, routes) if evidence else None,
+            monthly=None
+            if monthly is None
+            else monthly_seen_from_counts(sc.window.start, sc.window.days, monthly[1]),
+            worker_s=exp.worker_s,
         )
         if temporary:  # the folder goes: keep the daily series in memory
             result._daily = pd.read_parquet(daily_path)
-            month_end = result._daily
-        else:  # read only what the monthly counts need: memory stays flat in N
-            days = [d for _, d in month_ends(sc.window.start, sc.window.days)]
-            month_end = pd.read_parquet(
-                daily_path,
-                columns=["replication", "day", "observed_visits"],
-                filters=[("day", "in", days)],
-            )
-        result.monthly = monthly_seen(month_end, sc.window.start, sc.window.days)
+        result.gather_s = time.perf_counter() - t0
         return result

@@ -247,19 +247,134 @@ def run_jobs(jobs: Sequence[Job]) -> tuple[pd.DataFrame, pd.DataFrame]:
     Daily series are kept only for jobs that ask for them (``Job.daily``).
     """
     reps_parts, daily_parts = [], []
+    for job, reps, daily in _run(jobs):
+        reps_parts.append(reps)
+        if job.daily:
+            daily_parts.append(_daily_of(job, daily))
+    reps_df = pd.concat(reps_parts, ignore_index=True)
+    daily_df = pd.concat(daily_parts, ignore_index=True) if daily_parts else pd.DataFrame()
+    return reps_df, daily_df
+
+
+def _run(jobs: Sequence[Job]) -> Iterator[tuple[Job, pd.DataFrame, np.ndarray]]:
+    """Each job's replications table and its daily array (R, days, columns)."""
     for job in jobs:
         c = _compiled(job)
         visits, meta = _simulate(c, job)
         cols, daily = block_rows(c, visits, meta, point=job.point, observables=job.observables)
         if job.points is not None:
             cols["point"] = np.asarray(job.points, dtype=np.int32)
-        reps_parts.append(pd.DataFrame(cols))
-        if job.daily:
-            rows_points = job.point if job.points is None else np.asarray(job.points)
-            daily_parts.append(daily_frame(rows_points, job.replications, daily))
-    reps = pd.concat(reps_parts, ignore_index=True)
+        yield job, pd.DataFrame(cols), daily
+
+
+def _daily_of(job: Job, daily: np.ndarray, below: int | None = None) -> pd.DataFrame:
+    """A job's long daily table, for its replications below ``below`` (all: None)."""
+    reps = np.asarray(job.replications, dtype=np.int64)
+    points = np.broadcast_to(
+        np.asarray(job.point if job.points is None else job.points), reps.shape
+    )
+    if below is not None:
+        keep = reps < below
+        reps, daily, points = reps[keep], daily[keep], points[keep]
+    return daily_frame(points, reps.tolist(), daily)
+
+
+@dataclass(frozen=True)
+class Sink:
+    """Where a group's results go: the worker that ran the group writes them there itself.
+
+    ``folder`` is the batch's output folder (its ``parts/`` must be reachable from every
+    worker: on a Dask cluster, a folder the workers share). Daily series are kept for the
+    replications below ``daily_replications`` (all: None; none: 0); with ``month_days`` (the
+    last day of each calendar month of the window) each part also carries the counts of
+    visits seen per month (:data:`MONTHLY_KEY`), so that the monthly table is exact over every
+    replication without keeping their daily series.
+    """
+
+    folder: str
+    identity: Mapping[str, Any]
+    daily_replications: int | None = None
+    month_days: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupDone:
+    """What a worker returns for a group it ran and wrote: small, whatever the group's size."""
+
+    rows: int
+    worker_s: float
+    """Seconds the worker spent on the group (simulation and writing)."""
+
+
+def run_group(jobs: Sequence[Job], sink: Sink) -> GroupDone:
+    """Run a group of jobs and write its parts where ``sink`` says (in the worker)."""
+    t0 = time.perf_counter()
+    reps_parts, daily_parts = [], []
+    monthly: list[np.ndarray] = []
+    for job, reps, daily in _run(jobs):
+        reps_parts.append(reps)
+        if sink.month_days and job.daily:
+            monthly.append(month_counts(daily, sink.month_days))
+        below = sink.daily_replications
+        if job.daily and (below is None or min(job.replications) < below):
+            daily_parts.append(_daily_of(job, daily, below))
+    reps_df = pd.concat(reps_parts, ignore_index=True)
     daily_df = pd.concat(daily_parts, ignore_index=True) if daily_parts else pd.DataFrame()
-    return reps, daily_df
+    meta = None
+    if monthly:
+        meta = {MONTHLY_KEY: monthly_to_json(sink.month_days, histograms(np.vstack(monthly)))}
+    PartStore(Path(sink.folder), sink.identity).write(reps_df, daily_df, meta=meta)
+    return GroupDone(len(reps_df), time.perf_counter() - t0)
+
+
+MONTHLY_KEY = b"tankersim.monthly"
+"""Parquet metadata key: counts of visits seen per calendar month (JSON, see
+:func:`monthly_to_json`), mergeable by adding."""
+
+
+def month_counts(daily: np.ndarray, month_days: Sequence[int]) -> np.ndarray:
+    """Visits seen in each month, per replication: shape (R, months), from a block's daily
+    array (cumulative ``observed_visits`` on each month's last day, differenced)."""
+    from sim.model.results import DAILY_COLUMNS
+
+    col = DAILY_COLUMNS.index("observed_visits")
+    cum = daily[:, np.asarray(month_days, dtype=np.int64) - 1, col].astype(np.int64)
+    return np.diff(cum, axis=1, prepend=0)
+
+
+def histograms(per_month: np.ndarray) -> list[dict[int, int]]:
+    """Per month, how many replications saw each count of visits."""
+    out = []
+    for m in range(per_month.shape[1]):
+        values, counts = np.unique(per_month[:, m], return_counts=True)
+        out.append({int(v): int(c) for v, c in zip(values, counts, strict=True)})
+    return out
+
+
+def monthly_to_json(month_days: Sequence[int], hists: Sequence[Mapping[int, int]]) -> bytes:
+    """Month-end days and per-month histograms as JSON bytes (Parquet metadata)."""
+    doc = {
+        "month_days": [int(d) for d in month_days],
+        "counts": [sorted([int(v), int(c)] for v, c in h.items()) for h in hists],
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def merge_monthly(docs: Iterable[bytes]) -> tuple[tuple[int, ...], list[dict[int, int]]] | None:
+    """Add the histograms of several parts (None when there are none)."""
+    days: tuple[int, ...] | None = None
+    total: list[dict[int, int]] = []
+    for raw in docs:
+        doc = json.loads(raw)
+        d = tuple(int(x) for x in doc["month_days"])
+        if days is None:
+            days, total = d, [{} for _ in d]
+        elif d != days:  # pragma: no cover - one batch has one window
+            raise ValueError("parts of one batch disagree on the months")
+        for h, pairs in zip(total, doc["counts"], strict=True):
+            for v, c in pairs:
+                h[int(v)] = h.get(int(v), 0) + int(c)
+    return None if days is None else (days, total)
 
 
 def _simulate(c: Compiled, job: Job) -> tuple[Visits, BlockMeta]:
@@ -417,22 +532,24 @@ def group_jobs(jobs: Sequence[Job], min_replications: int) -> list[tuple[Job, ..
 def execute(
     groups: Sequence[tuple[Job, ...]],
     executor: cf.Executor,
-    on_result: Callable[[pd.DataFrame, pd.DataFrame], None],
+    on_result: Callable[[GroupDone], None],
     max_in_flight: int,
+    sink: Sink,
 ) -> None:
-    """Run job groups on ``executor``, handing each result to ``on_result`` as it finishes.
+    """Run job groups on ``executor``: each worker writes its group's parts where ``sink``
+    says and returns a :class:`GroupDone`, handed to ``on_result`` as it finishes.
 
     At most ``max_in_flight`` groups are submitted at a time, so memory does not grow with the
     size of the batch.
     """
     todo = list(groups)
-    pending: set[cf.Future[tuple[pd.DataFrame, pd.DataFrame]]] = set()
+    pending: set[cf.Future[GroupDone]] = set()
     while todo or pending:
         while todo and len(pending) < max_in_flight:
-            pending.add(executor.submit(run_jobs, todo.pop(0)))
+            pending.add(executor.submit(run_group, todo.pop(0), sink))
         done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
         for fut in done:
-            on_result(*fut.result())
+            on_result(fut.result())
 
 
 def batch_identity(scenario: Scenario, seed: int, **extra: Any) -> dict[str, Any]:
@@ -463,14 +580,21 @@ IDENTITY_KEY = b"tankersim.batch"
 """The Parquet metadata key under which every part carries its batch's identity (JSON)."""
 
 
-def _write_atomic(df: pd.DataFrame, path: Path, identity: Mapping[str, Any] | None = None) -> None:
+def _write_atomic(
+    df: pd.DataFrame,
+    path: Path,
+    identity: Mapping[str, Any] | None = None,
+    extra: Mapping[bytes, bytes] | None = None,
+) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(df, preserve_index=False)
-    if identity is not None:
+    if identity is not None or extra:
         meta = dict(table.schema.metadata or {})
-        meta[IDENTITY_KEY] = json.dumps(dict(identity), sort_keys=True).encode()
+        if identity is not None:
+            meta[IDENTITY_KEY] = json.dumps(dict(identity), sort_keys=True).encode()
+        meta.update(extra or {})
         table = table.replace_schema_metadata(meta)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
@@ -479,19 +603,26 @@ def _write_atomic(df: pd.DataFrame, path: Path, identity: Mapping[str, Any] | No
 def part_identity(path: Path) -> dict[str, Any] | None:
     """The batch identity a part carries (``None`` for a part written without one); a part
     that is not a readable Parquet file raises :class:`ResultsMismatchError`."""
+    raw = _metadata(path).get(IDENTITY_KEY)
+    return None if raw is None else dict(json.loads(raw))
+
+
+def _metadata(path: Path) -> dict[bytes, bytes]:
+    """A Parquet file's key-value metadata; a file that is not readable Parquet is a
+    one-line :class:`OptionError` naming it."""
     import pyarrow.parquet as pq
 
     try:
-        meta = pq.read_schema(path).metadata or {}
+        return dict(pq.read_schema(path).metadata or {})
     except (OSError, ValueError) as exc:  # truncated, empty, not Parquet
+        folder = path.parent.parent if path.parent.name == "parts" else path.parent
+        name = path.relative_to(folder)
         raise OptionError(
             "out",
-            str(path.parent.parent),
-            f"parts/{path.name} is damaged ({str(exc).splitlines()[0][:120]}): delete it and "
+            str(folder),
+            f"{name} is damaged ({str(exc).splitlines()[0][:120]}): delete it and "
             "resume to run its replications again, or use another folder",
         ) from None
-    raw = meta.get(IDENTITY_KEY)
-    return None if raw is None else dict(json.loads(raw))
 
 
 def _difference(name: str, theirs: Mapping[str, Any] | None, ours: Mapping[str, Any]) -> str:
@@ -504,32 +635,63 @@ def _difference(name: str, theirs: Mapping[str, Any] | None, ours: Mapping[str, 
     return f"{name}: {shown}"
 
 
+_TAG = re.compile(r"-p(\d+)-(\d+)-r(\d+)-(\d+)\.parquet$")
+
+
 class PartStore:
     """The parts of one batch in ``folder/parts``, and the batch's identity (``batch.json``).
 
     A folder that holds results belongs to one batch: opening it without ``resume`` is refused
     (:class:`ResultsExistError`), and resuming needs the same identity (scenario digest, seed,
     points; :class:`ResultsMismatchError`), so results of different batches never mix.
+
+    Parts are written by the workers that ran them (:func:`run_group`); the parent only reads
+    their metadata. A one-point batch (``mc``) may *compact* its parts when it finishes
+    (:meth:`compact`): the replications stream into one file (``compacted["reps"]``, e.g.
+    ``replications.parquet``) that carries the identity too, and the parts go, so that nothing
+    is kept twice. A resume counts what the compacted files hold as done.
     """
 
-    def __init__(self, folder: Path, identity: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        identity: Mapping[str, Any] | None = None,
+        compacted: Mapping[str, str] | None = None,
+    ) -> None:
         self.folder = Path(folder)
         self.parts = self.folder / "parts"
         self.identity = dict(identity) if identity is not None else None
+        self.compacted = {k: self.folder / v for k, v in (compacted or {}).items()}
 
     @classmethod
-    def open(cls, folder: Path, identity: Mapping[str, Any], *, resume: bool) -> PartStore:
+    def open(
+        cls,
+        folder: Path,
+        identity: Mapping[str, Any],
+        *,
+        resume: bool,
+        compacted: Mapping[str, str] | None = None,
+    ) -> PartStore:
         """Claim ``folder`` for the batch ``identity`` (see the class docstring). Every part
         carries the identity in its Parquet metadata, so a resume is checked against each
         part, not only against ``batch.json`` (which may be lost or stale)."""
-        store = cls(folder, identity)
+        store = cls(folder, identity, compacted)
         path = store.parts / "batch.json"
-        if store.parts.is_dir() and any(store.parts.glob("reps-*.parquet")):
+        have_parts = store.parts.is_dir() and any(store.parts.glob("reps-*.parquet"))
+        reps_file = store.compacted.get("reps")
+        old = reps_file is not None and reps_file.is_file() and have_parts
+        if old and reps_file is not None and _metadata(reps_file).get(IDENTITY_KEY) is None:
+            # a folder of an older tankersim: the file is an output, the parts the results
+            for f in store.compacted.values():
+                f.unlink(missing_ok=True)
+        held = have_parts or any(f.is_file() for k, f in store.compacted.items() if k == "reps")
+        if held:
             if not resume:
                 raise ResultsExistError(str(folder))
             if path.exists() and json.loads(path.read_text(encoding="utf-8")) != dict(identity):
                 raise ResultsMismatchError(str(folder), _difference(path.name, None, identity))
-            for part in sorted(store.parts.glob("*-*.parquet")):
+            files = [f for f in store.compacted.values() if f.is_file()]
+            for part in [*files, *sorted(store.parts.glob("*-*.parquet"))]:
                 theirs = part_identity(part)
                 if theirs != dict(identity):
                     raise ResultsMismatchError(
@@ -541,17 +703,38 @@ class PartStore:
         return store
 
     def cleanup(self) -> None:
-        """Remove what an interrupted write left: temporary files, unfinished blocks."""
-        for p in self.parts.glob(".*.tmp"):
+        """Remove what an interrupted write left: temporary files, unfinished blocks, and
+        parts already in a compacted file (a compaction stopped before it removed them)."""
+        for p in [*self.parts.glob(".*.tmp"), *self.folder.glob(".*.tmp")]:
             p.unlink(missing_ok=True)
         # A daily part without its reps part is an unfinished block: drop it (the reverse, a
         # reps part with no daily part, is a block that kept no daily series).
         for d in self.parts.glob("daily-*.parquet"):
             if not (self.parts / d.name.replace("daily-", "reps-", 1)).exists():
                 d.unlink()
+        for kind in self.compacted:
+            upto = self._compacted_upto(kind)
+            for part in self.parts.glob(f"{kind}-*.parquet"):
+                m = _TAG.search(part.name)
+                if m and int(m.group(3)) < upto:
+                    part.unlink()
 
-    def write(self, reps: pd.DataFrame, daily: pd.DataFrame) -> None:
-        """Write one finished group (daily first: a block counts as done once its reps exist)."""
+    def _compacted_upto(self, kind: str) -> int:
+        """Replications ``0 .. upto - 1`` are in the compacted file of ``kind`` (0: none)."""
+        f = self.compacted.get(kind)
+        if f is None or not f.is_file():
+            return 0
+        raw = _metadata(f).get(UPTO_KEY)
+        return 0 if raw is None else int(raw)
+
+    def write(
+        self,
+        reps: pd.DataFrame,
+        daily: pd.DataFrame,
+        meta: Mapping[bytes, bytes] | None = None,
+    ) -> None:
+        """Write one finished group (daily first: a block counts as done once its reps exist);
+        ``meta`` goes into the reps part's metadata (e.g. :data:`MONTHLY_KEY`)."""
         # Named by the first point and replication, so that name order is (point, replication)
         # order; a group's blocks never overlap, so names are unique.
         p0, p1 = int(reps["point"].iloc[0]), int(reps["point"].iloc[-1])
@@ -559,11 +742,14 @@ class PartStore:
         tag = f"p{p0:05d}-{p1:05d}-r{r0:08d}-{r1:08d}"
         if len(daily):
             _write_atomic(daily, self.parts / f"daily-{tag}.parquet", self.identity)
-        _write_atomic(reps, self.parts / f"reps-{tag}.parquet", self.identity)
+        _write_atomic(reps, self.parts / f"reps-{tag}.parquet", self.identity, meta)
 
     def finished(self) -> dict[int, set[int]]:
         """Replications already on disk, by point."""
         done: dict[int, set[int]] = {}
+        upto = self._compacted_upto("reps")
+        if upto:
+            done[0] = set(range(upto))
         if not self.parts.is_dir():
             return done
         for p in sorted(self.parts.iterdir()):
@@ -584,39 +770,72 @@ class PartStore:
             raise RuntimeError(f"duplicate replications in {self.parts}")
         return df.sort_values(keys, kind="stable").reset_index(drop=True)
 
-    def merge_daily(self, out_path: Path, *, point: int = 0, n: int | None = None) -> Path:
-        """Stream the daily parts of one point into one Parquet file, one part at a time.
+    def monthly(self) -> tuple[tuple[int, ...], list[dict[int, int]]] | None:
+        """The merged per-month histograms of visits seen (:data:`MONTHLY_KEY`) of the
+        compacted file and the parts; None when they carry none."""
+        files = [f for k, f in self.compacted.items() if k == "reps" and f.is_file()]
+        files += sorted(self.parts.glob("reps-*.parquet"))
+        docs = [raw for f in files if (raw := _metadata(f).get(MONTHLY_KEY)) is not None]
+        return merge_monthly(docs)
 
-        Parts are named by their first replication, so name order is replication order;
-        memory holds one part at a time whatever the number of replications.
+    def compact(self, kind: Literal["reps", "daily"], *, below: int | None = None) -> Path:
+        """Stream the compacted file of ``kind`` (if any) and its parts, in replication order,
+        into a new compacted file, then remove those parts. One record batch at a time: the
+        memory held does not grow with the batch. ``below``: keep replications below it only.
+
+        The file carries the identity, the count of replications it holds
+        (:data:`UPTO_KEY`) and, for ``reps``, the merged monthly histograms. A one-point
+        batch whose replications ``0 .. n - 1`` are all done only.
         """
         import pyarrow as pa
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        files = sorted(self.parts.glob("daily-*.parquet"))
+        target = self.compacted[kind]
+        parts = sorted(self.parts.glob(f"{kind}-*.parquet"))
+        sources = ([target] if target.is_file() else []) + parts
+        upto = self._compacted_upto(kind)
+        for f in parts:
+            m = _TAG.search(f.name)
+            if m:
+                upto = max(upto, int(m.group(4)) + 1)
+        if below is not None:
+            upto = min(upto, below)
+        extra: dict[bytes, bytes] = {
+            IDENTITY_KEY: json.dumps(self.identity, sort_keys=True).encode(),
+            UPTO_KEY: str(upto).encode(),
+        }
+        if kind == "reps":
+            monthly = self.monthly()
+            if monthly is not None:
+                extra[MONTHLY_KEY] = monthly_to_json(*monthly)
         writer = None
-        with atomic_path(out_path) as tmp:
+        with atomic_path(target) as tmp:
             try:
-                for f in files:
-                    table = pq.read_table(f)
-                    table = table.filter(
-                        pc.equal(table["point"], pa.scalar(point, table["point"].type))
-                    )
-                    if table.num_rows == 0:
-                        continue
-                    if n is not None:
-                        keep = pc.less(table["replication"], pa.scalar(n, pa.int64()))
-                        table = table.filter(keep)
+                for f in sources:
+                    pf = pq.ParquetFile(f)
                     if writer is None:
-                        writer = pq.ParquetWriter(tmp, table.schema)
-                    writer.write_table(table)
+                        meta = {**(pf.schema_arrow.metadata or {}), **extra}
+                        writer = pq.ParquetWriter(tmp, pf.schema_arrow.with_metadata(meta))
+                    for batch in pf.iter_batches(batch_size=65536):
+                        table = pa.Table.from_batches([batch])
+                        if below is not None:
+                            keep = pc.less(table["replication"], pa.scalar(below, pa.int64()))
+                            table = table.filter(keep)
+                        writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
             finally:
                 if writer is not None:
                     writer.close()
             if writer is None:
-                pd.DataFrame(columns=["point", "replication", "day"]).to_parquet(tmp, index=False)
-        return out_path
+                empty = pa.table({"point": pa.array([], pa.int32())})
+                pq.write_table(empty.replace_schema_metadata(extra), tmp)
+        for f in parts:
+            f.unlink(missing_ok=True)
+        return target
+
+
+UPTO_KEY = b"tankersim.upto"
+"""Parquet metadata key of a compacted file: it holds replications ``0 .. upto - 1``."""
 
 
 @contextmanager
@@ -641,6 +860,8 @@ class ExperimentResult:
     ran: int
     engines: dict[int, EngineKind] = field(default_factory=dict)
     """The engine each point ran on (the SimPy one where the fast one fell back)."""
+    worker_s: float = 0.0
+    """Seconds the workers spent on the groups run now (simulation and writing parts)."""
 
 
 def run_points(
@@ -654,6 +875,9 @@ def run_points(
     block_size: int | None = None,
     min_group_replications: int = 1,
     progress: ProgressFn | None = None,
+    daily_replications: int | None = None,
+    month_days: tuple[int, ...] = (),
+    gather: bool = True,
 ) -> ExperimentResult:
     """Run replications ``0 .. replications-1`` of every point, skipping those in ``store``.
 
@@ -667,6 +891,12 @@ def run_points(
     A point the fast engine does not support runs on the SimPy engine, with an
     :class:`~sim.core.errors.EngineFallbackWarning` (one per distinct reason) before anything
     runs.
+
+    Each worker writes the parts of the groups it runs (:func:`run_group`) into ``store``'s
+    folder; this process receives only their row counts. With ``daily``, daily series are kept
+    for the replications below ``daily_replications`` (all: None) and, with ``month_days``,
+    the parts carry per-month counts of visits seen. With ``gather=False`` the table is not
+    read back (the caller compacts the parts: :meth:`PartStore.compact`).
     """
     done = store.finished()
     for index, have in done.items():
@@ -723,11 +953,20 @@ def run_points(
     if progress is not None and already:
         progress(already)
 
-    def on_result(reps: pd.DataFrame, daily_df: pd.DataFrame) -> None:
-        store.write(reps, daily_df)
-        if progress is not None:
-            progress(len(reps))
+    worker_s = 0.0
 
+    def on_result(done: GroupDone) -> None:
+        nonlocal worker_s
+        worker_s += done.worker_s
+        if progress is not None:
+            progress(done.rows)
+
+    sink = Sink(
+        str(store.folder),
+        store.identity or {},
+        daily_replications=daily_replications,
+        month_days=month_days,
+    )
     t0 = time.perf_counter()
     if jobs:
         with open_executor(options) as executor:
@@ -736,15 +975,19 @@ def run_points(
                 executor,
                 on_result,
                 max_in_flight=2 * options.n_workers,
+                sink=sink,
             )
     elapsed = time.perf_counter() - t0
+    ran = sum(len(j.replications) for j in jobs)
+    if not gather:
+        return ExperimentResult(pd.DataFrame(), elapsed, ran, engines, worker_s)
     table = store.read("reps")
     if len(table):
         keep = table["point"].isin([p.index for p in points]) & (
             table["replication"] < replications
         )
         table = table[keep].reset_index(drop=True)
-    return ExperimentResult(table, elapsed, sum(len(j.replications) for j in jobs), engines)
+    return ExperimentResult(table, elapsed, ran, engines, worker_s)
 
 
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)

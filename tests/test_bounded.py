@@ -1,0 +1,189 @@
+"""Bounded batch outputs: workers write their own parts, a finished batch is compacted into one
+file per table, daily series are kept for a fixed subsample, and the monthly counts of visits
+seen, merged from per-part histograms, equal those of every replication's daily series."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from conftest import base_raw
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.analysis.checks import monthly_seen
+from sim.analysis.stats import histogram_mean, histogram_quantile
+from sim.api import run_mc
+from sim.core.config import validate_dict
+from sim.runner.pipeline import (
+    IDENTITY_KEY,
+    MONTHLY_KEY,
+    UPTO_KEY,
+    GroupDone,
+    Job,
+    PartStore,
+    Sink,
+    batch_identity,
+    histograms,
+    merge_monthly,
+    month_counts,
+    monthly_to_json,
+    run_group,
+    run_jobs,
+)
+from sim.runner.single import prepare
+
+
+@given(st.lists(st.integers(0, 60), min_size=1, max_size=300), st.floats(0, 1))
+@settings(max_examples=300, deadline=None)
+def test_histogram_quantile_is_numpys_bit_for_bit(values: list[int], q: float) -> None:
+    hist: dict[int, int] = {}
+    for v in values:
+        hist[v] = hist.get(v, 0) + 1
+    arr = np.asarray(values, dtype=float)
+    assert histogram_quantile(hist, q) == float(np.quantile(arr, q))
+    assert histogram_mean(hist) == float(arr.mean())
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 9), min_size=3, max_size=3), min_size=1, max_size=40),
+    st.integers(1, 5),
+)
+def test_histograms_merge_by_adding(rows: list[list[int]], split: int) -> None:
+    per = np.asarray(rows, dtype=np.int64)
+    days = (10, 20, 30)
+    whole = merge_monthly([monthly_to_json(days, histograms(per))])
+    parts = merge_monthly(
+        monthly_to_json(days, histograms(chunk))
+        for chunk in np.array_split(per, min(split, len(per)))
+        if len(chunk)
+    )
+    assert whole == parts
+    assert whole is not None and [sum(h.values()) for h in whole[1]] == [len(per)] * 3
+
+
+def test_month_counts_difference_the_cumulative_series() -> None:
+    daily = np.zeros((2, 6, 5))
+    daily[:, :, 1] = [[0, 1, 1, 3, 3, 4], [2, 2, 2, 2, 5, 5]]  # cumulative visits seen
+    assert month_counts(daily, (2, 4, 6)).tolist() == [[1, 2, 1], [2, 0, 3]]
+
+
+def _sc():  # type: ignore[no-untyped-def]
+    return validate_dict(base_raw())
+
+
+def test_a_worker_writes_its_group_and_returns_only_counts(tmp_path: Path) -> None:
+    sc, routes, _ = prepare(_sc())
+    ident = batch_identity(sc, 3)
+    (tmp_path / "parts").mkdir()
+    jobs = (Job(sc, routes, 3, 0, (0, 1, 2)), Job(sc, routes, 3, 0, (3, 4)))
+    done = run_group(jobs, Sink(str(tmp_path), ident, daily_replications=2, month_days=(5, 9)))
+    assert isinstance(done, GroupDone) and done.rows == 5 and done.worker_s > 0
+    reps_part = tmp_path / "parts" / "reps-p00000-00000-r00000000-00000004.parquet"
+    meta = pq.read_schema(reps_part).metadata
+    assert json.loads(meta[IDENTITY_KEY]) == ident
+    expected_reps, expected_daily = run_jobs(jobs)
+    pd.testing.assert_frame_equal(pd.read_parquet(reps_part), expected_reps)
+    daily = pd.read_parquet(tmp_path / "parts" / "daily-p00000-00000-r00000000-00000004.parquet")
+    pd.testing.assert_frame_equal(
+        daily, expected_daily[expected_daily["replication"] < 2].reset_index(drop=True)
+    )
+    hist = merge_monthly([meta[MONTHLY_KEY]])
+    assert hist is not None and hist[0] == (5, 9)
+    assert [sum(h.values()) for h in hist[1]] == [5, 5]  # every replication, not the 2 kept
+
+
+def test_monthly_counts_equal_the_full_daily_series_and_daily_is_a_subsample(
+    tmp_path: Path,
+) -> None:
+    sc = _sc()
+    full = run_mc(sc, n=40, executor="serial", daily_replications=None, progress=False)
+    sub = run_mc(
+        sc, n=40, executor="local", workers=2, daily_replications=7, out=tmp_path, plots=False
+    )
+    expected = monthly_seen(full.daily, sc.window.start, sc.window.days)
+    pd.testing.assert_frame_equal(sub.monthly, expected, check_exact=True)
+    assert sorted(sub.daily["replication"].unique()) == list(range(7))
+    pd.testing.assert_frame_equal(
+        sub.daily, full.daily[full.daily["replication"] < 7].reset_index(drop=True)
+    )
+    pd.testing.assert_frame_equal(sub.replications, full.replications, check_exact=True)
+    assert sub.verdict == full.verdict
+
+
+def test_a_finished_batch_is_compacted_and_resumes_from_the_compacted_file(
+    tmp_path: Path,
+) -> None:
+    sc = _sc()
+    run_mc(sc, n=12, out=tmp_path, executor="serial", plots=False, progress=False)
+    assert not list((tmp_path / "parts").glob("*-p*.parquet"))  # no table kept twice
+    meta = pq.read_schema(tmp_path / "replications.parquet").metadata
+    assert int(meta[UPTO_KEY]) == 12
+    assert json.loads(meta[IDENTITY_KEY]) == batch_identity(sc, sc.seed)
+    # a compaction stopped after its file was renamed leaves stale parts: they are dropped
+    stale = tmp_path / "parts" / "reps-p00000-00000-r00000004-00000005.parquet"
+    rows = pd.read_parquet(tmp_path / "replications.parquet").iloc[4:6]
+    PartStore(tmp_path, batch_identity(sc, sc.seed)).write(rows, pd.DataFrame())
+    assert stale.is_file()
+    more = run_mc(sc, n=20, out=tmp_path, executor="serial", resume=True, plots=False)
+    assert more.ran == 8 and not stale.exists()
+    whole = run_mc(sc, n=20, executor="serial", progress=False)
+    pd.testing.assert_frame_equal(more.replications, whole.replications, check_exact=True)
+    pd.testing.assert_frame_equal(more.monthly, whole.monthly, check_exact=True)
+    pd.testing.assert_frame_equal(more.daily, whole.daily, check_exact=True)
+
+
+def test_a_folder_of_an_older_tankersim_resumes_from_its_parts(tmp_path: Path) -> None:
+    sc = _sc()
+    run_mc(sc, n=10, out=tmp_path, executor="serial", plots=False, progress=False)
+    # the older layout: every block in parts/, replications.parquet a plain copy
+    table = pd.read_parquet(tmp_path / "replications.parquet")
+    ident = json.loads((tmp_path / "parts" / "batch.json").read_text())
+    PartStore(tmp_path, ident).write(table, pd.DataFrame())
+    table.to_parquet(tmp_path / "replications.parquet", index=False)
+    (tmp_path / "daily.parquet").unlink()
+    again = run_mc(sc, n=10, out=tmp_path, executor="serial", resume=True, plots=False)
+    assert again.ran == 0
+    pd.testing.assert_frame_equal(again.replications, table, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    ("csv", "limit", "written"),
+    [(None, 50, True), (None, 5, False), (True, 5, True), (False, 50, False)],
+)
+def test_replications_csv_only_for_small_batches_or_on_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, csv: bool | None, limit: int, written: bool
+) -> None:
+    import sim.core.defaults
+
+    monkeypatch.setattr(sim.core.defaults, "CSV_MAX_REPLICATIONS", limit)
+    run_mc(_sc(), n=8, out=tmp_path, executor="serial", plots=False, csv=csv, progress=False)
+    assert (tmp_path / "replications.csv").is_file() == written
+
+
+def test_disk_per_replication_is_bounded(tmp_path: Path) -> None:
+    """Daily series beyond the subsample cost nothing: 400 more replications add only their
+    rows of the compacted table."""
+    sc = _sc()
+    sizes = []
+    for n in (100, 500):
+        out = tmp_path / str(n)
+        run_mc(
+            sc,
+            n=n,
+            out=out,
+            executor="serial",
+            plots=False,
+            csv=False,
+            progress=False,
+            daily_replications=50,
+        )
+        sizes.append(sum(f.stat().st_size for f in out.rglob("*") if f.is_file()))
+        shutil.rmtree(out / "parts")
+    per_replication = (sizes[1] - sizes[0]) / 400
+    assert per_replication < 1024, per_replication
