@@ -23,7 +23,7 @@ demo: $(STAMP)
 	$(BIN)/tankersim calibrate scenarios/osc-2024.toml --out out/osc-2024-calibrate --resume
 	$(BIN)/tankersim robustness scenarios/osc-2024.toml --out out/osc-2024-robustness --resume
 	$(BIN)/tankersim mc scenarios/osc-2024.toml --out out/osc-2024 --resume
-	$(BIN)/tankersim report out/osc-2024-robustness out/osc-2024-calibrate out/osc-2024 --out out/osc-2024-report.html
+	$(BIN)/tankersim report out/osc-2024-robustness out/osc-2024-calibrate out/osc-2024 --out out/osc-2024-report.html --resume
 
 priors: $(STAMP)
 	$(BIN)/tankersim calibrate scenarios/osc-2024.toml --all-priors --out out/osc-2024-priors --resume

@@ -168,6 +168,60 @@ def _prepare_out(
     return sc, path
 
 
+def _key(command: str, sc: Scenario, seed: int | None, **options: Any) -> dict[str, Any]:
+    """What makes a command's results what they are: its name, the batch identity (scenario,
+    evidence, seed, random streams) and the options that change what it writes (not how it
+    runs: executor, workers and block size give the same results)."""
+    from sim.runner.pipeline import batch_identity
+
+    ident = batch_identity(sc, sc.seed if seed is None else seed)
+    return {"command": command, "batch": ident, "options": options}
+
+
+def _replayed(
+    out_dir: Path,
+    key: dict[str, Any],
+    resume: bool,
+    stamp: Path | None = None,
+    what: str = "",
+) -> bool:
+    """With --resume, when ``out_dir`` holds the finished results of this very command (its
+    stamp, :func:`sim.outputs.files.read_stamp`), print what it printed and say so: nothing is
+    run or rewritten."""
+    if not resume:
+        return False
+    from rich.text import Text
+
+    from sim.outputs.files import read_stamp
+
+    doc = read_stamp(out_dir, key, stamp=stamp)
+    if doc is None:
+        return False
+    out_console.print(Text.from_ansi(str(doc.get("output", ""))), end="", highlight=False)
+    what = what or f"{out_dir} already holds this command's finished results"
+    err_console.print(
+        f"tankersim: {what} (made {doc.get('finished_utc', '?')}): read, nothing run; run "
+        "without --resume into another --out to make them again",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return True
+
+
+@contextmanager
+def _recorded(out_dir: Path, key: dict[str, Any], stamp: Path | None = None) -> Iterator[None]:
+    """Print what the block prints, and once it finished, stamp ``out_dir`` with ``key`` and
+    that output, so that the same command with --resume replays it (:func:`_replayed`)."""
+    from sim.outputs.files import write_stamp
+
+    with out_console.capture() as cap:
+        yield
+    text = cap.get()
+    out_console.file.write(text)
+    out_console.file.flush()
+    write_stamp(out_dir, key, text, stamp=stamp)
+
+
 @contextmanager
 def _batch(out_dir: Path, again: str, rate: bool = False) -> Iterator[Any]:
     """A progress bar for a batch; an interruption says what is kept and how to go on."""
@@ -377,6 +431,19 @@ def mc(
         return
     overrides = parse_sets(sets) or None
     sc, out_dir = _prepare_out(scenario, out, "-mc", overrides)
+    key = _key(
+        "mc",
+        sc,
+        seed,
+        n=n,
+        min_matches=min_matches,
+        engine=engine,
+        plots=plots,
+        csv=csv,
+        daily_replications=daily_replications,
+    )
+    if _replayed(out_dir, key, resume):
+        return
     again = f"continue with the same command and --out {out_dir} --resume"
     with _batch(out_dir, again, rate=True) as bar:
         kw = _common(
@@ -400,13 +467,15 @@ def mc(
             daily_replications=daily_replications,
             **kw,
         )
-    print_verdict(result.verdict, out_console)
     _warn_degenerate(result.scenario, result.replications)
-    print_checks(result.checks, result.method, out_console)
-    done = (
-        f"{len(result.replications)} replications ({result.ran} run now, {result.elapsed_s:.1f} s)"
-    )
-    out_console.print(f"\n{done}; results in {out_dir}/", highlight=False)
+    with _recorded(out_dir, key):
+        print_verdict(result.verdict, out_console)
+        print_checks(result.checks, result.method, out_console)
+        done = (
+            f"{len(result.replications)} replications ({result.ran} run now, "
+            f"{result.elapsed_s:.1f} s)"
+        )
+        out_console.print(f"\n{done}; results in {out_dir}/", highlight=False)
 
 
 def _posterior_mc(
@@ -642,10 +711,26 @@ def calibrate(
     from sim.runner.pipeline import ExecOptions
 
     overrides = parse_sets(sets) or None
-    _, out_dir = _prepare_out(scenario, out, "-calibrate", overrides)
+    sc, out_dir = _prepare_out(scenario, out, "-calibrate", overrides)
+    key = _key(
+        "calibrate",
+        sc,
+        seed,
+        prior=prior,
+        all_priors=all_priors,
+        evidence=evidence,
+        compare=compare,
+        population=population,
+        generations=generations,
+        n=n,
+        engine=engine,
+        plots=plots,
+    )
+    if _replayed(out_dir, key, resume):
+        return
     options = ExecOptions(executor, workers, scheduler, engine=engine)  # type: ignore[arg-type]
     again = f"continue with the same command and --out {out_dir} --resume"
-    with _batch(out_dir, again):
+    with _batch(out_dir, again), _recorded(out_dir, key):
         kw: dict[str, Any] = {
             "seed": seed,
             "executor": options,
@@ -675,7 +760,7 @@ def calibrate(
             result = run_calibration(scenario, prior=prior, out=out_dir, **kw)
             print_calibration(result, out_console)
             out_console.print(
-                f"\n{result.simulated:,} simulations, {result.elapsed_s:.1f} s; results in "
+                f"\n{result.simulated:,} simulations ({result.elapsed_s:.1f} s); results in "
                 f"{out_dir}/",
                 highlight=False,
             )
@@ -720,7 +805,20 @@ def robustness(
     from sim.runner.pipeline import ExecOptions
 
     overrides = parse_sets(sets) or None
-    _, out_dir = _prepare_out(scenario, out, "-robustness", overrides)
+    sc, out_dir = _prepare_out(scenario, out, "-robustness", overrides)
+    key = _key(
+        "robustness",
+        sc,
+        seed,
+        population=population,
+        n=n,
+        generations=generations,
+        only=only,
+        engine=engine,
+        plots=plots,
+    )
+    if _replayed(out_dir, key, resume):
+        return
     options = ExecOptions(executor, workers, scheduler, engine=engine)  # type: ignore[arg-type]
     again = f"continue with the same command and --out {out_dir} --resume"
     with _batch(out_dir, again):
@@ -737,11 +835,12 @@ def robustness(
             plots=plots,
             overrides=overrides,
         )
-    out_console.print(robustness_markdown(result), highlight=False, markup=False)
-    out_console.print(
-        f"{len(result.table)} calibrations, {result.elapsed_s:.0f} s; results in {out_dir}/",
-        highlight=False,
-    )
+    with _recorded(out_dir, key):
+        out_console.print(robustness_markdown(result), highlight=False, markup=False)
+        out_console.print(
+            f"{len(result.table)} calibrations ({result.elapsed_s:.0f} s); results in {out_dir}/",
+            highlight=False,
+        )
 
 
 def _place(text: str, which: str) -> tuple[tuple[float, float], tuple[float, float] | None, str]:
@@ -888,15 +987,52 @@ def report(
     tracks: bool = typer.Option(
         True, "--tracks/--no-tracks", help="Run one replication again for the map and tracks."
     ),
+    resume: bool = typer.Option(
+        False,
+        "--resume",
+        help="Keep the report when it was made from these same finished runs (nothing redone).",
+    ),
 ) -> None:
     """Write one self-contained HTML report (and its Markdown twin, .md) from finished runs:
     the question and the answer, the claims check, the evidence and model checks, the key
     figures, the assumptions, the limits and how to reproduce it. It opens offline."""
     from sim.api import report as report_api
 
+    target = out if out is not None else run_dir[0] / "report.html"
+    stamp = target.parent / f".{target.name}.done.json"
+    key = _report_key(run_dir, tracks)
+    html_md = [target, target.with_suffix(".md")]
+    what = f"{target} was made from these same finished runs"
+    if (
+        key is not None
+        and all(p.is_file() for p in html_md)
+        and _replayed(target.parent, key, resume, stamp=stamp, what=what)
+    ):
+        return
     html, md = report_api(run_dir, out, tracks=tracks)
     size = html.stat().st_size / 1e6
-    out_console.print(f"Report: {html} ({size:.1f} MB); Markdown: {md}", highlight=False)
+    line = f"Report: {html} ({size:.1f} MB); Markdown: {md}"
+    if key is None:
+        out_console.print(line, highlight=False)
+        return
+    with _recorded(target.parent, key, stamp=stamp):
+        out_console.print(line, highlight=False)
+
+
+def _report_key(run_dirs: list[Path], tracks: bool) -> dict[str, Any] | None:
+    """A report's inputs: the stamps of the finished runs it reads (None when one of them has
+    none: then the report is always made again)."""
+    import hashlib
+
+    from sim.outputs.files import STAMP_NAME
+
+    stamps = []
+    for d in run_dirs:
+        p = d / STAMP_NAME
+        if not p.is_file():
+            return None
+        stamps.append(hashlib.sha256(p.read_bytes()).hexdigest()[:16])
+    return {"command": "report", "inputs": stamps, "tracks": tracks}
 
 
 def _announce_route_builds() -> None:

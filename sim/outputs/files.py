@@ -10,6 +10,7 @@ import os
 import platform
 import re
 import sys
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -568,3 +569,65 @@ def write_priors(table: pd.DataFrame, out_dir: Path) -> list[Path]:
     atomic_write_text(p, priors_markdown(table))
     paths.append(p)
     return paths
+
+
+STAMP_NAME = ".tankersim-done.json"
+"""The stamp a finished command leaves in its output folder (:func:`write_stamp`)."""
+
+
+def _listing(out_dir: Path, skip: tuple[str, ...] = ("parts",)) -> dict[str, int]:
+    """Every file under ``out_dir`` (but the stamp, temporary files and ``skip`` folders'),
+    relative path -> size [bytes]."""
+    files: dict[str, int] = {}
+    for p in sorted(out_dir.rglob("*")):
+        rel = p.relative_to(out_dir)
+        if not p.is_file() or p.name == STAMP_NAME or p.name.endswith(".tmp"):
+            continue
+        if rel.parts[0] in skip or any(part == "parts" for part in rel.parts[:-1]):
+            continue
+        files[rel.as_posix()] = p.stat().st_size
+    return files
+
+
+def write_stamp(
+    out_dir: Path, key: Mapping[str, Any], output: str, *, stamp: Path | None = None
+) -> Path:
+    """Record that the command ``key`` (its name, the batch identity and every option that
+    changes what it writes) finished in ``out_dir``: the files it left and their sizes, and
+    what it printed. Written last, atomically, so it exists only for a finished command.
+    ``stamp``: where (default ``out_dir/.tankersim-done.json``)."""
+    path = stamp or out_dir / STAMP_NAME
+    doc = {
+        "key": dict(key),
+        "version": __version__,
+        "finished_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "files": _listing(out_dir) if stamp is None else {},
+        "output": output,
+    }
+    atomic_write_text(path, json.dumps(doc, sort_keys=True, indent=1, default=str) + "\n")
+    return path
+
+
+def read_stamp(
+    out_dir: Path, key: Mapping[str, Any], *, stamp: Path | None = None
+) -> dict[str, Any] | None:
+    """The stamp of a finished command equal to ``key`` in ``out_dir``, when it is there, was
+    made by this version of tankersim, and every file it lists is still there with its size;
+    otherwise None (the command must run)."""
+    path = stamp or out_dir / STAMP_NAME
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or doc.get("version") != __version__:
+        return None
+    if doc.get("key") != json.loads(json.dumps(dict(key), default=str)):
+        return None
+    files = doc.get("files")
+    if not isinstance(files, dict):
+        return None
+    for rel, size in files.items():
+        p = out_dir / rel
+        if not p.is_file() or p.stat().st_size != size:
+            return None
+    return doc
