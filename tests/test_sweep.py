@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -186,6 +187,11 @@ def test_point_alone_equals_the_sweep(tmp_path: Path) -> None:
     ]
     res = run_sweep(path, dims=dims, n=30, out=tmp_path / "sw", workers=2)
     assert len(res.summary) == 4
+    # one identity recipe for every batch: the random streams' version is part of it
+    from sim.core.rng import STREAM_VERSION
+
+    ident = json.loads((tmp_path / "sw" / "parts" / "batch.json").read_text())
+    assert ident["streams"] == STREAM_VERSION and "points" in ident
     for point in (1, 2):
         alone = run_mc(
             tmp_path / "sw" / "points" / f"p{point:05d}.toml", n=30, executor="serial"

@@ -28,7 +28,14 @@ from sim.analysis.sensitivity import (
 from sim.core.config import Scenario, ScenarioError, read_source, validate_dict
 from sim.core.defaults import SENSITIVITY_REPLICATIONS, SENSITIVITY_SAMPLES
 from sim.core.routes import build_route_table
-from sim.runner.pipeline import ExecOptions, PartStore, Point, output_folder, run_points
+from sim.runner.pipeline import (
+    ExecOptions,
+    PartStore,
+    Point,
+    batch_identity,
+    output_folder,
+    run_points,
+)
 
 
 @dataclass
@@ -89,12 +96,12 @@ def run_sensitivity(
     if on_plan is not None:
         on_plan(len(X) * replications)
     routes = build_route_table(base, file=file, cache_dir=cache_dir)
-    identity = {
-        "scenario_sha256_16": base.digest(),
-        "seed": s,
-        "design": hashlib.sha256(np.ascontiguousarray(X).tobytes()).hexdigest()[:16],
-        "replications": replications,
-    }
+    identity = batch_identity(
+        base,
+        s,
+        design=hashlib.sha256(np.ascontiguousarray(X).tobytes()).hexdigest()[:16],
+        replications=replications,
+    )
     with output_folder(out, "tankersim-sensitivity-") as (out_dir, _):
         store = PartStore.open(out_dir, identity, resume=resume)
         # Every design point is the base scenario with some values fixed: the pipeline packs

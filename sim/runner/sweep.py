@@ -38,7 +38,14 @@ from sim.core.defaults import SWEEP_BLOCK, SWEEP_HALFWIDTH, SWEEP_MIN_MATCHES, S
 from sim.core.distributions import Distribution
 from sim.core.errors import OptionError
 from sim.core.routes import RouteTable, build_route_table
-from sim.runner.pipeline import ExecOptions, PartStore, Point, output_folder, run_points
+from sim.runner.pipeline import (
+    ExecOptions,
+    PartStore,
+    Point,
+    batch_identity,
+    output_folder,
+    run_points,
+)
 
 DESIGNS = ("grid", "lhs", "sobol")
 KEEP = "spec"
@@ -383,13 +390,13 @@ def run_sweep(
         on_plan(len(pts))
     routes = _routes_for(pts, file, cache_dir)
     with output_folder(out, "tankersim-sweep-") as (out_dir, temporary):
-        identity = {
-            "scenario_sha256_16": base.digest(),
-            "seed": s,
-            "points": hashlib.sha256(
+        identity = batch_identity(
+            base,
+            s,
+            points=hashlib.sha256(
                 json.dumps([p.overrides for p in pts], sort_keys=True, default=str).encode()
             ).hexdigest()[:16],
-        }
+        )
         store = PartStore.open(out_dir, identity, resume=resume)
         points = []
         for p, rt in zip(pts, routes, strict=True):

@@ -1,0 +1,187 @@
+"""Scaling: how a Monte Carlo batch and a calibration gain from more workers, and what the
+parent process costs.
+
+Every case runs in a fresh child process (``sim.api``, the baseline scenario, no plots, into a
+temporary folder) that reports:
+
+- ``wall_s``: the whole call, from the scenario's path to the files written;
+- ``pool_s``: the span during which the workers ran (the parent waits and counts);
+- ``serial_s``: ``wall_s - pool_s``, the parent's work outside the workers (preparing the
+  scenario, compacting the parts, the verdict, the checks, the files); per replication and as
+  a fraction of the one-worker run's wall time (Amdahl's serial fraction);
+- ``disk_b_per_rep``: bytes left in the output folder per replication;
+- ``parent_mib``: the parent's peak resident memory (``ru_maxrss`` of the child itself; with
+  more than one worker the simulation runs in other processes).
+
+From the measured serial fraction ``f`` and the one-worker time, Amdahl's law projects the
+speed-up at ``p`` workers: ``1 / (f + (1 - f) / p)``; the benchmark prints it for 4, 8 and 16
+workers, marked as a projection, beside whatever it measured.
+
+    python benchmarks/bench_scaling.py                      # mc 100,000 at 1 and 2 workers,
+                                                            # calibrate at 1 and 2 workers
+    python benchmarks/bench_scaling.py --memory 1000000     # also the parent's peak at 1e6
+    python benchmarks/bench_scaling.py --workers 1 2 4 8 16 --dask   # on a 16-core machine
+
+Results go to ``benchmarks/results/scaling.json`` (with the machine's name and cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = str(ROOT / "scenarios" / "osc-2024.toml")
+
+MC_CHILD = r"""
+import json, resource, sys, tempfile, time
+from pathlib import Path
+n, workers, executor, scenario = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
+from sim.api import ExecOptions, run_mc
+opts = ExecOptions(executor, workers)
+with tempfile.TemporaryDirectory() as tmp:
+    t0 = time.perf_counter()
+    r = run_mc(scenario, n=n, executor=opts, out=tmp, plots=False, progress=False)
+    wall = time.perf_counter() - t0
+    disk = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"kind": "mc", "n": n, "workers": workers, "executor": executor,
+                  "wall_s": wall, "pool_s": r.elapsed_s, "worker_s": r.worker_s,
+                  "serial_s": wall - r.elapsed_s, "disk_b_per_rep": disk / n,
+                  "parent_mib": peak}))
+"""
+
+CAL_CHILD = r"""
+import json, resource, sys, tempfile, time
+pop, gens, workers, executor, scenario = (int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]),
+                                          sys.argv[4], sys.argv[5])
+from sim.api import ExecOptions, calibrate
+opts = ExecOptions(executor, workers)
+with tempfile.TemporaryDirectory() as tmp:
+    t0 = time.perf_counter()
+    r = calibrate(scenario, population=pop, generations=gens, executor=opts, out=tmp,
+                  plots=False, progress=False, compare=())
+    wall = time.perf_counter() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"kind": "calibrate", "population": pop, "generations": gens,
+                  "workers": workers, "executor": executor, "wall_s": wall,
+                  "simulations": r.simulated, "parent_mib": peak}))
+"""
+
+
+def child(code: str, *args: object) -> dict[str, float]:
+    out = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def amdahl(f: float, p: int) -> float:
+    """Amdahl's speed-up at ``p`` workers for a serial fraction ``f``."""
+    return 1.0 / (f + (1.0 - f) / p)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=100_000, help="mc replications (default 100,000)")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--dask", action="store_true", help="also a Dask LocalCluster of max workers")
+    ap.add_argument("--memory", type=int, default=0, help="also the parent's peak at this N")
+    ap.add_argument("--population", type=int, default=300, help="calibrate: particles")
+    ap.add_argument("--generations", type=int, default=4, help="calibrate: generations")
+    ap.add_argument("--no-calibrate", action="store_true")
+    ap.add_argument("--scenario", default=SCENARIO)
+    args = ap.parse_args()
+
+    rows: list[dict[str, float]] = []
+    cases = [(w, "local" if w > 1 else "serial") for w in args.workers]
+    if args.dask:
+        cases.append((max(args.workers), "dask"))
+    for w, ex in cases:
+        r = child(MC_CHILD, args.n, w, ex, args.scenario)
+        rows.append(r)
+        print(
+            f"mc n={args.n:,} {ex} x{w}: {r['wall_s']:.1f} s (workers' span {r['pool_s']:.1f} s, "
+            f"parent outside it {r['serial_s']:.2f} s), {r['disk_b_per_rep']:.0f} B/replication, "
+            f"parent peak {r['parent_mib']:.0f} MiB",
+            flush=True,
+        )
+    if args.memory:
+        w = max(2, max(args.workers))
+        for n in (args.n, args.memory):
+            r = child(MC_CHILD, n, w, "local", args.scenario)
+            r["memory_case"] = 1
+            rows.append(r)
+            print(
+                f"mc n={n:,} local x{w}: {r['wall_s']:.1f} s, parent peak "
+                f"{r['parent_mib']:.0f} MiB, {r['disk_b_per_rep']:.0f} B/replication",
+                flush=True,
+            )
+    if not args.no_calibrate:
+        for w, ex in cases:
+            r = child(CAL_CHILD, args.population, args.generations, w, ex, args.scenario)
+            rows.append(r)
+            print(
+                f"calibrate {args.population} particles x {args.generations} generations, "
+                f"{ex} x{w}: {r['wall_s']:.1f} s ({r['simulations']:,} simulations)",
+                flush=True,
+            )
+
+    mc = {
+        (r["executor"], r["workers"]): r
+        for r in rows
+        if r["kind"] == "mc" and "memory_case" not in r
+    }
+    one = mc.get(("serial", 1))
+    summary: dict[str, float] = {}
+    if one is not None:
+        f = one["serial_s"] / one["wall_s"]
+        summary["serial_fraction"] = f
+        summary["serial_s_per_rep"] = one["serial_s"] / one["n"]
+        print(f"\nmc serial fraction (parent outside the workers, 1 worker): {f:.2%}")
+        for (ex, w), r in sorted(mc.items()):
+            if w > 1:
+                summary[f"mc_speedup_{ex}_{w}"] = one["wall_s"] / r["wall_s"]
+                print(f"mc speed-up {ex} x{w}: {one['wall_s'] / r['wall_s']:.2f}x (measured)")
+        for p in (4, 8, 16):
+            print(f"mc speed-up at {p} workers: {amdahl(f, p):.1f}x (Amdahl projection)")
+            summary[f"mc_projection_{p}"] = amdahl(f, p)
+    cal = {(r["executor"], r["workers"]): r for r in rows if r["kind"] == "calibrate"}
+    if ("serial", 1) in cal:
+        for (ex, w), r in sorted(cal.items()):
+            if w > 1:
+                s = cal[("serial", 1)]["wall_s"] / r["wall_s"]
+                summary[f"calibrate_speedup_{ex}_{w}"] = s
+                print(f"calibrate speed-up {ex} x{w}: {s:.2f}x (measured)")
+    mem = [r for r in rows if "memory_case" in r]
+    if len(mem) == 2:
+        summary["parent_peak_ratio"] = mem[1]["parent_mib"] / mem[0]["parent_mib"]
+        print(
+            f"parent peak at n={mem[1]['n']:,} / at n={mem[0]['n']:,}: "
+            f"{summary['parent_peak_ratio']:.2f}x"
+        )
+    doc = {
+        "machine": f"{platform.node()} ({platform.processor() or platform.machine()}), "
+        f"{os.cpu_count()} cores",
+        "python": platform.python_version(),
+        "command": " ".join(sys.argv),
+        "rows": rows,
+        "summary": summary,
+    }
+    path = ROOT / "benchmarks" / "results" / "scaling.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"written: {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
