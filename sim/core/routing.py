@@ -40,8 +40,6 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
 from shapely.errors import GEOSException
 from shapely.geometry import MultiPolygon, Polygon, shape
 from shapely.geometry.base import BaseGeometry
@@ -520,6 +518,9 @@ class SeaRouter:
         shapely.prepare(graph.obstacles)
         shapely.prepare(graph.land)
         self._obstacle_boundary = shapely.boundary(graph.obstacles)
+        from scipy.sparse import csr_matrix  # here: a cached route table needs no graph
+        from scipy.sparse.csgraph import connected_components
+
         n = len(graph.xy)
         adj = csr_matrix(
             (np.maximum(graph.edge_nm, 1e-12), (graph.edge_i, graph.edge_j)), shape=(n, n)
@@ -641,6 +642,9 @@ class SeaRouter:
         """Distances [nm] and predecessors of all nodes from a route end (index n is the end)."""
         key = (round(float(end.nav_xy[0]), 3), round(float(end.nav_xy[1]), 3))
         if key not in self._trees:
+            from scipy.sparse import csr_matrix
+            from scipy.sparse.csgraph import dijkstra
+
             n = self.n_nodes
             idx, w = self._links_of(end)
             src = np.full(len(idx), n, dtype=np.int64)

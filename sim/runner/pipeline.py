@@ -596,8 +596,11 @@ def _write_atomic(
             meta[IDENTITY_KEY] = json.dumps(dict(identity), sort_keys=True).encode()
         meta.update(extra or {})
         table = table.replace_schema_metadata(meta)
+    # No dictionary encoding: the drawn inputs are random floats, for which a dictionary only
+    # costs (measured on 100,000 baseline replications: 0.29 s and 50.9 MB with one, 0.07 s
+    # and 42.5 MB without).
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, use_dictionary=False)
 
 
 def part_identity(path: Path) -> dict[str, Any] | None:
@@ -793,6 +796,12 @@ class PartStore:
 
         target = self.compacted[kind]
         parts = sorted(self.parts.glob(f"{kind}-*.parquet"))
+        if (
+            not parts
+            and target.is_file()
+            and (below is None or self._compacted_upto(kind) <= below)
+        ):
+            return target  # nothing new: a resumed batch that was already whole
         sources = ([target] if target.is_file() else []) + parts
         upto = self._compacted_upto(kind)
         for f in parts:
@@ -816,7 +825,9 @@ class PartStore:
                     pf = pq.ParquetFile(f)
                     if writer is None:
                         meta = {**(pf.schema_arrow.metadata or {}), **extra}
-                        writer = pq.ParquetWriter(tmp, pf.schema_arrow.with_metadata(meta))
+                        writer = pq.ParquetWriter(
+                            tmp, pf.schema_arrow.with_metadata(meta), use_dictionary=False
+                        )
                     for batch in pf.iter_batches(batch_size=65536):
                         table = pa.Table.from_batches([batch])
                         if below is not None:
