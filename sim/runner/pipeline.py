@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.config import Scenario
+from sim.core.defaults import DAILY_REPLICATIONS
 from sim.core.errors import (
     EngineFallbackWarning,
     MissingExtraError,
@@ -682,13 +683,14 @@ class PartStore:
         path = store.parts / "batch.json"
         have_parts = store.parts.is_dir() and any(store.parts.glob("reps-*.parquet"))
         reps_file = store.compacted.get("reps")
-        old = reps_file is not None and reps_file.is_file() and have_parts
-        if old and reps_file is not None and _metadata(reps_file).get(IDENTITY_KEY) is None:
+        have_file = reps_file is not None and reps_file.is_file()
+        older = have_file and have_parts and reps_file is not None
+        if older and _metadata(reps_file).get(IDENTITY_KEY) is None:  # type: ignore[arg-type]
             # a folder of an older tankersim: the file is an output, the parts the results
             for f in store.compacted.values():
                 f.unlink(missing_ok=True)
-        held = have_parts or any(f.is_file() for k, f in store.compacted.items() if k == "reps")
-        if held:
+            have_file = False
+        if have_parts or have_file:
             if not resume:
                 raise ResultsExistError(str(folder))
             if path.exists() and json.loads(path.read_text(encoding="utf-8")) != dict(identity):
@@ -776,7 +778,8 @@ class PartStore:
     def monthly(self) -> tuple[tuple[int, ...], list[dict[int, int]]] | None:
         """The merged per-month histograms of visits seen (:data:`MONTHLY_KEY`) of the
         compacted file and the parts; None when they carry none."""
-        files = [f for k, f in self.compacted.items() if k == "reps" and f.is_file()]
+        reps_file = self.compacted.get("reps")
+        files = [reps_file] if reps_file is not None and reps_file.is_file() else []
         files += sorted(self.parts.glob("reps-*.parquet"))
         docs = [raw for f in files if (raw := _metadata(f).get(MONTHLY_KEY)) is not None]
         return merge_monthly(docs)
@@ -1002,7 +1005,7 @@ def run_points(
 
 
 FAN_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-FAN_MAX_REPLICATIONS = 4000
+FAN_MAX_REPLICATIONS = DAILY_REPLICATIONS
 """Replications (the first ones, by number) that the fan chart's bands are computed from."""
 
 
