@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = """
 import json, resource, sys, time
-from sim.api import run_mc
+from sim.api import ExecOptions, run_mc
 n, workers, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 t0 = time.perf_counter()
-r = run_mc("{scenario}", n=n, workers=workers, out=out)
+r = run_mc("{scenario}", n=n, options=ExecOptions(workers=workers), out=out)
 own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 row = {{"n": n, "seconds": time.perf_counter() - t0, "parent_kib": own, "worker_kib": kids}}

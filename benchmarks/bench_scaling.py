@@ -47,7 +47,7 @@ from sim.api import ExecOptions, run_mc
 opts = ExecOptions(executor, workers)
 with tempfile.TemporaryDirectory() as tmp:
     t0 = time.perf_counter()
-    r = run_mc(scenario, n=n, executor=opts, out=tmp, plots=False, progress=False)
+    r = run_mc(scenario, n=n, options=opts, out=tmp, plots=False, progress=False)
     wall = time.perf_counter() - t0
     disk = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -65,7 +65,7 @@ from sim.api import ExecOptions, calibrate
 opts = ExecOptions(executor, workers)
 with tempfile.TemporaryDirectory() as tmp:
     t0 = time.perf_counter()
-    r = calibrate(scenario, population=pop, generations=gens, executor=opts, out=tmp,
+    r = calibrate(scenario, population=pop, generations=gens, options=opts, out=tmp,
                   plots=False, progress=False, compare=())
     wall = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -4,9 +4,13 @@ The Python API, imported lazily so that ``import sim`` stays light:
 
 >>> import sim
 >>> sorted(sim.__all__)[:5]
-['Scenario', '__version__', 'calibrate', 'calibrate_priors', 'check_claims']
+['ExecOptions', 'Model', 'Scenario', '__version__', 'calibrate']
 
 * :func:`sim.load_scenario` reads and validates a scenario file (with dotted-key overrides);
+  :func:`sim.prepare` also routes and compiles it, once, into a :class:`sim.Model` that every
+  runner accepts;
+* every batch function takes ``options``: a :class:`sim.ExecOptions` (executor, workers,
+  Dask scheduler, block size, engine) or an executor's name such as ``"serial"``;
 * :func:`sim.run` runs one replication (event log, summary);
 * :func:`sim.run_mc` runs a Monte Carlo batch and judges the claim;
 * :func:`sim.run_sweep` and :func:`sim.run_sensitivity` sweep inputs and rank them;
@@ -33,6 +37,9 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
 
 _EXPORTS = {
     "Scenario": "sim.core.config",
+    "Model": "sim.model.prepared",
+    "prepare": "sim.model.prepared",
+    "ExecOptions": "sim.runner.pipeline",
     "load_scenario": "sim.core.config",
     "run": "sim.api",
     "run_mc": "sim.api",

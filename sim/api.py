@@ -29,19 +29,21 @@ from sim.core.defaults import (
     SENSITIVITY_SAMPLES,
 )
 from sim.core.errors import OptionError
+from sim.model.prepared import PYTHON_SOURCE, Model, prepare
 from sim.runner import batch
 from sim.runner import calibrate as cal
 from sim.runner import sensitivity as sens
 from sim.runner import sweep as sw
 from sim.runner.batch import McResult
 from sim.runner.calibrate import CalibrationResult
-from sim.runner.pipeline import EngineKind, ExecOptions, ExecutorKind
-from sim.runner.single import RunResult, prepare, run
+from sim.runner.pipeline import ExecOptions, ExecutorKind
+from sim.runner.single import RunResult, run
 
 __all__ = [
     "CalibrationResult",
     "ExecOptions",
     "McResult",
+    "Model",
     "PriorSensitivity",
     "RunResult",
     "calibrate",
@@ -61,14 +63,18 @@ __all__ = [
 ]
 
 
-def _options(
-    executor: ExecutorKind | ExecOptions, workers: int | None, engine: EngineKind = "fast"
-) -> ExecOptions:
-    if isinstance(executor, ExecOptions):
-        if workers is not None:
-            raise OptionError("workers", workers, "give the workers inside the ExecOptions")
-        return executor
-    return ExecOptions(executor, workers, engine=engine)
+Options = ExecOptions | ExecutorKind | None
+"""How a batch runs: an :class:`ExecOptions` (executor, workers, scheduler, block size,
+engine), or an executor's name alone (``"local"``, ``"serial"``, ``"dask"``) for its defaults;
+None: a process pool of every core and the fast engine."""
+
+
+def _options(options: Options) -> ExecOptions:
+    if options is None:
+        return ExecOptions()
+    if isinstance(options, ExecOptions):
+        return options
+    return ExecOptions(options)
 
 
 Progress = bool | Callable[[int], None] | None
@@ -109,18 +115,18 @@ def _progress(
 
 
 def _source_name(scenario: Any) -> str:
-    return "<python>" if isinstance(scenario, Scenario | Mapping) else str(scenario)
+    if isinstance(scenario, Model):
+        return scenario.source
+    return PYTHON_SOURCE if isinstance(scenario, Scenario | Mapping) else str(scenario)
 
 
 def run_mc(
-    scenario: Scenario | str | Path,
+    scenario: Model | Scenario | Mapping[str, Any] | str | Path,
     *,
     n: int = MC_REPLICATIONS,
     seed: int | None = None,
     out: str | Path | None = None,
-    executor: ExecutorKind | ExecOptions = "local",
-    workers: int | None = None,
-    engine: EngineKind = "fast",
+    options: Options = None,
     resume: bool = False,
     min_matches: int = MIN_MATCHES,
     plots: bool = True,
@@ -128,24 +134,28 @@ def run_mc(
     cache_dir: Path | None = None,
     daily_replications: int | None = DAILY_REPLICATIONS,
     csv: bool | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> McResult:
     """Run ``n`` replications of a scenario and judge its claim.
 
     Replication ``r`` uses the same random streams as ``run(scenario, replication=r)``, so any
-    replication can be re-run alone; results do not depend on ``executor`` or ``workers``.
+    replication can be re-run alone; results do not depend on how the batch runs.
 
     Parameters
     ----------
+    scenario
+        A scenario file, a mapping, a :class:`Scenario` or a :class:`Model` (:func:`prepare`):
+        it is prepared once, here.
     out
         Folder for the results. Per-replication results stream into ``out/parts`` as blocks
         finish; with ``resume=True`` a batch interrupted earlier runs only what is missing.
         The tables, ``verdict.json``, ``verdict.md``, the provenance and (with ``plots``) the
         plots are written there, as ``tankersim mc`` writes them. Without ``out`` nothing is
         kept on disk.
-    executor, workers
-        How to run: ``"local"`` processes (the default), ``"serial"`` or ``"dask"`` (a local
-        cluster), with ``workers`` processes; or an :class:`ExecOptions` for anything more,
-        for example a running Dask cluster's address.
+    options
+        How to run (:data:`Options`): for example ``"serial"``, or
+        ``ExecOptions("dask", scheduler="tcp://host:8786")``. Default: a local process pool
+        on every core.
     progress
         ``True`` (the default): a progress bar on stderr, rich on a terminal, a line every
         2 s in a notebook or a log; a callable is called with each count of finished
@@ -155,36 +165,37 @@ def run_mc(
         all: None). The monthly counts of visits seen cover every replication regardless.
     csv
         Also write ``replications.csv`` (None: only for batches of at most 20,000).
+    overrides
+        Dotted scenario keys set first, as ``--set`` does.
     """
+    model = prepare(scenario, overrides=overrides, cache_dir=cache_dir)
     with _progress(progress, n) as (advance, _):
         result = batch.run_mc(
-            scenario,
+            model,
             n=n,
             seed=seed,
             out=out,
-            options=_options(executor, workers, engine),
+            options=_options(options),
             resume=resume,
             min_matches=min_matches,
             progress=advance,
-            cache_dir=cache_dir,
             daily_replications=daily_replications,
         )
     if out is not None:
         from sim.outputs.files import write_mc
 
         out_dir = Path(out)
-        write_mc(result, out_dir, scenario_path=_source_name(scenario), csv=csv)
+        write_mc(result, out_dir, scenario_path=model.source, csv=csv)
         if plots:
             from sim.outputs.plots import plot_mc
-            from sim.runner.single import observables_for
 
-            gantt = run(result.scenario, seed=result.seed, replication=0, cache_dir=cache_dir)
+            gantt = run(model, seed=result.seed, replication=0)
             plot_mc(
                 result,
                 out_dir / "plots",
-                conditional=conditioned_replications(result.replications, result.verdict),
+                conditional=conditioned_replications(result.table, result.verdict),
                 gantt_events=gantt.events,
-                observables=observables_for(result.scenario, result.routes),
+                observables=model.observables,
             )
     return result
 
@@ -198,9 +209,7 @@ def run_sweep(
     n: int | None = None,
     seed: int | None = None,
     out: str | Path | None = None,
-    executor: ExecutorKind | ExecOptions = "local",
-    workers: int | None = None,
-    engine: EngineKind = "fast",
+    options: Options = None,
     resume: bool = False,
     min_matches: int | None = None,
     halfwidth: int | str | None = sw.KEEP,
@@ -222,7 +231,7 @@ def run_sweep(
             n=n,
             seed=seed,
             out=out,
-            options=_options(executor, workers, engine),
+            options=_options(options),
             resume=resume,
             min_matches=min_matches,
             halfwidth=halfwidth,
@@ -251,9 +260,7 @@ def run_sensitivity(
     grouping: Literal["coarse", "keys"] = "coarse",
     seed: int | None = None,
     out: str | Path | None = None,
-    executor: ExecutorKind | ExecOptions = "local",
-    workers: int | None = None,
-    engine: EngineKind = "fast",
+    options: Options = None,
     resume: bool = False,
     plots: bool = True,
     progress: Progress = True,
@@ -272,7 +279,7 @@ def run_sensitivity(
             replications=replications,
             grouping=grouping,
             seed=seed,
-            options=_options(executor, workers, engine),
+            options=_options(options),
             out=out,
             resume=resume,
             progress=advance,
@@ -300,13 +307,14 @@ def write_routes(
     from sim.analysis.metrics import leg_table
     from sim.outputs.files import write_provenance, write_route_layers, write_table
 
-    sc, table, _ = prepare(scenario)
+    model = prepare(scenario)
+    sc, table = model.scenario, model.routes
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     legs = leg_table(sc, table)
     paths = [write_table(legs, out_dir / "routes.csv")]
     paths += write_provenance(
-        out_dir, sc, scenario_path=_source_name(scenario), seed=sc.seed, command="routes"
+        out_dir, sc, scenario_path=model.source, seed=sc.seed, command="routes"
     )
     paths += write_route_layers(out_dir, table, sc)
     if draw_map:
@@ -333,7 +341,8 @@ def redraw_map(
     found = [p for p in (folder / "events.parquet", folder / "events.csv") if p.is_file()]
     if not found:
         raise OptionError("run_dir", str(folder), "no events.parquet or events.csv")
-    sc, table, _ = prepare(resolved)
+    model = prepare(resolved)
+    sc, table = model.scenario, model.routes
     parquet = found[0].suffix == ".parquet"
     events = pd.read_parquet(found[0]) if parquet else read_csv_events(found[0])
     tr = tracks(events, sc, table, interval_h=interval_h)
@@ -352,7 +361,7 @@ class EvidenceReport:
 
 
 def check_evidence(
-    scenario: Scenario | str | Path,
+    scenario: Model | Scenario | str | Path,
     *,
     n: int = 0,
     out: str | Path | None = None,
@@ -362,20 +371,17 @@ def check_evidence(
     replications for the model checks and the claim's own method (``out`` keeps them)."""
     from sim.analysis.replay import replay
     from sim.core.evidence import scenario_evidence
-    from sim.model.observables import compile_observables
 
-    sc, routes, compiled = prepare(scenario)
+    model = prepare(scenario)
+    sc = model.scenario
     ev = scenario_evidence(sc)
     if ev is None:
         raise OptionError("scenario", sc.name, "names no evidence file (evidence = ...)")
-    _, unused = compile_observables(ev, compiled)
     batch_result = None
     if n:
-        batch_result = run_mc(
-            sc if out is None else scenario, n=n, out=out, plots=False, progress=progress
-        )
+        batch_result = run_mc(model, n=n, out=out, plots=False, progress=progress)
     return EvidenceReport(
-        ev, [(u.row.id, u.reason) for u in unused], replay(ev, sc, routes), batch_result
+        ev, [(u.row.id, u.reason) for u in model.unused], replay(ev, sc, model.routes), batch_result
     )
 
 
@@ -385,9 +391,7 @@ def calibrate(
     prior: str = "scenario",
     seed: int | None = None,
     out: str | Path | None = None,
-    executor: ExecutorKind | ExecOptions = "local",
-    workers: int | None = None,
-    engine: EngineKind = "fast",
+    options: Options = None,
     resume: bool = False,
     population: int | None = None,
     generations: int | None = None,
@@ -421,7 +425,7 @@ def calibrate(
         scenario,
         prior=prior,
         seed=seed,
-        options=_options(executor, workers, engine),
+        options=_options(options),
         out=out,
         resume=resume,
         population=population,
@@ -524,9 +528,7 @@ def run_posterior(
     *,
     replications: int | None = None,
     out: str | Path | None = None,
-    executor: ExecutorKind | ExecOptions = "local",
-    workers: int | None = None,
-    engine: EngineKind = "fast",
+    options: Options = None,
     plots: bool = True,
     cache_dir: Path | None = None,
 ) -> CalibrationResult:
@@ -537,7 +539,7 @@ def run_posterior(
     result = cal.from_folder(
         calibration,
         replications=replications,
-        options=_options(executor, workers, engine),
+        options=_options(options),
         cache_dir=cache_dir,
     )
     if out is not None:
@@ -563,9 +565,7 @@ def robustness(
     generations: int | None = None,
     seed: int | None = None,
     out: str | Path | None = None,
-    executor: ExecutorKind | ExecOptions = "local",
-    workers: int | None = None,
-    engine: EngineKind = "fast",
+    options: Options = None,
     resume: bool = False,
     only: Sequence[str] | None = None,
     plots: bool = True,
@@ -594,7 +594,7 @@ def robustness(
         replications=replications or rb.REPLICATIONS,
         generations=generations,
         seed=seed,
-        options=_options(executor, workers, engine),
+        options=_options(options),
         out=out,
         resume=resume,
         only=only,

@@ -20,8 +20,8 @@ from rich.markup import escape as rich_escape
 from typer.core import TyperArgument, TyperOption
 
 from sim import __version__
+from sim.core import defaults
 from sim.core.config import Scenario, load_scenario
-from sim.core.defaults import DAILY_REPLICATIONS
 from sim.core.errors import (
     EngineFallbackWarning,
     MissingExtraError,
@@ -60,7 +60,7 @@ FLAGS |= {"posterior": "--posterior", "replications": "-n", "folder": "FOLDER"}
 SCENARIO = typer.Argument(..., help="Scenario file (TOML).", show_default=False, dir_okay=False)
 SEED = typer.Option(None, min=0, help="Random seed (default: the scenario's `seed`).")
 WORKERS = typer.Option(None, min=1, help="Worker processes (default: all cores).")
-EXECUTOR = typer.Option("local", help="local (process pool), serial, or dask.")
+EXECUTOR = typer.Option(defaults.EXECUTOR, help="local (process pool), serial, or dask.")
 SCHEDULER = typer.Option(None, help="With --executor dask: a running scheduler's address.")
 OUT = typer.Option(
     None, help="Output folder (default: a folder under runs/ named after the scenario)."
@@ -68,7 +68,9 @@ OUT = typer.Option(
 RESUME = typer.Option(False, "--resume", help="Continue an interrupted run in --out.")
 PLOTS = typer.Option(True, "--plots/--no-plots", help="Draw the plots (PNG and SVG).")
 INTERVAL = typer.Option(1.0, min=0.01, help="Hours between track positions.")
-ENGINE = typer.Option("fast", help="fast (vectorised, the default) or des (SimPy): same results.")
+ENGINE = typer.Option(
+    defaults.ENGINE, help="fast (vectorised, the default) or des (SimPy): same results."
+)
 BLOCK = typer.Option(
     None, min=1, help="Replications per job (default: chosen from the batch, workers, engine)."
 )
@@ -93,8 +95,9 @@ def _warn_degenerate(scenario: Scenario, reps: Any) -> None:
     import pandas as pd
 
     from sim.analysis.checks import degenerate
+    from sim.core.table import ColumnTable
 
-    table = reps if isinstance(reps, pd.DataFrame) else pd.DataFrame(reps)
+    table = reps if isinstance(reps, pd.DataFrame | ColumnTable) else pd.DataFrame(reps)
     for note in degenerate(scenario, table):
         err_console.print(
             f"tankersim: warning: {note}", markup=False, highlight=False, soft_wrap=True
@@ -172,7 +175,7 @@ def _key(command: str, sc: Scenario, seed: int | None, **options: Any) -> dict[s
     """What makes a command's results what they are: its name, the batch identity (scenario,
     evidence, seed, random streams) and the options that change what it writes (not how it
     runs: executor, workers and block size give the same results)."""
-    from sim.runner.pipeline import batch_identity
+    from sim.model.prepared import batch_identity
 
     ident = batch_identity(sc, sc.seed if seed is None else seed)
     return {"command": command, "batch": ident, "options": options}
@@ -378,14 +381,16 @@ def _common(
         block_size=block_size,
         engine=engine,  # type: ignore[arg-type]
     )
-    return {"out": out_dir, "executor": options, "progress": bar.advance, **kw}
+    return {"out": out_dir, "options": options, "progress": bar.advance, **kw}
 
 
 @app.command()
 @clean_errors
 def mc(
     scenario: Path = SCENARIO,
-    n: int = typer.Option(10000, "-n", "--replications", min=1, help="Replications."),
+    n: int = typer.Option(
+        defaults.MC_REPLICATIONS, "-n", "--replications", min=1, help="Replications."
+    ),
     seed: int | None = SEED,
     workers: int | None = WORKERS,
     executor: str = EXECUTOR,
@@ -394,7 +399,9 @@ def mc(
     block_size: int | None = BLOCK,
     out: Path | None = OUT,
     resume: bool = RESUME,
-    min_matches: int = typer.Option(200, min=1, help="Replications kept when conditioning."),
+    min_matches: int = typer.Option(
+        defaults.MIN_MATCHES, min=1, help="Replications kept when conditioning."
+    ),
     posterior: Path | None = typer.Option(
         None,
         file_okay=False,
@@ -409,7 +416,7 @@ def mc(
         show_default=False,
     ),
     daily_replications: int = typer.Option(
-        DAILY_REPLICATIONS,
+        defaults.DAILY_REPLICATIONS,
         "--daily-replications",
         min=0,
         help="Keep the daily series of the first N replications (daily.parquet, the fan chart).",
@@ -467,14 +474,11 @@ def mc(
             daily_replications=daily_replications,
             **kw,
         )
-    _warn_degenerate(result.scenario, result.replications)
+    _warn_degenerate(result.scenario, result.table)
     with _recorded(out_dir, key):
         print_verdict(result.verdict, out_console)
         print_checks(result.checks, result.method, out_console)
-        done = (
-            f"{len(result.replications)} replications ({result.ran} run now, "
-            f"{result.elapsed_s:.1f} s)"
-        )
+        done = f"{len(result.table)} replications ({result.ran} run now, {result.elapsed_s:.1f} s)"
         out_console.print(f"\n{done}; results in {out_dir}/", highlight=False)
 
 
@@ -504,8 +508,8 @@ def _posterior_mc(
     if name != sc.name:
         fail(f"--posterior = {str(folder)!r}: calibrated on scenario {name!r}, not {sc.name!r}")
     options = ExecOptions(executor, workers, scheduler, engine=engine)  # type: ignore[arg-type]
-    per = None if n == 10000 else n  # -n's default means: the calibration's own
-    result = run_posterior(folder, replications=per, out=out_dir, executor=options, plots=plots)
+    per = None if n == defaults.MC_REPLICATIONS else n  # the default: the calibration's own
+    result = run_posterior(folder, replications=per, out=out_dir, options=options, plots=plots)
     print_calibration(result, out_console)
     out_console.print(
         f"\n{len(result.replications):,} posterior replications; results in {out_dir}/",
@@ -605,9 +609,14 @@ def sensitivity(
     scenario: Path = SCENARIO,
     method: str = typer.Option("sobol", help="sobol (first-order and total indices) or morris."),
     base_samples: int = typer.Option(
-        128, "--samples", min=2, help="SALib's N: Sobol' runs N x (factors + 2) points."
+        defaults.SENSITIVITY_SAMPLES,
+        "--samples",
+        min=2,
+        help="SALib's N: Sobol' runs N x (factors + 2) points.",
     ),
-    n: int = typer.Option(4, "-n", "--replications", min=1, help="Replications per point."),
+    n: int = typer.Option(
+        defaults.SENSITIVITY_REPLICATIONS, "-n", "--replications", min=1, help="Per point."
+    ),
     grouping: str = typer.Option(
         "coarse", "--factors", help="coarse (one factor per unknown) or keys (one per key)."
     ),
@@ -733,7 +742,7 @@ def calibrate(
     with _batch(out_dir, again), _recorded(out_dir, key):
         kw: dict[str, Any] = {
             "seed": seed,
-            "executor": options,
+            "options": options,
             "resume": resume,
             "population": population,
             "generations": generations,
@@ -828,7 +837,7 @@ def robustness(
             replications=n,
             generations=generations,
             seed=seed,
-            executor=options,
+            options=options,
             out=out_dir,
             resume=resume,
             only=only,

@@ -140,7 +140,7 @@ def test_csv_floats_are_rounded(written: dict[str, Any], tmp_path: Path) -> None
     assert tracks["t_h"] <= 4
     events = decimals(written["full"] / "events.csv")
     assert events["t_h"] <= 4 and events["cargo_bbl"] <= 1
-    mc = run_mc(MINIMAL, n=20, executor="serial", out=tmp_path / "mc", plots=False, progress=False)
+    mc = run_mc(MINIMAL, n=20, options="serial", out=tmp_path / "mc", plots=False, progress=False)
     reps = decimals(tmp_path / "mc" / "replications.csv")
     assert reps["p_detect"] <= 4 and reps["loaded_bbl"] <= 1 and reps["loaded_t"] <= 1
     assert reps["capacity_bbl__ALPHA"] <= 1 and reps["speed_laden_kn_mean"] <= 3

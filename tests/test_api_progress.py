@@ -19,7 +19,7 @@ MINIMAL = SCENARIOS / "minimal.toml"
 def test_run_mc_reports_progress_on_stderr_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     """Not a terminal (pytest captures stderr, as a notebook or a log does): plain lines,
     the last one the whole batch."""
-    sim.run_mc(MINIMAL, n=60, executor="serial", plots=False)
+    sim.run_mc(MINIMAL, n=60, options="serial", plots=False)
     err = capsys.readouterr().err.strip().splitlines()
     assert err, "no progress shown"
     assert re.fullmatch(r"replications: 60 of 60 \(100 %\), \d+\.\d s", err[-1]), err
@@ -28,10 +28,10 @@ def test_run_mc_reports_progress_on_stderr_by_default(capsys: pytest.CaptureFixt
 def test_progress_false_is_quiet_and_a_callable_sees_every_replication(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    sim.run_mc(MINIMAL, n=60, executor="serial", progress=False)
+    sim.run_mc(MINIMAL, n=60, options="serial", progress=False)
     assert capsys.readouterr().err == ""
     seen: list[int] = []
-    sim.run_mc(MINIMAL, n=60, executor="serial", progress=seen.append)
+    sim.run_mc(MINIMAL, n=60, options="serial", progress=seen.append)
     assert sum(seen) == 60
     assert capsys.readouterr().err == ""
 
@@ -42,7 +42,7 @@ def test_sweep_progress_counts_points_times_replications(
     from sim.runner.sweep import parse_vary
 
     dims = [parse_vary("fleet.tanker.count=1,2,3")]
-    sim.run_sweep(MINIMAL, dims=dims, n=4, executor="serial")
+    sim.run_sweep(MINIMAL, dims=dims, n=4, options="serial")
     last = capsys.readouterr().err.strip().splitlines()[-1]
     assert last.startswith("replications: 12 of 12 (100 %)"), last
 
@@ -65,12 +65,11 @@ def _cli_defaults(command: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("command", "function", "pairs"),
     [
-        ("mc", api.run_mc, {"n": "n", "min_matches": "min_matches", "executor": "executor",
-                            "engine": "engine", "plots": "plots", "resume": "resume"}),
+        ("mc", api.run_mc, {"n": "n", "min_matches": "min_matches", "plots": "plots",
+                            "resume": "resume"}),
         ("sensitivity", api.run_sensitivity, {"base_samples": "base_samples", "n": "replications",
                                               "method": "method", "grouping": "grouping"}),
-        ("calibrate", api.calibrate, {"prior": "prior", "executor": "executor",
-                                      "engine": "engine", "plots": "plots"}),
+        ("calibrate", api.calibrate, {"prior": "prior", "plots": "plots"}),
     ],
 )  # fmt: skip
 def test_the_api_keeps_the_command_lines_defaults(
@@ -80,3 +79,11 @@ def test_the_api_keeps_the_command_lines_defaults(
     sig = inspect.signature(function).parameters
     for cli_name, api_name in pairs.items():
         assert cli[cli_name] == sig[api_name].default, (command, cli_name)
+    # how a batch runs: the command line's defaults are those of the one options object
+    # every API function takes (and the API declares no executor, workers or engine of its own)
+    assert {k: cli[k] for k in ("executor", "engine")} == {
+        "executor": api.ExecOptions().executor,
+        "engine": api.ExecOptions().engine,
+    }
+    assert not {"executor", "workers", "engine", "scheduler", "block_size"} & set(sig)
+    assert sig["options"].default is None

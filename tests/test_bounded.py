@@ -20,15 +20,16 @@ from sim.analysis.checks import monthly_seen
 from sim.analysis.stats import histogram_mean, histogram_quantile
 from sim.api import run_mc
 from sim.core.config import validate_dict
+from sim.model.prepared import batch_identity, prepare
 from sim.runner.pipeline import (
     IDENTITY_KEY,
     MONTHLY_KEY,
     UPTO_KEY,
+    ExecOptions,
     GroupDone,
     Job,
     PartStore,
     Sink,
-    batch_identity,
     histograms,
     merge_monthly,
     month_counts,
@@ -36,7 +37,6 @@ from sim.runner.pipeline import (
     run_group,
     run_jobs,
 )
-from sim.runner.single import prepare
 
 
 @given(st.lists(st.integers(0, 60), min_size=1, max_size=300), st.floats(0, 1))
@@ -78,10 +78,10 @@ def _sc():  # type: ignore[no-untyped-def]
 
 
 def test_a_worker_writes_its_group_and_returns_only_counts(tmp_path: Path) -> None:
-    sc, routes, _ = prepare(_sc())
-    ident = batch_identity(sc, 3)
+    model = prepare(_sc())
+    ident = model.identity(3)
     (tmp_path / "parts").mkdir()
-    jobs = (Job(sc, routes, 3, 0, (0, 1, 2)), Job(sc, routes, 3, 0, (3, 4)))
+    jobs = (Job(model, 3, 0, (0, 1, 2)), Job(model, 3, 0, (3, 4)))
     done = run_group(jobs, Sink(str(tmp_path), ident, daily_replications=2, month_days=(5, 9)))
     assert isinstance(done, GroupDone) and done.rows == 5 and done.worker_s > 0
     reps_part = tmp_path / "parts" / "reps-p00000-00000-r00000000-00000004.parquet"
@@ -102,9 +102,9 @@ def test_monthly_counts_equal_the_full_daily_series_and_daily_is_a_subsample(
     tmp_path: Path,
 ) -> None:
     sc = _sc()
-    full = run_mc(sc, n=40, executor="serial", daily_replications=None, progress=False)
+    full = run_mc(sc, n=40, options="serial", daily_replications=None, progress=False)
     sub = run_mc(
-        sc, n=40, executor="local", workers=2, daily_replications=7, out=tmp_path, plots=False
+        sc, n=40, options=ExecOptions("local", 2), daily_replications=7, out=tmp_path, plots=False
     )
     expected = monthly_seen(full.daily, sc.window.start, sc.window.days)
     pd.testing.assert_frame_equal(sub.monthly, expected, check_exact=True)
@@ -120,7 +120,7 @@ def test_a_finished_batch_is_compacted_and_resumes_from_the_compacted_file(
     tmp_path: Path,
 ) -> None:
     sc = _sc()
-    run_mc(sc, n=12, out=tmp_path, executor="serial", plots=False, progress=False)
+    run_mc(sc, n=12, out=tmp_path, options="serial", plots=False, progress=False)
     assert not list((tmp_path / "parts").glob("*-p*.parquet"))  # no table kept twice
     meta = pq.read_schema(tmp_path / "replications.parquet").metadata
     assert int(meta[UPTO_KEY]) == 12
@@ -130,9 +130,9 @@ def test_a_finished_batch_is_compacted_and_resumes_from_the_compacted_file(
     rows = pd.read_parquet(tmp_path / "replications.parquet").iloc[4:6]
     PartStore(tmp_path, batch_identity(sc, sc.seed)).write(rows, pd.DataFrame())
     assert stale.is_file()
-    more = run_mc(sc, n=20, out=tmp_path, executor="serial", resume=True, plots=False)
+    more = run_mc(sc, n=20, out=tmp_path, options="serial", resume=True, plots=False)
     assert more.ran == 8 and not stale.exists()
-    whole = run_mc(sc, n=20, executor="serial", progress=False)
+    whole = run_mc(sc, n=20, options="serial", progress=False)
     pd.testing.assert_frame_equal(more.replications, whole.replications, check_exact=True)
     pd.testing.assert_frame_equal(more.monthly, whole.monthly, check_exact=True)
     pd.testing.assert_frame_equal(more.daily, whole.daily, check_exact=True)
@@ -140,14 +140,14 @@ def test_a_finished_batch_is_compacted_and_resumes_from_the_compacted_file(
 
 def test_a_folder_of_an_older_tankersim_resumes_from_its_parts(tmp_path: Path) -> None:
     sc = _sc()
-    run_mc(sc, n=10, out=tmp_path, executor="serial", plots=False, progress=False)
+    run_mc(sc, n=10, out=tmp_path, options="serial", plots=False, progress=False)
     # the older layout: every block in parts/, replications.parquet a plain copy
     table = pd.read_parquet(tmp_path / "replications.parquet")
     ident = json.loads((tmp_path / "parts" / "batch.json").read_text())
     PartStore(tmp_path, ident).write(table, pd.DataFrame())
     table.to_parquet(tmp_path / "replications.parquet", index=False)
     (tmp_path / "daily.parquet").unlink()
-    again = run_mc(sc, n=10, out=tmp_path, executor="serial", resume=True, plots=False)
+    again = run_mc(sc, n=10, out=tmp_path, options="serial", resume=True, plots=False)
     assert again.ran == 0
     pd.testing.assert_frame_equal(again.replications, table, check_exact=True)
 
@@ -162,7 +162,7 @@ def test_replications_csv_only_for_small_batches_or_on_request(
     import sim.core.defaults
 
     monkeypatch.setattr(sim.core.defaults, "CSV_MAX_REPLICATIONS", limit)
-    run_mc(_sc(), n=8, out=tmp_path, executor="serial", plots=False, csv=csv, progress=False)
+    run_mc(_sc(), n=8, out=tmp_path, options="serial", plots=False, csv=csv, progress=False)
     assert (tmp_path / "replications.csv").is_file() == written
 
 
@@ -177,7 +177,7 @@ def test_disk_per_replication_is_bounded(tmp_path: Path) -> None:
             sc,
             n=n,
             out=out,
-            executor="serial",
+            options="serial",
             plots=False,
             csv=False,
             progress=False,
@@ -187,3 +187,61 @@ def test_disk_per_replication_is_bounded(tmp_path: Path) -> None:
         shutil.rmtree(out / "parts")
     per_replication = (sizes[1] - sizes[0]) / 400
     assert per_replication < 1024, per_replication
+
+
+@given(
+    st.lists(st.floats(-1e9, 1e9, allow_nan=False), min_size=1, max_size=300),
+    st.lists(st.booleans(), min_size=300, max_size=300),
+    st.integers(1, 64),
+)
+@settings(max_examples=40, deadline=None)
+def test_a_column_table_answers_as_the_dataframe_does(
+    values: list[float], picks: list[bool], batch_rows: int
+) -> None:
+    import tempfile
+
+    import sim.core.table as table_mod
+    from sim.core.table import ColumnTable
+
+    n = len(values)
+    df = pd.DataFrame(
+        {"x": values, "k": np.arange(n, dtype=np.int64), "s": [f"r{i}" for i in range(n)]}
+    )
+    mask = np.asarray(picks[:n])
+    saved = table_mod.BATCH_ROWS
+    table_mod.BATCH_ROWS = batch_rows  # masks cut across many record batches
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "t.parquet"
+            df.to_parquet(path)
+            t = ColumnTable(path)
+            assert len(t) == n and t.shape == df.shape and list(t.columns) == list(df.columns)
+            assert "x" in t and "nope" not in t
+            pd.testing.assert_series_equal(t["x"], df["x"])
+            pd.testing.assert_frame_equal(t[["k", "x"]], df[["k", "x"]])
+            pd.testing.assert_frame_equal(t[mask], df[mask], check_index_type=False)
+            with pytest.raises(KeyError):
+                t["nope"]
+    finally:
+        table_mod.BATCH_ROWS = saved
+
+
+def test_a_batch_with_a_folder_reads_columns_and_gives_the_in_memory_verdict(
+    tmp_path: Path,
+) -> None:
+    """The verdict, the checks and the method check, computed a column at a time from the
+    compacted file, equal those of the whole table in memory; the table is loaded whole only
+    when asked for."""
+    from sim.core.table import ColumnTable
+
+    sc = prepare("scenarios/osc-2024.toml")
+    on_disk = run_mc(
+        sc, n=300, out=tmp_path, options="serial", plots=False, progress=False, csv=False
+    )
+    in_memory = run_mc(sc, n=300, options="serial", progress=False)
+    assert isinstance(on_disk.table, ColumnTable) and on_disk._replications is None
+    assert isinstance(in_memory.table, pd.DataFrame)
+    assert on_disk.verdict.to_dict() == in_memory.verdict.to_dict()
+    assert on_disk.method == in_memory.method
+    pd.testing.assert_frame_equal(on_disk.checks, in_memory.checks)
+    pd.testing.assert_frame_equal(on_disk.replications, in_memory.replications)

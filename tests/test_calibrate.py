@@ -173,7 +173,7 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "synthetic.evidence.csv").write_text(_evidence({}), encoding="utf-8")
     s = setup(path)
     job = Job(
-        s.scenario, s.routes, s.seed, 0, (123_456,), daily=False, observables=s.observables,
+        s.prepared, s.seed, 0, (123_456,), daily=False, observables=s.observables,
         fixed={k: (v,) for k, v in TRUTH.items()},
     )  # fmt: skip
     table = run_jobs([job])[0]
@@ -383,7 +383,7 @@ def test_a_finished_calibration_asked_again_is_read_not_run(
     from sim import api
     from sim.runner import calibrate as cal
 
-    kw = {"executor": "serial", "generations": 2, "replications": 2, "plots": False,
+    kw = {"options": "serial", "generations": 2, "replications": 2, "plots": False,
           "progress": False}  # fmt: skip
     first = api.calibrate(synthetic, out=tmp_path, **kw)
 

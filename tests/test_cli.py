@@ -124,7 +124,7 @@ def test_package_level_api() -> None:
 
     result = sim.run(MINIMAL)
     assert result.summary.kpis["trips"] == 11
-    batch = sim.run_mc(MINIMAL, n=3, executor="serial")
+    batch = sim.run_mc(MINIMAL, n=3, options="serial")
     assert len(batch.replications) == 3
     assert sim.load_scenario(MINIMAL).name == "minimal"
     with pytest.raises(AttributeError):

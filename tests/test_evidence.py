@@ -372,7 +372,7 @@ def test_claims_method_on_a_fixed_case_known_by_hand() -> None:
     """Fixed 10,000 bbl ships at a 0.8 load factor, every visit seen: seen visits x capacity x
     0.9 is 9,000 bbl a visit against 8,000 really loaded: 1.125 times, an overstatement."""
     raw = apply_overrides(base_raw(), {"fleet.c.load_factor": 0.8, "fleet.c.count": 2})
-    res = run_mc(validate_dict(raw), n=5, executor="serial", plots=False)
+    res = run_mc(validate_dict(raw), n=5, options="serial", plots=False)
     m = method_check(res.replications, claim_bbl=100_000.0)
     assert res.replications["trips"].min() > 0
     assert m.ratio.p05 == pytest.approx(1.125) and m.ratio.p95 == pytest.approx(1.125)

@@ -23,20 +23,20 @@ from typer.testing import CliRunner
 from sim.cli import app
 from sim.core.config import load_scenario, validate_dict
 from sim.core.errors import EngineFallbackWarning
-from sim.runner.pipeline import Job, run_jobs
-from sim.runner.single import observables_for, prepare
+from sim.model.prepared import prepare
+from sim.runner.pipeline import ExecOptions, Job, run_jobs
 
 REL = 1e-9
 
 
 def _both(sc: Any, replications: list[int], seed: int | None = None, **job: Any) -> Any:
     """(fast, des) tables of replications of ``sc``: per-replication rows and daily rows."""
-    _, routes, _ = prepare(sc)
+    model = prepare(sc)
     s = sc.seed if seed is None else seed
     out = []
     for engine in ("fast", "des"):
         out.append(
-            run_jobs([Job(sc, routes, s, 0, tuple(replications), engine=engine, **job)])  # type: ignore[arg-type]
+            run_jobs([Job(model, s, 0, tuple(replications), engine=engine, **job)])  # type: ignore[arg-type]
         )
     return out
 
@@ -183,9 +183,8 @@ def test_fast_engine_equals_des_on_random_scenarios(
 def test_fast_engine_equals_des_on_shipped_scenarios(name: str) -> None:
     """Every row, including the evidence's observables, on 40 replications of each."""
     sc = load_scenario(SCENARIOS / name, overrides={"routing.method": "geodesic"})
-    _, routes, _ = prepare(sc)
     (fast, fast_daily), (des, des_daily) = _both(
-        sc, list(range(40)), observables=observables_for(sc, routes)
+        sc, list(range(40)), observables=prepare(sc).observables
     )
     assert_same(fast, des)
     assert_same(fast_daily, des_daily)
@@ -249,9 +248,9 @@ def test_unsupported_feature_falls_back_with_one_notice(
     from sim.api import run_mc
 
     with pytest.warns(EngineFallbackWarning, match="imaginary feature"):
-        run_mc(path, n=2, executor="serial")
+        run_mc(path, n=2, options="serial")
     # Asking for the SimPy engine is not a fallback: no warning (warnings are errors here).
-    run_mc(path, n=2, executor="serial", engine="des")
+    run_mc(path, n=2, options=ExecOptions("serial", engine="des"))
 
 
 def test_fixed_values_that_would_be_ignored_are_refused() -> None:

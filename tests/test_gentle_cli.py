@@ -76,7 +76,7 @@ def test_tables_fit_80_columns_without_cutting_numbers(runner: Any, tmp_path: Pa
 
     from sim.outputs.render import print_checks, print_claims, print_verdict
 
-    result = api.run_mc(SCENARIOS / "osc-2024.toml", n=2000, executor="serial")
+    result = api.run_mc(SCENARIOS / "osc-2024.toml", n=2000, options="serial")
     console = Console(width=80, record=True, force_terminal=False)
     print_verdict(result.verdict, console)
     print_checks(result.checks, result.method, console)

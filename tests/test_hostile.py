@@ -262,8 +262,8 @@ def test_no_negative_cargo_anywhere(tmp_path: Path) -> None:
     -2.3e-10 bbl on board), on the baseline's prior and on both engines."""
     base = SCENARIOS / "osc-2024.toml"
     for engine in ("fast", "des"):
-        reps = api.run_mc(base, n=300 if engine == "fast" else 40, executor="serial",
-                          engine=engine).replications  # fmt: skip
+        opts = api.ExecOptions("serial", engine=engine)  # type: ignore[arg-type]
+        reps = api.run_mc(base, n=300 if engine == "fast" else 40, options=opts).replications
         cols = [c for c in reps.columns if c.endswith(("_bbl", "_t")) and c != "mean_parcel_bbl"]
         assert cols and (reps[cols] >= 0).all().all(), engine
     for r in range(5):

@@ -34,12 +34,12 @@ def engine(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="module")
 def serial_baseline(engine: str) -> pd.DataFrame:
-    return run_mc(_geo(), n=24, executor="serial", engine=engine).replications
+    return run_mc(_geo(), n=24, options=ExecOptions("serial", engine=engine)).replications
 
 
 def test_local_pool_equals_serial(serial_baseline: pd.DataFrame, engine: str) -> None:
     pool = ExecOptions("local", 2, block_size=5, engine=engine)  # type: ignore[arg-type]
-    two = run_mc(_geo(), n=24, executor=pool).replications
+    two = run_mc(_geo(), n=24, options=pool).replications
     pd.testing.assert_frame_equal(serial_baseline, two, check_exact=True)
     assert list(two["replication"]) == list(range(24))
 
@@ -47,13 +47,13 @@ def test_local_pool_equals_serial(serial_baseline: pd.DataFrame, engine: str) ->
 def test_dask_equals_serial(serial_baseline: pd.DataFrame, engine: str) -> None:
     pytest.importorskip("dask.distributed")
     dask = ExecOptions("dask", 2, block_size=7, engine=engine)  # type: ignore[arg-type]
-    reps = run_mc(_geo(), n=24, executor=dask).replications
+    reps = run_mc(_geo(), n=24, options=dask).replications
     pd.testing.assert_frame_equal(serial_baseline, reps, check_exact=True)
 
 
 def test_block_size_does_not_change_results(serial_baseline: pd.DataFrame, engine: str) -> None:
     one = ExecOptions("serial", block_size=1, engine=engine)  # type: ignore[arg-type]
-    reps = run_mc(_geo(), n=24, executor=one).replications
+    reps = run_mc(_geo(), n=24, options=one).replications
     pd.testing.assert_frame_equal(serial_baseline, reps, check_exact=True)
 
 
@@ -104,10 +104,12 @@ def test_interrupted_batch_resumes_to_the_same_result(
     partial = kill_after_parts([*args, "--out", str(out), "--no-plots"], out, min_parts=2)
     assert 0 < len(partial) < n, "the batch finished before it could be interrupted"
 
-    resumed = run_mc(scenario, n=n, out=out, resume=True, executor="serial", engine=engine)
+    resumed = run_mc(
+        scenario, n=n, out=out, resume=True, options=ExecOptions("serial", engine=engine)
+    )
     assert resumed.ran == n - len(partial)
     assert list(resumed.replications["replication"]) == list(range(n))
-    whole = run_mc(scenario, n=n, executor="local", workers=2, engine=engine)
+    whole = run_mc(scenario, n=n, options=ExecOptions("local", 2, engine=engine))
     pd.testing.assert_frame_equal(resumed.replications, whole.replications, check_exact=True)
     pd.testing.assert_frame_equal(resumed.daily, whole.daily, check_exact=True)
     assert resumed.verdict == whole.verdict
@@ -115,14 +117,14 @@ def test_interrupted_batch_resumes_to_the_same_result(
 
 def test_out_with_results_needs_resume(tmp_path: Path) -> None:
     sc = validate_dict(base_raw())
-    run_mc(sc, n=3, out=tmp_path, executor="serial")
+    run_mc(sc, n=3, out=tmp_path, options="serial")
     with pytest.raises(ResultsExistError, match="holds results already"):
-        run_mc(sc, n=3, out=tmp_path, executor="serial")
+        run_mc(sc, n=3, out=tmp_path, options="serial")
     other = validate_dict(apply_overrides(base_raw(), {"seed": 99}))
     with pytest.raises(ResultsMismatchError, match="another scenario, seed or design"):
-        run_mc(other, n=3, out=tmp_path, executor="serial", resume=True)
+        run_mc(other, n=3, out=tmp_path, options="serial", resume=True)
     # Resuming with more replications runs only the new ones.
-    more = run_mc(sc, n=5, out=tmp_path, executor="serial", resume=True)
+    more = run_mc(sc, n=5, out=tmp_path, options="serial", resume=True)
     assert more.ran == 2 and len(more.replications) == 5
 
 
@@ -130,7 +132,7 @@ def test_out_with_results_needs_resume(tmp_path: Path) -> None:
 
 
 def test_fixed_inputs_give_identical_replications() -> None:
-    reps = run_mc(SCENARIOS / "minimal.toml", n=20, executor="serial").replications
+    reps = run_mc(SCENARIOS / "minimal.toml", n=20, options="serial").replications
     cols = [c for c in reps.columns if c not in ("replication",)]
     assert (reps[cols].nunique() == 1).all()
     one = run(SCENARIOS / "minimal.toml").summary.kpis
@@ -152,7 +154,7 @@ def test_uncertain_load_factor_matches_exact_probability() -> None:
     raw["fleet"]["c"]["load_factor"] = {"dist": "uniform", "low": 0.5, "high": 1.0}
     raw["fleet"]["c"]["turnaround_days"] = 1.0
     sc = validate_dict(raw)
-    reps = run_mc(sc, n=2000, executor="local", workers=2).replications
+    reps = run_mc(sc, n=2000, options=ExecOptions("local", 2)).replications
     trips = reps["trips"].unique()
     assert len(trips) == 1
     k = int(trips[0])
@@ -301,7 +303,7 @@ def test_mc_cli_bad_executor(runner: CliRunner, tmp_path: Path) -> None:
 
 
 def test_daily_series_ends_at_the_totals() -> None:
-    res = run_mc(_geo(), n=24, executor="serial")
+    res = run_mc(_geo(), n=24, options="serial")
     last = res.daily[res.daily["day"] == res.daily["day"].max()].set_index("replication")
     reps = res.replications.set_index("replication")
     np.testing.assert_allclose(last["delivered_bbl"], reps["delivered_bbl"])
@@ -335,7 +337,7 @@ def test_dask_joins_a_running_scheduler(serial_baseline: pd.DataFrame) -> None:
         joined = run_mc(
             _geo(),
             n=24,
-            executor=ExecOptions("dask", scheduler=cluster.scheduler_address, block_size=6),
+            options=ExecOptions("dask", scheduler=cluster.scheduler_address, block_size=6),
         ).replications
         # The cluster is still up: tankersim closed only its own client.
         assert cluster.scheduler_address.startswith("tcp://127.0.0.1")
@@ -419,7 +421,7 @@ def test_barrels_figure_writes_the_verdicts_probabilities() -> None:
     from sim.outputs.plots import barrels_figure
 
     base = SCENARIOS / "osc-2024.toml"
-    result = run_mc(base, n=3000, executor="serial")
+    result = run_mc(base, n=3000, options="serial")
     cond = conditioned_replications(result.replications, result.verdict)
     fig = barrels_figure(result.replications, result.scenario, conditional=cond)
     texts = " ".join(t.get_text() for t in fig.findobj(match=lambda a: hasattr(a, "get_text")))

@@ -36,11 +36,11 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """A small Monte Carlo and a small calibration of the baseline, and their report."""
     folder = tmp_path_factory.mktemp("report")
     sc = SCENARIOS / "osc-2024.toml"
-    api.run_mc(sc, n=1000, out=folder / "mc", executor="serial")
+    api.run_mc(sc, n=1000, out=folder / "mc", options="serial")
     api.calibrate(
-        sc, out=folder / "cal", executor="serial", population=100, generations=2, replications=2
+        sc, out=folder / "cal", options="serial", population=100, generations=2, replications=2
     )
-    api.robustness(sc, out=folder / "audit", executor="serial", population=40, generations=2,
+    api.robustness(sc, out=folder / "audit", options="serial", population=40, generations=2,
                    replications=1, only=["start-up"], progress=False)  # fmt: skip
     html, md = api.report([folder / "audit", folder / "cal", folder / "mc"], folder / "report.html")
     return {"folder": folder, "html": html, "md": md, "mc": folder / "mc", "cal": folder / "cal",
@@ -183,7 +183,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ev["source"] = "E " + HOSTILE
     ev["note"] = "N " + HOSTILE
     ev.to_csv(folder / "osc-2024.evidence.csv", index=False)
-    api.run_mc(path, n=300, out=folder / "mc", executor="serial")
+    api.run_mc(path, n=300, out=folder / "mc", options="serial")
     html, _ = api.report([folder / "mc"], folder / "report.html")
     return html
 
@@ -259,9 +259,9 @@ def test_report_of_a_sweep_and_a_plain_mc(tmp_path: Path) -> None:
     from sim.runner.sweep import parse_vary
 
     sc = SCENARIOS / "minimal.toml"
-    api.run_mc(sc, n=20, out=tmp_path / "mc", executor="serial")
+    api.run_mc(sc, n=20, out=tmp_path / "mc", options="serial")
     dims = [parse_vary("fleet.tanker.capacity_bbl=10000:30000:3")]
-    api.run_sweep(sc, dims=dims, n=5, out=tmp_path / "sweep", executor="serial")
+    api.run_sweep(sc, dims=dims, n=5, out=tmp_path / "sweep", options="serial")
     ctx = build_report([tmp_path / "mc", tmp_path / "sweep"])
     sweep_figs = sorted(p.stem for p in (tmp_path / "sweep" / "plots").glob("*.svg"))
     assert sweep_figs and [f.id for f in ctx["figures"] if f.id.startswith("sweep-")] == [

@@ -288,7 +288,7 @@ def test_robustness_runs_each_setting_and_writes_its_files(tmp_path: Path) -> No
     path = _small_audit_scenario(tmp_path)
     out = tmp_path / "audit"
     r = robustness(path, population=60, replications=2, generations=3, only=["load-factor"],
-                   executor="serial", out=out, progress=False)  # fmt: skip
+                   options="serial", out=out, progress=False)  # fmt: skip
     assert list(r.table["input"]) == ["default", "load-factor", "load-factor"]
     assert list(r.table["level"]) == ["default", "low", "high"]
     lo, hi = r.range
@@ -313,7 +313,7 @@ def test_robustness_refuses_an_unknown_input(tmp_path: Path) -> None:
     from sim.api import robustness
 
     with pytest.raises(ScenarioError, match="no such audited input"):
-        robustness(_small_audit_scenario(tmp_path), only=["nope"], executor="serial",
+        robustness(_small_audit_scenario(tmp_path), only=["nope"], options="serial",
                    progress=False)  # fmt: skip
 
 
@@ -372,7 +372,7 @@ def test_the_posterior_run_again_keeps_the_answer_on_every_row(tmp_path: Path) -
 
     path = _small_audit_scenario(tmp_path)
     out = tmp_path / "cal"
-    r = api.calibrate(path, out=out, executor="serial", population=60, generations=2,
+    r = api.calibrate(path, out=out, options="serial", population=60, generations=2,
                       replications=1, plots=False, progress=False)  # fmt: skip
     assert (
         list(r.companions) == ["all"]
@@ -381,7 +381,7 @@ def test_the_posterior_run_again_keeps_the_answer_on_every_row(tmp_path: Path) -
     alt = r.verdict.alternatives[0]
     assert alt.evidence == "all" and alt.p_seen == r.companions["all"].verdict.seen.p
     assert set(alt.fitted) > set(r.verdict.fitted)
-    again = api.run_posterior(out, replications=1, executor="serial", plots=False)
+    again = api.run_posterior(out, replications=1, options="serial", plots=False)
     assert [a.evidence for a in again.verdict.alternatives] == ["all"]
     assert again.verdict.alternatives[0].p_seen == alt.p_seen
     saved = json.loads((out / "verdict_posterior.json").read_text())

@@ -20,6 +20,7 @@ from sim.cli import app
 from sim.core.config import apply_overrides, validate_dict
 from sim.core.errors import OptionError
 from sim.model.draws import plan_ships
+from sim.runner.pipeline import ExecOptions
 from sim.runner.sweep import design, parse_vary
 
 
@@ -185,7 +186,7 @@ def test_point_alone_equals_the_sweep(tmp_path: Path) -> None:
         parse_vary("fleet.large.capacity_bbl=30000,45000"),
         parse_vary("fleet.large.turnaround_days=20,50"),
     ]
-    res = run_sweep(path, dims=dims, n=30, out=tmp_path / "sw", workers=2)
+    res = run_sweep(path, dims=dims, n=30, out=tmp_path / "sw", options=ExecOptions(workers=2))
     assert len(res.summary) == 4
     # one identity recipe for every batch: the random streams' version is part of it
     from sim.core.rng import STREAM_VERSION
@@ -194,7 +195,7 @@ def test_point_alone_equals_the_sweep(tmp_path: Path) -> None:
     assert ident["streams"] == STREAM_VERSION and "points" in ident
     for point in (1, 2):
         alone = run_mc(
-            tmp_path / "sw" / "points" / f"p{point:05d}.toml", n=30, executor="serial"
+            tmp_path / "sw" / "points" / f"p{point:05d}.toml", n=30, options="serial"
         ).replications
         recorded = res.table[res.table["point"] == point][alone.columns].reset_index(drop=True)
         pd.testing.assert_frame_equal(
@@ -277,9 +278,9 @@ def test_interrupted_sweep_resumes_point_by_point(tmp_path: Path) -> None:
     )
     assert 0 < len(partial) < 12 * 120, "the sweep finished before it could be interrupted"
     dims = [parse_vary(v) for v in vary[1::2]]
-    resumed = run_sweep(path, dims=dims, n=120, out=out, resume=True, executor="serial")
+    resumed = run_sweep(path, dims=dims, n=120, out=out, resume=True, options="serial")
     assert resumed.ran == 12 * 120 - len(partial)
-    whole = run_sweep(path, dims=dims, n=120, workers=2)
+    whole = run_sweep(path, dims=dims, n=120, options=ExecOptions(workers=2))
     pd.testing.assert_frame_equal(resumed.table, whole.table)
     pd.testing.assert_frame_equal(resumed.summary, whole.summary)
 
@@ -313,7 +314,7 @@ def test_sensitivity_recovers_a_known_ranking() -> None:
     sc = validate_dict(raw)
     names = [f.name for f in factors(sc)]
     assert names == ["discharge pumping rate", "ship capacity", "load factor"]
-    res = run_sensitivity(raw, base_samples=128, replications=2, workers=2)
+    res = run_sensitivity(raw, base_samples=128, replications=2, options=ExecOptions(workers=2))
     d = res.indices[res.indices["output"] == "delivered_bbl"].set_index("factor")
     # The port nobody visits has no effect: its total index is zero within its interval.
     dummy = d.loc["discharge pumping rate"]
@@ -334,7 +335,9 @@ def test_sensitivity_recovers_a_known_ranking() -> None:
     seen = res.indices[res.indices["output"] == "observed_bbl"].set_index("factor")
     assert seen.loc["ship capacity", "ST"] > 0.8
     # Morris agrees on the ranking.
-    m = run_sensitivity(raw, method="morris", base_samples=20, replications=2, workers=2)
+    m = run_sensitivity(
+        raw, method="morris", base_samples=20, replications=2, options=ExecOptions(workers=2)
+    )
     mm = m.indices[m.indices["output"] == "delivered_bbl"].set_index("factor")
     assert mm.loc["ship capacity", "mu_star"] > mm.loc["load factor", "mu_star"] > 0
     assert mm.loc["discharge pumping rate", "mu_star"] == pytest.approx(0.0, abs=1e-9)
@@ -350,7 +353,7 @@ def test_design_points_packed_in_blocks_equal_their_own_scenarios(engine: str) -
     raw = _known_ranking_raw()
     raw["fleet"]["c"]["count"] = 3
     base = validate_dict(raw)
-    _, routes, _ = prepare(base)
+    model = prepare(base)
     fs = factors(base)
     X = sample(fs, "sobol", 4, 1)[:6]
     opts = ExecOptions("serial", engine=engine)  # type: ignore[arg-type]
@@ -363,11 +366,11 @@ def test_design_points_packed_in_blocks_equal_their_own_scenarios(engine: str) -
 
     with tempfile.TemporaryDirectory() as tmp:
         packed = run(
-            [Point(i, base, routes, fixed=fixed_at(fs, q)) for i, q in enumerate(X)],
+            [Point(i, model, fixed=fixed_at(fs, q)) for i, q in enumerate(X)],
             Path(tmp) / "a",
         )
         own = [
-            Point(i, validate_dict(apply_overrides(raw, overrides_at(fs, q))), routes)
+            Point(i, prepare(apply_overrides(raw, overrides_at(fs, q)), routes=model.routes))
             for i, q in enumerate(X)
         ]
         alone = run(own, Path(tmp) / "b")
@@ -431,7 +434,7 @@ def test_sweep_plots(tmp_path: Path, vary: list[str], design_kind: str, points: 
         design_kind=design_kind,
         n_points=points,
         n=6,
-        executor="serial",
+        options="serial",
     )
     expected = (
         int(np.prod([len(parse_vary(v).values or ()) or 3 for v in vary]))
@@ -466,9 +469,9 @@ def test_interrupted_sensitivity_resumes_to_the_same_indices(tmp_path: Path) -> 
     n_points = 256 * (3 + 2)
     assert 0 < partial["point"].nunique() < n_points, "finished before it could be interrupted"
     resumed = run_sensitivity(
-        path, base_samples=256, replications=2, out=out, resume=True, executor="serial"
+        path, base_samples=256, replications=2, out=out, resume=True, options="serial"
     )
-    whole = run_sensitivity(path, base_samples=256, replications=2, workers=2)
+    whole = run_sensitivity(path, base_samples=256, replications=2, options=ExecOptions(workers=2))
     pd.testing.assert_frame_equal(resumed.samples, whole.samples)
     pd.testing.assert_frame_equal(resumed.indices, whole.indices)
 
@@ -505,7 +508,7 @@ def test_packed_sweep_points_equal_their_own_batches() -> None:
     )
     raw["observation"] = {"p_detect": {"dist": "uniform", "low": 0.3, "high": 1.0}}
     dims = [parse_vary("unknowns.size=0.5,1.5"), parse_vary("observation.p_detect=0.4,0.9")]
-    res = run_sweep(raw, dims=dims, n=12, executor="serial")
+    res = run_sweep(raw, dims=dims, n=12, options="serial")
     base = validate_dict(raw)
     assert all(as_fixed(base, p.overrides) is not None for p in res.scenarios)
     # A scaled input set to a number would lose its scale: such a point is not packed.
@@ -513,7 +516,7 @@ def test_packed_sweep_points_equal_their_own_batches() -> None:
     assert as_fixed(base, {"fleet.c.count": 2}) is None
     cols = ["trips", "observed_visits", "loaded_bbl", "delivered_bbl", "on_board_bbl"]
     for p in res.scenarios:
-        own = run_mc(p.scenario, n=12, executor="serial").replications
+        own = run_mc(p.scenario, n=12, options="serial").replications
         got = res.table[res.table["point"] == p.index].reset_index(drop=True)
         pd.testing.assert_frame_equal(got[cols], own[cols], check_exact=False, rtol=1e-12)
     by_point = res.table.groupby("point")["loaded_bbl"].mean()

@@ -23,7 +23,7 @@ from sim.analysis.tracks import (
     tracks,
     tracks_geojson,
 )
-from sim.api import RunResult, run
+from sim.api import RunResult, prepare, run
 from sim.core.config import validate_dict
 from sim.core.geo import LatLon, geodesic_nm, path_length_nm
 from sim.model.events import activities
@@ -435,7 +435,7 @@ def test_registry_imo_and_draught_sources(monkeypatch: pytest.MonkeyPatch) -> No
     from sim.core.registry import Registry, registry
 
     res = run(validate_dict(_registry_raw()))
-    parts = ship_particulars(res.scenario, res.routes, [0], seed=res.seed).set_index("ship")
+    parts = ship_particulars(prepare(res.scenario), [0], seed=res.seed).set_index("ship")
     assert parts.loc["YU SON", "imo"] == 8691702
     assert parts.loc["RYE SONG GANG 1", "imo"] == 7389704
     assert pd.isna(parts.loc["c-01", "imo"])  # a synthetic class ship has none

@@ -40,8 +40,9 @@ from sim.core.config import Scenario
 from sim.core.geo import M_PER_NM, WGS84, LatLon, densify
 from sim.core.registry import registry
 from sim.core.routes import Leg, RouteTable
-from sim.model.draws import compile_scenario, draw_ships
+from sim.model.draws import draw_ships
 from sim.model.events import activities
+from sim.model.prepared import Model, prepare
 
 __all__ = [
     "DRAUGHT_SOURCES",
@@ -231,12 +232,11 @@ def estimated_draughts_m(dwt_t: NDArray[np.float64] | float) -> tuple[NDArray[np
 
 
 def ship_particulars(
-    scenario: Scenario,
-    routes: RouteTable,
+    model: Model,
     replications: list[int] | NDArray[np.int64],
     seed: int | None = None,
 ) -> pd.DataFrame:
-    """What the tracks need to know of every ship in each replication.
+    """What the tracks need to know of every ship in each replication of a prepared scenario.
 
     The ships' sizes are drawn again from the replications' random streams (the same numbers
     the run drew, given its ``seed``; default the scenario's).
@@ -253,9 +253,9 @@ def ship_particulars(
         ``draught_ballast_m`` and ``draught_laden_m`` [m] and ``draught_source``
         (:data:`DRAUGHT_SOURCES`).
     """
-    c = compile_scenario(scenario, routes)
+    scenario, c = model.scenario, model.compiled
     reps = np.unique(np.asarray(replications, dtype=np.int64))
-    sd = draw_ships(c, scenario.seed if seed is None else seed, reps)
+    sd = draw_ships(c, model.seed if seed is None else seed, reps)
     dwt, _ = sd.dwt_or_estimate(c)
     cap_t = sd.cargo_capacity_t(c)
     ballast, laden = estimated_draughts_m(dwt)
@@ -543,7 +543,8 @@ def tracks(
     cargo_t = np.where(cargo > 0, cargo / bpt, np.where(np.isnan(cargo), np.nan, 0.0))
 
     rep_all, ship_all = np.concatenate(reps), np.concatenate(ships)
-    parts = ship_particulars(scenario, routes, np.unique(rep_all), seed=seed)
+    model = prepare(scenario, routes=routes)
+    parts = ship_particulars(model, np.unique(rep_all), seed=seed)
     key = pd.MultiIndex.from_arrays([parts["replication"], parts["ship"]])
     at = key.get_indexer(pd.MultiIndex.from_arrays([rep_all, np.asarray(ship_names)[ship_all]]))
     if (at < 0).any():  # pragma: no cover - the log's ships are the scenario's

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+EXECUTOR = "local"
+"""How batches run unless told: a process pool on this machine (``local``); ``serial`` runs in
+this process, ``dask`` on a Dask cluster (:class:`sim.runner.pipeline.ExecOptions`)."""
+ENGINE = "fast"
+"""The simulation engine unless told: ``fast`` (vectorised) or ``des`` (SimPy), same results."""
+
 MC_REPLICATIONS = 10_000
 """Replications of a Monte Carlo batch (``tankersim mc``, :func:`sim.run_mc`)."""
 DAILY_REPLICATIONS = 4_000

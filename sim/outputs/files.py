@@ -412,14 +412,14 @@ def write_mc(
         scenario_path=scenario_path,
         seed=result.seed,
         command="mc",
-        replications=len(result.replications),
+        replications=len(result.table),
         elapsed_s=round(result.elapsed_s, 3),
         **result.options.describe(),
     )
     paths.append(out_dir / "replications.parquet")  # compacted there by the batch
     paths.append(out_dir / "daily.parquet")
     paths.append(write_table(result.fan, out_dir / "cumulative_quantiles.csv"))
-    if csv or (csv is None and len(result.replications) <= CSV_MAX_REPLICATIONS):
+    if csv or (csv is None and len(result.table) <= CSV_MAX_REPLICATIONS):
         paths.append(write_table(result.replications, out_dir / "replications.csv"))
     else:
         (out_dir / "replications.csv").unlink(missing_ok=True)  # a smaller batch's, now stale

@@ -440,7 +440,7 @@ def plot_mc(
     log of one replication for the Gantt chart.
     """
     sc = result.scenario
-    reps = result.replications
+    reps = result.table  # read a column at a time
     figures = {
         "barrels": barrels_figure(reps, sc, conditional=conditional),
         "trips": trips_figure(reps, sc),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -17,18 +19,17 @@ from sim.core.config import Scenario
 from sim.core.defaults import DAILY_REPLICATIONS, MC_REPLICATIONS, MIN_MATCHES
 from sim.core.evidence import scenario_evidence
 from sim.core.routes import RouteTable
-from sim.model.observables import compile_observables
+from sim.core.table import ColumnTable
+from sim.model.prepared import Model, prepare
 from sim.runner.pipeline import (
     ExecOptions,
     PartStore,
     Point,
     ProgressFn,
-    batch_identity,
     daily_fan,
     output_folder,
     run_points,
 )
-from sim.runner.single import prepare
 
 
 @dataclass
@@ -38,7 +39,9 @@ class McResult:
     scenario: Scenario
     routes: RouteTable
     seed: int
-    replications: pd.DataFrame
+    table: ColumnTable | pd.DataFrame
+    """The per-replication table: read a column at a time from ``replications.parquet`` (a
+    batch with a folder), or in memory (one without). :attr:`replications` loads it whole."""
     fan: pd.DataFrame
     verdict: Verdict
     out_dir: Path | None
@@ -60,6 +63,20 @@ class McResult:
     gather_s: float = 0.0
     """Seconds this process spent after the workers: compacting the parts, the verdict and
     the checks (writing the files and plots not included)."""
+    model: Model | None = None
+    """The prepared scenario the batch ran (its observables, compiled form...)."""
+
+    _replications: pd.DataFrame | None = None
+
+    @property
+    def replications(self) -> pd.DataFrame:
+        """One row per replication: drawn inputs, outcomes and observables (loaded whole from
+        ``replications.parquet`` on first use; :attr:`table` reads single columns)."""
+        if isinstance(self.table, pd.DataFrame):
+            return self.table
+        if self._replications is None:
+            self._replications = self.table.to_pandas()
+        return self._replications
 
     @property
     def daily(self) -> pd.DataFrame:
@@ -75,7 +92,7 @@ class McResult:
     def __repr__(self) -> str:
         h = self.verdict.headline
         return (
-            f"<McResult {self.scenario.name!r} seed={self.seed}: {len(self.replications)} "
+            f"<McResult {self.scenario.name!r} seed={self.seed}: {len(self.table)} "
             f"replications; verdict {h.word!r} (seen visits alone: {h.word_seen!r})>"
         )
 
@@ -84,7 +101,7 @@ class McResult:
 
         v = self.verdict
         rows: list[tuple[str, object]] = [
-            ("replications", f"{len(self.replications):,}"),
+            ("replications", f"{len(self.table):,}"),
             ("seed", self.seed),
             ("verdict (fleet)", v.headline.word),
             ("verdict (seen visits alone)", v.headline.word_seen),
@@ -101,7 +118,7 @@ class McResult:
 
 
 def run_mc(
-    scenario: Scenario | str | Path,
+    scenario: Model | Scenario | Mapping[str, Any] | str | Path,
     *,
     n: int = MC_REPLICATIONS,
     seed: int | None = None,
@@ -126,11 +143,12 @@ def run_mc(
     see :func:`sim.api.run_mc` for the files and plots.
     """
     opts = options or ExecOptions()
-    sc, routes, compiled = prepare(scenario, cache_dir=cache_dir)
+    model = prepare(scenario, cache_dir=cache_dir)
+    sc, routes = model.scenario, model.routes
     s = sc.seed if seed is None else seed
     ends = month_ends(sc.window.start, sc.window.days)
     with output_folder(out, "tankersim-mc-") as (out_dir, temporary):
-        identity = batch_identity(sc, s)
+        identity = model.identity(s)
         store = PartStore.open(
             out_dir,
             identity,
@@ -138,9 +156,9 @@ def run_mc(
             compacted={"reps": "replications.parquet", "daily": "daily.parquet"},
         )
         evidence = scenario_evidence(sc)
-        observables, unused = compile_observables(evidence, compiled)
+        observables, unused = model.observables, model.unused
         exp = run_points(
-            [Point(0, sc, routes, observables=observables)],
+            [Point(0, model, observables=observables)],
             replications=n,
             seed=s,
             store=store,
@@ -154,7 +172,9 @@ def run_mc(
         t0 = time.perf_counter()
         reps_path = store.compact("reps")
         daily_path = store.compact("daily", below=daily_replications)
-        table = pd.read_parquet(reps_path)
+        table: ColumnTable | pd.DataFrame = ColumnTable(reps_path)
+        if temporary:  # the folder goes: keep the table in memory
+            table = table.to_pandas()
         v = verdict(table, sc, min_matches=min_matches)
         monthly = store.monthly()
         result = McResult(
@@ -176,6 +196,7 @@ def run_mc(
             if monthly is None
             else monthly_seen_from_counts(sc.window.start, sc.window.days, monthly[1]),
             worker_s=exp.worker_s,
+            model=model,
         )
         if temporary:  # the folder goes: keep the daily series in memory
             result._daily = pd.read_parquet(daily_path)

@@ -65,17 +65,15 @@ from sim.core.errors import MissingExtraError, OptionError, ScenarioError
 from sim.core.evidence import APPROX, scenario_evidence
 from sim.core.io import atomic_path, atomic_write_text
 from sim.core.routes import RouteTable
-from sim.model.draws import compile_scenario
-from sim.model.observables import Observable, compile_observables
+from sim.model.observables import Observable
+from sim.model.prepared import Model, batch_identity, prepare
 from sim.runner.pipeline import (
     ExecOptions,
     Job,
-    batch_identity,
     open_executor,
     output_folder,
     run_jobs,
 )
-from sim.runner.single import prepare
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +291,15 @@ class Setup:
     engine: str = "fast"
     candidates: tuple[Observable, ...] = ()
     """Candidate evidence measured in the posterior runs (what would settle it)."""
+    model: Model | None = None
+    """The prepared scenario (what the jobs carry)."""
+
+    @property
+    def prepared(self) -> Model:
+        """The prepared scenario (prepared now for a set-up made without one)."""
+        if self.model is None:
+            self.model = prepare(self.scenario, routes=self.routes)
+        return self.model
 
     @property
     def fitted(self) -> list[Statistic]:
@@ -358,9 +365,8 @@ def setup(
     cl = sc.claims
     if cl.trips is None or cl.barrels is None:
         raise ScenarioError(file, "claims", None, "calibration needs claims.trips and barrels")
-    sc, routes, _ = prepare(sc, cache_dir=cache_dir)
-    c = compile_scenario(sc, routes)
-    observables, _ = compile_observables(ev, c)
+    model = prepare(sc, cache_dir=cache_dir, file=file)
+    sc, routes, c, observables = model.scenario, model.routes, model.compiled, model.observables
     ids = {ob.row.id for ob in observables} | {SIGHTINGS}
     for i, row_id in enumerate(sc.calibration.exclude):
         if row_id not in ids:
@@ -384,7 +390,7 @@ def setup(
 
     return Setup(
         sc, routes, observables, params, stats, prior, sc.seed if seed is None else seed,
-        candidates=month_observables(c),
+        candidates=month_observables(c), model=model,
     )  # fmt: skip
 
 
@@ -418,12 +424,10 @@ class Simulator:
         s = self.s
         fixed = {p.key: p.value(q[:, j]) for j, p in enumerate(s.parameters)}
         jobs = []
-        for a in range(0, len(reps), CHUNK):
-            b = min(len(reps), a + CHUNK)
+        for a, b in _spread(len(reps), self.options.n_workers):
             jobs.append(
                 Job(
-                    s.scenario,
-                    s.routes,
+                    s.prepared,
                     s.seed,
                     0,
                     tuple(int(r) for r in reps[a:b]),
@@ -440,6 +444,18 @@ class Simulator:
             parts = [f.result()[0] for f in futures]  # in submission order
         self.rows_run += len(reps)
         return pd.concat(parts, ignore_index=True)
+
+
+def _spread(n: int, workers: int) -> list[tuple[int, int]]:
+    """``[a, b)`` bounds of the jobs for ``n`` rows on ``workers`` workers: a multiple of
+    ``workers`` jobs of near-equal size (at most :data:`CHUNK` rows), so that every worker gets
+    an even share of a generation. The rows' results do not depend on how they are cut."""
+    if n == 0:
+        return []
+    k = workers * math.ceil(n / (workers * CHUNK))
+    k = min(k, n)
+    edges = [round(i * n / k) for i in range(k + 1)]
+    return [(edges[i], edges[i + 1]) for i in range(k) if edges[i + 1] > edges[i]]
 
 
 def stat_names(s: Setup) -> list[str]:

@@ -33,8 +33,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.core.config import Scenario
-from sim.core.defaults import DAILY_REPLICATIONS
+from sim.core.defaults import DAILY_REPLICATIONS, ENGINE, EXECUTOR
 from sim.core.errors import (
     EngineFallbackWarning,
     MissingExtraError,
@@ -43,11 +42,11 @@ from sim.core.errors import (
     ResultsMismatchError,
 )
 from sim.core.io import atomic_path, atomic_write_text
-from sim.core.routes import RouteTable
 from sim.model.des import simulate
-from sim.model.draws import Compiled, compile_scenario
+from sim.model.draws import Compiled
 from sim.model.fast import simulate_block, unsupported
 from sim.model.observables import Observable
+from sim.model.prepared import Model
 from sim.model.results import (
     DAILY_COLUMNS,
     INT_COLUMNS,
@@ -96,11 +95,11 @@ class ExecOptions:
         replication at a time). Both give the same results (to rounding, about 1e-16).
     """
 
-    executor: ExecutorKind = "local"
+    executor: ExecutorKind = EXECUTOR  # type: ignore[assignment]
     workers: int | None = None
     scheduler: str | None = None
     block_size: int | None = None
-    engine: EngineKind = "fast"
+    engine: EngineKind = ENGINE  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:
@@ -198,8 +197,7 @@ class Point:
     """One scenario of a batch (a sweep point, a design point, or the only point of ``mc``)."""
 
     index: int
-    scenario: Scenario
-    routes: RouteTable
+    model: Model
     overrides: Mapping[str, Any] = field(default_factory=dict)
     observables: tuple[Observable, ...] = ()
     fixed: Mapping[str, float] | None = None
@@ -211,10 +209,10 @@ class Point:
 
 @dataclass(frozen=True)
 class Job:
-    """A block of replications of one point (small and picklable)."""
+    """A block of replications of one point (small and picklable: the model travels compiled,
+    so a worker compiles nothing)."""
 
-    scenario: Scenario
-    routes: RouteTable
+    model: Model
     seed: int
     point: int
     replications: tuple[int, ...]
@@ -225,21 +223,6 @@ class Job:
     """Values fixed per row instead of drawn (see :func:`sim.model.draws.draw_ships`)."""
     points: tuple[int, ...] | None = None
     """The point of every row, when a job runs rows of several design points."""
-
-
-_COMPILED: dict[str, Compiled] = {}
-
-
-def _compiled(job: Job) -> Compiled:
-    # Each worker compiles a scenario once and reuses it for every block it runs.
-    key = job.scenario.digest()
-    c = _COMPILED.get(key)
-    if c is None:
-        c = compile_scenario(job.scenario, job.routes)
-        if len(_COMPILED) > 64:
-            _COMPILED.clear()
-        _COMPILED[key] = c
-    return c
 
 
 def run_jobs(jobs: Sequence[Job]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -260,7 +243,7 @@ def run_jobs(jobs: Sequence[Job]) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _run(jobs: Sequence[Job]) -> Iterator[tuple[Job, pd.DataFrame, np.ndarray]]:
     """Each job's replications table and its daily array (R, days, columns)."""
     for job in jobs:
-        c = _compiled(job)
+        c = job.model.compiled
         visits, meta = _simulate(c, job)
         cols, daily = block_rows(c, visits, meta, point=job.point, observables=job.observables)
         if job.points is not None:
@@ -423,8 +406,7 @@ def pack_jobs(
         keys = sorted(p0.fixed or {})
         jobs.append(
             Job(
-                p0.scenario,
-                p0.routes,
+                p0.model,
                 seed,
                 p0.index,
                 tuple(r for _, r in cur),
@@ -439,8 +421,7 @@ def pack_jobs(
 
     def same(a: Point, b: Point) -> bool:
         return (
-            a.scenario is b.scenario
-            and a.routes is b.routes
+            a.model is b.model
             and a.observables == b.observables
             and engines[a.index] == engines[b.index]
             and sorted(a.fixed or {}) == sorted(b.fixed or {})
@@ -455,14 +436,12 @@ def pack_jobs(
     return jobs
 
 
-def engine_for(
-    scenario: Scenario, routes: RouteTable, engine: EngineKind
-) -> tuple[EngineKind, str]:
-    """The engine a batch of ``scenario`` will use, and a one-line notice when it falls back
+def engine_for(model: Model, engine: EngineKind) -> tuple[EngineKind, str]:
+    """The engine a batch of ``model`` will use, and a one-line notice when it falls back
     to the SimPy engine ("" otherwise)."""
     if engine == "des":
         return "des", ""
-    reason = unsupported(compile_scenario(scenario, routes))
+    reason = unsupported(model.compiled)
     if reason is None:
         return "fast", ""
     return "des", f"the fast engine does not support {reason}: running the SimPy engine"
@@ -551,25 +530,6 @@ def execute(
         done, pending = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
         for fut in done:
             on_result(fut.result())
-
-
-def batch_identity(scenario: Scenario, seed: int, **extra: Any) -> dict[str, Any]:
-    """What makes a batch's results what they are: the scenario (and its evidence file), the
-    seed and the random-number scheme; resuming needs the same identity."""
-    from sim.core.rng import STREAM_VERSION
-
-    ident: dict[str, Any] = {
-        "scenario_sha256_16": scenario.digest(),
-        "seed": seed,
-        "scenario": scenario.name,
-        "streams": STREAM_VERSION,
-    }
-    path = scenario.evidence_path()
-    if path is not None and path.is_file():
-        import hashlib
-
-        ident["evidence_sha256_16"] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-    return ident | extra
 
 
 # --------------------------------------------------------------------------- parts on disk
@@ -932,11 +892,11 @@ def run_points(
     notices: set[str] = set()
     engines: dict[int, EngineKind] = {}
     packed: list[tuple[Point, list[int]]] = []  # points with fixed values, to pack
-    chosen: dict[int, tuple[EngineKind, str]] = {}  # by scenario object: compile each once
+    chosen: dict[int, tuple[EngineKind, str]] = {}  # by model
     for p in points:
-        if id(p.scenario) not in chosen:
-            chosen[id(p.scenario)] = engine_for(p.scenario, p.routes, options.engine)
-        engine, notice = chosen[id(p.scenario)]
+        if id(p.model) not in chosen:
+            chosen[id(p.model)] = engine_for(p.model, options.engine)
+        engine, notice = chosen[id(p.model)]
         engines[p.index] = engine
         if notice and notice not in notices:
             notices.add(notice)
@@ -949,8 +909,7 @@ def run_points(
             continue
         jobs += [
             Job(
-                p.scenario,
-                p.routes,
+                p.model,
                 seed,
                 p.index,
                 b,

@@ -191,7 +191,7 @@ def run_sbc(
             }
             truth = {p.key: float(p.value(np.asarray([qs[p.key]]))[0]) for p in s.parameters}
             job = Job(
-                s.scenario, s.routes, s.seed, 0, (SBC_REPLICATION0 + k,), daily=False,
+                s.prepared, s.seed, 0, (SBC_REPLICATION0 + k,), daily=False,
                 observables=s.observables, fixed={key: (v,) for key, v in truth.items()},
             )  # fmt: skip
             row = run_jobs([job])[0]

@@ -27,12 +27,11 @@ from sim.analysis.sensitivity import (
 )
 from sim.core.config import Scenario, ScenarioError, read_source, validate_dict
 from sim.core.defaults import SENSITIVITY_REPLICATIONS, SENSITIVITY_SAMPLES
-from sim.core.routes import build_route_table
+from sim.model.prepared import prepare
 from sim.runner.pipeline import (
     ExecOptions,
     PartStore,
     Point,
-    batch_identity,
     output_folder,
     run_points,
 )
@@ -95,9 +94,10 @@ def run_sensitivity(
     X = sample(fs, method, base_samples, s)
     if on_plan is not None:
         on_plan(len(X) * replications)
-    routes = build_route_table(base, file=file, cache_dir=cache_dir)
-    identity = batch_identity(
-        base,
+    if not isinstance(scenario, Mapping):
+        base = base.with_source(Path(scenario).parent)
+    model = prepare(base, cache_dir=cache_dir, file=file)
+    identity = model.identity(
         s,
         design=hashlib.sha256(np.ascontiguousarray(X).tobytes()).hexdigest()[:16],
         replications=replications,
@@ -107,7 +107,7 @@ def run_sensitivity(
         # Every design point is the base scenario with some values fixed: the pipeline packs
         # them into blocks of many points (common random numbers: replication r is the same
         # streams at every point).
-        points = [Point(i, base, routes, fixed=fixed_at(fs, q)) for i, q in enumerate(X)]
+        points = [Point(i, model, fixed=fixed_at(fs, q)) for i, q in enumerate(X)]
         exp = run_points(
             points,
             replications=replications,

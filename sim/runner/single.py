@@ -1,20 +1,20 @@
-"""One replication: validate, route, compile and run a scenario; its event log and summary."""
+"""One replication of a prepared scenario: its event log and summary."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from sim.analysis.metrics import RunSummary, summarize
-from sim.core.config import Scenario, load_scenario
-from sim.core.evidence import scenario_evidence
-from sim.core.routes import RouteTable, build_route_table
+from sim.core.config import Scenario
+from sim.core.routes import RouteTable
 from sim.model.des import simulate
-from sim.model.draws import Compiled, compile_scenario
 from sim.model.events import to_frame
-from sim.model.observables import Observable, compile_observables
+from sim.model.prepared import Model, prepare
 from sim.model.results import replication_row, run_kpis, visits_of
 
 
@@ -54,25 +54,15 @@ class RunResult:
         return html_summary(f"One replication: {self.scenario.name}", rows)
 
 
-def prepare(
-    scenario: Scenario | str | Path, *, file: str = "", cache_dir: Path | None = None
-) -> tuple[Scenario, RouteTable, Compiled]:
-    """Validate (when given a path), route and compile a scenario, once."""
-    if not isinstance(scenario, Scenario):
-        file = str(scenario)
-        scenario = load_scenario(scenario)
-    routes = build_route_table(scenario, file=file, cache_dir=cache_dir)
-    return scenario, routes, compile_scenario(scenario, routes)
-
-
 def run(
-    scenario: Scenario | str | Path,
+    scenario: Model | Scenario | Mapping[str, Any] | str | Path,
     *,
     seed: int | None = None,
     replication: int = 0,
     cache_dir: Path | None = None,
 ) -> RunResult:
-    """Run one replication of a scenario (a :class:`Scenario` or a path to its TOML file).
+    """Run one replication of a scenario (a path to its TOML file, a mapping, a
+    :class:`Scenario` or a :class:`~sim.model.prepared.Model`).
 
     Parameters
     ----------
@@ -82,25 +72,19 @@ def run(
         Which replication's random streams to use (0, 1, ...): replication ``r`` here equals
         replication ``r`` of a Monte Carlo batch with the same seed.
     """
-    sc, routes, compiled = prepare(scenario, cache_dir=cache_dir)
+    model = prepare(scenario, cache_dir=cache_dir)
+    sc, routes, compiled = model.scenario, model.routes, model.compiled
     s = sc.seed if seed is None else seed
     rep = simulate(compiled, s, replication)
     events = to_frame(rep, compiled.places.names, compiled.products)
-    observables, _ = compile_observables(scenario_evidence(sc), compiled)
     row, _ = replication_row(
         compiled,
         visits_of(rep),
         replication=replication,
         p_detect=rep.p_detect,
         parameters=rep.parameters,
-        observables=observables,
+        observables=model.observables,
     )
     summary = summarize(events, sc, run_kpis(row))
     summary.meta.update({"seed": s, "replication": replication, "p_detect": rep.p_detect})
     return RunResult(sc, routes, s, replication, events, summary, rep.p_detect, row)
-
-
-def observables_for(scenario: Scenario, routes: RouteTable) -> tuple[Observable, ...]:
-    """The observables of the scenario's evidence file (none without one)."""
-    c = compile_scenario(scenario, routes)
-    return compile_observables(scenario_evidence(scenario), c)[0]

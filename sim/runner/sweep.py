@@ -38,11 +38,11 @@ from sim.core.defaults import SWEEP_BLOCK, SWEEP_HALFWIDTH, SWEEP_MIN_MATCHES, S
 from sim.core.distributions import Distribution
 from sim.core.errors import OptionError
 from sim.core.routes import RouteTable, build_route_table
+from sim.model.prepared import Model, batch_identity, prepare
 from sim.runner.pipeline import (
     ExecOptions,
     PartStore,
     Point,
-    batch_identity,
     output_folder,
     run_points,
 )
@@ -373,7 +373,8 @@ def run_sweep(
     ``--set``) change the base scenario before the points are laid over it.
     """
     file, raw = read_source(scenario, overrides)
-    base = validate_dict(raw, file=file)
+    folder = None if isinstance(scenario, Mapping) else Path(scenario).parent
+    base = validate_dict(raw, file=file).with_source(folder)
     st = resolve(
         base,
         file=file,
@@ -399,12 +400,16 @@ def run_sweep(
         )
         store = PartStore.open(out_dir, identity, resume=resume)
         points = []
+        base_model: Model | None = None  # one model for every point that fixes values on it
         for p, rt in zip(pts, routes, strict=True):
             fixed = as_fixed(base, p.overrides)
             if fixed is not None:  # the base scenario with values fixed: packed in blocks
-                points.append(Point(p.index, base, rt, p.overrides, fixed=fixed))
+                if base_model is None:
+                    base_model = prepare(base, routes=rt, file=file)
+                points.append(Point(p.index, base_model, p.overrides, fixed=fixed))
             else:
-                points.append(Point(p.index, p.scenario, rt, p.overrides))
+                model = prepare(p.scenario.with_source(folder), routes=rt, file=file)
+                points.append(Point(p.index, model, p.overrides))
         exp = run_points(
             points,
             replications=st.replications,
