@@ -7,7 +7,7 @@ replications estimates a quantity of the model, not how uncertain the world is.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -65,19 +65,30 @@ def condition(
     min_matches: int = MIN_MATCHES,
     max_halfwidth: int = MAX_HALFWIDTH,
     halfwidth: int | None = None,
+    columns: Sequence[str] | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """Replications whose ``column`` lies within ``target ± h``, and ``h``.
 
     ``h`` is ``halfwidth`` when given; otherwise the smallest ``h`` that keeps at least
-    ``min_matches`` replications, at most ``max_halfwidth``.
+    ``min_matches`` replications, at most ``max_halfwidth``. ``columns``: keep only these
+    (all: None), so that a table read from disk (:class:`sim.core.table.ColumnTable`) reads
+    no more of the matching rows than is used.
     """
     values = reps[column].to_numpy()
+
+    def rows(sel: np.ndarray) -> pd.DataFrame:
+        if columns is None:
+            return reps[sel]
+        if hasattr(reps, "rows"):  # a ColumnTable: read the selected rows' columns only
+            return reps.rows(sel, list(columns))
+        return reps.loc[sel, list(columns)]
+
     if halfwidth is not None:
-        return reps[np.abs(values - target) <= halfwidth], halfwidth
+        return rows(np.abs(values - target) <= halfwidth), halfwidth
     for h in range(max_halfwidth + 1):
         sel = np.abs(values - target) <= h
         if sel.sum() >= min_matches or h == max_halfwidth:
-            return reps[sel], h
+            return rows(sel), h
     raise AssertionError("unreachable")  # pragma: no cover
 
 

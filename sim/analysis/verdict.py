@@ -356,8 +356,15 @@ def verdict(
         probs["delivered_ge_claimed"] = Proportion.of(reps["delivered_bbl"] >= cl.barrels)
     cond = needed = None
     if cl.trips is not None and cl.barrels is not None:
+        used = ["observed_visits", "trips", "loaded_bbl", "delivered_bbl", "observed_bbl"]
+        used += [c for c in (col, f"{basis}_t") if c not in used]
         sub, h = condition(
-            reps, "observed_visits", cl.trips, min_matches=min_matches, max_halfwidth=max_halfwidth
+            reps,
+            "observed_visits",
+            cl.trips,
+            min_matches=min_matches,
+            max_halfwidth=max_halfwidth,
+            columns=used,
         )
         common: dict[str, Any] = {
             "method": (

@@ -17,6 +17,7 @@ Executors are anything with the :class:`concurrent.futures.Executor` interface: 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import json
 import logging
 import os
@@ -215,7 +216,8 @@ class Job:
     model: Model
     seed: int
     point: int
-    replications: tuple[int, ...]
+    replications: Sequence[int]
+    """Replication numbers: a ``range`` for a contiguous block, else a tuple."""
     daily: bool = True
     observables: tuple[Observable, ...] = ()
     engine: EngineKind = "fast"
@@ -466,8 +468,15 @@ def daily_frame(
     return out
 
 
-def blocks(replications: Iterable[int], size: int) -> list[tuple[int, ...]]:
-    """Group replication numbers into blocks of at most ``size`` aligned to multiples of it."""
+def blocks(replications: Iterable[int], size: int) -> list[Sequence[int]]:
+    """Group replication numbers into blocks of at most ``size`` aligned to multiples of it.
+
+    A ``range`` (a batch with nothing done yet) gives ranges, whatever its length: a million
+    replications cost the parent a few hundred small objects, not a million integers."""
+    if isinstance(replications, range) and replications.step == 1:
+        lo, hi = replications.start, replications.stop
+        edges = [lo, *range((lo // size + 1) * size, hi, size), hi]
+        return [range(a, b) for a, b in itertools.pairwise(edges) if b > a]
     by_block: dict[int, list[int]] = {}
     for r in sorted(set(replications)):
         by_block.setdefault(r // size, []).append(r)
@@ -891,7 +900,7 @@ def run_points(
     already = 0
     notices: set[str] = set()
     engines: dict[int, EngineKind] = {}
-    packed: list[tuple[Point, list[int]]] = []  # points with fixed values, to pack
+    packed: list[tuple[Point, Sequence[int]]] = []  # points with fixed values, to pack
     chosen: dict[int, tuple[EngineKind, str]] = {}  # by model
     for p in points:
         if id(p.model) not in chosen:
@@ -902,8 +911,10 @@ def run_points(
             notices.add(notice)
             warnings.warn(notice, EngineFallbackWarning, stacklevel=2)
         have = done.get(p.index, set())
-        already += len(have & set(wanted))
-        missing = [r for r in wanted if r not in have]
+        already += sum(1 for r in have if r < replications)
+        missing: Sequence[int] = (
+            [r for r in wanted if r not in have] if have else wanted  # nothing done: a range
+        )
         if p.fixed is not None:
             packed.append((p, missing))
             continue
