@@ -3,14 +3,20 @@ claim's own method."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import base_raw, write_toml
+from conftest import SCENARIOS, base_raw, copy_scenario, write_toml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from sim.analysis.method import method_check
@@ -18,14 +24,23 @@ from sim.analysis.replay import replay
 from sim.api import prepare, run, run_mc
 from sim.cli import app
 from sim.core.config import ScenarioError, apply_overrides, validate_dict
-from sim.core.evidence import COLUMNS, parse_evidence
+from sim.core.evidence import (
+    COLUMNS,
+    MAX_BBL,
+    UNSTATED,
+    EvidenceRow,
+    decode_evidence,
+    parse_evidence,
+    read_evidence,
+)
 from sim.core.rng import philox4x32, uniforms
 from sim.model.draws import draw_ships, draw_voyages
 from sim.model.events import activities
 from sim.model.observables import compile_observables
 from sim.model.results import Visits
 
-HEADER = ",".join(COLUMNS) + "\n"
+HEADER = ",".join(COLUMNS[: COLUMNS.index("note") + 1]) + "\n"
+"""The columns the rows below give (no provenance columns: they read as unstated)."""
 WINDOW = (dt.date(2024, 1, 1), dt.date(2024, 1, 10))
 
 
@@ -242,13 +257,272 @@ def test_bad_evidence_rows_exit_2_naming_file_row_and_field(
     assert str(tmp_path / "ev.csv") in msg and f"row 3.{field}" in msg and why in msg, msg
 
 
-def test_evidence_in_utf16_with_a_bom_is_read() -> None:
-    from sim.core.io import decode_text  # the evidence reader's decoder, shared with scenarios
+OK_ROW = "ok,visits,2024-01-01,2024-01-05,,A,,>=,2,,,src,high,\n"
+"""A valid row (line 2) before the row under test (line 3)."""
+AGG = "a,visits,2024-01-01,2024-01-05,,A,,>=,{},,,src,high,"
+"""An aggregate row with its count to fill in."""
+VOL = "a,volume,2024-01-01,2024-01-05,,A,,>=,,{},,src,high,"
+"""A volume row with its barrels to fill in."""
+SHIPPED = SCENARIOS / "osc-2024.evidence.csv"
+OSC_WINDOW = (dt.date(2024, 3, 7), dt.date(2024, 11, 5))
 
-    text = HEADER + "a,visits,2024-01-01,2024-01-05,,A,,>=,2,,,src,high,\n"
-    assert decode_text(text.encode("utf-16"), "f") == text
-    with pytest.raises(ScenarioError, match="not UTF-8"):
-        decode_text(text.encode("latin-1") + b"\xe9\xff", "f")
+
+def _refusal(text: str, **kw: Any) -> str:
+    """The one-line message parsing ``text`` (as ``e.csv``) is refused with."""
+    with pytest.raises(ScenarioError) as exc:
+        parse_evidence(text, window=kw.pop("window", WINDOW), ports={"A", "B"}, file="e.csv")
+    msg = str(exc.value)
+    assert "\n" not in msg and "\r" not in msg, msg
+    return msg
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        # numbers: plain ASCII decimals only, and nothing absurd
+        (AGG.format("1e308"), "row 3.count = '1e308': not a number: write it out in full, "
+         "without an exponent (1000000, not 1e6)"),
+        (AGG.format("1_000"), "row 3.count = '1_000': not a number: no underscores (write 1000 "
+         "or 1,000)"),
+        (AGG.format("९"), "row 3.count = '९': not a number: write it with the digits 0-9"),
+        (AGG.format("\uff11\uff12"), "row 3.count = '\uff11\uff12': not a number: write it "
+         "with the digits 0-9"),
+        (AGG.format('"1,0,0"'), "row 3.count = '1,0,0': not a number: expected digits 0-9, e.g. "
+         "43, 125000, 125,000 or 0.5"),
+        (AGG.format("0x10"), "row 3.count = '0x10': not a number: expected digits 0-9, e.g. 43, "
+         "125000, 125,000 or 0.5"),
+        (AGG.format("1000001"), "row 3.count = '1000001': more than 1,000,000 (visits or "
+         "tankers): the most an evidence count may be"),
+        (VOL.format("1000000001"), "row 3.bbl = '1000000001': more than 1,000,000,000 bbl, the "
+         "most an evidence volume may be"),
+        (VOL.format("-inf"), "row 3.bbl = '-inf': must be a finite number"),
+        ("s,sighting,2024-01-03,,,A,loading,>=,1E3,,,src,high,", "row 3.count = '1E3': not a "
+         "number: write it out in full, without an exponent (1000000, not 1e6)"),
+        # dates: ASCII YYYY-MM-DD between 1900 and 2100
+        ("a,visits,0001-01-01,2024-01-05,,A,,>=,2,,,src,high,", "row 3.date_from = "
+         "'0001-01-01': outside 1900-01-01..2100-12-31: not a date evidence can have"),
+        ("a,visits,2024-01-01,2101-01-01,,A,,>=,2,,,src,high,", "row 3.date_to = '2101-01-01': "
+         "outside 1900-01-01..2100-12-31: not a date evidence can have"),
+        ("a,visits,20240101,2024-01-05,,A,,>=,2,,,src,high,", "row 3.date_from = '20240101': "
+         "not a date: expected YYYY-MM-DD"),
+        ("a,visits,\uff12\uff10\uff12\uff14-01-01,2024-01-05,,A,,>=,2,,,src,high,",
+         "row 3.date_from = '\uff12\uff10\uff12\uff14-01-01': not a date: expected YYYY-MM-DD"),
+        # the shape of the row: every row has the header's fields, quotes close
+        ("a,visits,2024-01-01,2024-01-05,,A,,>=,2,,,src", "row 3.confidence = <missing>: the "
+         "row ends after 12 of the header's 14 fields (is the file cut short?)"),
+        ("a,visits,2024-01-01,2024-01-05,,A,,>=,2,,,src,high,,x", "row 3.field 15 = 'x': 15 "
+         "fields, the header has 14 (a comma in a field without quotes?)"),
+        ('a,visits,2024-01-01,2024-01-05,,A,,>=,2,,,"src,high,', "row 3.source = '\"': a quote "
+         "opened here is never closed: the file ends inside a quoted field (is it cut short?)"),
+        ('a,visits,2024-01-01,2024-01-05,,A,,>=,2,,,"src"x,high,', "row 3.source = 'x': a "
+         "character after the closing quote (write a quote inside quotes as \"\")"),
+        # text: no control characters (a tab or a line end in free text only); a long value
+        # is shown cut short
+        ('i\td,visits,2024-01-01,2024-01-05,,A,,>=,2,,,src,high,', "row 3.id = '\\t': a "
+         "control character (U+0009)"),
+        ('"A\rB",visits,2024-01-01,2024-01-05,,A,,>=,2,,,"s\r\nrc",high,"two\nlines"',
+         "row 3.id = '\\r': a control character (U+000D)"),
+        ("a,visits,2024-01-01,2024-01-05,,A,,>=,2,,,src,high,a\x07b", "row 3.note = '\\x07': a "
+         "control character (U+0007)"),
+        ("a,visits,2024-01-01,2024-01-05,,A,,>=,2,,,src,high,a\x00b", "row 3.note = '\\x00': a "
+         "control character (U+0000): is the file UTF-16? save it as UTF-8"),
+        ("a,sighting,2024-01-03,," + "Z" * 3000 + ",A,loading,,,,,src,high,", "row 3.ship = '"
+         + "Z" * 37 + "...': not a ship of the registry"),
+    ],
+)  # fmt: skip
+def test_strict_evidence_refusals_are_one_line_naming_row_and_field(
+    line: str, message: str
+) -> None:
+    assert _refusal(HEADER + OK_ROW + line + "\n") == f"e.csv: {message}"
+
+
+def test_rows_are_named_by_the_line_they_begin_on() -> None:
+    """A quoted note may span lines; a row is named by its first line."""
+    note = 'b,visits,2024-01-01,2024-01-05,,A,,>=,2,,,"src\tone",high,"two\r\nlines"\n'
+    text = HEADER + OK_ROW + note + OK_ROW.replace("ok,", "c,")
+    ev = parse_evidence(text, window=WINDOW, ports={"A"})
+    assert [(r.id, r.line) for r in ev.rows] == [("ok", 2), ("b", 3), ("c", 5)]
+    assert ev.rows[1].note == "two\r\nlines" and ev.rows[1].source == "src\tone"
+    bad = HEADER + OK_ROW + note + AGG.format("1e3") + "\n"
+    assert _refusal(bad) == (
+        "e.csv: row 5.count = '1e3': not a number: write it out in full, without an exponent "
+        "(1000000, not 1e6)"
+    )
+
+
+def test_plain_spellings_and_the_bounds_themselves_are_read() -> None:
+    rows = [
+        AGG.format('"1,000"').replace("a,", "thousands,", 1),
+        AGG.format("43.0").replace("a,", "whole,", 1),
+        AGG.format("1000000").replace("a,", "most,", 1),
+        VOL.format("1000000000").replace("a,", "most-bbl,", 1),
+        VOL.format('"125,000.5"').replace("a,", "fraction,", 1),
+        "half,share_sanctioned,2024-01-01,2024-01-05,,A,,>=,,,.5,src,high,",
+        "old,visits,1900-01-01,2024-01-05,,A,,>=,2,,,src,high,",
+        "late,visits,2024-01-10,2100-12-31,,A,,>=,2,,,src,high,",
+    ]
+    ev = parse_evidence(HEADER + "\n".join(rows) + "\n", window=WINDOW, ports={"A"})
+    assert {r.id: r.value for r in ev.rows} == {
+        "thousands": 1000.0, "whole": 43.0, "most": 1e6, "most-bbl": 1e9, "fraction": 125000.5,
+        "half": 0.5, "old": 2.0, "late": 2.0,
+    }  # fmt: skip
+    assert ev.rows[6].date_from == dt.date(1900, 1, 1)
+    assert ev.rows[7].date_to == dt.date(2100, 12, 31)
+
+
+_NUMBERISH = st.text(alphabet="0123456789,.-+_eE xX९\uff11\uff12٣", max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_NUMBERISH)
+def test_a_number_is_read_only_when_written_plainly(text: str) -> None:
+    """Whatever a barrels cell holds, it is read only when it is ASCII digits (with thousands
+    grouped by commas and an optional fraction), and then as exactly that number."""
+    value = text.strip()
+    cell = f'"{value}"' if "," in value else value
+    line = VOL.format(cell)
+    try:
+        ev = parse_evidence(HEADER + line + "\n", window=WINDOW, ports={"A"}, file="e.csv")
+    except ScenarioError as exc:
+        msg = str(exc)
+        assert "\n" not in msg and msg.startswith("e.csv: row 2.bbl = "), msg
+        return
+    assert re.fullmatch(r"(\d{1,3}(,\d{3})+|\d+)?(\.\d+)?", value, flags=re.ASCII), value
+    got = ev.rows[0].value
+    assert got == float(value.replace(",", "")) and 0 <= got <= MAX_BBL
+
+
+@settings(max_examples=200, deadline=None)
+@given(k=st.integers(0, MAX_BBL))
+def test_every_whole_number_of_barrels_up_to_the_bound_is_read(k: int) -> None:
+    for cell in (str(k), f'"{k:,}"'):
+        ev = parse_evidence(HEADER + VOL.format(cell) + "\n", window=WINDOW, ports={"A"})
+        assert ev.rows[0].value == k
+
+
+def test_the_reviewers_truncated_evidence_names_the_open_quote() -> None:
+    data = SHIPPED.read_bytes()[:873]
+    with pytest.raises(ScenarioError) as exc:
+        parse_evidence(decode_evidence(data, "e.csv"), window=OSC_WINDOW, file="e.csv")
+    assert str(exc.value) == (
+        "e.csv: row 3.source = '\"': a quote opened here is never closed: the file ends inside "
+        "a quoted field (is it cut short?)"
+    )
+
+
+def _shipped_rows() -> tuple[str, list[EvidenceRow]]:
+    text = SHIPPED.read_text(encoding="utf-8")
+    return text, list(parse_evidence(text, window=OSC_WINDOW, file="e.csv").rows)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_a_cut_evidence_file_is_refused_or_reads_only_rows_it_had(data: st.DataObject) -> None:
+    """The shipped file cut anywhere: inside quotes it is refused naming the row and the field
+    whose quote never closes; elsewhere it is refused, or it reads the rows before the cut as
+    they were, the last one at most losing its (optional, last) independence cell."""
+    text, full = _shipped_rows()
+    assert len(text.splitlines()) == len(full) + 1  # no field spans lines
+    at = data.draw(st.integers(0, len(text)))
+    cut = text[:at]
+    line = cut[cut.rfind("\n") + 1 :]
+    if line.count('"') % 2:  # inside a quoted field
+        row = cut.count("\n") + 1
+        column, inside = 0, False
+        for ch in line:
+            inside = inside != (ch == '"')
+            column += ch == "," and not inside
+        field = COLUMNS[column]
+        assert _refusal(cut, window=OSC_WINDOW) == (
+            f"e.csv: row {row}.{field} = '\"': a quote opened here is never closed: the file "
+            "ends inside a quoted field (is it cut short?)"
+        )
+        return
+    try:
+        got = list(parse_evidence(cut, window=OSC_WINDOW, file="e.csv").rows)
+    except ScenarioError as exc:
+        assert "\n" not in str(exc) and str(exc).startswith("e.csv: ")
+        return
+    if got:  # (a header cut between two columns and no row is an empty file)
+        assert got[:-1] == full[: len(got) - 1]
+        whole = full[len(got) - 1]
+        assert got[-1] in (whole, dataclasses.replace(whole, independence=UNSTATED))
+    assert len(got) >= cut.count("\n") - 1  # every complete row is there
+
+
+def test_evidence_in_utf16_or_utf32_is_refused_and_a_utf8_bom_is_read(tmp_path: Path) -> None:
+    text = HEADER + OK_ROW
+    plain = parse_evidence(text, window=WINDOW, ports={"A"})
+    path = tmp_path / "e.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert read_evidence(path, window=WINDOW, ports={"A"}) == dataclasses.replace(
+        plain, file=str(path)
+    )
+    cases = [
+        ("utf-16", "row 1 = b'\\xff\\xfe': a UTF-16 byte-order mark"),
+        ("utf-16-be", "row 1.column 1 = '\\x00': a control character (U+0000): is the file "
+         "UTF-16? save it as UTF-8"),
+        ("utf-32", "row 1 = b'\\xff\\xfe\\x00\\x00': a UTF-32 byte-order mark"),
+    ]  # fmt: skip
+    for encoding, said in cases:
+        path.write_bytes(text.encode(encoding))
+        with pytest.raises(ScenarioError) as exc:
+            read_evidence(path, window=WINDOW, ports={"A"}, label="e.csv")
+        assert str(exc.value).startswith(f"e.csv: {said}"), str(exc.value)
+    path.write_bytes(text.encode() + b"b,visits,2024-01-01,,,A,,>=,2,,,Caf\xe9 src,high,\n")
+    with pytest.raises(ScenarioError) as exc:
+        read_evidence(path, window=WINDOW, ports={"A"}, label="e.csv")
+    assert (
+        str(exc.value) == "e.csv: row 3.source = b'\\xe9': not UTF-8 text: save the file as UTF-8"
+    )
+
+
+def test_a_file_that_is_not_evidence_is_not_echoed(tmp_path: Path) -> None:
+    secret = "root:x:0:0:root:/root:/bin/bash"
+    path = tmp_path / "passwd"
+    path.write_text(secret + "\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as exc:
+        read_evidence(path, window=WINDOW, label="passwd")
+    assert str(exc.value) == (
+        "passwd: row 1 = <missing>: not an evidence file: its first line names none of the "
+        "columns id, kind, ..."
+    )
+    assert (
+        _refusal(HEADER.replace(",note", ",source"))
+        == "e.csv: row 1 = 'source': column named twice"
+    )
+
+
+@pytest.mark.parametrize("command", ["validate", "claims", "evidence"])
+def test_a_truncated_evidence_file_is_one_line_and_exit_2_from_each_command(
+    tmp_path: Path, command: str
+) -> None:
+    scenario = copy_scenario("osc-2024.toml", tmp_path)
+    evidence = tmp_path / "osc-2024.evidence.csv"
+    evidence.write_bytes(SHIPPED.read_bytes()[:873])
+    res = CliRunner().invoke(app, [command, str(scenario)])
+    assert res.exit_code == 2, res.output
+    assert res.stdout == ""
+    assert res.stderr == (
+        f"tankersim: error: {evidence}: row 3.source = '\"': a quote opened here is never "
+        "closed: the file ends inside a quoted field (is it cut short?)\n"
+    )
+
+
+def test_the_real_command_line_refuses_utf16_evidence_in_one_line(tmp_path: Path) -> None:
+    scenario = copy_scenario("osc-2024.toml", tmp_path)
+    evidence = tmp_path / "osc-2024.evidence.csv"
+    evidence.write_bytes(SHIPPED.read_text(encoding="utf-8").encode("utf-16"))
+    exe = Path(sys.executable).with_name("tankersim")
+    for command in ("validate", "claims"):
+        res = subprocess.run(
+            [str(exe), command, str(scenario)], capture_output=True, text=True, timeout=120
+        )
+        assert res.returncode == 2 and res.stdout == "", res
+        assert res.stderr == (
+            f"tankersim: error: {evidence}: row 1 = b'\\xff\\xfe': a UTF-16 byte-order mark: "
+            "evidence files are UTF-8, save it as UTF-8\n"
+        )
 
 
 # --------------------------------------------------------------------------- observables

@@ -231,7 +231,7 @@ class ClaimsCheck:
                 ("per visit", "ship capacity needed", pv.ship.capacity_m3, "m3"),
                 ("per visit", "cargo of the product mix", pv.ship.cargo_t, "t"),
                 ("per visit", "ship size needed (approx.)", pv.ship.dwt_approx, "dwt"),
-                ("per visit", "mean load factor", pv.ship.mean_load_factor, "-"),
+                ("per visit", "mean load factor", pv.ship.mean_load_factor, "ratio"),
                 ("per ship", "barrels", _num(pv.bbl_per_ship), "bbl"),
                 ("per ship", "visits", _num(pv.visits_per_ship), "visits"),
             ]
@@ -241,7 +241,7 @@ class ClaimsCheck:
                 ("UN cap", "cap", cap.cap_bbl_per_year, "bbl/yr"),
                 ("UN cap", "cap pro rata for the window", cap.cap_pro_rata_bbl, "bbl"),
                 ("UN cap", "claim as a yearly rate", cap.claim_bbl_per_year, "bbl/yr"),
-                ("UN cap", "claim / cap pro rata", cap.times_cap, "-"),
+                ("UN cap", "claim / cap pro rata", cap.times_cap, "ratio"),
             ]
         return pd.DataFrame(rows, columns=["section", "quantity", "value", "unit"])
 

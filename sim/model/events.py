@@ -40,6 +40,8 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from sim.core.csvsafe import restore_formulas
+
 ACTIVITIES: tuple[str, ...] = (
     "sail",
     "anchor",
@@ -287,7 +289,7 @@ def occupancy(events: pd.DataFrame, window_h: float) -> pd.DataFrame:
 
 def read_csv_events(path: str | Path) -> pd.DataFrame:
     """Read an event log written as CSV, restoring the dtypes of :data:`COLUMNS`."""
-    df = pd.read_csv(path, keep_default_na=False, na_values=[])
+    df = restore_formulas(pd.read_csv(path, keep_default_na=False, na_values=[]))
     out = df.astype(
         {
             "replication": "int32",

@@ -266,14 +266,17 @@ def rounded_for_csv(df: pd.DataFrame) -> pd.DataFrame:
 
 def write_table(df: pd.DataFrame, path: Path) -> Path:
     """Write a table as Parquet (``.parquet``, full precision) or CSV (``.csv``, floats rounded
-    to what they carry: :func:`rounded_for_csv`), by suffix."""
+    to what they carry: :func:`rounded_for_csv`; a text cell a spreadsheet would run as a
+    formula given an apostrophe in front: :func:`sim.core.csvsafe.safe_for_csv`), by suffix."""
+    from sim.core.csvsafe import safe_for_csv
+
     if path.suffix not in (".parquet", ".csv"):  # pragma: no cover - programming error
         raise ValueError(f"unknown table format {path.suffix}")
     with atomic_path(path) as tmp:
         if path.suffix == ".parquet":
             df.to_parquet(tmp, index=False)
         else:
-            rounded_for_csv(df).to_csv(tmp, index=False)
+            safe_for_csv(rounded_for_csv(df)).to_csv(tmp, index=False)
     return path
 
 

@@ -40,6 +40,7 @@ import pandas as pd
 from sim.analysis.claims import ClaimsCheck, check_claims
 from sim.core.assumptions import LEVEL_WORDS, assumptions
 from sim.core.config import Scenario, load_scenario
+from sim.core.csvsafe import restore_formulas
 from sim.core.errors import OptionError
 from sim.core.fmt import pct, sig
 from sim.outputs.plots import plain_text
@@ -145,7 +146,9 @@ class RunFolder:
         p = self.path / name
         if not p.is_file():
             return None
-        return pd.read_parquet(p) if p.suffix == ".parquet" else pd.read_csv(p)
+        if p.suffix == ".parquet":
+            return pd.read_parquet(p)
+        return restore_formulas(pd.read_csv(p))  # the apostrophes of safe CSV taken off
 
 
 def _scenario_of(folder: Path) -> Scenario:

@@ -40,6 +40,7 @@ import pandas as pd
 
 from sim.analysis.posterior import claim_quantities
 from sim.core.config import read_source
+from sim.core.csvsafe import safe_for_csv
 from sim.core.rng import entity_key, uniforms
 from sim.runner.calibrate import _calibrate_one, setup
 from sim.runner.pipeline import ExecOptions, Job, open_executor, run_jobs
@@ -171,7 +172,7 @@ def run_sbc(
     s = setup(scenario, evidence=evidence)
     ev_path = s.scenario.evidence_path()
     assert ev_path is not None
-    ev_text = ev_path.read_text(encoding="utf-8")
+    ev_text = ev_path.read_text(encoding="utf-8-sig")  # a byte-order mark is read, not kept
     keys = tuple(p.key for p in s.parameters)
     done: list[dict[str, Any]] = []
     csv_path = None if out is None else Path(out) / "sbc.csv"
@@ -230,7 +231,7 @@ def run_sbc(
             done.append(rec)
             if csv_path is not None:
                 csv_path.parent.mkdir(parents=True, exist_ok=True)
-                pd.DataFrame(done).to_csv(csv_path, index=False)
+                safe_for_csv(pd.DataFrame(done)).to_csv(csv_path, index=False)
             if on_truth is not None:
                 on_truth(k, rec)
     table = pd.DataFrame(done)
@@ -240,6 +241,6 @@ def run_sbc(
 def write_sbc(result: SbcResult, out: Path) -> None:
     """sbc.csv (one row per truth), sbc-coverage.csv and sbc.json."""
     out.mkdir(parents=True, exist_ok=True)
-    result.table.to_csv(out / "sbc.csv", index=False)
-    result.coverage().to_csv(out / "sbc-coverage.csv", index=False)
+    safe_for_csv(result.table).to_csv(out / "sbc.csv", index=False)
+    safe_for_csv(result.coverage()).to_csv(out / "sbc-coverage.csv", index=False)
     (out / "sbc.json").write_text(json.dumps(result.to_dict(), indent=2) + "\n", encoding="utf-8")
