@@ -396,3 +396,156 @@ def test_a_finished_calibration_asked_again_is_read_not_run(
     pd.testing.assert_frame_equal(again.replications, first.replications, check_exact=True)
     pd.testing.assert_frame_equal(again.posterior, first.posterior, check_exact=True)
     assert again.simulated == first.simulated
+
+
+# --------------------------------------------------------------------------- pyabc
+
+
+def _toy_model(p: dict[str, float]) -> dict[str, float]:
+    return {"y": p["a"] + 0.1 * float(np.random.normal())}  # noqa: NPY002 - pyabc's state
+
+
+def test_pyabc_behaves_as_the_adapter_assumes(tmp_path: Path) -> None:
+    """The one place that knows what tankersim assumes of pyabc beyond its documented API
+    (sim/runner/abc_adapter.py, and the block sampler's reading of pyabc's arguments). It runs
+    pyabc's own ABC-SMC on a toy model and fails, naming the assumption, when a pyabc release
+    changes one: then the adapter (and the range in pyproject.toml) must follow."""
+    import tomllib
+
+    import pyabc
+    from packaging.specifiers import SpecifierSet
+
+    from sim.runner import abc_adapter
+
+    # The range: pyproject.toml allows what the adapter was written for, and pyabc is in it.
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    pins = [d for group in extras["project"]["optional-dependencies"].values() for d in group
+            if d.startswith("pyabc")]  # fmt: skip
+    assert pins and set(pins) == {f"pyabc{abc_adapter.PYABC_VERSIONS}"}, pins
+    assert pyabc.__version__ in SpecifierSet(abc_adapter.PYABC_VERSIONS), (
+        f"pyabc {pyabc.__version__} is outside {abc_adapter.PYABC_VERSIONS}, which the "
+        "adapter was checked with"
+    )
+
+    calls: list[tuple[int, bool, Any]] = []
+
+    class Recording(pyabc.SingleCoreSampler):
+        def sample_until_n_accepted(self, n: int, simulate_one: Any, t: int, **kw: Any) -> Any:
+            calls.append((t, kw.get("all_accepted", False), kw.get("ana_vars")))
+            return super().sample_until_n_accepted(n, simulate_one, t, **kw)
+
+    url = f"sqlite:///{tmp_path / 'toy.db'}"
+    saved = np.random.get_state()  # noqa: NPY002
+    np.random.seed(3)  # noqa: NPY002
+    try:
+        abc = pyabc.ABCSMC(
+            _toy_model, pyabc.Distribution(a=pyabc.RV("uniform", 0.0, 1.0)),
+            pyabc.PNormDistance(p=2), population_size=20,
+            transitions=pyabc.MultivariateNormalTransition(),
+            eps=pyabc.QuantileEpsilon(alpha=0.5), sampler=Recording(),
+        )  # fmt: skip
+        abc.new(url, {"y": 0.4})
+        abc.history.stores_sum_stats = False
+        t0 = abc.initialize_components_before_run(
+            minimum_epsilon=0.0, max_nr_populations=4, min_acceptance_rate=0.0,
+            max_total_nr_simulations=np.inf, max_walltime=None, min_eps_diff=0.0,
+        )  # fmt: skip
+        assert t0 == 0 and [(t, a) for t, a, _ in calls] == [(-1, True)], (
+            "pyabc's draw from the prior (the first tolerance) is no longer the one sampler call "
+            f"with all_accepted=True: {[(t, a) for t, a, _ in calls]}; the block sampler "
+            "tells it by that"
+        )
+        abc.run_generation(t=0)
+        t, all_accepted, ana_vars = calls[-1]
+        assert (t, all_accepted) == (0, False), calls
+        for name, value in (("parameter_priors", abc.parameter_priors),
+                            ("transitions", abc.transitions), ("eps", abc.eps)):  # fmt: skip
+            assert getattr(ana_vars, name, None) is value, (
+                f"pyabc no longer passes the sampler its {name} in ana_vars"
+            )
+        state, rng = abc_adapter.snapshot(abc), np.random.get_state()  # noqa: NPY002
+        assert "sampler" not in pickle.loads(state["abc"]).__dict__, "ABCSMC pickles its sampler"
+        eps1 = abc.eps(1)
+        abc.run_generation(t=1)
+        assert abc.history.max_t == 1, "run_generation no longer writes its generation"
+        eps, kernel = abc.eps(2), abc.transitions[0]
+
+        # A generation written but not checkpointed: restored and replayed, nothing written,
+        # and pyabc's state for the next generation is the uninterrupted run's.
+        again = abc_adapter.restore(state, url)
+        again.sampler = Recording()
+        try:
+            restored: Any = again.eps(1)
+        except Exception as exc:  # a missing or broken tolerance, reported below
+            restored = exc
+        assert restored == eps1, "the pickled ABCSMC no longer carries the tolerance schedule"
+        np.random.set_state(rng)  # noqa: NPY002
+        with abc_adapter.replaying(again, 1):
+            again.run_generation(t=1)
+        assert again.history.max_t == 1, "run_generation wrote past History.append_population"
+        assert again.eps(2) == eps, "the pickled ABCSMC no longer carries the tolerance schedule"
+        np.random.seed(5)  # noqa: NPY002
+        x = kernel.rvs(size=4)
+        np.random.seed(5)  # noqa: NPY002
+        y = again.transitions[0].rvs(size=4)
+        pd.testing.assert_frame_equal(x, y, obj="the restored proposal kernel's draws")
+
+        # The replay notices a generation that comes out differently, and the restore refuses
+        # a checkpoint of another pyabc.
+        other = abc_adapter.restore(state, url)
+        other.sampler = Recording()
+        np.random.seed(99)  # noqa: NPY002
+        with (
+            pytest.raises(RuntimeError, match="replayed differently"),
+            abc_adapter.replaying(other, 1),
+        ):
+            other.run_generation(t=1)
+        with pytest.raises(RuntimeError, match=r"written with pyabc 0\.0"):
+            abc_adapter.restore({**state, "pyabc": "0.0"}, url)
+    finally:
+        np.random.set_state(saved)  # noqa: NPY002
+
+
+def test_a_generation_written_but_not_checkpointed_is_run_again(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A calibration stopped after pyabc wrote generation 1 to its history but before the
+    checkpoint resumes by running generation 1 again unwritten: the result of a run never
+    stopped, bit for bit."""
+    from sim.runner import abc_adapter
+    from sim.runner import calibrate as cal
+
+    kw: dict[str, Any] = {"options": ExecOptions("serial"), "population": 100,
+                          "generations": 3, "replications": 1, "compare": ()}  # fmt: skip
+    whole = calibrate(synthetic, **kw)
+
+    save = cal._save
+
+    class Stop(Exception):
+        pass
+
+    def stop_before_checkpoint_1(path: Path, abc: Any, t: int, finished: bool) -> None:
+        if t == 1:
+            raise Stop
+        save(path, abc, t, finished)
+
+    monkeypatch.setattr(cal, "_save", stop_before_checkpoint_1)
+    with pytest.raises(Stop):
+        calibrate(synthetic, out=tmp_path, **kw)
+    monkeypatch.setattr(cal, "_save", save)
+    state = pickle.loads((tmp_path / "calibration.ckpt").read_bytes())
+    history = abc_adapter.snapshot_history(state["abc"], f"sqlite:///{tmp_path / 'abc.db'}")
+    assert (state["t"], history.max_t) == (0, 1)  # written, not checkpointed
+
+    replayed: list[int] = []
+    replaying = abc_adapter.replaying
+
+    def spy(abc: Any, t: int) -> Any:
+        replayed.append(t)
+        return replaying(abc, t)
+
+    monkeypatch.setattr(abc_adapter, "replaying", spy)
+    resumed = calibrate(synthetic, out=tmp_path, resume=True, **kw)
+    assert replayed == [1]
+    pd.testing.assert_frame_equal(resumed.posterior, whole.posterior, check_exact=True)
+    pd.testing.assert_frame_equal(resumed.diagnostics, whole.diagnostics, check_exact=True)
