@@ -204,8 +204,16 @@ def test_a_column_table_answers_as_the_dataframe_does(
     from sim.core.table import ColumnTable
 
     n = len(values)
+    holes = [v if i % 3 else None for i, v in enumerate(values)]
     df = pd.DataFrame(
-        {"x": values, "k": np.arange(n, dtype=np.int64), "s": [f"r{i}" for i in range(n)]}
+        {
+            "x": values,
+            "k": np.arange(n, dtype=np.int64),
+            "s": [f"r{i}" for i in range(n)],
+            "f": pd.Series(holes, dtype=float),  # missing floats: NaN
+            "i": pd.Series([None if v is None else 1 for v in holes], dtype="Int64"),
+            "b": np.asarray(picks[:n]),
+        }
     )
     mask = np.asarray(picks[:n])
     saved = table_mod.BATCH_ROWS
@@ -217,7 +225,8 @@ def test_a_column_table_answers_as_the_dataframe_does(
             t = ColumnTable(path)
             assert len(t) == n and t.shape == df.shape and list(t.columns) == list(df.columns)
             assert "x" in t and "nope" not in t
-            pd.testing.assert_series_equal(t["x"], df["x"])
+            for c in df.columns:  # each column as pandas reads it, dtype included
+                pd.testing.assert_series_equal(t[c], pd.read_parquet(path)[c])
             pd.testing.assert_frame_equal(t[["k", "x"]], df[["k", "x"]])
             pd.testing.assert_frame_equal(t[mask], df[mask], check_index_type=False)
             with pytest.raises(KeyError):

@@ -371,3 +371,37 @@ def test_default_cache_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert default_cache_dir() == tmp_path
     monkeypatch.delenv("TANKERSIM_CACHE_DIR")
     assert default_cache_dir() == Path.home() / ".cache" / "tankersim"
+
+
+def test_a_routed_leg_is_cached_and_read_back_the_same(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A scenario's sea legs are routed once: prepared again, its table is read from the leg
+    cache (no router built) and equals the routed one exactly; another margin, or a damaged
+    cache file, routes again."""
+    import sim.core.routes as routes_mod
+    from sim.core.config import load_scenario
+
+    monkeypatch.setattr(routes_mod, "_leg_file", lambda _c, key: tmp_path / f"leg-{key[:32]}.json")
+    sc = load_scenario(Path(__file__).parents[1] / "scenarios" / "osc-2024.toml")
+    routed = routes_mod.build_route_table(sc)
+    files = sorted(tmp_path.glob("leg-*.json"))
+    assert len(files) == len(sc.discharge)
+
+    def no_router(*a: Any, **k: Any) -> None:
+        raise AssertionError("a cached leg was routed again")
+
+    with monkeypatch.context() as m:
+        m.setattr(routes_mod, "_make_router", no_router)
+        assert routes_mod.build_route_table(sc).legs == routed.legs
+    files[0].write_text("{not json", encoding="utf-8")  # damaged: routed again, same leg
+    assert routes_mod.build_route_table(sc).legs == routed.legs
+    wider = load_scenario(
+        Path(__file__).parents[1] / "scenarios" / "osc-2024.toml",
+        overrides={"routing.margin_nm": 3.0},
+    )
+    assert routes_mod._leg_key(
+        wider, wider.port(wider.terminal.port), wider.port(min(wider.discharge)), regional=True
+    ) != routes_mod._leg_key(
+        sc, sc.port(sc.terminal.port), sc.port(min(sc.discharge)), regional=True
+    )

@@ -45,8 +45,8 @@ def describe(x: pd.Series | np.ndarray) -> dict[str, float]:
     sd = float(a.std(ddof=1)) if n > 1 else 0.0
     half = Z95 * sd / math.sqrt(n) if n > 1 else 0.0
     out = {"n": n, "mean": mean, "mean_lo": mean - half, "mean_hi": mean + half, "sd": sd}
-    for q in QUANTILES:
-        out[f"p{int(q * 100):02d}"] = float(np.quantile(a, q))
+    for q, v in zip(QUANTILES, np.quantile(a, QUANTILES), strict=True):  # one partition
+        out[f"p{int(q * 100):02d}"] = float(v)
     return out
 
 

@@ -13,9 +13,13 @@ Pinned legs (``[[routing.legs]]``) always win over the method.
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sim.core.config import Scenario, ScenarioError
 from sim.core.geo import LatLon, path_length_nm
@@ -114,7 +118,14 @@ def build_route_table(
             from sim.core.routing import RoutingError, in_region
 
             ends = [p for p in (term.point, term.approach, dest.point, dest.approach) if p]
-            if all(in_region(p) for p in ends):
+            regional = all(in_region(p) for p in ends)
+            key = _leg_key(scenario, term, dest, regional=regional)
+            cached = _cached_leg(cache_dir, key, term.id, pid)
+            if cached is not None:
+                legs[(term.id, pid)] = cached
+                legs[(pid, term.id)] = cached.reversed()
+                continue
+            if regional:
                 if router is None:
                     router = _make_router(scenario, cache_dir)
                 leg_router = router
@@ -143,14 +154,15 @@ def build_route_table(
                 passes=route.passes,
                 method="sea",
             )
+            _store_leg(cache_dir, key, leg)
         legs[(term.id, pid)] = leg
         legs[(pid, term.id)] = leg.reversed()
         log.debug("leg %s-%s: %.1f nm (%s)", term.id, pid, leg.distance_nm, leg.method)
     return RouteTable(legs)
 
 
-def _make_router(scenario: Scenario, cache_dir: Path | None, global_: bool = False):  # type: ignore[no-untyped-def]
-    from sim.core.routing import JEJU_STRAIT, ForbiddenArea, SeaRouter
+def _forbidden(scenario: Scenario) -> list[Any]:
+    from sim.core.routing import JEJU_STRAIT, ForbiddenArea
 
     forbidden = [
         ForbiddenArea(a.name, tuple(c.latlon() for c in a.polygon))
@@ -158,6 +170,100 @@ def _make_router(scenario: Scenario, cache_dir: Path | None, global_: bool = Fal
     ]
     if scenario.routing.forbid_jeju_strait:
         forbidden.append(JEJU_STRAIT)
+    return forbidden
+
+
+ROUTE_CACHE_FORMAT = 1
+"""Version of the cached sea legs' files (``routes/<key>.json`` in the route cache folder)."""
+
+
+@functools.cache
+def _router_fingerprint(regional: bool) -> str:
+    """What a sea leg depends on besides its ends and settings: the land data and every
+    parameter of the router's graph (its graph cache key) and the routers' own code."""
+    import importlib.resources as resources
+
+    h = hashlib.sha256()
+    if regional:
+        from sim.core import routing
+
+        h.update(routing._cache_key(routing._land_bytes(), 0.0, ()).encode())
+    else:
+        from sim.core import global_routing  # imports scipy: only for a leg that needs it
+
+        h.update(global_routing._cache_key().encode())
+    for module in ("routing.py", "global_routing.py", "geo.py"):
+        h.update(resources.files("sim.core").joinpath(module).read_bytes())
+    return h.hexdigest()
+
+
+def _leg_key(scenario: Scenario, term: Any, dest: Any, *, regional: bool) -> str:
+    """The cache key of a sea leg: its ends, approaches and names, the margin, the forbidden
+    areas, and the router (:func:`_router_fingerprint`)."""
+
+    def pt(p: LatLon | None) -> list[str] | None:
+        return None if p is None else [repr(float(p[0])), repr(float(p[1]))]
+
+    doc = {
+        "format": ROUTE_CACHE_FORMAT,
+        "router": _router_fingerprint(regional),
+        "margin_nm": repr(float(scenario.routing.margin_nm)),
+        "forbidden": [[a.name, [pt(p) for p in a.polygon]] for a in _forbidden(scenario)],
+        "a": [term.id, pt(term.point), pt(term.approach)],
+        "b": [dest.id, pt(dest.point), pt(dest.approach)],
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+def _leg_file(cache_dir: Path | None, key: str) -> Path:
+    from sim.core.routing import default_cache_dir
+
+    return Path(cache_dir or default_cache_dir()) / "routes" / f"leg-{key[:32]}.json"
+
+
+def _cached_leg(cache_dir: Path | None, key: str, origin: str, destination: str) -> Leg | None:
+    """A sea leg routed before with the same key (None when there is none, or it is unreadable:
+    then it is routed again)."""
+    path = _leg_file(cache_dir, key)
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        if doc.get("key") != key:
+            return None
+        return Leg(
+            origin,
+            destination,
+            float(doc["length_nm"]),
+            tuple(LatLon(float(a), float(b)) for a, b in doc["waypoints"]),
+            pilotage_nm=float(doc["pilotage_nm"]),
+            passes=tuple(str(x) for x in doc["passes"]),
+            method="sea",
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _store_leg(cache_dir: Path | None, key: str, leg: Leg) -> None:
+    from sim.core.io import atomic_write_text
+
+    doc = {
+        "key": key,
+        "length_nm": leg.distance_nm,
+        "waypoints": [[p.lat, p.lon] for p in leg.waypoints],
+        "pilotage_nm": leg.pilotage_nm,
+        "passes": list(leg.passes),
+    }
+    path = _leg_file(cache_dir, key)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(doc))
+    except OSError as exc:  # a read-only cache: route again next time
+        log.warning("could not write route cache %s: %s", path, exc)
+
+
+def _make_router(scenario: Scenario, cache_dir: Path | None, global_: bool = False):  # type: ignore[no-untyped-def]
+    from sim.core.routing import SeaRouter
+
+    forbidden = _forbidden(scenario)
     if global_:
         from sim.core.global_routing import GlobalSeaRouter
 

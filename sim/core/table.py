@@ -56,13 +56,46 @@ class ColumnTable:
         DataFrame); ``table[mask]``: the rows where a boolean mask is true (a DataFrame
         indexed by row number, as ``DataFrame[mask]`` is)."""
         if isinstance(key, str):
-            return self.read([key])[key]
+            return self.column(key)
         if isinstance(key, list | tuple) and all(isinstance(k, str) for k in key):
             return self.read(list(key))
         mask = np.asarray(key)
         if mask.dtype != bool or mask.shape != (self._rows,):
             raise KeyError(f"expected a column name, a list of names or a boolean mask: {key!r}")
         return self.rows(mask)
+
+    def column(self, name: str) -> pd.Series:
+        """One column, as pandas reads it (``pd.read_parquet(path)[name]``). A numeric or
+        boolean column without missing values is copied row group by row group into one
+        array: memory is the column's own, whatever the file's size."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if name not in self._columns:
+            raise KeyError(name)
+        with pq.ParquetFile(self.path) as f:
+            kind = f.schema_arrow.field(name).type
+            plain = pa.types.is_integer(kind) or pa.types.is_floating(kind)
+            plain = plain or pa.types.is_boolean(kind)
+            dtype = np.dtype(kind.to_pandas_dtype()) if plain else None
+            meta = {
+                c.get("name"): c for c in (f.schema_arrow.pandas_metadata or {}).get("columns", [])
+            }
+            if name in meta and meta[name].get("numpy_type") != str(dtype):
+                plain = False  # a pandas extension type (Int64, ...): pandas' own conversion
+            if plain:
+                out = np.empty(self._rows, dtype=dtype)
+                start = 0
+                for g in range(f.num_row_groups):
+                    chunk = f.read_row_group(g, columns=[name]).column(0)
+                    if chunk.null_count and not pa.types.is_floating(kind):
+                        break  # pandas makes these floats (or objects): its own conversion
+                    values = chunk.to_numpy(zero_copy_only=False)  # a float's null is NaN
+                    out[start : start + len(values)] = values
+                    start += len(values)
+                else:
+                    return pd.Series(out, name=name)
+        return self.read([name])[name]
 
     def read(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """Whole columns (all of them: None) as a DataFrame."""
@@ -89,11 +122,10 @@ class ColumnTable:
                 start += batch.num_rows
                 if m.any():
                     keep.append(batch.filter(pa.array(m)))
-        if keep:
-            out = pa.Table.from_batches(keep).to_pandas()
-        else:
-            empty = pa.schema([schema.field(c) for c in cols])
-            out = empty.empty_table().to_pandas()
+        # the file's pandas metadata too, so that columns come back as pandas wrote them
+        kept = pa.schema([schema.field(c) for c in cols], metadata=schema.metadata)
+        table = pa.Table.from_batches(keep, schema=kept) if keep else kept.empty_table()
+        out = table.to_pandas()
         out.index = pd.Index(np.flatnonzero(mask))
         return out
 

@@ -791,6 +791,13 @@ class PartStore:
             if monthly is not None:
                 extra[MONTHLY_KEY] = monthly_to_json(*monthly)
         writer = None
+        pending: list[pa.Table] = []  # batches of small parts, gathered into one row group
+
+        def flush() -> None:
+            if writer is not None and pending:
+                writer.write_table(pa.concat_tables(pending))
+                pending.clear()
+
         with atomic_path(target) as tmp:
             try:
                 for f in sources:
@@ -800,12 +807,15 @@ class PartStore:
                         writer = pq.ParquetWriter(
                             tmp, pf.schema_arrow.with_metadata(meta), use_dictionary=False
                         )
-                    for batch in pf.iter_batches(batch_size=65536):
+                    for batch in pf.iter_batches(batch_size=ROW_GROUP_ROWS):
                         table = pa.Table.from_batches([batch])
                         if below is not None:
                             keep = pc.less(table["replication"], pa.scalar(below, pa.int64()))
                             table = table.filter(keep)
-                        writer.write_table(table.replace_schema_metadata(writer.schema.metadata))
+                        pending.append(table.replace_schema_metadata(writer.schema.metadata))
+                        if sum(t.num_rows for t in pending) >= ROW_GROUP_ROWS:
+                            flush()
+                flush()
             finally:
                 if writer is not None:
                     writer.close()
@@ -816,6 +826,10 @@ class PartStore:
             f.unlink(missing_ok=True)
         return target
 
+
+ROW_GROUP_ROWS = 65_536
+"""Rows per row group of a compacted file (parts are gathered up to this): large enough that
+reading a column is a few reads, small enough that compaction holds little."""
 
 UPTO_KEY = b"tankersim.upto"
 """Parquet metadata key of a compacted file: it holds replications ``0 .. upto - 1``."""
