@@ -196,11 +196,10 @@ def test_disk_per_replication_is_bounded(tmp_path: Path) -> None:
 )
 @settings(max_examples=40, deadline=None)
 def test_a_column_table_answers_as_the_dataframe_does(
-    values: list[float], picks: list[bool], batch_rows: int
+    values: list[float], picks: list[bool], group_rows: int
 ) -> None:
     import tempfile
 
-    import sim.core.table as table_mod
     from sim.core.table import ColumnTable
 
     n = len(values)
@@ -216,23 +215,18 @@ def test_a_column_table_answers_as_the_dataframe_does(
         }
     )
     mask = np.asarray(picks[:n])
-    saved = table_mod.BATCH_ROWS
-    table_mod.BATCH_ROWS = batch_rows  # masks cut across many record batches
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "t.parquet"
-            df.to_parquet(path)
-            t = ColumnTable(path)
-            assert len(t) == n and t.shape == df.shape and list(t.columns) == list(df.columns)
-            assert "x" in t and "nope" not in t
-            for c in df.columns:  # each column as pandas reads it, dtype included
-                pd.testing.assert_series_equal(t[c], pd.read_parquet(path)[c])
-            pd.testing.assert_frame_equal(t[["k", "x"]], df[["k", "x"]])
-            pd.testing.assert_frame_equal(t[mask], df[mask], check_index_type=False)
-            with pytest.raises(KeyError):
-                t["nope"]
-    finally:
-        table_mod.BATCH_ROWS = saved
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "t.parquet"
+        df.to_parquet(path, row_group_size=group_rows)  # masks cut across row groups
+        t = ColumnTable(path)
+        assert len(t) == n and t.shape == df.shape and list(t.columns) == list(df.columns)
+        assert "x" in t and "nope" not in t
+        for c in df.columns:  # each column as pandas reads it, dtype included
+            pd.testing.assert_series_equal(t[c], pd.read_parquet(path)[c])
+        pd.testing.assert_frame_equal(t[["k", "x"]], df[["k", "x"]])
+        pd.testing.assert_frame_equal(t[mask], df[mask], check_index_type=False)
+        with pytest.raises(KeyError):
+            t["nope"]
 
 
 def test_a_batch_with_a_folder_reads_columns_and_gives_the_in_memory_verdict(

@@ -56,7 +56,9 @@ def model_checks(
     rows = []
     for ob in observables:
         x = reps[ob.column].to_numpy(dtype=float) if ob.column in reps else np.zeros(0)
-        finite = x[np.isfinite(x)]
+        ok = np.isfinite(x)
+        finite = x if ok.all() else x[ok]  # no copy of a column without gaps
+        del ok
         p = prob(ob.holds(finite)) if len(finite) else {"p": np.nan, "lo": 0.0, "hi": 1.0}
         q = np.quantile(finite, [0.05, 0.5, 0.95]) if len(finite) else [np.nan] * 3
         rows.append(

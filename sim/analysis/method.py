@@ -62,29 +62,40 @@ def _d(p: Proportion | None) -> dict[str, object] | None:
     return None if p is None else p.to_dict()
 
 
+def _ratio_summary(est: np.ndarray, base: np.ndarray) -> Summary:
+    """The summary of ``est / base`` over the replications where ``base > 0``."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = est / base
+    ratio[~(base > 0)] = np.nan
+    return Summary.of(ratio[np.isfinite(ratio)])
+
+
 def method_check(
     reps: pd.DataFrame,
     claim_bbl: float | None = None,
     load_factor: float = CLAIMANTS_LOAD_FACTOR,
 ) -> MethodCheck:
     """The claimants' estimator over a table of replications (see the module docstring)."""
+    # One summary at a time, each array dropped once summarised: a million replications
+    # hold a few columns at once, not every intermediate.
     est = claimants_estimate(reps, load_factor).to_numpy(dtype=float)
     loaded = reps["loaded_bbl"].to_numpy(dtype=float)
+    ratio = _ratio_summary(est, loaded)
     seen = reps["observed_bbl"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(loaded > 0, est / loaded, np.nan)
-        ratio_seen = np.where(seen > 0, est / seen, np.nan)
+    ratio_seen = _ratio_summary(est, seen)
+    del seen
     p_est = p_cond = None
     if claim_bbl is not None:
         over = est >= claim_bbl
         p_est = Proportion.of(over)
         p_cond = Proportion.of(loaded[over] >= claim_bbl) if over.any() else None
+        del over
     return MethodCheck(
         load_factor=load_factor,
         estimate_bbl=Summary.of(est),
         loaded_bbl=Summary.of(loaded),
-        ratio=Summary.of(ratio[np.isfinite(ratio)]),
-        ratio_seen=Summary.of(ratio_seen[np.isfinite(ratio_seen)]),
+        ratio=ratio,
+        ratio_seen=ratio_seen,
         bias_bbl=Summary.of(est - loaded),
         p_overstates=Proportion.of(est > loaded),
         p_estimate_ge_claim=p_est,

@@ -17,9 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-BATCH_ROWS = 65_536
-"""Rows per record batch when rows are selected by a mask."""
-
 
 class ColumnTable:
     """A Parquet file's table, read on demand (see the module docstring).
@@ -108,23 +105,28 @@ class ColumnTable:
 
     def rows(self, mask: np.ndarray, columns: Sequence[str] | None = None) -> pd.DataFrame:
         """The rows where ``mask`` is true, read a record batch at a time (memory: the rows
-        kept and one batch)."""
+        kept and one row group)."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        keep: list[pa.RecordBatch] = []
+        keep: list[pa.Table] = []
         start = 0
         with pq.ParquetFile(self.path) as f:
             schema = f.schema_arrow
             cols = list(columns) if columns else list(self._columns)
-            for batch in f.iter_batches(batch_size=BATCH_ROWS, columns=cols):
-                m = mask[start : start + batch.num_rows]
-                start += batch.num_rows
+            for g in range(f.num_row_groups):  # one row group at a time: no read-ahead
+                n = f.metadata.row_group(g).num_rows
+                m = mask[start : start + n]
+                start += n
                 if m.any():
-                    keep.append(batch.filter(pa.array(m)))
+                    keep.append(f.read_row_group(g, columns=cols).filter(pa.array(m)))
         # the file's pandas metadata too, so that columns come back as pandas wrote them
         kept = pa.schema([schema.field(c) for c in cols], metadata=schema.metadata)
-        table = pa.Table.from_batches(keep, schema=kept) if keep else kept.empty_table()
+        table = (
+            pa.concat_tables(keep).replace_schema_metadata(schema.metadata)
+            if keep
+            else kept.empty_table()
+        )
         out = table.to_pandas()
         out.index = pd.Index(np.flatnonzero(mask))
         return out
