@@ -65,7 +65,7 @@ from sim.api import ExecOptions, calibrate
 opts = ExecOptions(executor, workers)
 with tempfile.TemporaryDirectory() as tmp:
     t0 = time.perf_counter()
-    r = calibrate(scenario, population=pop, generations=gens, options=opts, out=tmp,
+    r = calibrate(scenario, population=pop or None, generations=gens or None, options=opts, out=tmp,
                   plots=False, progress=False, compare=())
     wall = time.perf_counter() - t0
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -108,8 +108,15 @@ def main() -> None:
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--dask", action="store_true", help="also a Dask LocalCluster of max workers")
     ap.add_argument("--memory", type=int, default=0, help="also the parent's peak at this N")
-    ap.add_argument("--population", type=int, default=300, help="calibrate: particles")
-    ap.add_argument("--generations", type=int, default=4, help="calibrate: generations")
+    ap.add_argument(
+        "--population", type=int, default=0, help="calibrate: particles (default: the scenario's)"
+    )
+    ap.add_argument(
+        "--generations",
+        type=int,
+        default=0,
+        help="calibrate: generations (default: the scenario's)",
+    )
     ap.add_argument("--no-calibrate", action="store_true")
     ap.add_argument("--scenario", default=SCENARIO)
     ap.add_argument("--repeat", type=int, default=REPEAT, help="runs per case; the best kept")
@@ -143,9 +150,14 @@ def main() -> None:
         for w, ex in cases:
             r = child(CAL_CHILD, args.population, args.generations, w, ex, args.scenario, repeat=1)
             rows.append(r)
+            size = (
+                f"{args.population} particles x {args.generations} generations"
+                if args.population or args.generations
+                else "the scenario's own population and generations"
+            )
             print(
-                f"calibrate {args.population} particles x {args.generations} generations, "
-                f"{ex} x{w}: {r['wall_s']:.1f} s ({r['simulations']:,} simulations)",
+                f"calibrate ({size}), {ex} x{w}: {r['wall_s']:.1f} s "
+                f"({r['simulations']:,} simulations)",
                 flush=True,
             )
 
@@ -175,6 +187,17 @@ def main() -> None:
                 s = cal[("serial", 1)]["wall_s"] / r["wall_s"]
                 summary[f"calibrate_speedup_{ex}_{w}"] = s
                 print(f"calibrate speed-up {ex} x{w}: {s:.2f}x (measured)")
+                if w == 2 and ex == "local":
+                    # Amdahl from two points: t2 = t1 (f + (1 - f) / 2)  =>  f = 2 t2 / t1 - 1
+                    f_cal = min(1.0, max(0.0, 2.0 / s - 1.0))
+                    summary["calibrate_serial_fraction"] = f_cal
+                    print(f"calibrate serial fraction (from 1 and 2 workers): {f_cal:.0%}")
+                    for p in (4, 8, 16):
+                        summary[f"calibrate_projection_{p}"] = amdahl(f_cal, p)
+                        print(
+                            f"calibrate speed-up at {p} workers: {amdahl(f_cal, p):.1f}x "
+                            "(Amdahl projection)"
+                        )
     mem = [r for r in rows if "memory_case" in r]
     if len(mem) == 2:
         summary["parent_peak_ratio"] = mem[1]["parent_mib"] / mem[0]["parent_mib"]
