@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pandas as pd
 
@@ -39,6 +39,8 @@ from sim.runner.calibrate import CalibrationResult
 from sim.runner.pipeline import ExecOptions, ExecutorKind
 from sim.runner.single import RunResult, run
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 __all__ = [
     "CalibrationResult",
     "ExecOptions",
@@ -61,6 +63,25 @@ __all__ = [
     "run_sweep",
     "write_routes",
 ]
+
+
+def _locks_out(fn: F) -> F:
+    """Hold the writer lock of the call's ``out`` folder (:mod:`sim.core.lock`) while it runs:
+    a second process writing into the same folder is refused, in one line."""
+    import functools
+    import inspect
+
+    sig = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sim.core.lock import writing
+
+        out = sig.bind_partial(*args, **kwargs).arguments.get("out")
+        with writing(out, f"sim.{fn.__name__}"):
+            return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 Options = ExecOptions | ExecutorKind | None
@@ -120,6 +141,7 @@ def _source_name(scenario: Any) -> str:
     return PYTHON_SOURCE if isinstance(scenario, Scenario | Mapping) else str(scenario)
 
 
+@_locks_out
 def run_mc(
     scenario: Model | Scenario | Mapping[str, Any] | str | Path,
     *,
@@ -200,6 +222,7 @@ def run_mc(
     return result
 
 
+@_locks_out
 def run_sweep(
     scenario: str | Path | Mapping[str, Any],
     *,
@@ -251,6 +274,7 @@ def run_sweep(
     return result
 
 
+@_locks_out
 def run_sensitivity(
     scenario: str | Path | Mapping[str, Any],
     *,
@@ -298,6 +322,7 @@ def run_sensitivity(
     return result
 
 
+@_locks_out
 def write_routes(
     scenario: Scenario | str | Path, out: str | Path, *, draw_map: bool = True
 ) -> tuple[Any, list[Path]]:
@@ -360,6 +385,7 @@ class EvidenceReport:
     batch: McResult | None
 
 
+@_locks_out
 def check_evidence(
     scenario: Model | Scenario | str | Path,
     *,
@@ -385,6 +411,7 @@ def check_evidence(
     )
 
 
+@_locks_out
 def calibrate(
     scenario: Scenario | str | Path | Mapping[str, Any],
     *,
@@ -474,6 +501,7 @@ class PriorSensitivity:
         return self.table["word"].nunique() > 1
 
 
+@_locks_out
 def calibrate_priors(
     scenario: str | Path,
     *,
@@ -523,6 +551,7 @@ def calibrate_priors(
     return PriorSensitivity(table, results)
 
 
+@_locks_out
 def run_posterior(
     calibration: str | Path,
     *,
@@ -557,6 +586,7 @@ def run_posterior(
     return result
 
 
+@_locks_out
 def robustness(
     scenario: Scenario | str | Path | Mapping[str, Any],
     *,
@@ -644,9 +674,18 @@ def report(
     """Write the report of finished runs (:mod:`sim.outputs.report`): one self-contained HTML
     file, ``out`` (default ``<first run folder>/report.html``), and its Markdown twin beside
     it. Returns both paths."""
+    from contextlib import ExitStack
+
+    from sim.core.lock import reading, writing
     from sim.outputs.report import write_report
 
     if not run_dirs:
         raise OptionError("run_dir", None, "give at least one run folder")
     path = Path(out) if out is not None else Path(run_dirs[0]) / "report.html"
-    return write_report(list(run_dirs), path, tracks=tracks)
+    with ExitStack() as held:
+        if path.parent.is_dir():
+            held.enter_context(writing(path.parent, "sim.report"))
+        for d in run_dirs:  # no run folder is read while a writer is at work in it
+            if Path(d).is_dir():
+                held.enter_context(reading(d))
+        return write_report(list(run_dirs), path, tracks=tracks)

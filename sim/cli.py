@@ -6,6 +6,7 @@ flags (:data:`FLAGS`) and end the command with one line on stderr and exit statu
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 import warnings
@@ -104,6 +105,14 @@ def _warn_degenerate(scenario: Scenario, reps: Any) -> None:
         )
 
 
+_DISK_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in ("ENOSPC", "EDQUOT", "EROFS", "EACCES", "EPERM", "EFBIG")
+    if hasattr(errno, name)
+)
+"""Write errors that are one line and exit status 1 (what is finished stays on disk)."""
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one line to stderr and exit with ``code``."""
     err_console.print(f"tankersim: error: {message}", markup=False, highlight=False, soft_wrap=True)
@@ -133,6 +142,12 @@ def clean_errors(fn: F) -> F:
             fail(_message(exc))
         except KeyboardInterrupt:
             fail("interrupted", code=130)
+        except OSError as exc:
+            if exc.errno not in _DISK_ERRNOS:
+                raise
+            # the machine, not the input: a full disk, a read-only or forbidden folder
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"cannot write {where}{exc.strerror or exc}", code=1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -168,7 +183,16 @@ def _prepare_out(
     sc = load_scenario(scenario, overrides=overrides)
     path = out if out is not None else Path("runs") / f"{safe_name(sc.name)}{suffix}"
     ensure_writable(path)  # fail before the simulation, not after it
+    _hold(path)
     return sc, path
+
+
+def _hold(folder: Path) -> None:
+    """Take ``folder``'s writer lock for the rest of the command (:mod:`sim.core.lock`): a
+    second tankersim writing there is refused in one line naming the holder."""
+    from sim.core.lock import acquire
+
+    acquire(folder, " ".join(["tankersim", *sys.argv[1:]])[:200])
 
 
 def _key(command: str, sc: Scenario, seed: int | None, **options: Any) -> dict[str, Any]:
@@ -967,6 +991,7 @@ def claims(
     check = check_claims(load_scenario(scenario))
     if out is not None:
         ensure_writable(out)  # the check every command's --out gets
+        _hold(out)
         write_json(out / "claims.json", check.to_dict())
         atomic_write_text(out / "claims.md", claims_markdown(check))
         write_table(check.table(), out / "claims.csv")
@@ -1008,6 +1033,8 @@ def report(
     from sim.api import report as report_api
 
     target = out if out is not None else run_dir[0] / "report.html"
+    if target.parent.is_dir():
+        _hold(target.parent)
     stamp = target.parent / f".{target.name}.done.json"
     key = _report_key(run_dir, tracks)
     html_md = [target, target.with_suffix(".md")]

@@ -89,6 +89,18 @@ class ResultsMismatchError(OptionError):
         super().__init__("out", folder, reason + (f" ({detail})" if detail else ""))
 
 
+class FolderBusyError(OptionError):
+    """Another process holds an output folder's lock (:mod:`sim.core.lock`)."""
+
+    def __init__(self, folder: str, holder: str, *, writing: bool = True) -> None:
+        self.holder = holder
+        if writing:
+            reason = f"{holder} is writing there; wait for it to finish, or use another folder"
+        else:
+            reason = f"{holder} is writing there; wait for it to finish before reading it"
+        super().__init__("out" if writing else "run_dir", folder, reason)
+
+
 class MissingExtraError(TankersimError, ImportError):
     """An optional dependency is not installed; names the extra that brings it."""
 

@@ -77,8 +77,22 @@ def atomic_path(path: Path) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as exc:
+        code = exc.errno or _errno_in(str(exc))
+        if exc.filename is None and code is not None:  # written through a handle (pandas,
+            # pyarrow): name the file the user will look for
+            raise OSError(code, os.strerror(code), str(path)) from exc
+        raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _errno_in(message: str) -> int | None:
+    """The error number in a message such as Arrow's "... [errno 28] No space left ..."."""
+    import re
+
+    m = re.search(r"\[errno (\d+)\]", message, re.IGNORECASE)
+    return int(m.group(1)) if m else None
 
 
 def atomic_write_text(path: Path, text: str) -> None:
