@@ -654,3 +654,34 @@ def test_claims_method_on_a_fixed_case_known_by_hand() -> None:
     trips = res.replications["trips"].to_numpy()
     np.testing.assert_allclose(m.estimate_bbl.mean, (9000.0 * trips).mean())
     np.testing.assert_allclose(m.bias_bbl.mean, (1000.0 * trips).mean())
+
+
+@pytest.mark.parametrize("named", ["/etc/passwd", "../outside.evidence.csv"])
+def test_evidence_outside_the_scenarios_folder_is_refused_unless_allowed(
+    tmp_path: Path, named: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scenario from elsewhere must not make tankersim read any file it names: the evidence
+    lies in the scenario file's folder (or below it), or the user says otherwise."""
+    from sim.core.evidence import EVIDENCE_ANYWHERE
+
+    folder = tmp_path / "sc"
+    folder.mkdir()
+    (tmp_path / "outside.evidence.csv").write_bytes(SHIPPED.read_bytes())
+    scenario = copy_scenario("osc-2024.toml", folder)
+    text = scenario.read_text(encoding="utf-8")
+    scenario.write_text(
+        text.replace('evidence = "osc-2024.evidence.csv"', f'evidence = "{named}"'),
+        encoding="utf-8",
+    )
+    res = CliRunner().invoke(app, ["validate", "--no-routes", str(scenario)])
+    assert res.exit_code == 2
+    assert res.stderr == (
+        f"tankersim: error: {scenario}: evidence = {named!r}: outside the scenario file's "
+        "folder: copy the evidence file beside the scenario (or set "
+        "TANKERSIM_EVIDENCE_ANYWHERE=1 to allow it)\n"
+    )
+    assert "root:" not in res.output  # nothing of the file is read, let alone echoed
+    if named.startswith(".."):  # allowed by the user: read as any evidence file
+        monkeypatch.setenv(EVIDENCE_ANYWHERE, "1")
+        ok = CliRunner().invoke(app, ["validate", "--no-routes", str(scenario)])
+        assert ok.exit_code == 0, ok.output

@@ -15,6 +15,7 @@ import pytest
 import sim.api as api
 from sim.cli import app
 from sim.core.config import MAX_DEPTH, load_scenario
+from sim.core.errors import ScenarioError
 from tests.conftest import SCENARIOS, copy_scenario
 
 MINIMAL = SCENARIOS / "minimal.toml"
@@ -286,3 +287,33 @@ def test_scheduler_addresses(runner: Any, tmp_path: Path) -> None:
          "--scheduler", "tcp://127.0.0.1:9"],
     )  # fmt: skip
     _one_line_error(r, "--scheduler", "no Dask scheduler answered within 5 s")
+
+
+@pytest.mark.parametrize(
+    ("path", "key", "value", "said"),
+    [
+        ("minimal.toml", "fleet.tanker.capacity_bbl", 1e308, "5,000,000 bbl"),
+        ("minimal.toml", "fleet.tanker.capacity_bbl", 4.0e6, None),  # a ULCC: accepted
+        ("minimal.toml", "fleet.tanker.speed_laden_kn", 400.0, "40 kn"),
+        ("minimal.toml", "terminal.load_rate_bbl_per_h", 1e9, None),  # pumping takes no time
+        ("osc-2024.toml", "unknowns.fleet_dwt",
+         {"dist": "uniform", "low": 1200.0, "high": 1e308}, "at most 1e+09"),
+        # a scaled input: its own range times its scale's highest value
+        ("osc-2024.toml", "unknowns.fleet_dwt",
+         {"dist": "uniform", "low": 1200.0, "high": 900000.0}, "700,000 dwt"),
+    ],
+)  # fmt: skip
+def test_inputs_beyond_physics_are_refused_by_validate(
+    path: str, key: str, value: Any, said: str | None
+) -> None:
+    """What a later command could not make sense of (a capacity of 1e308 bbl overflowed the
+    engine; a prior up to 1e308 crashed calibrate inside pyabc) is refused when the scenario is
+    read: one line naming the key and the bound."""
+    from sim.core.config import load_scenario
+
+    if said is None:
+        load_scenario(SCENARIOS / path, overrides={key: value})
+        return
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(SCENARIOS / path, overrides={key: value})
+    assert said in str(err.value) and "\n" not in str(err.value)

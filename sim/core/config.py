@@ -981,6 +981,61 @@ def _check_inputs(sc: Scenario, file: str) -> None:
             unused[0],
             "declared but no input uses it as a scale or spread",
         )
+    _check_physical(sc, file)
+
+
+PHYSICAL_MAX: dict[str, tuple[float, str]] = {
+    "capacity_bbl": (5.0e6, "bbl: more than the largest tanker ever built, about 4.1 million"),
+    "capacity_m3": (8.0e5, "m³: more than the largest tanker ever built, about 650,000"),
+    "capacity_t": (7.0e5, "t: more than the largest tanker ever built, about 565,000 dwt"),
+    "capacity_dwt": (7.0e5, "dwt: more than the largest tanker ever built, about 565,000"),
+    "speed_laden_kn": (40.0, "kn: faster than any tanker"),
+    "speed_ballast_kn": (40.0, "kn: faster than any tanker"),
+}
+"""Upper bounds the physics of tankers puts on inputs (by the key's last part), so that
+``validate`` refuses a value no later command could make sense of (a capacity of 1e308 bbl).
+Generous on purpose: they catch slips of units and magnitudes, not unusual ships. Pumping
+rates are not bounded: a rate of 1e9 bbl/h is the way to say that pumping takes no time. The largest tanker ever built, Seawise
+Giant (564,763 dwt, about 4.1 million bbl), sets the capacities."""
+MAX_UNKNOWN = 1.0e9
+"""No fleet-level unknown is near this in any unit the scenarios use (dwt, days, factors)."""
+
+
+def _upper(dist: Any) -> float:
+    """The highest value a distribution gives (for an unbounded one, its 1 - 1e-9 quantile)."""
+    hi = float(dist.bounds[1])
+    if math.isfinite(hi):
+        return hi
+    return float(dist.ppf([1.0 - 1e-9])[0])
+
+
+def _check_physical(sc: Scenario, file: str) -> None:
+    """Unknowns and the inputs of :data:`PHYSICAL_MAX` within their bounds (a scaled input
+    times the highest value of its scale)."""
+    for name, dist in sc.unknowns.items():
+        hi = _upper(dist)
+        if not hi <= MAX_UNKNOWN:
+            raise ScenarioError(
+                file,
+                f"unknowns.{name}",
+                hi,
+                f"its highest value is absurd (at most {MAX_UNKNOWN:g}): a slip of magnitude?",
+            )
+    for inp in scenario_inputs(sc):
+        last = next((k for k in PHYSICAL_MAX if inp.key.endswith(k)), None)
+        if last is None:
+            continue
+        high, why = PHYSICAL_MAX[last]
+        hi = _upper(inp.dist)
+        if inp.dist.scale is not None:
+            hi *= _upper(sc.unknowns[inp.dist.scale])
+        if hi > high:
+            raise ScenarioError(
+                file,
+                inp.key,
+                hi,
+                f"the highest value it can take is above {high:,.0f} {why}",
+            )
 
 
 def fleet_level_keys(sc: Scenario) -> dict[str, Any]:

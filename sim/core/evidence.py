@@ -65,6 +65,7 @@ import datetime as dt
 import functools
 import io
 import math
+import os
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -653,6 +654,12 @@ def _locate(record: str, error: str) -> tuple[int, str | None, str]:
         index, i = index + 1, i + 1
 
 
+EVIDENCE_ANYWHERE = "TANKERSIM_EVIDENCE_ANYWHERE"
+"""Environment variable that lets a scenario file name an evidence file outside its own folder
+(by default refused: a scenario from elsewhere must not make tankersim read, say,
+``/etc/passwd``)."""
+
+
 def scenario_evidence(scenario: Any) -> Evidence | None:
     """The validated evidence file a scenario names (``evidence = "..."``), or None.
 
@@ -661,6 +668,18 @@ def scenario_evidence(scenario: Any) -> Evidence | None:
     path = scenario.evidence_path()
     if path is None:
         return None
+    folder = getattr(scenario, "_source_dir", None)
+    if folder is not None and not os.environ.get(EVIDENCE_ANYWHERE):
+        try:
+            path.resolve().relative_to(Path(folder).resolve())
+        except ValueError:
+            raise ScenarioError(
+                "",
+                "evidence",
+                scenario.evidence,
+                "outside the scenario file's folder: copy the evidence file beside the "
+                f"scenario (or set {EVIDENCE_ANYWHERE}=1 to allow it)",
+            ) from None
     if not path.is_file():
         raise ScenarioError("", "evidence", scenario.evidence, f"no such file ({path})")
     return _cached(
