@@ -995,8 +995,9 @@ PHYSICAL_MAX: dict[str, tuple[float, str]] = {
 """Upper bounds the physics of tankers puts on inputs (by the key's last part), so that
 ``validate`` refuses a value no later command could make sense of (a capacity of 1e308 bbl).
 Generous on purpose: they catch slips of units and magnitudes, not unusual ships. Pumping
-rates are not bounded: a rate of 1e9 bbl/h is the way to say that pumping takes no time. The largest tanker ever built, Seawise
-Giant (564,763 dwt, about 4.1 million bbl), sets the capacities."""
+rates are not bounded: a rate of 1e9 bbl/h is the way to say that pumping takes no time.
+The largest tanker ever built, Seawise Giant (564,763 dwt, about 4.1 million bbl), sets the
+capacities."""
 MAX_UNKNOWN = 1.0e9
 """No fleet-level unknown is near this in any unit the scenarios use (dwt, days, factors)."""
 
