@@ -131,13 +131,26 @@ def _message(exc: Exception) -> str:
     return str(exc)
 
 
+def _command(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run a command; give back the folder locks it took, however it ends (a process
+    ending gives them back anyway; a command run in a test's process must too)."""
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        if _HELD_BY_COMMAND:
+            from sim.core.lock import release
+
+            while _HELD_BY_COMMAND:
+                release(_HELD_BY_COMMAND.pop())
+
+
 def clean_errors(fn: F) -> F:
     """Turn library errors into one line on stderr and exit status 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            return _command(fn, *args, **kwargs)
         except (ScenarioError, OptionError, MissingExtraError) as exc:
             fail(_message(exc))
         except KeyboardInterrupt:
@@ -193,6 +206,11 @@ def _hold(folder: Path) -> None:
     from sim.core.lock import acquire
 
     acquire(folder, " ".join(["tankersim", *sys.argv[1:]])[:200])
+    _HELD_BY_COMMAND.append(folder)
+
+
+_HELD_BY_COMMAND: list[Path] = []
+"""Folders the running command locked (:func:`_hold`): released when it returns."""
 
 
 def _key(command: str, sc: Scenario, seed: int | None, **options: Any) -> dict[str, Any]:
@@ -1045,7 +1063,18 @@ def report(
         and _replayed(target.parent, key, resume, stamp=stamp, what=what)
     ):
         return
-    html, md = report_api(run_dir, out, tracks=tracks)
+    from sim.outputs.report import IncompleteRunWarning
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", IncompleteRunWarning)
+        html, md = report_api(run_dir, out, tracks=tracks)
+    for w in seen:
+        if issubclass(w.category, IncompleteRunWarning):  # what the report left out
+            err_console.print(
+                f"tankersim: warning: {w.message}", markup=False, highlight=False, soft_wrap=True
+            )
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     size = html.stat().st_size / 1e6
     line = f"Report: {html} ({size:.1f} MB); Markdown: {md}"
     if key is None:

@@ -11,6 +11,7 @@ from conftest import SCENARIOS
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.core.lock import LOCK_NAME
 from sim.outputs.files import STAMP_NAME
 
 MINIMAL = str(SCENARIOS / "minimal.toml")
@@ -20,7 +21,7 @@ def _mtimes(folder: Path) -> dict[str, int]:
     return {
         str(p.relative_to(folder)): p.stat().st_mtime_ns
         for p in folder.rglob("*")
-        if p.is_file() and p.name != STAMP_NAME
+        if p.is_file() and p.name not in (STAMP_NAME, LOCK_NAME)  # the lock says who writes
     }
 
 

@@ -30,6 +30,7 @@ import os
 import re
 import shlex
 import urllib.parse
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,7 @@ from sim.analysis.claims import ClaimsCheck, check_claims
 from sim.core.assumptions import LEVEL_WORDS, assumptions
 from sim.core.config import Scenario, load_scenario
 from sim.core.csvsafe import restore_formulas
-from sim.core.errors import OptionError
+from sim.core.errors import OptionError, ScenarioError
 from sim.core.fmt import pct, sig
 from sim.outputs.plots import plain_text
 
@@ -140,15 +141,66 @@ class RunFolder:
     children: list[RunFolder] = field(default_factory=list)
 
     def json(self, name: str) -> Any:
-        return json.loads((self.path / name).read_text(encoding="utf-8"))
+        """A JSON object the run wrote (a missing, damaged or non-object file refused)."""
+        return read_json_object(self.path / name)
 
     def table(self, name: str) -> pd.DataFrame | None:
+        """A table the run wrote (None when absent; a damaged file refused in one line)."""
         p = self.path / name
         if not p.is_file():
             return None
-        if p.suffix == ".parquet":
-            return pd.read_parquet(p)
-        return restore_formulas(pd.read_csv(p))  # the apostrophes of safe CSV taken off
+        try:
+            if p.suffix == ".parquet":
+                return pd.read_parquet(p)
+            with p.open("rb") as fh:  # tankersim ends every CSV with a line end
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    raise DamagedRunError(p, "no line end at its end: cut short?")
+            df = pd.read_csv(p, encoding="utf-8")
+        except (OSError, ValueError, UnicodeError, pd.errors.ParserError) as exc:
+            if isinstance(exc, DamagedRunError):
+                raise
+            raise DamagedRunError(p, _why(exc)) from None
+        if df.shape[1] < 2:  # every table tankersim writes has two columns or more
+            raise DamagedRunError(p, f"{df.shape[1]} column, not a table tankersim wrote")
+        return restore_formulas(df)  # the apostrophes of safe CSV taken off
+
+
+class DamagedRunError(OptionError):
+    """A run folder's file that cannot be read as its writer wrote it (truncated, emptied,
+    replaced, hand-edited): one line naming the file."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        super().__init__(
+            "run_dir",
+            str(path),
+            f"damaged or not written by tankersim ({what}); run the command again",
+        )
+
+
+def _why(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON file that must hold an object, strictly (no NaN or Infinity, which tankersim
+    never writes); anything else is a :class:`DamagedRunError` naming the file."""
+    if not path.is_file():
+        raise DamagedRunError(path, "missing")
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
+    except (OSError, ValueError, UnicodeError) as exc:
+        raise DamagedRunError(path, _why(exc)) from None
+    if not isinstance(doc, dict):
+        raise DamagedRunError(path, f"a JSON {type(doc).__name__}, not an object")
+    if not doc:
+        raise DamagedRunError(path, "an empty object")
+    return doc
 
 
 def _scenario_of(folder: Path) -> Scenario:
@@ -174,7 +226,7 @@ def read_run(path: str | Path) -> RunFolder:
         first = (
             sorted((p / "settings").glob("*/manifest.json")) if (p / "settings").is_dir() else []
         )
-        manifest = json.loads(first[0].read_text(encoding="utf-8")) if first else {}
+        manifest = read_json_object(first[0]) if first else {}
         return RunFolder(
             p, "robustness", manifest, _scenario_of(first[0].parent) if first else None
         )
@@ -182,7 +234,10 @@ def read_run(path: str | Path) -> RunFolder:
         raise OptionError(
             "run_dir", str(path), "no manifest.json: not a folder written by tankersim"
         )
-    manifest = json.loads((p / "manifest.json").read_text(encoding="utf-8"))
+    manifest = read_json_object(p / "manifest.json")
+    missing = [k for k in MANIFEST_KEYS if k not in manifest]
+    if missing:
+        raise DamagedRunError(p / "manifest.json", f"no {missing[0]!r}")
     command = manifest.get("command")
     if (p / "verdict_posterior.json").is_file():
         kind = "posterior"
@@ -192,7 +247,90 @@ def read_run(path: str | Path) -> RunFolder:
         kind = str(command)
     else:
         raise OptionError("run_dir", str(path), f"an unfinished or unknown run ({command!r})")
-    return RunFolder(p, kind, manifest, _scenario_of(p))
+    parts = p / "parts"  # an mc batch gathers its parts into one file when it finishes
+    if kind == "mc" and parts.is_dir() and any(parts.glob("*.parquet")):
+        raise OptionError(
+            "run_dir",
+            str(path),
+            "an unfinished batch: parts/ holds replications not yet gathered; finish it with "
+            "the same command and --resume",
+        )
+    sc = _scenario_of(p)
+    expected = EXPECTED.get(kind, ())
+    if kind == "mc" and sc.evidence is not None:
+        expected = (*expected, "checks.csv", "replay.csv")
+    for name in expected:
+        if not (p / name).is_file():
+            warnings.warn(
+                f"{p / name} is missing: the report leaves out what it held",
+                IncompleteRunWarning,
+                stacklevel=2,
+            )
+        else:
+            _check_file(p / name)
+    if manifest.get("scenario_sha256_16") != sc.digest():
+        raise OptionError(
+            "run_dir",
+            str(path),
+            "a mixed folder: manifest.json and scenario.resolved.toml are of different runs",
+        )
+    return RunFolder(p, kind, manifest, sc)
+
+
+def _check_file(path: Path) -> None:
+    """A file of a run, whole as its writer left it, read cheaply: a JSON object, a Parquet
+    file's footer, a CSV's last line end and header (:class:`DamagedRunError` otherwise)."""
+    if path.suffix == ".json":
+        read_json_object(path)
+    elif path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            pq.read_metadata(path)
+        except (OSError, ValueError) as exc:
+            raise DamagedRunError(path, _why(exc)) from None
+    elif path.suffix == ".csv":
+        try:
+            with path.open("rb") as fh:
+                header = fh.readline()
+                fh.seek(-1, os.SEEK_END)
+                last = fh.read(1)
+        except OSError as exc:
+            raise DamagedRunError(path, _why(exc)) from None
+        if last != b"\n":
+            raise DamagedRunError(path, "no line end at its end: cut short?")
+        if b"," not in header:
+            raise DamagedRunError(path, "one column, not a table tankersim wrote")
+
+
+MANIFEST_KEYS = ("tankersim_version", "command", "scenario_name", "scenario_sha256_16", "seed")
+"""Keys every manifest.json holds (:func:`sim.outputs.files.manifest`)."""
+
+
+class IncompleteRunWarning(UserWarning):
+    """A run folder lacks a file its writer writes: the report is made without it."""
+
+
+EXPECTED: dict[str, tuple[str, ...]] = {
+    "mc": (
+        "replications.parquet",
+        "daily.parquet",
+        "verdict.json",
+        "verdict.md",
+        "method.json",
+        "cumulative_quantiles.csv",
+        "monthly_seen.csv",
+    ),
+    "posterior": (
+        "posterior.parquet",
+        "diagnostics.csv",
+        "predictive.csv",
+        "posterior_replications.parquet",
+        "verdict_posterior.json",
+        "calibration.json",
+    ),
+}
+"""Files each kind of run writes (a missing one is warned about)."""
 
 
 # --------------------------------------------------------------------------- figures
@@ -911,7 +1049,19 @@ def write_report(
     if out.suffix.lower() not in (".html", ".htm"):
         out = out.with_suffix(".html") if out.suffix else out / "report.html"
     ensure_writable(out.parent)
-    ctx = build_report(folders, cache_dir=cache_dir, tracks=tracks)
+    try:
+        ctx = build_report(folders, cache_dir=cache_dir, tracks=tracks)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ArithmeticError) as exc:
+        if isinstance(exc, OptionError | ScenarioError):
+            raise
+        # A file that read but does not hold what its writer wrote (a key missing, a value
+        # of another type): name the folders, never a traceback.
+        names = ", ".join(str(f) for f in folders)
+        raise OptionError(
+            "run_dir",
+            names,
+            f"a damaged or hand-edited run folder ({_why(exc)}); run its command again",
+        ) from None
     html = render_html(ctx)
     md_path = out.with_suffix(".md")
     md = render_markdown(ctx, figure_dir=md_path.parent)
