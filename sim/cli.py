@@ -941,6 +941,14 @@ def route_cmd(
 
     a, a_appr, a_name = _place(origin, "ORIGIN")
     b, b_appr, b_name = _place(destination, "DESTINATION")
+    if out is not None:  # checked before the routing, not after it
+        from sim.outputs.files import ensure_writable
+
+        if out.is_dir():
+            fail(f"--out = {str(out)!r}: a folder; give the GeoJSON file's name")
+        if not out.parent.is_dir():
+            fail(f"--out = {str(out)!r}: no folder {str(out.parent)!r} to write it in")
+        ensure_writable(out.parent)
     try:
         r = route(
             a,

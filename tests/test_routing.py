@@ -405,3 +405,24 @@ def test_a_routed_leg_is_cached_and_read_back_the_same(
     ) != routes_mod._leg_key(
         sc, sc.port(sc.terminal.port), sc.port(min(sc.discharge)), regional=True
     )
+
+
+def test_a_forbidden_area_far_from_the_region_routes_as_without_it() -> None:
+    """An area in the Atlantic closes nothing between Vostochny and Korea: the regional router
+    (whose projection holds only in its region) routes as without it, no error."""
+    from sim.core.config import load_scenario
+    from sim.core.routes import build_route_table
+
+    path = Path(__file__).parents[1] / "scenarios" / "osc-2024.toml"
+    far = [{"lat": 10.0, "lon": -30.0}, {"lat": 10.0, "lon": -20.0}, {"lat": 20.0, "lon": -20.0}]
+    sc = load_scenario(
+        path, overrides={"routing.forbidden_areas": [{"name": "far", "polygon": far}]}
+    )
+    assert build_route_table(sc).legs == build_route_table(load_scenario(path)).legs
+    # the part of an area inside the region is kept, clipped to it
+    across = ForbiddenArea(
+        "across", (LatLon(35.0, 110.0), LatLon(35.0, 130.0), LatLon(40.0, 130.0))
+    )
+    (part,) = routing.in_region_parts([across, JEJU_STRAIT])[:1]
+    assert part.name == "across" and min(p.lon for p in part.polygon) >= 117.0
+    assert routing.in_region_parts([JEJU_STRAIT]) == (JEJU_STRAIT,)

@@ -125,14 +125,17 @@ def build_route_table(
                 legs[(term.id, pid)] = cached
                 legs[(pid, term.id)] = cached.reversed()
                 continue
-            if regional:
-                if router is None:
-                    router = _make_router(scenario, cache_dir)
-                leg_router = router
-            else:
-                if global_router is None:
-                    global_router = _make_router(scenario, cache_dir, global_=True)
-                leg_router = global_router
+            try:
+                if regional:
+                    if router is None:
+                        router = _make_router(scenario, cache_dir)
+                    leg_router = router
+                else:
+                    if global_router is None:
+                        global_router = _make_router(scenario, cache_dir, global_=True)
+                    leg_router = global_router
+            except ValueError as exc:  # a forbidden area the router cannot use
+                raise ScenarioError(file, "routing.forbidden_areas", None, str(exc)) from None
             try:
                 route = leg_router.route(
                     term.point,

@@ -222,6 +222,28 @@ def in_region(point: LatLon | tuple[float, float]) -> bool:
     return bool(_in_region(float(point[1]), float(point[0])))
 
 
+def in_region_parts(areas: Sequence[ForbiddenArea]) -> tuple[ForbiddenArea, ...]:
+    """The parts of forbidden areas that lie in the routing region (clipped to it in
+    longitude and latitude): the regional router's projection holds only there, and an area
+    elsewhere closes nothing it routes through (the global router keeps the whole area)."""
+    from shapely.geometry import box
+
+    region = box(*REGION_LON_LAT)
+    out: list[ForbiddenArea] = []
+    for a in areas:
+        poly = Polygon([(p[1], p[0]) for p in a.polygon])
+        if region.contains(poly):
+            out.append(a)
+            continue
+        part = poly.intersection(region)
+        pieces = getattr(part, "geoms", [part])
+        for piece in pieces:
+            if isinstance(piece, Polygon) and not piece.is_empty and piece.area > 0:
+                ring = tuple(LatLon(lat, lon) for lon, lat in piece.exterior.coords[:-1])
+                out.append(ForbiddenArea(a.name, ring))
+    return tuple(out)
+
+
 def _forbidden_polygon_gnomonic(area: ForbiddenArea) -> Polygon:
     pts = [LatLon(*p) for p in area.polygon]
     if len(pts) > 1 and pts[0] == pts[-1]:
@@ -490,7 +512,7 @@ class SeaRouter:
         if not (math.isfinite(margin_nm) and margin_nm >= 0):
             raise ValueError(f"margin_nm must be finite and >= 0, got {margin_nm}")
         self.margin_nm = float(margin_nm)
-        self.forbidden = tuple(forbidden)
+        self.forbidden = in_region_parts(forbidden)
         self._forbidden_xy = [(a.name, _forbidden_polygon_gnomonic(a)) for a in self.forbidden]
         key = _cache_key(_land_bytes(), self.margin_nm, self.forbidden)
         self.cache_path = Path(cache_dir or default_cache_dir()) / f"searoutes-{key[:20]}.npz"
