@@ -46,8 +46,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",  # paragraphs rewrap to the terminal's width
 )
-out_console = Console()
-err_console = Console(stderr=True)
+out_console = Console(emoji=False)  # ":x:" in a ship's name stays ":x:"
+err_console = Console(stderr=True, emoji=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 FLAGS = {"n_points": "--points", "grouping": "--factors", "run_dir": "RUN_DIR"}

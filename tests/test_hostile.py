@@ -317,3 +317,25 @@ def test_inputs_beyond_physics_are_refused_by_validate(
     with pytest.raises(ScenarioError) as err:
         load_scenario(SCENARIOS / path, overrides={key: value})
     assert said in str(err.value) and "\n" not in str(err.value)
+
+
+def test_echoed_text_shows_no_emoji_and_no_reordering(tmp_path: Path) -> None:
+    """A value echoed in a message keeps ":x:" as typed (no emoji), and bidirectional
+    controls are shown as escapes in messages, Markdown and HTML alike."""
+    from typer.testing import CliRunner
+
+    from sim.core.fmt import reveal_bidi
+    from sim.outputs.render import md_escape
+
+    res = CliRunner().invoke(
+        app, ["validate", "--no-routes", str(SCENARIOS / "minimal.toml"), "--set", "seed=':x:'"]
+    )
+    if "No such option" in res.output:  # validate takes no --set: through mc
+        res = CliRunner().invoke(
+            app, ["mc", str(SCENARIOS / "minimal.toml"), "-n", "2", "--set", "seed=':x:'",
+                  "--out", str(tmp_path / "o")],
+        )  # fmt: skip
+    assert res.exit_code == 2 and ":x:" in res.stderr and "\u274c" not in res.stderr
+    spoof = "YU SON\u202egnp.exe"
+    assert "\u202e" not in reveal_bidi(spoof) and "\\u202e" in reveal_bidi(spoof)
+    assert "\u202e" not in md_escape(spoof)

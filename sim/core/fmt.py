@@ -52,3 +52,22 @@ def number(x: float) -> str:
     if x == int(x):
         return f"{int(x):,}"
     return f"{x:,.6g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+"""Unicode's bidirectional formatting characters: text that holds them can display in
+another order than it reads (a file name or ship name "spoofed" to look like another)."""
+
+
+def reveal_bidi(text: str) -> str:
+    """``text`` with every bidirectional formatting character shown as its escape
+    (``\\u202e``), so that what a page shows is what the string holds.
+
+    >>> reveal_bidi("abc\\u202edef")
+    'abc\\\\u202edef'
+    """
+    if not any(ch in BIDI_CONTROLS for ch in text):
+        return text
+    return "".join(f"\\u{ord(ch):04x}" if ch in BIDI_CONTROLS else ch for ch in text)

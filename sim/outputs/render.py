@@ -66,7 +66,9 @@ def md_escape(text: str) -> str:
     >>> md_escape("<script>x</script> [a](javascript:b)")
     '&lt;script&gt;x&lt;/script&gt; \\\\[a\\\\](javascript:b)'
     """
-    out = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    from sim.core.fmt import reveal_bidi
+
+    out = reveal_bidi(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for ch in "\\`*_[]|#":
         out = out.replace(ch, "\\" + ch)
     return out

@@ -43,7 +43,7 @@ from sim.core.assumptions import LEVEL_WORDS, assumptions
 from sim.core.config import Scenario, load_scenario
 from sim.core.csvsafe import restore_formulas
 from sim.core.errors import OptionError, ScenarioError
-from sim.core.fmt import pct, sig
+from sim.core.fmt import pct, reveal_bidi, sig
 from sim.outputs.plots import plain_text
 
 __all__ = [
@@ -969,8 +969,10 @@ def _environment(markdown: bool) -> Any:
     from sim.outputs.render import md_escape
 
     def finalize(value: Any) -> Any:
-        if markdown and isinstance(value, str) and not isinstance(value, markupsafe.Markup):
-            return md_escape(value).replace("\n", " ")
+        if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+            value = reveal_bidi(value)  # shown as it reads, never reordered
+            if markdown:
+                return md_escape(value).replace("\n", " ")
         return value
 
     env = jinja2.Environment(
