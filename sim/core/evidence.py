@@ -332,7 +332,7 @@ def _number(
             reason = "not a number: expected digits 0-9, e.g. 43, 125000, 125,000 or 0.5"
         raise ScenarioError(file, where, _excerpt(text), reason)
     x = float(text.replace(",", ""))
-    if x < 0:
+    if x < 0 or text.startswith("-"):  # -0 too: a sign is not a count
         raise ScenarioError(file, where, _excerpt(text), "must not be negative")
     if limit is not None and x > limit[0]:
         raise ScenarioError(file, where, _excerpt(text), f"more than {limit[0]:,.0f} {limit[1]}")
