@@ -331,7 +331,12 @@ def run(
     out: Path | None = OUT,
     events_format: str = typer.Option("parquet", help="Event log format: parquet or csv."),
     draw_map: bool = typer.Option(True, "--map/--no-map", help="Draw the map."),
-    with_tracks: bool = typer.Option(True, "--tracks/--no-tracks", help="Write ship tracks."),
+    with_tracks: bool | None = typer.Option(
+        None,
+        "--tracks/--no-tracks",
+        help="Write ship tracks (default: unless they would exceed 5 million samples).",
+        show_default=False,
+    ),
     track_interval_h: float = INTERVAL,
     thin_idle: bool = typer.Option(
         False, "--thin-idle", help="Keep only the first and last track sample of each stay."
@@ -351,8 +356,24 @@ def run(
         fail(f"--events-format = {events_format!r}: choose parquet or csv")
     overrides = parse_sets(sets) or None
     sc, out_dir = _prepare_out(scenario, out, "", overrides)
+    samples = sc.n_ships * sc.window.days * 24 / track_interval_h
+    if with_tracks is None:
+        with_tracks = samples <= TRACK_MAX_SAMPLES
+        if not with_tracks:
+            _notice(
+                f"tracks left out: {sc.n_ships:,} ships over {sc.window.days:,} days every "
+                f"{track_interval_h:g} h would be {samples:,.0f} samples; --tracks writes them "
+                "anyway, a longer --track-interval-h makes fewer"
+            )
+    big = sc.n_ships * sc.window.days > BIG_SHIP_DAYS
+    if big:
+        _notice(f"simulating {sc.n_ships:,} ships over {sc.window.days:,} days ...")
     result = run_api(sc if overrides else scenario, seed=seed, replication=replication)
+    if big:
+        _notice(f"{len(result.events):,} events; writing the event log and tables ...")
     written = write_run(result, out_dir, scenario_path=str(scenario), events_format=events_format)
+    if big and (draw_map or with_tracks):
+        _notice("writing the routes, tracks and map ...")
     written += write_geo(
         result,
         out_dir,
@@ -365,6 +386,16 @@ def run(
     print_run_summary(result, out_console)
     _warn_degenerate(result.scenario, [result.row])
     out_console.print(f"\nWrote {len(written)} files to {out_dir}/", highlight=False)
+
+
+TRACK_MAX_SAMPLES = 5_000_000
+"""Track samples `run` writes unless asked (--tracks): about 0.5 GB of GeoJSON and CSV."""
+BIG_SHIP_DAYS = 200_000
+"""Ship-days above which `run` says what it is doing, step by step."""
+
+
+def _notice(text: str) -> None:
+    err_console.print(f"tankersim: {text}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

@@ -339,3 +339,28 @@ def test_echoed_text_shows_no_emoji_and_no_reordering(tmp_path: Path) -> None:
     spoof = "YU SON\u202egnp.exe"
     assert "\u202e" not in reveal_bidi(spoof) and "\\u202e" in reveal_bidi(spoof)
     assert "\u202e" not in md_escape(spoof)
+
+
+def test_a_giant_run_says_what_it_does_and_keeps_the_terminal_short(tmp_path: Path) -> None:
+    """1,000 ships over 300 days: `run` says each step on stderr, prints the first 20 ships
+    (every ship in ships.csv), and leaves out tracks of 7.2 million samples unless asked."""
+    import datetime as dt
+    import tomllib
+
+    import tomli_w
+    from typer.testing import CliRunner
+
+    raw = tomllib.loads((SCENARIOS / "minimal.toml").read_text(encoding="utf-8"))
+    del raw["fleet"]["tanker"]["names"]
+    raw["fleet"]["tanker"]["count"] = 1000
+    raw["window"] = {"start": dt.date(2024, 1, 1), "end": dt.date(2024, 10, 26)}
+    path = tmp_path / "giant.toml"
+    path.write_text(tomli_w.dumps(raw), encoding="utf-8")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["run", str(path), "--out", str(out), "--no-map"])
+    assert res.exit_code == 0, res.output
+    assert "tracks left out: 1,000 ships over 300 days every 1 h would be 7,200,000" in res.stderr
+    assert "simulating 1,000 ships over 300 days" in res.stderr
+    assert "Ships (the first 20 of 1,000; all in ships.csv)" in res.stdout
+    assert len(pd.read_csv(out / "ships.csv")) == 1000
+    assert not (out / "tracks.csv").exists()

@@ -372,6 +372,10 @@ def print_route_table(table: pd.DataFrame, scenario: Scenario, console: Console)
     console.print(t)
 
 
+CONSOLE_ROWS = 20
+"""Rows of a per-ship table printed on the terminal; the files hold every row."""
+
+
 def print_run_summary(result: RunResult, console: Console) -> None:
     """Print the summary of one replication."""
     sc, s = result.scenario, result.summary
@@ -421,10 +425,17 @@ def print_run_summary(result: RunResult, console: Console) -> None:
             highlight=False,
         )
 
-    st = FitTable(title="Ships", title_justify="left")
+    n_ships = len(s.ships)
+    shown = s.ships.head(CONSOLE_ROWS)
+    title = (
+        "Ships"
+        if n_ships <= CONSOLE_ROWS
+        else (f"Ships (the first {CONSOLE_ROWS} of {n_ships:,}; all in ships.csv)")
+    )
+    st = FitTable(title=title, title_justify="left")
     for col in ("ship", "trips", "delivered bbl", "sailing d", "in port d", "waiting d", "idle d"):
         st.add_column(col, justify="left" if col == "ship" else "right")
-    for row in s.ships.itertuples(index=False):
+    for row in shown.itertuples(index=False):
         st.add_row(
             rich_escape(str(row.ship)),
             _fmt(row.trips),
