@@ -270,7 +270,7 @@ def make_case(index: int, seed: int = 0) -> Case:
     family = rng.random()
     if base == "osc-2024.toml" and family < 0.25:
         what, files["osc-2024.evidence.csv"] = _evidence(evidence, rng)
-        return Case(index, base, what, files)
+        return Case(index, base, what, files, runnable=True)  # evidence reaches every command
     if family < 0.55:
         what, files["scenario.toml"] = _bytes(data, rng)
         return Case(index, base, what, files)
@@ -281,7 +281,7 @@ def make_case(index: int, seed: int = 0) -> Case:
         what, files["scenario.toml"] = _bytes(data, rng)
         return Case(index, base, what, files)
     files["scenario.toml"] = encoded
-    return Case(index, base, what, files, must_refuse_key=must, runnable=base == "minimal.toml")
+    return Case(index, base, what, files, must_refuse_key=must, runnable=True)
 
 
 class _Alarm(Exception):
@@ -292,7 +292,15 @@ def _alarm(signum: int, frame: Any) -> None:
     raise _Alarm
 
 
-def run_case(case: Case, folder: Path, *, timeout_s: int = 20, run_share: float = 1 / 6) -> Outcome:
+def run_case(
+    case: Case,
+    folder: Path,
+    *,
+    timeout_s: int = 20,
+    run_share: float = 1 / 6,
+    mc_share: float = 1 / 10,
+    calibrate_share: float = 1 / 40,
+) -> Outcome:
     """Write the case's files into ``folder`` and run the commands; judge the outcome."""
     from typer.testing import CliRunner
 
@@ -303,8 +311,27 @@ def run_case(case: Case, folder: Path, *, timeout_s: int = 20, run_share: float 
     path = folder / "scenario.toml"
     commands = [["validate", "--no-routes" if case.base != "minimal.toml" else "--routes",
                  str(path)]]  # fmt: skip
-    if case.runnable and random.Random(case.index).random() < run_share:
-        commands.append(["run", str(path), "--no-map", "--no-tracks", "--out", str(folder / "o")])
+    pick = random.Random(case.index)
+    draw = pick.random()
+    if case.runnable:
+        # Every command that reads a scenario, each on a share of the cases (the costly ones
+        # on fewer): what validate accepts, the others must run or refuse in one line too.
+        commands.append(["claims", str(path)])
+        if draw < run_share:
+            commands.append(
+                ["run", str(path), "--no-map", "--no-tracks", "--out", str(folder / "o")]
+            )
+        serial = ["--executor", "serial", "--no-plots"]
+        if pick.random() < mc_share:
+            commands.append(["mc", str(path), "-n", "3", *serial, "--out", str(folder / "mc")])
+        has_evidence = any(n.endswith(".evidence.csv") for n in case.files)
+        if has_evidence and pick.random() < mc_share:
+            commands.append(["evidence", str(path)])
+        if has_evidence and pick.random() < calibrate_share:
+            commands.append(
+                ["calibrate", str(path), "--population", "20", "--generations", "1", "-n", "1",
+                 "--no-compare", *serial, "--out", str(folder / "cal")]
+            )  # fmt: skip
     runner = CliRunner()
     out = Outcome(case.index, case.kind, "ok")
     t0 = time.perf_counter()

@@ -25,17 +25,9 @@ def test_fuzz_cases_run_or_exit_2_with_one_line(
     chunk: int, tmp_path: Path, pytestconfig: pytest.Config
 ) -> None:
     per = CASES // CHUNKS
-    counts: collections.Counter[str] = collections.Counter()
-    failures = []
-    for i in range(chunk * per, (chunk + 1) * per):
-        case = make_case(i)
-        folder = tmp_path / f"c{i}"
-        folder.mkdir()
-        outcome = run_case(case, folder)
-        counts[outcome.status] += 1
-        if outcome.status not in ("ok", "refused"):
-            failures.append(f"case {i} ({case.kind}): {outcome.status}: {outcome.detail}")
+    counts, commands, failures = _cases(range(chunk * per, (chunk + 1) * per), tmp_path)
     print(f"fuzz cases {chunk * per}-{(chunk + 1) * per - 1}: {dict(counts)}")
+    print(f"  commands run: {dict(commands)}")
     total = getattr(pytestconfig, "tankersim_fuzz", {})
     for status, k in counts.items():
         total[status] = total.get(status, 0) + k
@@ -43,6 +35,35 @@ def test_fuzz_cases_run_or_exit_2_with_one_line(
     assert sum(counts.values()) == per
     assert failures == [], "\n".join(failures[:20])
     assert counts["refused"] > per // 3 and counts["ok"] > per // 10  # the mix is sane
+
+
+def _cases(
+    indices: range, tmp_path: Path, **shares: float
+) -> tuple[collections.Counter[str], collections.Counter[str], list[str]]:
+    counts: collections.Counter[str] = collections.Counter()
+    commands: collections.Counter[str] = collections.Counter()
+    failures = []
+    for i in indices:
+        case = make_case(i)
+        folder = tmp_path / f"c{i}"
+        folder.mkdir()
+        outcome = run_case(case, folder, **shares)
+        counts[outcome.status] += 1
+        commands.update(outcome.commands)
+        if outcome.status not in ("ok", "refused"):
+            failures.append(f"case {i} ({case.kind}): {outcome.status}: {outcome.detail}")
+    return counts, commands, failures
+
+
+def test_a_fuzz_sample_runs_every_command(tmp_path: Path) -> None:
+    """A sample of the fuzz cases in the fast suite: validate, claims, run, mc, evidence and
+    calibrate all driven by mutated files, none with a traceback or a silent acceptance."""
+    counts, commands, failures = _cases(
+        range(0, 400, 5), tmp_path, run_share=0.5, mc_share=1.0, calibrate_share=0.5
+    )
+    print(f"fuzz sample: {dict(counts)}; commands run: {dict(commands)}")
+    assert failures == [], "\n".join(failures[:20])
+    assert {"validate", "claims", "run", "mc", "evidence", "calibrate"} <= set(commands)
 
 
 def test_fuzz_cases_are_reproducible() -> None:
