@@ -231,8 +231,11 @@ def in_region_parts(areas: Sequence[ForbiddenArea]) -> tuple[ForbiddenArea, ...]
     region = box(*REGION_LON_LAT)
     out: list[ForbiddenArea] = []
     for a in areas:
+        if len(set(a.polygon)) < 3:
+            out.append(a)  # refused, with its reason, where it is projected
+            continue
         poly = Polygon([(p[1], p[0]) for p in a.polygon])
-        if region.contains(poly):
+        if not poly.is_valid or region.contains(poly):
             out.append(a)
             continue
         part = poly.intersection(region)
