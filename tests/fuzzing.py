@@ -324,6 +324,16 @@ def run_case(
         serial = ["--executor", "serial", "--no-plots"]
         if pick.random() < mc_share:
             commands.append(["mc", str(path), "-n", "3", *serial, "--out", str(folder / "mc")])
+        if pick.random() < mc_share:
+            commands.append(
+                ["sweep", str(path), "--vary", "claims.trips=40,43", "-n", "2", *serial,
+                 "--out", str(folder / "sweep")]
+            )  # fmt: skip
+        if pick.random() < mc_share:
+            commands.append(
+                ["sensitivity", str(path), "--samples", "4", "-n", "1", *serial,
+                 "--out", str(folder / "sens")]
+            )  # fmt: skip
         has_evidence = any(n.endswith(".evidence.csv") for n in case.files)
         if has_evidence and pick.random() < mc_share:
             commands.append(["evidence", str(path)])

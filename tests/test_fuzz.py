@@ -56,14 +56,16 @@ def _cases(
 
 
 def test_a_fuzz_sample_runs_every_command(tmp_path: Path) -> None:
-    """A sample of the fuzz cases in the fast suite: validate, claims, run, mc, evidence and
-    calibrate all driven by mutated files, none with a traceback or a silent acceptance."""
+    """A sample of the fuzz cases in the fast suite: validate, claims, run, mc, sweep,
+    sensitivity, evidence and calibrate all driven by mutated files, none with a traceback or
+    a silent acceptance."""
     counts, commands, failures = _cases(
         range(0, 400, 5), tmp_path, run_share=0.5, mc_share=1.0, calibrate_share=0.5
     )
     print(f"fuzz sample: {dict(counts)}; commands run: {dict(commands)}")
     assert failures == [], "\n".join(failures[:20])
-    assert {"validate", "claims", "run", "mc", "evidence", "calibrate"} <= set(commands)
+    every = {"validate", "claims", "run", "mc", "sweep", "sensitivity", "evidence", "calibrate"}
+    assert every <= set(commands)
 
 
 def test_fuzz_cases_are_reproducible() -> None:
