@@ -387,3 +387,30 @@ def run_case(
 def _done(out: Outcome, status: str, detail: str, t0: float) -> Outcome:
     out.status, out.detail, out.seconds = status, detail, time.perf_counter() - t0
     return out
+
+
+DAMAGES = ("truncate", "empty", "{}", "[]", "null", "NaN", "delete", "cut", "flip")
+"""What a damaged run folder's file went through: cut in half, emptied, replaced by a JSON
+value, deleted, cut at a random byte (``cut``) or with random bytes changed (``flip``)."""
+
+
+def damage(path: Path, how: str, rng: random.Random | None = None) -> None:
+    """Damage one file of a run folder as ``how`` says (:data:`DAMAGES`)."""
+    rng = rng or random.Random(0)
+    data = path.read_bytes() if path.exists() else b""
+    if how == "delete":
+        path.unlink()
+    elif how == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif how == "cut":
+        path.write_bytes(data[: rng.randrange(max(1, len(data)))])
+    elif how == "flip":
+        buf = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            if buf:
+                buf[rng.randrange(len(buf))] = rng.randrange(256)
+        path.write_bytes(bytes(buf))
+    elif how == "empty":
+        path.write_bytes(b"")
+    else:
+        path.write_text(how, encoding="utf-8")

@@ -32,6 +32,10 @@ def test_a_finished_mc_is_read_not_run(runner: CliRunner, tmp_path: Path) -> Non
     assert first.exit_code == 0, first.output
     assert "already holds" not in first.stderr
     before = _mtimes(out)
+    # the lock file is no result: its size changes with its holder (a listing that held it
+    # made every later process's stamp check fail)
+    listed = json.loads((out / STAMP_NAME).read_text(encoding="utf-8"))["files"]
+    assert LOCK_NAME not in listed and "verdict.json" in listed
     again = runner.invoke(app, args)
     assert again.exit_code == 0
     assert again.stdout == first.stdout  # the same verdict, read back

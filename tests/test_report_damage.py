@@ -15,8 +15,10 @@ from typer.testing import CliRunner
 
 from sim import api
 from sim.cli import app
+from tests.fuzzing import damage
 
 DAMAGES = ("truncate", "empty", "{}", "[]", "null", "NaN", "delete")
+"""The fixed damages of this test (the long run adds random cuts and flipped bytes)."""
 SKIP = (".tankersim.lock", "abc.db", "calibration.ckpt", "batch.json")
 """Files the report never reads (pyabc's history and the checkpoint serve --resume)."""
 NOT_CHECKED = (
@@ -50,18 +52,6 @@ def _cases(folder: Path) -> list[tuple[str, str]]:
     return [(f, d) for f in files for d in DAMAGES]
 
 
-def _damage(path: Path, how: str) -> None:
-    if how == "delete":
-        path.unlink()
-    elif how == "truncate":
-        data = path.read_bytes()
-        path.write_bytes(data[: len(data) // 2])
-    elif how == "empty":
-        path.write_bytes(b"")
-    else:
-        path.write_text(how, encoding="utf-8")
-
-
 def _run(finished: Path, tmp_path: Path, every: int) -> Counter[str]:
     counts: Counter[str] = Counter()
     runner = CliRunner()
@@ -70,7 +60,7 @@ def _run(finished: Path, tmp_path: Path, every: int) -> Counter[str]:
             continue
         case = tmp_path / f"case-{k}"
         shutil.copytree(finished, case)
-        _damage(case / name, how)
+        damage(case / name, how)
         res = runner.invoke(
             app,
             ["report", str(case / "cal"), str(case / "mc"), "--out", str(case / "r.html"),

@@ -73,6 +73,7 @@ def main() -> int:
     for r in results:
         by_kind[r["kind"]][r["status"]] += 1
     ran = sum(1 for r in results if "run" in r["commands"])
+    commands = collections.Counter(c for r in results for c in r["commands"])
     slowest = max(results, key=lambda r: r["seconds"])
     failures = sorted((r for r in results if r["status"] not in ("ok", "refused")),
                       key=lambda r: r["i"])  # fmt: skip
@@ -83,6 +84,7 @@ def main() -> int:
         "wall_s": round(wall, 1),
         "outcomes": dict(status),
         "simulated_with_run": ran,
+        "commands_run": dict(commands.most_common()),
         "slowest_case": {
             "i": slowest["i"],
             "kind": slowest["kind"],

@@ -21,6 +21,7 @@ import pandas as pd
 from sim import __version__
 from sim.core.config import Scenario
 from sim.core.io import atomic_path, atomic_write_text
+from sim.core.lock import LOCK_NAME
 from sim.core.rng import STREAM_VERSION
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -584,27 +585,41 @@ def _listing(out_dir: Path, skip: tuple[str, ...] = ("parts",)) -> dict[str, int
     files: dict[str, int] = {}
     for p in sorted(out_dir.rglob("*")):
         rel = p.relative_to(out_dir)
-        if not p.is_file() or p.name == STAMP_NAME or p.name.endswith(".tmp"):
-            continue
+        if not p.is_file() or p.name in (STAMP_NAME, LOCK_NAME) or p.name.endswith(".tmp"):
+            continue  # the lock file changes with whoever holds it: not a result
         if rel.parts[0] in skip or any(part == "parts" for part in rel.parts[:-1]):
             continue
         files[rel.as_posix()] = p.stat().st_size
     return files
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes (hex), read in blocks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def write_stamp(
     out_dir: Path, key: Mapping[str, Any], output: str, *, stamp: Path | None = None
 ) -> Path:
     """Record that the command ``key`` (its name, the batch identity and every option that
-    changes what it writes) finished in ``out_dir``: the files it left and their sizes, and
-    what it printed. Written last, atomically, so it exists only for a finished command.
+    changes what it writes) finished in ``out_dir``: the files it left, their sizes and SHA-256
+    (readers check them: a file changed since is refused), and what it printed. Written last,
+    atomically, so it exists only for a finished command.
     ``stamp``: where (default ``out_dir/.tankersim-done.json``)."""
     path = stamp or out_dir / STAMP_NAME
+    files = _listing(out_dir) if stamp is None else {}
     doc = {
         "key": dict(key),
         "version": __version__,
         "finished_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "files": _listing(out_dir) if stamp is None else {},
+        "files": files,
+        "sha256": {rel: file_sha256(out_dir / rel) for rel in files},
         "output": output,
     }
     atomic_write_text(path, json.dumps(doc, sort_keys=True, indent=1, default=str) + "\n")

@@ -255,11 +255,14 @@ def read_run(path: str | Path) -> RunFolder:
             "an unfinished batch: parts/ holds replications not yet gathered; finish it with "
             "the same command and --resume",
         )
+    warned = _verify_stamp(p)
     sc = _scenario_of(p)
     expected = EXPECTED.get(kind, ())
     if kind == "mc" and sc.evidence is not None:
         expected = (*expected, "checks.csv", "replay.csv")
     for name in expected:
+        if name in warned:
+            continue
         if not (p / name).is_file():
             warnings.warn(
                 f"{p / name} is missing: the report leaves out what it held",
@@ -275,6 +278,36 @@ def read_run(path: str | Path) -> RunFolder:
             "a mixed folder: manifest.json and scenario.resolved.toml are of different runs",
         )
     return RunFolder(p, kind, manifest, sc)
+
+
+def _verify_stamp(folder: Path) -> set[str]:
+    """Every file a finished command recorded in its stamp (``.tankersim-done.json``) must
+    still hold the bytes it wrote: a file changed since (a flipped byte, an edit) is refused.
+    Folders made by the Python API have no stamp: their files are checked for shape only."""
+    from sim.outputs.files import STAMP_NAME, file_sha256
+
+    try:
+        doc = json.loads((folder / STAMP_NAME).read_text(encoding="utf-8"))
+        recorded = doc.get("sha256", {}) if isinstance(doc, dict) else {}
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(recorded, dict):
+        return set()
+    missing = set()
+    for rel, digest in recorded.items():
+        path = folder / str(rel)
+        if not path.is_file():
+            missing.add(str(rel))
+            warnings.warn(
+                f"{path} is missing (its run wrote it): the report leaves out what it held",
+                IncompleteRunWarning,
+                stacklevel=3,
+            )
+        elif file_sha256(path) != digest:
+            raise DamagedRunError(
+                path, "changed since its run finished: its SHA-256 is not the one recorded"
+            )
+    return missing
 
 
 def _check_file(path: Path) -> None:
