@@ -296,6 +296,7 @@ def test_scheduler_addresses(runner: Any, tmp_path: Path) -> None:
         ("minimal.toml", "fleet.tanker.capacity_bbl", 4.0e6, None),  # a ULCC: accepted
         ("minimal.toml", "fleet.tanker.speed_laden_kn", 400.0, "40 kn"),
         ("minimal.toml", "terminal.load_rate_bbl_per_h", 1e9, None),  # pumping takes no time
+        ("minimal.toml", "terminal.berths", 2**63 - 1, "less than or equal to 1000"),  # fuzz
         ("osc-2024.toml", "unknowns.fleet_dwt",
          {"dist": "uniform", "low": 1200.0, "high": 1e308}, "at most 1e+09"),
         # a scaled input: its own range times its scale's highest value

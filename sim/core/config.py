@@ -47,6 +47,9 @@ MAX_SHIPS = 100_000
 MAX_WINDOW_DAYS = 3_660
 """The longest window a scenario may simulate [days] (ten years)."""
 MAX_MARGIN_NM = 20.0
+MAX_BERTHS = 1_000
+"""Most berths a port may have: no oil port has more than a few dozen (a larger number, like
+2**63 - 1, sized the fast engine's berth table beyond memory)."""
 """The widest margin kept off the coast by the sea router [nm]."""
 _DIST_TAGS = {"fixed", "uniform", "triangular", "truncnormal", "lognormal", "choice"}
 
@@ -164,7 +167,7 @@ class Terminal(_Model):
     """The loading terminal."""
 
     port: str
-    berths: int = Field(default=1, ge=1)
+    berths: int = Field(default=1, ge=1, le=MAX_BERTHS)
     load_rate_bbl_per_h: PositiveDist | None = None
     load_rate_m3_per_h: PositiveDist | None = None
     anchorage_h: NonNegDist = Field(default_factory=lambda: _fixed(0.0))
@@ -182,7 +185,7 @@ class DischargePort(_Model):
     """A discharge port and its share of voyages."""
 
     share: float | None = Field(default=None, ge=0, le=1)
-    berths: int = Field(default=1, ge=1)
+    berths: int = Field(default=1, ge=1, le=MAX_BERTHS)
     rate_bbl_per_h: PositiveDist | None = None
     rate_m3_per_h: PositiveDist | None = None
     anchorage_h: NonNegDist = Field(default_factory=lambda: _fixed(0.0))
