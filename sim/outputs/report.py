@@ -286,13 +286,17 @@ def _verify_stamp(folder: Path) -> set[str]:
     Folders made by the Python API have no stamp: their files are checked for shape only."""
     from sim.outputs.files import STAMP_NAME, file_sha256
 
+    stamp = folder / STAMP_NAME
+    if not stamp.is_file():
+        return set()
     try:
-        doc = json.loads((folder / STAMP_NAME).read_text(encoding="utf-8"))
-        recorded = doc.get("sha256", {}) if isinstance(doc, dict) else {}
-    except (OSError, ValueError):
-        return set()
-    if not isinstance(recorded, dict):
-        return set()
+        doc = json.loads(stamp.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeError) as exc:
+        raise DamagedRunError(stamp, f"{_why(exc)}: the folder's files cannot be checked") from None
+    # an older tankersim's stamp records no SHA-256: its files are checked for shape only
+    recorded = doc.get("sha256", {}) if isinstance(doc, dict) else None
+    if not isinstance(doc, dict) or "files" not in doc or not isinstance(recorded, dict):
+        raise DamagedRunError(stamp, "not a stamp tankersim wrote: the files cannot be checked")
     missing = set()
     for rel, digest in recorded.items():
         path = folder / str(rel)
