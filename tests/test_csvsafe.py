@@ -245,3 +245,40 @@ def test_sbc_tables_are_written_safely(tmp_path: Path) -> None:
     assert coverage["truths"].tolist() == [10, 10]
     back = pd.read_csv(tmp_path / "sbc.csv")
     assert back["rank:=x"].tolist() == ranks.tolist()  # a column name in the middle is kept
+
+
+def test_calibrate_with_hostile_sources_writes_no_formula(tmp_path: Path) -> None:
+    """Evidence with sources and notes that read as formulas, through calibrate: every CSV
+    the calibration writes (the predictive check with its relations, the diagnostics, the
+    posterior) holds no cell a spreadsheet would run."""
+    import csv
+    import io
+
+    from conftest import copy_scenario
+
+    scenario = copy_scenario("osc-2024.toml", tmp_path)
+    evidence = tmp_path / "osc-2024.evidence.csv"
+    rows = list(csv.DictReader(io.StringIO(evidence.read_text(encoding="utf-8"))))
+    payloads = ['=HYPERLINK("http://example.invalid")', "@SUM(1+1)", "+1", "-2+3"]
+    for k, row in enumerate(rows):
+        row["source"] = payloads[k % len(payloads)] + " " + row["source"]
+        row["note"] = payloads[(k + 1) % len(payloads)]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    evidence.write_text(buf.getvalue(), encoding="utf-8")
+    out = tmp_path / "cal"
+    res = CliRunner().invoke(
+        app,
+        ["calibrate", str(scenario), "--population", "40", "--generations", "1", "-n", "1",
+         "--no-compare", "--executor", "serial", "--no-plots", "--out", str(out)],
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    written = _all_csv(out)
+    assert {p.name for p in written} >= {"predictive.csv", "diagnostics.csv", "posterior.csv"}
+    for path in written:
+        assert _formula_cells(path) == [], path.name
+    # formula-like text did reach a table (the tool's own relations, "= 43 visits", at least),
+    # neutralised: the test can fail
+    assert any("'=" in p.read_text(encoding="utf-8") for p in written)
