@@ -445,16 +445,28 @@ def _common(
     **kw: Any,
 ) -> dict[str, Any]:
     """The keyword arguments every batch command passes to the API."""
+    options = _exec_options(executor, workers, scheduler, engine, block_size)
+    return {"out": out_dir, "options": options, "progress": bar.advance, **kw}
+
+
+def _exec_options(
+    executor: str,
+    workers: int | None,
+    scheduler: str | None,
+    engine: str,
+    block_size: int | None = None,
+) -> Any:
+    """The one options object (:class:`sim.runner.pipeline.ExecOptions`) the flags that say
+    how a batch runs make."""
     from sim.runner.pipeline import ExecOptions
 
-    options = ExecOptions(
+    return ExecOptions(
         executor,  # type: ignore[arg-type]
         workers,
         scheduler,
         block_size=block_size,
         engine=engine,  # type: ignore[arg-type]
     )
-    return {"out": out_dir, "options": options, "progress": bar.advance, **kw}
 
 
 @app.command()
@@ -571,7 +583,6 @@ def _posterior_mc(
 
     from sim.api import run_posterior
     from sim.outputs.render import print_calibration
-    from sim.runner.pipeline import ExecOptions
 
     sc, out_dir = _prepare_out(scenario, out, "-posterior")
     meta = folder / "manifest.json"
@@ -580,7 +591,7 @@ def _posterior_mc(
     name = json.loads(meta.read_text(encoding="utf-8")).get("scenario_name")
     if name != sc.name:
         fail(f"--posterior = {str(folder)!r}: calibrated on scenario {name!r}, not {sc.name!r}")
-    options = ExecOptions(executor, workers, scheduler, engine=engine)  # type: ignore[arg-type]
+    options = _exec_options(executor, workers, scheduler, engine)
     per = None if n == defaults.MC_REPLICATIONS else n  # the default: the calibration's own
     result = run_posterior(folder, replications=per, out=out_dir, options=options, plots=plots)
     print_calibration(result, out_console)
@@ -790,7 +801,6 @@ def calibrate(
     from sim.api import calibrate as run_calibration
     from sim.api import calibrate_priors
     from sim.outputs.render import print_calibration, priors_markdown
-    from sim.runner.pipeline import ExecOptions
 
     overrides = parse_sets(sets) or None
     sc, out_dir = _prepare_out(scenario, out, "-calibrate", overrides)
@@ -810,7 +820,7 @@ def calibrate(
     )
     if _replayed(out_dir, key, resume):
         return
-    options = ExecOptions(executor, workers, scheduler, engine=engine)  # type: ignore[arg-type]
+    options = _exec_options(executor, workers, scheduler, engine)
     again = f"continue with the same command and --out {out_dir} --resume"
     with _batch(out_dir, again), _recorded(out_dir, key):
         kw: dict[str, Any] = {
@@ -884,7 +894,6 @@ def robustness(
     """
     from sim.api import robustness as run_audit
     from sim.outputs.robustness import robustness_markdown
-    from sim.runner.pipeline import ExecOptions
 
     overrides = parse_sets(sets) or None
     sc, out_dir = _prepare_out(scenario, out, "-robustness", overrides)
@@ -901,7 +910,7 @@ def robustness(
     )
     if _replayed(out_dir, key, resume):
         return
-    options = ExecOptions(executor, workers, scheduler, engine=engine)  # type: ignore[arg-type]
+    options = _exec_options(executor, workers, scheduler, engine)
     again = f"continue with the same command and --out {out_dir} --resume"
     with _batch(out_dir, again):
         result = run_audit(

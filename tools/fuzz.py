@@ -93,12 +93,18 @@ def main() -> int:
         "by_kind": {k: dict(v) for k, v in sorted(by_kind.items())},
         "failures": failures[:200],
     }
+    return write_summary(summary, a.out, "fuzz-summary.json")
+
+
+def write_summary(summary: dict[str, Any], out: Path | None, name: str) -> int:
+    """Print a long run's summary, write it as ``out/name`` (with ``out``), and give the exit
+    status: 1 when it lists failures."""
     text = json.dumps(summary, indent=1)
     print(text)
-    if a.out is not None:
-        a.out.mkdir(parents=True, exist_ok=True)
-        (a.out / "fuzz-summary.json").write_text(text + "\n", encoding="utf-8")
-    return 1 if failures else 0
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text + "\n", encoding="utf-8")
+    return 1 if summary["failures"] else 0
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import multiprocessing as mp
 import random
 import shutil
@@ -147,12 +146,9 @@ def main() -> int:
         "by_damage": {k: dict(v) for k, v in sorted(by_damage.items())},
         "failures": failures[:200],
     }
-    text = json.dumps(summary, indent=1)
-    print(text)
-    if a.out is not None:
-        a.out.mkdir(parents=True, exist_ok=True)
-        (a.out / "fuzz-report-summary.json").write_text(text + "\n", encoding="utf-8")
-    return 1 if failures else 0
+    from tools.fuzz import write_summary
+
+    return write_summary(summary, a.out, "fuzz-report-summary.json")
 
 
 if __name__ == "__main__":

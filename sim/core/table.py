@@ -104,7 +104,7 @@ class ColumnTable:
         return pq.read_table(self.path, columns=list(columns) if columns else None).to_pandas()
 
     def rows(self, mask: np.ndarray, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """The rows where ``mask`` is true, read a record batch at a time (memory: the rows
+        """The rows where ``mask`` is true, read a row group at a time (memory: the rows
         kept and one row group)."""
         import pyarrow as pa
         import pyarrow.parquet as pq

@@ -149,20 +149,14 @@ class RunFolder:
         p = self.path / name
         if not p.is_file():
             return None
+        if p.suffix == ".csv":
+            _check_file(p)  # whole: a line end at its end, a header of two columns or more
         try:
             if p.suffix == ".parquet":
                 return pd.read_parquet(p)
-            with p.open("rb") as fh:  # tankersim ends every CSV with a line end
-                fh.seek(-1, os.SEEK_END)
-                if fh.read(1) != b"\n":
-                    raise DamagedRunError(p, "no line end at its end: cut short?")
             df = pd.read_csv(p, encoding="utf-8")
         except (OSError, ValueError, UnicodeError, pd.errors.ParserError) as exc:
-            if isinstance(exc, DamagedRunError):
-                raise
             raise DamagedRunError(p, _why(exc)) from None
-        if df.shape[1] < 2:  # every table tankersim writes has two columns or more
-            raise DamagedRunError(p, f"{df.shape[1]} column, not a table tankersim wrote")
         return restore_formulas(df)  # the apostrophes of safe CSV taken off
 
 
@@ -1007,9 +1001,9 @@ def _environment(markdown: bool) -> Any:
 
     def finalize(value: Any) -> Any:
         if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
-            value = reveal_bidi(value)  # shown as it reads, never reordered
-            if markdown:
+            if markdown:  # md_escape shows bidirectional controls too
                 return md_escape(value).replace("\n", " ")
+            return reveal_bidi(value)  # shown as it reads, never reordered
         return value
 
     env = jinja2.Environment(
