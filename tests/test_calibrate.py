@@ -434,27 +434,69 @@ def test_pyabc_behaves_as_the_adapter_assumes(tmp_path: Path) -> None:
             calls.append((t, kw.get("all_accepted", False), kw.get("ana_vars")))
             return super().sample_until_n_accepted(n, simulate_one, t, **kw)
 
-    url = f"sqlite:///{tmp_path / 'toy.db'}"
-    saved = np.random.get_state()  # noqa: NPY002
-    np.random.seed(3)  # noqa: NPY002
-    try:
+    def toy(history: str) -> Any:
         abc = pyabc.ABCSMC(
-            _toy_model, pyabc.Distribution(a=pyabc.RV("uniform", 0.0, 1.0)),
+            _toy_model, pyabc.Distribution(a=pyabc.RV("uniform", 0.0, 1.0),
+                                           b=pyabc.RV("norm", 0.0, 1.0)),
             pyabc.PNormDistance(p=2), population_size=20,
             transitions=pyabc.MultivariateNormalTransition(),
             eps=pyabc.QuantileEpsilon(alpha=0.5), sampler=Recording(),
         )  # fmt: skip
-        abc.new(url, {"y": 0.4})
-        abc.history.stores_sum_stats = False
-        t0 = abc.initialize_components_before_run(
+        if history == "pyabc":
+            abc.new(f"sqlite:///{tmp_path / 'toy.db'}", {"y": 0.4})
+            abc.history.stores_sum_stats = False
+        else:
+            abc.new("sqlite://", {"y": 0.4})
+            abc_adapter.take_history(abc)
+        return abc
+
+    def start(abc: Any) -> int:
+        return int(abc.initialize_components_before_run(
             minimum_epsilon=0.0, max_nr_populations=4, min_acceptance_rate=0.0,
             max_total_nr_simulations=np.inf, max_walltime=None, min_eps_diff=0.0,
-        )  # fmt: skip
-        assert t0 == 0 and [(t, a) for t, a, _ in calls] == [(-1, True)], (
-            "pyabc's draw from the prior (the first tolerance) is no longer the one sampler call "
-            f"with all_accepted=True: {[(t, a) for t, a, _ in calls]}; the block sampler "
-            "tells it by that"
-        )
+        ))  # fmt: skip
+
+    saved = np.random.get_state()  # noqa: NPY002
+    try:
+        # pyabc's own history and tankersim's, side by side: the same generations, bit for bit.
+        runs = {}
+        for kind in ("pyabc", "tankersim"):
+            np.random.seed(3)  # noqa: NPY002
+            calls.clear()
+            abc = toy(kind)
+            t0 = start(abc)
+            assert t0 == 0 and [(t, a) for t, a, _ in calls] == [(-1, True)], (
+                "pyabc's draw from the prior (the first tolerance) is no longer the one sampler "
+                f"call with all_accepted=True: {[(t, a) for t, a, _ in calls]}; the block "
+                "sampler tells it by that"
+            )
+            for t in range(3):
+                abc.run_generation(t=t)
+            runs[kind] = abc
+        ours, theirs = runs["tankersim"].history, runs["pyabc"].history
+        assert ours.max_t == theirs.max_t == 2, "run_generation no longer appends its generation"
+        assert ours.total_nr_simulations == theirs.total_nr_simulations
+        for t in range(3):
+            (p1, w1), (p2, w2) = ours.get_distribution(0, t), theirs.get_distribution(0, t)
+            pd.testing.assert_frame_equal(p1, p2, check_exact=True, obj=f"generation {t}")
+            assert np.array_equal(w1, w2), f"generation {t}'s weights differ from pyabc's history"
+            assert runs["tankersim"].eps(t) == runs["pyabc"].eps(t)
+            pd.testing.assert_frame_equal(ours.get_model_probabilities(t),
+                                          theirs.get_model_probabilities(t))  # fmt: skip
+        mine, pyabcs = ours.get_all_populations(), theirs.get_all_populations()
+        for col in ("t", "samples", "epsilon"):
+            assert mine[col].tolist() == pyabcs[col].tolist(), col
+        # ... and written out as a pyabc database, pyabc reads the same generations back.
+        exported = ours.to_pyabc(f"sqlite:///{tmp_path / 'exported.db'}")
+        for t in range(3):
+            pd.testing.assert_frame_equal(exported.get_distribution(0, t)[0],
+                                          theirs.get_distribution(0, t)[0])  # fmt: skip
+
+        # The checkpoint: the ABCSMC pickled without sampler and history, restored with the
+        # history, gives the uninterrupted run's next generation.
+        np.random.seed(4)  # noqa: NPY002
+        abc = toy("tankersim")
+        start(abc)
         abc.run_generation(t=0)
         t, all_accepted, ana_vars = calls[-1]
         assert (t, all_accepted) == (0, False), calls
@@ -463,55 +505,52 @@ def test_pyabc_behaves_as_the_adapter_assumes(tmp_path: Path) -> None:
             assert getattr(ana_vars, name, None) is value, (
                 f"pyabc no longer passes the sampler its {name} in ana_vars"
             )
-        state, rng = abc_adapter.snapshot(abc), np.random.get_state()  # noqa: NPY002
-        assert "sampler" not in pickle.loads(state["abc"]).__dict__, "ABCSMC pickles its sampler"
+        state = pickle.loads(pickle.dumps(abc_adapter.snapshot(abc)))
+        rng = np.random.get_state()  # noqa: NPY002
+        pickled = pickle.loads(state["abc"]).__dict__
+        assert "sampler" not in pickled, "ABCSMC pickles its sampler"
+        assert pickled["history"] is None
         eps1 = abc.eps(1)
         abc.run_generation(t=1)
-        assert abc.history.max_t == 1, "run_generation no longer writes its generation"
         eps, kernel = abc.eps(2), abc.transitions[0]
 
-        # A generation written but not checkpointed: restored and replayed, nothing written,
-        # and pyabc's state for the next generation is the uninterrupted run's.
-        again = abc_adapter.restore(state, url)
+        again = abc_adapter.restore(state)
         again.sampler = Recording()
+        assert again.history.max_t == 0
         try:
             restored: Any = again.eps(1)
         except Exception as exc:  # a missing or broken tolerance, reported below
             restored = exc
         assert restored == eps1, "the pickled ABCSMC no longer carries the tolerance schedule"
         np.random.set_state(rng)  # noqa: NPY002
-        with abc_adapter.replaying(again, 1):
-            again.run_generation(t=1)
-        assert again.history.max_t == 1, "run_generation wrote past History.append_population"
+        again.run_generation(t=1)
         assert again.eps(2) == eps, "the pickled ABCSMC no longer carries the tolerance schedule"
+        pd.testing.assert_frame_equal(
+            again.history.get_distribution(0, 1)[0],
+            abc.history.get_distribution(0, 1)[0],
+            check_exact=True,
+        )
         np.random.seed(5)  # noqa: NPY002
         x = kernel.rvs(size=4)
         np.random.seed(5)  # noqa: NPY002
         y = again.transitions[0].rvs(size=4)
         pd.testing.assert_frame_equal(x, y, obj="the restored proposal kernel's draws")
 
-        # The replay notices a generation that comes out differently, and the restore refuses
-        # a checkpoint of another pyabc.
-        other = abc_adapter.restore(state, url)
-        other.sampler = Recording()
-        np.random.seed(99)  # noqa: NPY002
-        with (
-            pytest.raises(RuntimeError, match="replayed differently"),
-            abc_adapter.replaying(other, 1),
-        ):
-            other.run_generation(t=1)
+        # The restore refuses a checkpoint of another pyabc, or of an older tankersim.
         with pytest.raises(RuntimeError, match=r"written with pyabc 0\.0"):
-            abc_adapter.restore({**state, "pyabc": "0.0"}, url)
+            abc_adapter.restore({**state, "pyabc": "0.0"})
+        with pytest.raises(RuntimeError, match="older tankersim"):
+            abc_adapter.restore({k: v for k, v in state.items() if k != "history"})
     finally:
         np.random.set_state(saved)  # noqa: NPY002
 
 
-def test_a_generation_written_but_not_checkpointed_is_run_again(
+def test_a_generation_run_but_not_checkpointed_is_run_again(
     synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A calibration stopped after pyabc wrote generation 1 to its history but before the
-    checkpoint resumes by running generation 1 again unwritten: the result of a run never
-    stopped, bit for bit."""
+    """A calibration stopped after generation 1 ran but before its checkpoint resumes from
+    generation 0's checkpoint (which holds the history up to it) and runs generation 1 again:
+    the result of a run never stopped, bit for bit."""
     from sim.runner import abc_adapter
     from sim.runner import calibrate as cal
 
@@ -526,6 +565,7 @@ def test_a_generation_written_but_not_checkpointed_is_run_again(
 
     def stop_before_checkpoint_1(path: Path, abc: Any, t: int, finished: bool) -> None:
         if t == 1:
+            assert abc.history.max_t == 1  # generation 1 ran
             raise Stop
         save(path, abc, t, finished)
 
@@ -534,18 +574,9 @@ def test_a_generation_written_but_not_checkpointed_is_run_again(
         calibrate(synthetic, out=tmp_path, **kw)
     monkeypatch.setattr(cal, "_save", save)
     state = pickle.loads((tmp_path / "calibration.ckpt").read_bytes())
-    history = abc_adapter.snapshot_history(state["abc"], f"sqlite:///{tmp_path / 'abc.db'}")
-    assert (state["t"], history.max_t) == (0, 1)  # written, not checkpointed
+    assert (state["t"], abc_adapter.snapshot_history(state["abc"]).max_t) == (0, 0)
+    assert not (tmp_path / "abc.db").exists()
 
-    replayed: list[int] = []
-    replaying = abc_adapter.replaying
-
-    def spy(abc: Any, t: int) -> Any:
-        replayed.append(t)
-        return replaying(abc, t)
-
-    monkeypatch.setattr(abc_adapter, "replaying", spy)
     resumed = calibrate(synthetic, out=tmp_path, resume=True, **kw)
-    assert replayed == [1]
     pd.testing.assert_frame_equal(resumed.posterior, whole.posterior, check_exact=True)
     pd.testing.assert_frame_equal(resumed.diagnostics, whole.diagnostics, check_exact=True)

@@ -8,7 +8,7 @@ and weights them so that the kept particles are draws from the posterior (Beaumo
 Biometrika 2009; Toni et al., J. R. Soc. Interface 2009). pyabc (Schaelte et al., JOSS 2022)
 provides the algorithm: the adaptive tolerance (the median of the last generation's
 distances), the proposal kernel (a multivariate normal fitted to the weighted particles), the
-importance weights and a history database. tankersim provides:
+importance weights. tankersim provides:
 
 * the **parameters**: every uncertain fleet-level value of the scenario (the ``[unknowns]`` and
   the inputs drawn once per replication for the whole fleet, such as the detection
@@ -69,6 +69,7 @@ from sim.core.routes import RouteTable
 from sim.model.observables import Observable
 from sim.model.prepared import Model, batch_identity, prepare
 from sim.runner import abc_adapter
+from sim.runner.abc_history import Generations
 from sim.runner.pipeline import (
     ExecOptions,
     Job,
@@ -653,10 +654,10 @@ def _global_rng(seed: int | None) -> Iterator[None]:
 def _frozen_heap() -> Iterator[None]:
     """Keep the objects that exist now (the modules, the set-up, the pilot) out of the garbage
     collector's full collections while the generations run, and give them back afterwards.
-    pyabc writes each generation to its history as thousands of SQLAlchemy objects, which set
-    off full collections of the whole heap: 0.07 s of the driver's 0.33 s of serial work per
-    generation on the baseline at population 300 (docs/calibration.md). The results do not
-    change. A heap already frozen (by the caller) is left as it is."""
+    Each generation makes thousands of short-lived objects (pyabc's particles and parameters),
+    which set off full collections of the whole heap (0.07 s of the driver's 0.33 s of serial
+    work per generation on the baseline at population 300, when pyabc's database was written).
+    The results do not change. A heap already frozen (by the caller) is left as it is."""
     if gc.get_freeze_count():
         yield
         return
@@ -692,15 +693,13 @@ def run_abc(
     *,
     resume: bool,
     progress: ProgressFn | None = None,
-) -> Any:
-    """Run (or continue) the ABC-SMC of ``s`` in ``folder``: ``abc.db`` (pyabc's history)
-    and ``calibration.ckpt`` (the state after the last finished generation). Returns the
-    history. Same set-up and seed: the same history, interrupted or not."""
+) -> Generations:
+    """Run (or continue) the ABC-SMC of ``s`` in ``folder``, whose ``calibration.ckpt`` holds
+    the state and the generations after the last finished one. Returns the history (every
+    generation). Same set-up and seed: the same history, interrupted or not."""
     _pyabc()
-    db, ckpt = folder / "abc.db", folder / "calibration.ckpt"
-    url = f"sqlite:///{db}"
+    ckpt = folder / "calibration.ckpt"
     cal = s.scenario.calibration
-    replay: int | None = None
     if resume and ckpt.exists():
         with ckpt.open("rb") as fh:
             state = pickle.load(fh)
@@ -709,27 +708,21 @@ def run_abc(
         if state["finished"]:  # read, not run: pyabc's own state is not needed
             sim.accepted = sampler.accepted
             sim.finished_before = True
-            return abc_adapter.snapshot_history(state["abc"], url)
-        abc = abc_adapter.restore(state["abc"], url)
+            return abc_adapter.snapshot_history(state["abc"])
+        abc = abc_adapter.restore(state["abc"])
         sampler.sim = sim
         abc.sampler = sampler
         np.random.set_state(state["rng"])  # noqa: NPY002
         t = state["t"] + 1
-        if abc.history.max_t == t:  # written, not checkpointed: replay it without writing
-            replay = t
-        elif abc.history.max_t != state["t"]:
-            raise RuntimeError(f"{ckpt} does not match {db}: start again without --resume")
     else:
-        for p in (db, ckpt):
-            p.unlink(missing_ok=True)
+        ckpt.unlink(missing_ok=True)
+        (folder / "abc.db").unlink(missing_ok=True)  # pyabc's database, from older versions
         abc = make_abc(s, sim)
         x0 = {name: 0.0 for name in stat_names(s)}
         for st in s.statistics:
             x0[f"x:{st.name}"] = st.target
-        abc.new(url, x0)
-        # The sampler keeps the accepted particles' statistics: storing every statistic of
-        # every particle row by row through SQLAlchemy took half a calibration's time.
-        abc.history.stores_sum_stats = False
+        abc.new("sqlite://", x0)  # pyabc's set-up in memory; then the history of our own
+        abc_adapter.take_history(abc)
         t = abc.initialize_components_before_run(
             minimum_epsilon=0.0,
             max_nr_populations=cal.generations,
@@ -739,37 +732,31 @@ def run_abc(
             min_eps_diff=STALL,
         )
         _save(ckpt, abc, t - 1, False)
-    try:
-        while True:
-            t0 = time.perf_counter()
-            if t == replay:  # in the history, not in the checkpoint: run it again unwritten
-                with abc_adapter.replaying(abc, t):
-                    ret = abc.run_generation(t=t)
-            else:
-                ret = abc.run_generation(t=t)
-            if not ret["successful"]:
-                _save(ckpt, abc, t - 1, True)
-                break
-            stop = bool(abc.check_terminate(t=t, acceptance_rate=ret["acceptance_rate"]))
-            _save(ckpt, abc, t, stop)
-            if progress is not None:
-                progress(
-                    {
-                        "generation": t,
-                        "epsilon": float(abc.eps(t)),
-                        "acceptance_rate": float(ret["acceptance_rate"]),
-                        "simulated": sim.rows_run,
-                        "seconds": time.perf_counter() - t0,
-                        "last": stop,
-                    }
-                )
-            if stop:
-                break
-            t += 1
-    finally:
-        abc.history.done()
+    while True:
+        t0 = time.perf_counter()
+        ret = abc.run_generation(t=t)
+        if not ret["successful"]:
+            _save(ckpt, abc, t - 1, True)
+            break
+        stop = bool(abc.check_terminate(t=t, acceptance_rate=ret["acceptance_rate"]))
+        _save(ckpt, abc, t, stop)
+        if progress is not None:
+            progress(
+                {
+                    "generation": t,
+                    "epsilon": float(abc.eps(t)),
+                    "acceptance_rate": float(ret["acceptance_rate"]),
+                    "simulated": sim.rows_run,
+                    "seconds": time.perf_counter() - t0,
+                    "last": stop,
+                }
+            )
+        if stop:
+            break
+        t += 1
     sim.accepted = abc.sampler.accepted
-    return abc.history
+    history: Generations = abc.history
+    return history
 
 
 # --------------------------------------------------------------------------- results
@@ -1048,6 +1035,8 @@ def _calibrate_one(
         s.statistics = scaled(s.statistics, pilot)  # the pilot sets the statistics' scales
         with _global_rng(s.seed), _quiet_pyabc(), _frozen_heap():
             history = run_abc(s, sim, folder, resume=resume, progress=progress)
+        if not _temporary:
+            _store(folder / HISTORY_FILE, history.frame())
         posterior = _posterior(history, s, sim.accepted)
         diagnostics = _diagnostics(history)
         runs = None
@@ -1063,6 +1052,8 @@ def _calibrate_one(
 
 PILOT_REPLICATION0 = 2_000_000_000
 """First replication number of the pilot's prior draws."""
+HISTORY_FILE = "history.parquet"
+"""Every generation's particles (:meth:`sim.runner.abc_history.Generations.frame`)."""
 PILOT_FILE = "pilot.parquet"
 """The pilot's table, kept in a calibration's folder so that a resume does not redo it."""
 RUNS_FILE = "posterior_replications.parquet"
