@@ -580,3 +580,18 @@ def test_a_generation_run_but_not_checkpointed_is_run_again(
     resumed = calibrate(synthetic, out=tmp_path, resume=True, **kw)
     pd.testing.assert_frame_equal(resumed.posterior, whole.posterior, check_exact=True)
     pd.testing.assert_frame_equal(resumed.diagnostics, whole.diagnostics, check_exact=True)
+
+
+def test_an_older_checkpoint_is_run_again(synthetic: Path, tmp_path: Path) -> None:
+    """A checkpoint from before the history moved out of pyabc's database (its snapshot has no
+    history) is not resumed but run again, to the same result."""
+    kw: dict[str, Any] = {"options": ExecOptions("serial"), "population": 100,
+                          "generations": 2, "replications": 1, "compare": ()}  # fmt: skip
+    first = calibrate(synthetic, out=tmp_path, **kw)
+    ckpt = tmp_path / "calibration.ckpt"
+    state = pickle.loads(ckpt.read_bytes())
+    state["abc"] = {k: v for k, v in state["abc"].items() if k != "history"} | {"run_id": 1}
+    ckpt.write_bytes(pickle.dumps(state))
+    again = calibrate(synthetic, out=tmp_path, resume=True, **kw)
+    pd.testing.assert_frame_equal(again.posterior, first.posterior, check_exact=True)
+    assert pickle.loads(ckpt.read_bytes())["abc"]["history"].max_t == 1

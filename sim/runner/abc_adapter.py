@@ -61,6 +61,12 @@ def snapshot(abc: Any) -> dict[str, Any]:
     return {"pyabc": pyabc.__version__, "abc": blob, "history": history}
 
 
+def has_history(state: Any) -> bool:
+    """Whether ``state`` is a :func:`snapshot` with its history (older tankersims kept the
+    history in pyabc's database instead)."""
+    return isinstance(state, dict) and isinstance(state.get("history"), Generations)
+
+
 def snapshot_history(state: dict[str, Any]) -> Generations:
     """The history of a :func:`snapshot`; any pyabc of the range reads it."""
     history = state.get("history") if isinstance(state, dict) else None

@@ -696,13 +696,18 @@ def run_abc(
 ) -> Generations:
     """Run (or continue) the ABC-SMC of ``s`` in ``folder``, whose ``calibration.ckpt`` holds
     the state and the generations after the last finished one. Returns the history (every
-    generation). Same set-up and seed: the same history, interrupted or not."""
+    generation). Same set-up and seed: the same history, interrupted or not. A checkpoint of
+    an older tankersim (whose history was pyabc's database) is run again, to the same result."""
     _pyabc()
     ckpt = folder / "calibration.ckpt"
     cal = s.scenario.calibration
+    state = None
     if resume and ckpt.exists():
         with ckpt.open("rb") as fh:
             state = pickle.load(fh)
+        if not abc_adapter.has_history(state["abc"]):
+            state = None  # an older tankersim's checkpoint (pyabc's database): run again
+    if state is not None:
         sampler = pickle.loads(state["sampler"])
         sim.rows_run = sampler.sim.rows_run
         if state["finished"]:  # read, not run: pyabc's own state is not needed
