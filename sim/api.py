@@ -353,10 +353,7 @@ def redraw_map(
     run_dir: str | Path, out_base: str | Path | None = None, *, interval_h: float = 1.0
 ) -> list[Path]:
     """Draw the map of a ``tankersim run`` output folder again, with its ships' tracks."""
-    import pandas as pd
-
     from sim.analysis.tracks import tracks
-    from sim.model.events import read_csv_events
     from sim.outputs.maps import plot_map
 
     folder = Path(run_dir)
@@ -366,12 +363,45 @@ def redraw_map(
     found = [p for p in (folder / "events.parquet", folder / "events.csv") if p.is_file()]
     if not found:
         raise OptionError("run_dir", str(folder), "no events.parquet or events.csv")
+    base = Path(out_base) if out_base else folder / "map"
+    if not base.parent.is_dir():
+        raise OptionError("out", str(base), f"no folder {str(base.parent)!r} to write it in")
     model = prepare(resolved)
     sc, table = model.scenario, model.routes
-    parquet = found[0].suffix == ".parquet"
-    events = pd.read_parquet(found[0]) if parquet else read_csv_events(found[0])
-    tr = tracks(events, sc, table, interval_h=interval_h)
-    return plot_map(sc, table, Path(out_base) if out_base else folder / "map", tracks=tr)
+    events = _run_events(found[0])
+    try:
+        tr = tracks(events, sc, table, interval_h=interval_h)
+    except (KeyError, IndexError, ValueError) as exc:  # checked above; what is left is foreign
+        why = f"{type(exc).__name__}: {exc}"[:120]
+        raise OptionError(
+            "run_dir", str(found[0]), f"the event log does not match the run's scenario ({why})"
+        ) from None
+    return plot_map(sc, table, base, tracks=tr)
+
+
+def _run_events(path: Path) -> Any:
+    """A run folder's event log, checked: a damaged or foreign file is an
+    :class:`OptionError` naming it, not a traceback further on."""
+    import pyarrow as pa
+
+    from sim.model.events import COLUMNS, EVENT_KINDS, read_csv_events
+
+    try:
+        events = pd.read_parquet(path) if path.suffix == ".parquet" else read_csv_events(path)
+    except (OSError, ValueError, KeyError, TypeError, pa.ArrowException) as exc:
+        why = (str(exc).splitlines() or [""])[0][:160]
+        raise OptionError("run_dir", str(path), f"unreadable event log ({why})") from None
+    missing = [c for c in COLUMNS if c not in events.columns]
+    if missing:
+        raise OptionError("run_dir", str(path), f"not an event log: no column {missing[0]!r}")
+    bad = None
+    if events["event"].isna().any() or not set(events["event"].astype(str)) <= set(EVENT_KINDS):
+        bad = "an unknown event"
+    elif not pd.api.types.is_numeric_dtype(events["t_h"]) or not events["t_h"].notna().all():
+        bad = "a time that is not a number"
+    if bad is not None:
+        raise OptionError("run_dir", str(path), f"damaged event log: {bad}")
+    return events
 
 
 @dataclass

@@ -41,7 +41,10 @@ def init(folder: str | Path = "tankersim-examples", *, force: bool = False) -> l
         for f in sorted(src.rglob("*")):
             if f.is_file() and "report" not in f.relative_to(src).parts[:1]:
                 pairs.append((f, dest / sub / f.relative_to(src)))
-    clash = [d for _, d in pairs if d.exists()]
+    try:
+        clash = [d for _, d in pairs if d.exists()]
+    except OSError as exc:  # a name too long, a loop of links
+        raise OptionError("folder", str(dest), f"not a usable folder ({exc.strerror})") from None
     if clash and not force:
         raise OptionError("folder", str(dest), f"{clash[0]} exists (force overwrites)")
     written = []

@@ -248,3 +248,33 @@ def test_a_batch_with_a_folder_reads_columns_and_gives_the_in_memory_verdict(
     assert on_disk.method == in_memory.method
     pd.testing.assert_frame_equal(on_disk.checks, in_memory.checks)
     pd.testing.assert_frame_equal(on_disk.replications, in_memory.replications)
+
+
+def test_a_large_fleet_keeps_per_ship_columns_only_for_anchored_ships(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``SHIP_COLUMNS_MAX`` ships the per-replication table keeps the fleet's aggregates and
+    the columns of the ships an anchor names; the others are drawn again, exactly, from the seed
+    and the replication number."""
+    from sim.model import draws
+
+    raw = base_raw()
+    raw["fleet"]["c"]["count"] = 3
+    raw["fleet"]["c"]["capacity_bbl"] = {"dist": "uniform", "low": 8000.0, "high": 12000.0}
+    sc = validate_dict(raw)
+    model = prepare(sc)
+    whole = run_mc(model, n=6, options="serial").replications
+    ships = [c for c in whole.columns if c.startswith("capacity_bbl__")]
+    assert len(ships) == 3
+    monkeypatch.setattr(draws, "SHIP_COLUMNS_MAX", 1)
+    raw["anchors"] = {"a": {"label": "one ship's size", "quantity": ships[0], "relation": "~",
+                            "value": 20000.0, "source": "a test"}}  # fmt: skip
+    cut = run_mc(validate_dict(raw), n=6, options="serial").replications
+    kept = [c for c in cut.columns if c.startswith("capacity_bbl__")]
+    assert kept == [ships[0]]
+    pd.testing.assert_series_equal(cut[ships[0]], whole[ships[0]])
+    pd.testing.assert_series_equal(cut["fleet_capacity_bbl"], whole["fleet_capacity_bbl"])
+    again = draws.draw_ships(model.compiled, sc.seed, whole["replication"].to_numpy())
+    cap = again.capacity_mix_bbl(model.compiled)
+    for i, col in enumerate(ships):
+        assert np.array_equal(cap[:, i], whole[col].to_numpy()), col

@@ -371,17 +371,22 @@ class ShipDraws:
         deadweight of those ships [t], when there are any), ``fleet_capacity_bbl`` (sum of the
         ships' full loads [bbl]) and, means over ships, ``fleet_capacity_bbl_mean`` [bbl],
         ``speed_laden_kn_mean``, ``speed_ballast_kn_mean`` [kn] and ``start_offset_days_mean``
-        [d]."""
+        [d]. A fleet of more than :data:`SHIP_COLUMNS_MAX` ships gets the per-ship columns only
+        of the ships its anchors name: the others are drawn again, exactly, by
+        ``draw_ships(c, seed, [replication])``."""
         out: dict[str, F64] = {}
         cap = self.capacity_mix_bbl(c)
         in_dwt = np.asarray(
             [c.scenario.fleet[c.class_ids[k]].capacity_dwt is not None for k in c.ship_class],
             dtype=bool,
         ).reshape(-1)
+        named = {a.quantity for a in (c.scenario.anchors or {}).values()}
+        every = len(c.ship_ids) <= SHIP_COLUMNS_MAX
         for i, sid in enumerate(c.ship_ids):
-            if in_dwt[i]:
+            if in_dwt[i] and (every or f"dwt_t__{sid}" in named):
                 out[f"dwt_t__{sid}"] = self.capacity_dwt[:, i]
-            out[f"capacity_bbl__{sid}"] = cap[:, i]
+            if every or f"capacity_bbl__{sid}" in named:
+                out[f"capacity_bbl__{sid}"] = cap[:, i]
         if in_dwt.any():
             out["fleet_dwt_t_mean"] = _row_mean(self.capacity_dwt[:, in_dwt])
         out["fleet_capacity_bbl"] = _row_sum(cap)
@@ -392,6 +397,12 @@ class ShipDraws:
             _row_mean(np.broadcast_to(self.start_offset_h, cap.shape)) / HOURS_PER_DAY
         )
         return out
+
+
+SHIP_COLUMNS_MAX = 1_000
+"""The largest fleet whose every ship gets columns of its own (``capacity_bbl__<ship>``,
+``dwt_t__<ship>``) in the per-replication table: a table of 100,000 such columns took most of
+two minutes to write for two replications (docs/reliability.md)."""
 
 
 def _row_sum(a: F64) -> F64:
