@@ -82,3 +82,42 @@ def test_fuzzer_catches_a_silent_default(tmp_path: Path) -> None:
     case.base, case.must_refuse_key = "minimal.toml", "fleet.tanker.count"
     outcome = run_case(case, tmp_path)
     assert outcome.status == "silent"
+
+
+def _arg_cases(
+    indices: range, tmp_path: Path
+) -> tuple[collections.Counter[tuple[str, str]], list[str]]:
+    from tests.fuzz_args import make_arg_case, run_arg_case
+
+    counts: collections.Counter[tuple[str, str]] = collections.Counter()
+    failures = []
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    for i in indices:
+        case = make_arg_case(i)
+        folder = tmp_path / f"a{i}"
+        folder.mkdir()
+        outcome = run_arg_case(case, folder, cache)
+        counts[(case.command, outcome.status)] += 1
+        if outcome.status not in ("ok", "refused"):
+            shown = [a[:40] for a in case.args]
+            failures.append(f"case {i} {case.command} {shown}: {outcome.status}: {outcome.detail}")
+    return counts, failures
+
+
+def test_an_argument_fuzz_sample_drives_route_routes_map_and_init(tmp_path: Path) -> None:
+    """Hostile arguments to the commands a scenario mutation does not reach: each runs or
+    refuses in one line (tests/fuzz_args.py)."""
+    counts, failures = _arg_cases(range(32), tmp_path)
+    print(f"argument fuzz sample: {dict(counts)}")
+    assert failures == [], "\n".join(failures[:20])
+    for command in ("route", "routes", "map", "init"):
+        assert counts[(command, "ok")] + counts[(command, "refused")] == 8, command
+    assert all(counts[(c, "refused")] > 0 for c in ("route", "map", "init")), counts
+
+
+@pytest.mark.slow
+def test_argument_fuzz(tmp_path: Path) -> None:
+    counts, failures = _arg_cases(range(32, 432), tmp_path)
+    print(f"argument fuzz cases 32-431: {dict(counts)}")
+    assert failures == [], "\n".join(failures[:20])

@@ -23,6 +23,7 @@ SKIP = (".tankersim.lock", "abc.db", "calibration.ckpt", "batch.json")
 """Files the report never reads (pyabc's history and the checkpoint serve --resume)."""
 NOT_CHECKED = (
     "calibration-identity.json",  # what --resume compares, not what the report shows
+    "history.parquet",  # every generation's particles: kept for the record, not shown
     "pilot.parquet",
     "posterior.csv",  # posterior.parquet is read; the CSV is its copy for spreadsheets
     "replications.csv",

@@ -1,11 +1,12 @@
 """The long fuzz run: N mutated scenario and evidence files through the real command line.
 
-    python tools/fuzz.py --cases 100000 --workers 2 --out out/fuzz
+    python tools/fuzz.py --cases 100000 --args 2000 --workers 2 --out out/fuzz
 
-Uses the generator and the judge of the test suite (tests/fuzzing.py): case ``i`` of a seed is
-always the same file. Prints and writes (``--out``) the counts by outcome and by mutation kind,
-the slowest case, and every failure (traceback, hang, a message that is not one line naming
-the file, or a silent default). Exit status 1 when any case failed.
+Uses the generators and the judges of the test suite (tests/fuzzing.py for scenario and
+evidence files; tests/fuzz_args.py, with ``--args N``, for hostile arguments to ``route``,
+``routes``, ``map`` and ``init``): case ``i`` of a seed is always the same. Prints and writes
+(``--out``) the counts by outcome and by mutation kind, the slowest case, and every failure
+(traceback, hang, a message that is not one line naming the file, or a silent default). Exit status 1 when any case failed.
 """
 
 from __future__ import annotations
@@ -50,9 +51,36 @@ def _chunk(args: tuple[int, int, int]) -> list[dict[str, Any]]:
     return out
 
 
+def _arg_chunk(args: tuple[int, int, int]) -> list[dict[str, Any]]:
+    from tests.fuzz_args import make_arg_case, run_arg_case
+
+    start, stop, seed = args
+    out = []
+    with tempfile.TemporaryDirectory(prefix="tankersim-fuzz-args-") as tmp:
+        cache = Path(tmp) / "cache"
+        cache.mkdir()
+        for i in range(start, stop):
+            case = make_arg_case(i, seed)
+            folder = Path(tmp) / f"a{i}"
+            folder.mkdir()
+            o = run_arg_case(case, folder, cache)
+            out.append(
+                {
+                    "i": f"args-{i}",
+                    "status": o.status,
+                    "kind": f"args: {case.command}",
+                    "seconds": o.seconds,
+                    "detail": o.detail if o.status not in ("ok", "refused") else "",
+                    "commands": o.commands,
+                }
+            )
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cases", type=int, default=100_000)
+    ap.add_argument("--args", type=int, default=0, help="argument cases (route/routes/map/init)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--chunk", type=int, default=500)
@@ -61,12 +89,19 @@ def main() -> int:
     jobs = [(s, min(s + a.chunk, a.cases), a.seed) for s in range(0, a.cases, a.chunk)]
     t0 = time.perf_counter()
     results: list[dict[str, Any]] = []
+    arg_chunk = max(1, a.chunk // 10)
+    arg_jobs = [(s, min(s + arg_chunk, a.args), a.seed) for s in range(0, a.args, arg_chunk)]
+    total = a.cases + a.args
     with mp.get_context("spawn").Pool(a.workers) as pool:
-        for k, part in enumerate(pool.imap_unordered(_chunk, jobs), 1):
-            results += part
-            if k % 10 == 0 or k == len(jobs):
-                print(f"{len(results):,}/{a.cases:,} cases, {time.perf_counter() - t0:.0f} s",
-                      flush=True)  # fmt: skip
+        parts = [pool.imap_unordered(_chunk, jobs), pool.imap_unordered(_arg_chunk, arg_jobs)]
+        k = 0
+        for it in parts:
+            for part in it:
+                k += 1
+                results += part
+                if k % 10 == 0 or len(results) == total:
+                    print(f"{len(results):,}/{total:,} cases, {time.perf_counter() - t0:.0f} s",
+                          flush=True)  # fmt: skip
     wall = time.perf_counter() - t0
     status = collections.Counter(r["status"] for r in results)
     by_kind: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
@@ -76,7 +111,7 @@ def main() -> int:
     commands = collections.Counter(c for r in results for c in r["commands"])
     slowest = max(results, key=lambda r: r["seconds"])
     failures = sorted((r for r in results if r["status"] not in ("ok", "refused")),
-                      key=lambda r: r["i"])  # fmt: skip
+                      key=lambda r: str(r["i"]))  # fmt: skip
     summary = {
         "cases": len(results),
         "seed": a.seed,
