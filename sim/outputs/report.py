@@ -2,8 +2,11 @@
 
 ``tankersim report RUN_DIR [RUN_DIR...]`` reads the folders that ``mc``, ``calibrate``
 (``--all-priors`` too), ``sweep`` and ``sensitivity`` wrote, and puts in one place, in the order
-a reader needs them: the question and the short answer, the claims check, the evidence and the
-model checks, the key figures, the assumptions, the limits, and how to reproduce it all.
+a reader needs them: the question, which answer the page shows (evidence-based or prior-only)
+and that answer as a picture, the short answer, the key figures, the claims check, the
+evidence and the model checks, the assumptions, the limits, and how to reproduce it all; the
+long tables are folded under a summary that says what they hold. The page reads on a phone
+(390 px) as on a desktop: nothing is wider than the window and drawn text keeps its size.
 
 The page opens from disk with no network: figures are embedded as data URIs, styles and the
 one script are inline, and a Content-Security-Policy forbids loading anything else and running
@@ -43,7 +46,9 @@ from sim.core.assumptions import LEVEL_WORDS, assumptions
 from sim.core.config import Scenario, load_scenario
 from sim.core.csvsafe import restore_formulas
 from sim.core.errors import OptionError, ScenarioError
-from sim.core.fmt import pct, reveal_bidi, sig
+from sim.core.fmt import pct as _fmt_pct
+from sim.core.fmt import reveal_bidi
+from sim.core.fmt import sig as _fmt_sig
 from sim.outputs.plots import plain_text
 
 __all__ = [
@@ -123,6 +128,47 @@ LIMITS = (
 
 
 # --------------------------------------------------------------------------- numbers for people
+
+MISSING = "\u2014"
+"""What the page shows for a number a run did not write (a NaN or empty cell, a JSON null):
+an em dash, never "nan"."""
+
+
+def _number(x: Any) -> float | None:
+    """``x`` as a finite float, or ``None`` when it is missing (None, NaN, infinite, text)."""
+    if isinstance(x, bool) or x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def sig(x: Any, digits: int = 3) -> str:
+    """:func:`sim.core.fmt.sig`, with a missing number shown as :data:`MISSING`."""
+    f = _number(x)
+    return MISSING if f is None else _fmt_sig(f, digits)
+
+
+def pct(p: Any) -> str:
+    """:func:`sim.core.fmt.pct`, with a missing probability shown as :data:`MISSING`."""
+    f = _number(p)
+    return MISSING if f is None else _fmt_pct(f)
+
+
+def _points(mcse: Any) -> str:
+    """A Monte Carlo error in percentage points (`` ± 0.7``), empty when it is missing."""
+    f = _number(mcse)
+    return "" if f is None else f" ± {100 * f:.1f}"
+
+
+def _interval(p05: Any, p50: Any, p95: Any) -> str:
+    """A median and its interval, ``690,000 (513,000-936,000)``; :data:`MISSING` when the
+    median is missing."""
+    if _number(p50) is None:
+        return MISSING
+    return f"{sig(p50)} ({sig(p05)}-{sig(p95)})"
 
 
 # --------------------------------------------------------------------------- reading runs
@@ -549,7 +595,10 @@ def _one_replication(
 
 
 def _histogram(reps: pd.DataFrame, col_all: str, col_seen: str, claim: float) -> dict[str, Any]:
-    """Bars for the hover histogram: the fleet's and the seen visits' barrels."""
+    """Bars for the hover histogram: the fleet's and the seen visits' barrels.
+
+    Across, positions are percentages of the figure's width and up, pixels: the SVG fills
+    the page's width at any size and its text keeps its size (readable on a phone)."""
     top = float(np.nanpercentile(np.r_[reps[col_all], reps[col_seen]], 99.5))
     edges = np.linspace(0.0, max(top, claim * 1.2), 31)
     w = reps["weight"].to_numpy(dtype=float) if "weight" in reps else np.ones(len(reps))
@@ -558,38 +607,298 @@ def _histogram(reps: pd.DataFrame, col_all: str, col_seen: str, claim: float) ->
     for col, name in ((col_all, "all visits (the fleet)"), (col_seen, "seen visits")):
         h, _ = np.histogram(reps[col].to_numpy(dtype=float), bins=edges, weights=w)
         series.append({"name": name, "share": [float(x) for x in h]})
-    width, height, pad = 860.0, 260.0, 40.0
+    height, top_px, bottom_px = 240.0, 34.0, 36.0
+    left, right = 1.0, 99.0  # per cent of the width
     ymax = max(max(s["share"]) for s in series) or 1.0
-    bw = (width - 2 * pad) / (len(edges) - 1)
+    bw = (right - left) / (len(edges) - 1)
+    base = height - bottom_px
     bars = []
     for j, s in enumerate(series):
         for i, share in enumerate(s["share"]):
-            hgt = (height - 2 * pad) * share / ymax
+            hgt = (base - top_px) * share / ymax
             bars.append(
                 {
-                    "x": round(pad + i * bw + j * bw / 2, 1),
-                    "y": round(height - pad - hgt, 1),
-                    "w": round(bw / 2 - 1, 1),
+                    "x": round(left + i * bw + j * bw / 2, 3),
+                    "y": round(base - hgt, 1),
+                    "w": round(bw / 2 * 0.9, 3),
                     "h": round(hgt, 1),
                     "cls": "all" if j == 0 else "seen",
                     "title": f"{s['name']}: {sig(edges[i])}-{sig(edges[i + 1])} bbl, "
                     f"{pct(share)} of replications",
                 }
             )
-    cx = pad + (width - 2 * pad) * claim / edges[-1]
+
+    def x_of(v: float) -> float:
+        return round(left + (right - left) * v / edges[-1], 3)
+
+    step = 500_000.0 if edges[-1] <= 4e6 else 1e6
     ticks = [
-        {"x": round(pad + (width - 2 * pad) * t / edges[-1], 1), "label": f"{t / 1e6:g} M"}
-        for t in np.arange(0, edges[-1] + 1, 500_000.0)
+        {
+            "x": x_of(t),
+            "label": f"{t / 1e6:g} M" if t else "0",
+            "anchor": "start" if not t else "end" if x_of(t) > 92 else "middle",
+        }
+        for t in np.arange(0, edges[-1] + 1, step)
     ]
+    cx = x_of(claim)
     return {
-        "width": width,
         "height": height,
         "bars": bars,
-        "claim_x": round(cx, 1),
+        "claim_x": cx,
+        "claim_anchor": "end" if cx > 60 else "start",
         "claim_label": f"claim: {sig(claim)} bbl",
         "ticks": ticks,
-        "base_y": height - pad,
+        "base_y": base,
+        "left": left,
+        "right": right,
     }
+
+
+# ------------------------------------------------------------------------ the answer as a picture
+
+
+def _x(frac: float) -> float:
+    """A share of a scale as a percentage of the strip's width, kept on the strip."""
+    return round(100.0 * min(1.0, max(0.0, frac)), 2)
+
+
+def _p_row(
+    label: str, p: Any, lo: Any, hi: Any, word: str, cls: str, value: str | None = None
+) -> dict[str, Any] | None:
+    """One row of the probability strip: a dot at ``p`` and a whisker over ``lo``-``hi``."""
+    pf = _number(p)
+    if pf is None:
+        return None
+    lof, hif = _number(lo), _number(hi)
+    row = {
+        "label": label,
+        "value": value or f"{pct(pf)}, {word}",
+        "cls": cls,
+        "mid": _x(pf),
+        "lo": _x(lof) if lof is not None else None,
+        "hi": _x(hif) if hif is not None else None,
+        "marks": [],
+    }
+    return row
+
+
+def _cap(word: str) -> str:
+    """A verdict word with its first letter a capital (``Very implausible``)."""
+    return word[:1].upper() + word[1:]
+
+
+def _nice_step(raw: float) -> float:
+    """The smallest of 1, 2, 2.5 and 5 times a power of ten at or above ``raw``."""
+    mag = 10 ** math.floor(math.log10(raw))
+    return next(k * mag for k in (1.0, 2.0, 2.5, 5.0, 10.0) if k * mag >= raw)
+
+
+def _bbl_row(label: str, iv: dict[str, Any], scale: float, cls: str, what: str) -> dict[str, Any]:
+    mid, lo, hi = (_number(iv.get(k)) for k in ("median", "lo", "hi"))
+    return {
+        "label": label,
+        "value": f"median {sig(mid)} bbl ({what}: {sig(lo)}-{sig(hi)})"
+        if mid is not None
+        else f"{MISSING} not available",
+        "cls": cls,
+        "mid": _x(mid / scale) if mid is not None else None,
+        "lo": _x(lo / scale) if lo is not None else None,
+        "hi": _x(hi / scale) if hi is not None else None,
+        "marks": [],
+    }
+
+
+def _picture(
+    claims: ClaimsCheck,
+    post_run: RunFolder | None,
+    mc: RunFolder | None,
+    audit_run: RunFolder | None,
+) -> dict[str, Any] | None:
+    """The answer as a picture for the first screen, from the verdicts the runs wrote:
+
+    the chance that the seen visits (and the fleet, counting unseen visits) carried the
+    claim, on a 0-100 % strip shaded by the verdict words, for the audit's range, the
+    evidence-based posterior and the prior-only Monte Carlo; and the barrels of the seen
+    visits and of the fleet against the claim's barrels. Positions are percentages of the
+    strip's width, so the picture fills a phone or a desktop and its text is HTML."""
+    from sim.analysis.verdict import WORDS
+
+    if not claims.barrels or (post_run is None and mc is None and audit_run is None):
+        return None
+    claim = float(claims.barrels)
+    visits = f"the {claims.trips} seen visits" if claims.trips else "the seen visits"
+    p_rows: list[dict[str, Any] | None] = []
+    lead: dict[str, str] = {}
+    bbl: list[tuple[str, dict[str, Any], str, str]] = []
+    bbl_source = ""
+    if audit_run is not None:
+        a = audit_run.json("robustness.json")
+        lo, hi = a["range"]
+        d = a.get("default") or {}
+        settings = [_number(x.get("p_seen")) for x in a.get("settings") or []]
+        row = _p_row(
+            f"Across the assumption audit ({len(settings) or 'every'} settings), {visits}",
+            d.get("p_seen"),
+            lo,
+            hi,
+            str(d.get("word", "")),
+            "range",
+            value=f"{pct(lo)} to {pct(hi)}; default {pct(d.get('p_seen'))}, "
+            f"{d.get('word', MISSING)}",
+        )
+        if row is not None:
+            row["marks"] = [_x(x) for x in settings if x is not None]
+        p_rows.append(row)
+        lead = {
+            "word": f"{pct(lo)} to {pct(hi)}",
+            "cls": "range",
+            "text": f"the chance that {visits} carried {sig(claim)} barrels or more, across "
+            f"the assumption audit (default {pct(d.get('p_seen'))}, {d.get('word', MISSING)}).",
+        }
+    if post_run is not None:
+        v = post_run.json("verdict_posterior.json")
+        seen, fleet = v["seen"], v["fleet"]
+        for what, x, word, cls in (
+            (visits, seen, v["word"], "seen"),
+            ("the fleet, counting unseen visits", fleet, v["fleet_word"], "fleet"),
+        ):
+            m = _number(x.get("mcse"))
+            p = _number(x.get("p"))
+            pm = f" ± {100 * m:.1f} points" if m is not None else ""
+            p_rows.append(
+                _p_row(
+                    f"With the evidence: {what}",
+                    p,
+                    None if p is None or m is None else p - 2 * m,
+                    None if p is None or m is None else p + 2 * m,
+                    word,
+                    cls,
+                    value=f"{pct(p)}{pm}, {word}",
+                )
+            )
+        q = v.get("quantities") or {}
+        bbl_source = "90 % credible interval, given the evidence"
+        bbl = [
+            (f"Barrels of {visits}", q.get("seen_claim_bbl") or {}, "seen", "90 %"),
+            ("Barrels the fleet loaded", q.get("fleet_claim_bbl") or {}, "fleet", "90 %"),
+        ]
+        lead = {
+            "word": _cap(str(v["word"])),
+            "cls": str(v["word"]).replace(" ", "-"),
+            "text": f"given the evidence, {visits} carried {sig(claim)} barrels or more with "
+            f"probability {pct(seen.get('p'))}; counting the visits nobody saw, the fleet "
+            f"loaded that much with probability {pct(fleet.get('p'))} ({v['fleet_word']}).",
+        }
+    if mc is not None:
+        v = mc.json("verdict.json")
+        c = v.get("conditional") or {}
+        h = v.get("headline") or {}
+        seen_p = c.get("p_observed_bbl_ge_claimed") or {}
+        fleet_p = c.get("p_claim") or {}
+        fleet_word = str(h.get("word", ""))
+        seen_word = str(h.get("word_seen", ""))
+        for what, x, word, cls in (
+            (visits, seen_p, seen_word, "seen"),
+            ("the fleet, counting unseen visits", fleet_p, fleet_word, "fleet"),
+        ):
+            p_rows.append(
+                _p_row(
+                    f"Prior only (no evidence weighed): {what}",
+                    x.get("p"),
+                    x.get("lo"),
+                    x.get("hi"),
+                    word,
+                    cls + " prior",
+                )
+            )
+        if not bbl:
+            seen_b = c.get("observed_bbl") or {}
+            fleet_b = c.get("barrels") or {}
+            bbl_source = (
+                f"90 % interval of the {c.get('matches', MISSING)} replications matching the "
+                "claimed visits, before the evidence is weighed"
+            )
+            bbl = [
+                (
+                    f"Barrels of {visits}",
+                    {"median": seen_b.get("p50"), "lo": seen_b.get("p05"),
+                     "hi": seen_b.get("p95")},
+                    "seen",
+                    "90 %",
+                ),
+                (
+                    f"Barrels the fleet {v.get('basis', 'loaded')}",
+                    {"median": fleet_b.get("p50"), "lo": fleet_b.get("p05"),
+                     "hi": fleet_b.get("p95")},
+                    "fleet",
+                    "90 %",
+                ),
+            ]  # fmt: skip
+        if post_run is None and audit_run is None:
+            lead = {
+                "word": _cap(seen_word),
+                "cls": seen_word.replace(" ", "-"),
+                "text": f"before the evidence is weighed, {visits} carried {sig(claim)} "
+                f"barrels or more with probability {pct(seen_p.get('p'))}; counting the "
+                f"visits nobody saw, the fleet {v.get('basis', 'loaded')} that much with "
+                f"probability {pct(fleet_p.get('p'))} ({fleet_word}).",
+            }
+    rows = [r for r in p_rows if r is not None]
+    bands: list[dict[str, Any]] = []
+    cuts = sorted(WORDS)  # (lowest p, word), lowest first
+    for i, (p0, word) in enumerate(cuts):
+        p1 = cuts[i + 1][0] if i + 1 < len(cuts) else 1.0
+        bands.append({"x": _x(p0), "w": round(_x(p1) - _x(p0), 2), "word": word, "i": i,
+                      "p0": p0, "p1": p1})  # fmt: skip
+    panels: list[dict[str, Any]] = [
+        {
+            "id": "answer-p",
+            "title": f"The chance that {visits} carried the claim's {sig(claim)} barrels",
+            "rows": rows,
+            "bands": bands,
+            "ticks": [
+                {"x": _x(t), "label": f"{100 * t:g} %" if t else "0"} for t in (0, 0.1, 0.5, 1)
+            ],
+            "claim_x": None,
+            "claim_label": None,
+            "legend": "Shading: the verdict words, "
+            + ", ".join(f"{b['word']} {100 * b['p0']:g}-{100 * b['p1']:g} %" for b in bands)
+            + ". Whiskers: Monte Carlo error (about 95 %)"
+            + ("; bar and ticks: the audit's range and its settings." if audit_run else "."),
+        }
+    ]
+    ends = [_number(iv.get(k)) for _, iv, _, _ in bbl for k in ("median", "lo", "hi")]
+    known = [e for e in ends if e is not None]
+    if known:
+        top = max(claim * 1.25, max(known) * 1.05)
+        step = _nice_step(top / 4)
+        scale = math.ceil(top / step) * step
+        ticks = [
+            {
+                "x": _x(t / scale),
+                "label": "0" if not t else f"{t / 1e6:g} M" if step >= 1e5 else sig(t),
+            }
+            for t in np.arange(0.0, scale + step / 2, step)
+        ]
+        panels.append(
+            {
+                "id": "answer-bbl",
+                "title": f"Barrels in the window, against the claim's {sig(claim)}",
+                "rows": [_bbl_row(lab, iv, scale, cls, w) for lab, iv, cls, w in bbl],
+                "bands": [],
+                "ticks": ticks,
+                "claim_x": _x(claim / scale),
+                "claim_label": f"claim {sig(claim)} bbl",
+                "legend": f"Dot: the median; bar: the {bbl_source}; red line: the claim.",
+            }
+        )
+    if not rows:
+        return None
+    alt = [f"{lead.get('word', '')}: {lead.get('text', '')}"]
+    for panel in panels:
+        alt.append(panel["title"] + ": " + "; ".join(
+            f"{r['label']}: {r['value']}" for r in panel["rows"]) + ".")  # fmt: skip
+    return {"lead": lead, "panels": panels, "alt": " ".join(alt)}
 
 
 # --------------------------------------------------------------------------- the report's content
@@ -648,12 +957,16 @@ def _posterior_answer(run: RunFolder) -> dict[str, Any]:
     rows = [
         (
             "P(the seen visits carried the claim | evidence)",
-            f"{pct(seen['p'])} ± {100 * seen['mcse']:.1f} points (Monte Carlo error)",
+            f"{pct(seen['p'])}{_points(seen.get('mcse'))} points (Monte Carlo error)"
+            if _number(seen.get("mcse")) is not None
+            else pct(seen["p"]),
             v["word"],
         ),
         (
             "P(the fleet loaded the claim | evidence)",
-            f"{pct(fleet['p'])} ± {100 * fleet['mcse']:.1f} points",
+            f"{pct(fleet['p'])}{_points(fleet.get('mcse'))} points"
+            if _number(fleet.get("mcse")) is not None
+            else pct(fleet["p"]),
             v["fleet_word"],
         ),
         ("barrels of the seen visits", *_credible(q["seen_claim_bbl"], "bbl")),
@@ -666,7 +979,9 @@ def _posterior_answer(run: RunFolder) -> dict[str, Any]:
             1,
             (
                 f"the same, fitting evidence set '{a['evidence']}'",
-                f"{pct(a['p_seen'])} ± {100 * a['mcse']:.1f} points",
+                f"{pct(a['p_seen'])}{_points(a.get('mcse'))} points"
+                if _number(a.get("mcse")) is not None
+                else pct(a["p_seen"]),
                 a["word"],
             ),
         )
@@ -675,9 +990,9 @@ def _posterior_answer(run: RunFolder) -> dict[str, Any]:
         {
             "label": h["label"],
             "reported": h["reported"],
-            "simulated": f"{sig(h['p50'])} ({sig(h['p05'])}-{sig(h['p95'])})",
-            "percentile": pct(h["percentile"]) if h.get("percentile") is not None else "-",
-            "agree": pct(h["p_agree"]) if h.get("p_agree") is not None else "-",
+            "simulated": _interval(h.get("p05"), h.get("p50"), h.get("p95")),
+            "percentile": pct(h.get("percentile")),
+            "agree": pct(h.get("p_agree")),
             "flagged": bool(h["flagged"]),
             "why": h["why_held_out"],
         }
@@ -770,8 +1085,10 @@ def _mc_answer(run: RunFolder) -> dict[str, Any]:
 
 
 def _text(x: Any) -> str:
-    """A table cell as text: missing values are empty."""
-    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else str(x)
+    """A table cell as text: a missing value (None, NaN, empty) is :data:`MISSING`."""
+    if x is None or (isinstance(x, float) and math.isnan(x)) or str(x).strip() == "":
+        return MISSING
+    return str(x)
 
 
 def _checks_rows(run: RunFolder) -> list[dict[str, str]]:
@@ -780,21 +1097,30 @@ def _checks_rows(run: RunFolder) -> list[dict[str, str]]:
         return []
     rows = []
     for _, r in df.iterrows():
-        ran = math.isfinite(float(r["simulated_p50"]))
+        status = _text(r["status"])
+        ran = _number(r["simulated_p50"]) is not None
+        # a row the model does not produce (status "not used: ...") is not simulated: say so
+        why = "not simulated (see used)" if status.startswith("not used") else "not available"
         rows.append(
             {
                 "id": _text(r["id"]),
                 "measured": _text(r["measured"]),
                 "reported": _text(r["reported"]),
-                "simulated": f"{sig(r['simulated_p50'])} ({sig(r['simulated_p05'])}-"
-                f"{sig(r['simulated_p95'])})"
+                "simulated": _interval(r["simulated_p05"], r["simulated_p50"], r["simulated_p95"])
                 if ran
-                else "-",
-                "agrees": pct(float(r["p_agrees"])),
-                "status": _text(r["status"]),
+                else f"{MISSING} {why}",
+                "agrees": pct(r["p_agrees"]) if ran else MISSING,
+                "status": status,
             }
         )
     return rows
+
+
+def _yes(x: Any) -> bool:
+    """A boolean cell (``True``, ``"True"``, ``1``); a missing one is no."""
+    if isinstance(x, str):
+        return x.strip().lower() in ("true", "1", "yes")
+    return _number(x) not in (None, 0.0)
 
 
 def _predictive_rows(run: RunFolder) -> list[dict[str, str]]:
@@ -803,12 +1129,12 @@ def _predictive_rows(run: RunFolder) -> list[dict[str, str]]:
         return []
     return [
         {
-            "statistic": str(r["statistic"]),
-            "reported": str(r["reported"]),
-            "fitted": "yes" if bool(r["fitted"]) else "no (checked)",
-            "simulated": f"{sig(r['median'])} ({sig(r['p05'])}-{sig(r['p95'])})",
-            "prior": pct(float(r["agree_prior"])),
-            "posterior": pct(float(r["agree_posterior"])),
+            "statistic": _text(r["statistic"]),
+            "reported": _text(r["reported"]),
+            "fitted": "yes" if _yes(r["fitted"]) else "no (checked)",
+            "simulated": _interval(r["p05"], r["median"], r["p95"]),
+            "prior": pct(r["agree_prior"]),
+            "posterior": pct(r["agree_posterior"]),
         }
         for _, r in df.iterrows()
     ]
@@ -820,13 +1146,15 @@ def _priors_rows(run: RunFolder) -> list[dict[str, Any]]:
         return []
     return [
         {
-            "prior": str(r["prior"]),
-            "description": str(r["description"]),
-            "p": float(r["p_seen"]),
-            "p_seen": f"{pct(r['p_seen'])} ± {100 * r['p_seen_mcse']:.1f}",
-            "word": str(r["word"]),
-            "p_fleet": f"{pct(r['p_fleet'])} ± {100 * r['p_fleet_mcse']:.1f}",
-            "fleet_word": str(r["fleet_word"]),
+            "prior": _text(r["prior"]),
+            "description": _text(r["description"]),
+            "p": _number(r["p_seen"]),
+            "p_seen": pct(r["p_seen"])
+            + (_points(r["p_seen_mcse"]) if _number(r["p_seen"]) is not None else ""),
+            "word": _text(r["word"]),
+            "p_fleet": pct(r["p_fleet"])
+            + (_points(r["p_fleet_mcse"]) if _number(r["p_fleet"]) is not None else ""),
+            "fleet_word": _text(r["fleet_word"]),
         }
         for _, r in df.iterrows()
     ]
@@ -852,7 +1180,7 @@ def _changes(
         out.append(post["must"])
     words = {p["word"] for p in priors}
     if len(words) > 1:
-        lo = min(priors, key=lambda p: float(p["p"]))
+        lo = min(priors, key=lambda p: math.inf if p["p"] is None else p["p"])
         out.append(
             f"The answer depends on the prior: it ranges over {', '.join(sorted(words))}; "
             f"under '{lo['prior']}' ({lo['description']}) P(seen visits carried the claim) is "
@@ -921,6 +1249,8 @@ def build_report(
     ctx["prior_mc"] = _mc_answer(mc) if mc is not None else None
     ctx["priors"] = _priors_rows(priors) if priors is not None else []
     ctx["audit"] = _audit(audit_run) if audit_run is not None else None
+    ctx["picture"] = _picture(claims, post_run, mc, audit_run)
+    ctx["which"] = _which(post_run, mc, audit_run)
     ctx["evidence"] = _evidence_rows(sc)
     ctx["checks"] = _checks_rows(mc) if mc is not None else []
     ctx["predictive"] = _predictive_rows(post_run) if post_run is not None else []
@@ -970,6 +1300,22 @@ def build_report(
     return ctx
 
 
+def _which(
+    post_run: RunFolder | None, mc: RunFolder | None, audit_run: RunFolder | None
+) -> dict[str, Any]:
+    """Which answer the page leads with, and the commands that made it and the other one."""
+    post_cmd = None
+    if post_run is not None:
+        cmd = post_run.manifest.get("command")
+        post_cmd = "tankersim mc --posterior" if cmd == "mc" else "tankersim calibrate"
+    return {
+        "lead": "posterior" if post_run else "audit" if audit_run else "prior" if mc else None,
+        "posterior_command": post_cmd,
+        "mc": mc is not None,
+        "audit": audit_run is not None,
+    }
+
+
 def _repro(r: RunFolder) -> dict[str, Any]:
     m = r.manifest
     if r.kind == "priors":
@@ -1000,6 +1346,8 @@ def _environment(markdown: bool) -> Any:
     from sim.outputs.render import md_escape
 
     def finalize(value: Any) -> Any:
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            return MISSING  # a number or field the run did not write: never "None" or "nan"
         if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
             if markdown:  # md_escape shows bidirectional controls too
                 return md_escape(value).replace("\n", " ")
