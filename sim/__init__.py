@@ -14,25 +14,29 @@ The Python API, imported lazily so that ``import sim`` stays light:
 * :func:`sim.run` runs one replication (event log, summary);
 * :func:`sim.run_mc` runs a Monte Carlo batch and judges the claim;
 * :func:`sim.run_sweep` and :func:`sim.run_sensitivity` sweep inputs and rank them;
-* :func:`sim.check_claims` checks a claim's own arithmetic, :func:`sim.report` writes the
-  shareable HTML report of finished runs, :func:`sim.init` copies the example scenarios out;
+* :func:`sim.check_claims` checks a claim's own arithmetic, :func:`sim.check_evidence` an
+  evidence file against the scenario, :func:`sim.report` writes the shareable HTML report
+  of finished runs, :func:`sim.init` copies the example scenarios out;
 * :func:`sim.route` gives the sea route between two ``(lat, lon)`` points anywhere on the
   globe (its length in nm and a GeoJSON feature);
 * :func:`sim.calibrate` fits the fleet-level unknowns to the evidence and gives the posterior
   verdict; :func:`sim.calibrate_priors` does it under each of the scenario's prior sets;
   :func:`sim.robustness` runs the assumption audit (the answer at the plausible ends of every
-  prior, estimate and evidence set).
+  prior, estimate and evidence set);
+* :mod:`sim.plot` draws every figure the command line draws from these results, one call
+  each (``sim.plot.barrels(batch)``, the headline figure), onto a new figure or given axes.
+
+Every result has a one-line ``repr`` and an HTML summary for notebooks (``_repr_html_``).
 """
 
-from __future__ import annotations
-
-from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from importlib import import_module as _import_module
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+from typing import Any as _Any
 
 try:
-    __version__ = version("tankersim")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
+    __version__ = _version("tankersim")
+except _PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0+unknown"
 
 _EXPORTS = {
@@ -48,20 +52,27 @@ _EXPORTS = {
     "calibrate": "sim.api",
     "calibrate_priors": "sim.api",
     "check_claims": "sim.api",
+    "check_evidence": "sim.api",
     "robustness": "sim.api",
     "report": "sim.api",
     "init": "sim.examples",
     "route": "sim.core.global_routing",
 }
+_MODULES = {"plot": "sim.plot"}
+"""Public submodules, imported on first use: ``sim.plot``."""
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = sorted(["__version__", *_EXPORTS, *_MODULES])
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     if name in _EXPORTS:
-        return getattr(import_module(_EXPORTS[name]), name)
+        return getattr(_import_module(_EXPORTS[name]), name)
+    if name in _MODULES:
+        return _import_module(_MODULES[name])
     raise AttributeError(f"module 'sim' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_EXPORTS})
+    """The public names only (``__all__``): not this module's imports, nor the submodules
+    (``sim.api``, ``sim.core``...) that importing them binds here."""
+    return list(__all__)

@@ -414,6 +414,16 @@ class EvidenceReport:
     replay: Any
     batch: McResult | None
 
+    def __repr__(self) -> str:
+        from sim.core.reprs import evidence_report_repr
+
+        return evidence_report_repr(self)
+
+    def _repr_html_(self) -> str:
+        from sim.core.reprs import evidence_report_html
+
+        return evidence_report_html(self)
+
 
 @_locks_out
 def check_evidence(
@@ -529,6 +539,16 @@ class PriorSensitivity:
     def depends_on_prior(self) -> bool:
         """Whether the verdict's word changes between the prior sets."""
         return self.table["word"].nunique() > 1
+
+    def __repr__(self) -> str:
+        from sim.core.reprs import prior_sensitivity_repr
+
+        return prior_sensitivity_repr(self)
+
+    def _repr_html_(self) -> str:
+        from sim.core.reprs import prior_sensitivity_html
+
+        return prior_sensitivity_html(self)
 
 
 @_locks_out

@@ -200,6 +200,45 @@ class ClaimsCheck:
         tb = self.tonnes_vs_barrels
         return [tb.sentence] if tb is not None and tb.impossible else []
 
+    def __repr__(self) -> str:
+        from sim.core.reprs import plural, short_repr
+
+        claim = [f"{self.trips} visits" if self.trips is not None else ""]
+        claim += [f"{self.barrels:,.0f} bbl" if self.barrels is not None else ""]
+        claim += [f"{self.tonnes:,.0f} t" if self.tonnes is not None else ""]
+        words = ", ".join(c for c in claim if c) or "no numbers"
+        found = plural(len(self.flags), "impossible finding")
+        if self.per_visit is not None:
+            found += f"; {self.per_visit.bbl_per_visit:,.0f} bbl a visit"
+        if self.un_cap is not None:
+            found += f", {self.un_cap.times_cap:.1f}x the UN cap pro rata"
+        return short_repr(
+            "ClaimsCheck", self.scenario, f"{words} in {self.window_days} days; {found}"
+        )
+
+    def _repr_html_(self) -> str:
+        from sim.core.reprs import html_summary
+
+        def num(x: float | None, unit: str) -> str:
+            return "not claimed" if x is None else f"{x:,.0f} {unit}"
+
+        rows: list[tuple[str, object]] = [
+            ("source", self.source or "not given"),
+            ("visits", num(self.trips, "visits")),
+            ("barrels", num(self.barrels, "bbl")),
+            ("tonnes", num(self.tonnes, "t")),
+            ("ships", num(self.ships, "ships")),
+            ("window", f"{self.start} to {self.end} ({self.window_days} days)"),
+        ]
+        if self.tonnes_vs_barrels is not None:
+            rows.append(("barrels against tonnes", self.tonnes_vs_barrels.sentence))
+        if self.per_visit is not None:
+            rows.append(("per visit", self.per_visit.sentence))
+        if self.un_cap is not None:
+            rows.append(("UN cap", self.un_cap.sentence))
+        rows += [("impossible", flag) for flag in self.flags]
+        return html_summary(f"Claims check: {self.scenario}", rows)
+
     def table(self) -> pd.DataFrame:
         """Every number of the check as rows: ``section``, ``quantity``, ``value``, ``unit``."""
         rows: list[tuple[str, str, float | str, str]] = [

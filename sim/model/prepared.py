@@ -69,12 +69,31 @@ class Model:
         return iter((self.scenario, self.routes, self.compiled))
 
     def __repr__(self) -> str:
-        return (
-            f"<Model {self.scenario.name!r} from {self.source}: {self.compiled.n_ships} ships, "
-            f"{len(self.compiled.port_ids)} discharge ports, "
-            f"{len(self.routes.unique_legs())} routed legs, "
-            f"{len(self.observables)} observables>"
+        from sim.core.reprs import clip, short_repr
+
+        return short_repr(
+            "Model",
+            self.scenario.name,
+            f"{self.compiled.n_ships} ships, {len(self.compiled.port_ids)} discharge ports, "
+            f"{len(self.routes.unique_legs())} routed legs, {len(self.observables)} "
+            f"observables; from {clip(self.source, 80)}",
         )
+
+    def _repr_html_(self) -> str:
+        from sim.core.reprs import clip_list, html_summary
+
+        sc = self.scenario
+        rows: list[tuple[str, object]] = [
+            ("source", self.source),
+            ("window", f"{sc.window.start} to {sc.window.end} ({sc.window.days} days)"),
+            ("terminal", sc.terminal.port),
+            ("discharge ports", clip_list(sc.discharge, 6)),
+            ("ships", f"{self.compiled.n_ships:,}"),
+            ("routed legs", len(self.routes.unique_legs())),
+            ("observables (evidence the model measures)", len(self.observables)),
+            ("evidence rows it cannot measure", len(self.unused)),
+        ]
+        return html_summary(f"Model: {sc.name}", rows)
 
 
 def batch_identity(scenario: Scenario, seed: int, **extra: Any) -> dict[str, Any]:

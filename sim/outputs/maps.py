@@ -348,6 +348,14 @@ def _place_legend(
     return best[2]
 
 
+def _renderer(fig: Any, canvas: Any) -> Any:
+    """The renderer text sizes are measured with: the Agg canvas's, or (another backend's
+    canvas, in a notebook) the one the figure would draw with."""
+    if hasattr(canvas, "get_renderer"):
+        return canvas.get_renderer()
+    return fig._get_renderer()
+
+
 @plain_text
 def map_figure(
     scenario: Scenario,
@@ -356,6 +364,7 @@ def map_figure(
     tracks: pd.DataFrame | None = None,
     figsize_in: tuple[float, float] = (10.0, 8.0),
     dpi: int = 150,
+    ax: Axes | None = None,
 ) -> Figure:
     """Draw a map of a scenario's ports and routes, and optionally its ship tracks.
 
@@ -377,6 +386,10 @@ def map_figure(
         Figure size (width, height) [in].
     dpi
         Resolution of raster formats [dots/in]; a PNG is ``figsize_in * dpi`` pixels.
+    ax
+        Draw on these axes (the extent fits their shape; the title and the dates go in the
+        axes' title, the land's source in the lower left corner); ``figsize_in`` and ``dpi``
+        are then the figure's own. None: a new figure.
 
     Returns
     -------
@@ -401,17 +414,27 @@ def map_figure(
     port_pts = np.array([[p.lat, p.lon] for p in ports], dtype=float).reshape(-1, 2)
     all_pts = np.vstack([port_pts, *leg_pts])
     rect = _AXES_RECT
-    ax_h_in = figsize_in[1] * rect[3]
-    box = map_extent(all_pts, (figsize_in[0] * rect[2]) / ax_h_in)
+    given = ax
+    if given is not None:
+        dpi_given = given.figure.dpi
+        ax_w_in, ax_h_in = given.bbox.width / dpi_given, given.bbox.height / dpi_given
+    else:
+        ax_w_in, ax_h_in = figsize_in[0] * rect[2], figsize_in[1] * rect[3]
+    box = map_extent(all_pts, ax_w_in / ax_h_in)
     lon0, lon1, lat0, lat1 = box
     lat_c = (lat0 + lat1) / 2
     deg_per_pt = (lat1 - lat0) / (ax_h_in * 72.0)
     ships = [] if tracks is None else sorted(tracks["ship"].astype(str).unique())
     lane_pt = 1.1
 
-    fig = Figure(figsize=figsize_in, dpi=dpi)
-    canvas = FigureCanvasAgg(fig)
-    ax = fig.add_axes(rect)
+    if given is None:
+        fig = Figure(figsize=figsize_in, dpi=dpi)
+        canvas = FigureCanvasAgg(fig)
+        ax = fig.add_axes(rect)
+    else:
+        ax = given
+        fig = ax.figure  # type: ignore[assignment]
+        canvas = fig.canvas  # type: ignore[assignment]
     ax.set_facecolor(_SEA)
     ax.set_xlim(lon0, lon1)
     ax.set_ylim(lat0, lat1)
@@ -472,7 +495,7 @@ def map_figure(
         gl.set_zorder(2)
     ax.apply_aspect()
 
-    renderer = canvas.get_renderer()
+    renderer = _renderer(fig, canvas)
     frame = ax.get_window_extent(renderer)
     labels: list[Any] = []
     for port in ports:
@@ -556,7 +579,6 @@ def map_figure(
     _draw_scale_bar(ax, box, lat_c, bar_corner)
 
     title = scenario.title or scenario.name
-    fig.text(0.5, 0.965, title, ha="center", va="center", fontsize=12.5, weight="bold")
     start, end = scenario.window.start, scenario.window.end
     sub = (
         f"{start.day} {start:%b %Y}\u2013{end.day} {end:%b %Y}"
@@ -565,8 +587,14 @@ def map_figure(
     if tracks is not None and ships:
         n_rep = tracks["replication"].nunique()
         sub += f" \u00b7 ship tracks: {n_rep} replication{'s' if n_rep != 1 else ''}"
-    fig.text(0.5, 0.93, sub, ha="center", va="center", fontsize=9, color="#444444")
     source = "Land: Natural Earth 10 m" if land is not None else "Land: not available"
+    if given is not None:
+        ax.set_title(f"{title}\n{sub}", fontsize=9)
+        ax.text(0.005, 0.005, source, transform=ax.transAxes, ha="left", va="bottom",
+                fontsize=6, color="#666666", zorder=9)  # fmt: skip
+        return fig
+    fig.text(0.5, 0.965, title, ha="center", va="center", fontsize=12.5, weight="bold")
+    fig.text(0.5, 0.93, sub, ha="center", va="center", fontsize=9, color="#444444")
     fig.text(rect[0] + rect[2], 0.015, source, ha="right", va="bottom", fontsize=7, color="#666666")
 
     return fig

@@ -76,6 +76,52 @@ def _fig_ax(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Any]
     return _new(figsize)
 
 
+AxesArg = Any
+"""Where a figure draws: None (a new figure), one matplotlib ``Axes``, or a sequence (a list,
+a tuple or the array ``subplots`` returns, nested or not) of them for a figure of panels."""
+
+
+def flat_axes(ax: AxesArg) -> list[Axes]:
+    """One ``Axes``, or a sequence or array of them (nested or not), as a flat list."""
+    if isinstance(ax, np.ndarray):
+        return list(ax.ravel())
+    if isinstance(ax, list | tuple):
+        return [a for item in ax for a in flat_axes(item)]
+    return [ax]
+
+
+def given_axes(ax: AxesArg, n: int, what: str) -> tuple[Figure, list[Axes]]:
+    """The first ``n`` of the axes given for a figure of ``n`` panels, and their figure;
+    one line of ValueError when fewer are given."""
+    axes = flat_axes(ax)
+    if len(axes) < n:
+        raise ValueError(
+            f"the {what} figure draws {n} panel{'s' if n != 1 else ''}: give {n} axes "
+            f"(got {len(axes)})"
+        )
+    return axes[0].figure, axes[:n]  # type: ignore[return-value]
+
+
+def _panels(
+    ax: AxesArg,
+    n: int,
+    what: str,
+    figsize: tuple[float, float],
+    nrow: int,
+    ncol: int,
+    **kw: Any,
+) -> tuple[Figure, list[Axes]]:
+    """``n`` panels to draw on: the axes given (:func:`given_axes`), or a new figure's
+    ``nrow x ncol`` grid (row by row), the cells past ``n`` hidden."""
+    if ax is not None:
+        return given_axes(ax, n, what)
+    fig, grid = _new(figsize, nrow, ncol, squeeze=False, **kw)
+    cells = [a for row in grid for a in row]
+    for a in cells[n:]:
+        a.set_visible(False)
+    return fig, cells[:n]
+
+
 @plain_text
 def save_figure(
     fig: Figure,
@@ -120,7 +166,11 @@ def _millions(x: float, _pos: int | None = None) -> str:
 
 @plain_text
 def barrels_figure(
-    reps: pd.DataFrame, scenario: Scenario, *, conditional: pd.DataFrame | None = None
+    reps: pd.DataFrame,
+    scenario: Scenario,
+    *,
+    conditional: pd.DataFrame | None = None,
+    ax: AxesArg = None,
 ) -> Figure:
     """The headline finding: barrels loaded by the fleet and barrels carried by the seen
     visits, against the claim.
@@ -131,13 +181,22 @@ def barrels_figure(
     seen visits' barrels (orange outline), with the two probabilities of the verdict written on
     the panel. Right, the same as cumulative shares. ``claims.basis`` picks loaded or delivered
     barrels for the fleet.
+
+    ``ax``: one axes gets the histograms alone (with a title), two axes both panels; None: a
+    new figure of both panels.
     """
     from matplotlib.ticker import FuncFormatter
 
     claim = scenario.claims.barrels
     basis = scenario.claims.basis
     col = f"{basis}_bbl"
-    fig, (ax1, ax2) = _new((11, 4.4), 1, 2)
+    ax2: Any
+    if ax is None:
+        fig, (ax1, ax2) = _new((11, 4.4), 1, 2)
+    else:
+        given = flat_axes(ax)
+        fig, (ax1, *rest) = given_axes(given, max(1, min(len(given), 2)), "barrels")
+        ax2 = rest[0] if rest else None
     x = reps[col].to_numpy(dtype=float)
     cond = conditional if conditional is not None and len(conditional) else None
     seen = None if cond is None else cond["observed_bbl"].to_numpy(dtype=float)
@@ -174,11 +233,21 @@ def barrels_figure(
             )  # fmt: skip
     ax1.set_xlabel(f"barrels in the window [bbl] (the last bin holds all above {top / 1e6:.1f}M)")
     ax1.set_ylabel("share of the group's replications")
-    for ax in (ax1, ax2):
-        ax.xaxis.set_major_formatter(FuncFormatter(_millions))
+    for a in (ax1, ax2):
+        if a is None:
+            continue
+        a.xaxis.set_major_formatter(FuncFormatter(_millions))
         if claim is not None:
-            ax.axvline(claim, color=CLAIM_COLOUR, lw=2, ls="--", label=f"claim: {claim:,.0f} bbl")
-        ax.grid(alpha=0.3)
+            a.axvline(claim, color=CLAIM_COLOUR, lw=2, ls="--", label=f"claim: {claim:,.0f} bbl")
+        a.grid(alpha=0.3)
+    title = (
+        f"{scenario.name}: barrels of the fleet and of the seen visits, "
+        f"{scenario.window.start} to {scenario.window.end}"
+    )
+    if ax2 is None:
+        ax1.legend(fontsize=7, loc="upper left")
+        ax1.set_title(title, fontsize=9)
+        return fig
 
     def ecdf(values: np.ndarray, **kw: Any) -> None:
         xs = np.sort(values)
@@ -194,10 +263,8 @@ def barrels_figure(
     ax2.set_xlim(0, top)
     ax1.legend(fontsize=7, loc="upper left")
     ax2.legend(fontsize=7, loc="lower right")
-    fig.suptitle(
-        f"{scenario.name}: barrels of the fleet and of the seen visits, "
-        f"{scenario.window.start} to {scenario.window.end}"
-    )
+    if ax is None:
+        fig.suptitle(title)
     return fig
 
 
@@ -231,18 +298,25 @@ def trips_figure(reps: pd.DataFrame, scenario: Scenario, *, ax: Axes | None = No
 
 
 @plain_text
-def scatter_figure(reps: pd.DataFrame, scenario: Scenario) -> Figure:
-    """Barrels loaded (or delivered) against observed visits and trips, with the claim."""
+def scatter_figure(reps: pd.DataFrame, scenario: Scenario, *, ax: AxesArg = None) -> Figure:
+    """Barrels loaded (or delivered) against observed visits and trips, with the claim.
+
+    ``ax``: one axes gets the panel against observed visits alone (with a title), two axes
+    both panels; None: a new figure of both panels.
+    """
     from matplotlib.ticker import FuncFormatter
 
-    fig, axes = _new((11, 4.4), 1, 2, sharey=True)
+    if ax is None:
+        fig, axes = _new((11, 4.4), 1, 2, sharey=True)
+    else:
+        given = flat_axes(ax)
+        fig, axes = given_axes(given, max(1, min(len(given), 2)), "barrels against visits")
     rng = np.random.default_rng(0)  # jitter for display only
-    for ax, col, label in (
-        (axes[0], "observed_visits", "observed visits"),
-        (axes[1], "trips", "trips (loadings)"),
+    for a, col, label in zip(
+        axes, ("observed_visits", "trips"), ("observed visits", "trips (loadings)"), strict=False
     ):
         jitter = rng.uniform(-0.3, 0.3, len(reps))
-        ax.scatter(
+        a.scatter(
             reps[col] + jitter,
             reps[f"{scenario.claims.basis}_bbl"],
             s=6,
@@ -253,7 +327,7 @@ def scatter_figure(reps: pd.DataFrame, scenario: Scenario) -> Figure:
             rasterized=True,  # thousands of dots: pixels in the SVG, the rest stays vector
         )
         if scenario.claims.trips is not None and scenario.claims.barrels is not None:
-            ax.plot(
+            a.plot(
                 [scenario.claims.trips],
                 [scenario.claims.barrels],
                 marker="*",
@@ -262,16 +336,20 @@ def scatter_figure(reps: pd.DataFrame, scenario: Scenario) -> Figure:
                 ls="none",
                 label=f"claim: {scenario.claims.trips} visits, {scenario.claims.barrels:,.0f} bbl",
             )
-            ax.axhline(scenario.claims.barrels, color=CLAIM_COLOUR, lw=1, ls=":")
-        ax.set_xlabel(label)
-        ax.grid(alpha=0.3)
-        ax.yaxis.set_major_formatter(FuncFormatter(_millions))
+            a.axhline(scenario.claims.barrels, color=CLAIM_COLOUR, lw=1, ls=":")
+        a.set_xlabel(label)
+        a.grid(alpha=0.3)
+        a.yaxis.set_major_formatter(FuncFormatter(_millions))
     axes[0].set_ylabel(f"barrels {scenario.claims.basis} [bbl]")
     axes[0].legend(fontsize=8, loc="upper left")
-    fig.suptitle(
+    title = (
         f"{scenario.name}: barrels {scenario.claims.basis} against visits "
         f"({len(reps)} replications)"
     )
+    if ax is None:
+        fig.suptitle(title)
+    elif len(axes) == 1:
+        axes[0].set_title(title, fontsize=9)
     return fig
 
 
@@ -388,16 +466,21 @@ def gantt_figure(events: pd.DataFrame, scenario: Scenario, *, ax: Axes | None = 
 
 
 @plain_text
-def checks_figure(reps: pd.DataFrame, observables: Sequence[Any], scenario: Scenario) -> Figure:
+def checks_figure(
+    reps: pd.DataFrame, observables: Sequence[Any], scenario: Scenario, *, ax: AxesArg = None
+) -> Figure:
     """The model checks: one panel per counted fact, the replications' histogram of the
-    statistic with the reported number (dashed) and the share that agree with it."""
+    statistic with the reported number (dashed) and the share that agree with it.
+
+    ``ax``: a sequence of one axes per counted fact (:func:`checks_count`), or None (a new
+    figure, three panels a row)."""
     counted = [o for o in observables if o.measure != "ship_seen" and o.column in reps]
     n = max(1, len(counted))
     ncol = min(3, n)
     nrow = math.ceil(n / ncol)
-    fig, axes = _new((4.3 * ncol, 3.1 * nrow), nrow, ncol, squeeze=False)
-    for k, ob in enumerate(counted):
-        ax = axes[k // ncol][k % ncol]
+    target = ax
+    fig, panels = _panels(target, len(counted), "evidence", (4.3 * ncol, 3.1 * nrow), nrow, ncol)
+    for ob, ax in zip(counted, panels, strict=True):
         x = reps[ob.column].to_numpy(dtype=float)
         x = x[np.isfinite(x)]
         agree = float(ob.holds(x).mean()) if len(x) else float("nan")
@@ -409,10 +492,15 @@ def checks_figure(reps: pd.DataFrame, observables: Sequence[Any], scenario: Scen
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
-    for k in range(len(counted), nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
-    fig.suptitle(f"{scenario.name}: the evidence against {len(reps)} replications", fontsize=10)
+    if target is None:
+        fig.suptitle(f"{scenario.name}: the evidence against {len(reps)} replications", fontsize=10)
     return fig
+
+
+def checks_count(reps: Any, observables: Sequence[Any]) -> int:
+    """How many panels :func:`checks_figure` draws: the counted facts of the evidence whose
+    statistic the replications' table (``reps``) carries."""
+    return sum(o.measure != "ship_seen" and o.column in reps for o in observables)
 
 
 _CHECK_UNITS = {
@@ -515,13 +603,37 @@ def plot_sweep(result: Any, out_dir: Path, *, formats: Sequence[str] = FORMATS) 
     return [] if fig is None else save_figure(fig, out_dir / "sweep", formats)
 
 
+def sweep_panels(result: Any) -> int:
+    """How many panels :func:`sweep_figure` draws for a sweep: 1 for one input or a grid of
+    two, one per value of the third input of a grid of three (at most 9), one per input of a
+    design."""
+    summary: pd.DataFrame = result.summary
+    dims = [d.key for d in result.dimensions]
+    if len(dims) == 1:
+        return 1
+    if _grid_like(summary, dims) and len(dims) in (2, 3):
+        return 1 if len(dims) == 2 else min(9, summary[dims[2]].nunique())
+    return len(dims)
+
+
+def _grid_like(summary: pd.DataFrame, dims: list[str]) -> bool:
+    return bool(
+        all(summary.groupby(dims).size() == 1)
+        and len(summary) == int(np.prod([summary[d].nunique() for d in dims]))
+    )
+
+
 @plain_text
-def sweep_figure(result: Any) -> Figure | None:
+def sweep_figure(result: Any, *, ax: AxesArg = None) -> Figure | None:
     """The plausibility of the claim across a sweep: line (1 input), heatmap with the 50 %
     contour and the frontier (2 inputs), small multiples (3 inputs), scatter (designs).
-    ``None`` when the sweep states no claim to test."""
+    ``None`` when the sweep states no claim to test.
+
+    ``ax``: one axes for one input or a grid of two; a sequence of :func:`sweep_panels`
+    axes otherwise (the figure's title is left to the caller's figure); None: a new figure."""
     from matplotlib import colormaps as mpl_colormaps
 
+    target = ax
     summary: pd.DataFrame = result.summary
     dims = [d.key for d in result.dimensions]
     sc = result.base
@@ -530,16 +642,14 @@ def sweep_figure(result: Any) -> Figure | None:
     title_claim = (
         f"P({sc.claims.basis} >= {sc.claims.barrels:,.0f} bbl | {sc.claims.trips} observed visits)"
     )
-    grid_like = all(summary.groupby(dims).size() == 1) and len(summary) == int(
-        np.prod([summary[d].nunique() for d in dims])
-    )
+    grid_like = _grid_like(summary, dims)
     if len(dims) == 1:
         x, labels = _axis(summary[dims[0]])
         order = np.argsort(x, kind="stable")
         p = summary["p_claim"].to_numpy()[order]
         lo = summary["p_claim_lo"].to_numpy()[order]
         hi = summary["p_claim_hi"].to_numpy()[order]
-        fig, ax = _new((8, 4.4))
+        fig, (ax,) = _panels(target, 1, "sweep", (8, 4.4), 1, 1)
         ax.fill_between(x[order], lo, hi, color=MAIN, alpha=0.25, label="95 % Wilson interval")
         ax.plot(x[order], p, "o-", color=MAIN, label=title_claim)
         ax.axhline(0.5, color=CAP_COLOUR, ls=":", label="50 %")
@@ -565,10 +675,11 @@ def sweep_figure(result: Any) -> Figure | None:
         )
         ncol = min(3, len(panels))
         nrow = math.ceil(len(panels) / ncol)
-        fig, axes = _new((5.2 * ncol + 1.2, 4.3 * nrow), nrow, ncol, squeeze=False)
+        fig, cells = _panels(
+            target, len(panels), "sweep", (5.2 * ncol + 1.2, 4.3 * nrow), nrow, ncol
+        )
         mesh = None
-        for k, (third, g) in enumerate(panels):
-            ax = axes[k // ncol][k % ncol]
+        for (third, g), ax in zip(panels, cells, strict=True):
             xv, xl = _axis(g[x_key])
             yv, yl = _axis(g[y_key])
             ux, uy = np.unique(xv), np.unique(yv)
@@ -652,24 +763,25 @@ def sweep_figure(result: Any) -> Figure | None:
             ax.set_ylabel(_short(y_key))
             if third is not None:
                 ax.set_title(f"{_short(dims[2])} = {third}", fontsize=9)
-        for k in range(len(panels), nrow * ncol):
-            axes[k // ncol][k % ncol].set_visible(False)
         if mesh is not None:
-            fig.colorbar(mesh, ax=axes, label=title_claim, shrink=0.85)
-        fig.suptitle(
+            fig.colorbar(mesh, ax=fig.axes if target is None else cells, label=title_claim,
+                         shrink=0.85)  # fmt: skip
+        heading = (
             f"{sc.name}: where the claim is plausible (line: 50 %; grey, value in brackets: "
-            f"under {MIN_MATCHES_WARN} matching replications, too few to colour)",
-            fontsize=11,
+            f"under {MIN_MATCHES_WARN} matching replications, too few to colour)"
         )
+        if target is None:
+            fig.suptitle(heading, fontsize=11)
+        elif third is None:
+            cells[0].set_title(heading, fontsize=8)
         return fig
 
     # Space-filling designs (or more inputs): one panel per input, points coloured by P.
     n = len(dims)
     ncol = min(3, n)
     nrow = math.ceil(n / ncol)
-    fig, axes = _new((4.6 * ncol, 3.8 * nrow), nrow, ncol, squeeze=False)
-    for k, key in enumerate(dims):
-        ax = axes[k // ncol][k % ncol]
+    fig, cells = _panels(target, n, "sweep", (4.6 * ncol, 3.8 * nrow), nrow, ncol)
+    for key, ax in zip(dims, cells, strict=True):
         xv, xl = _axis(summary[key])
         ax.scatter(xv, summary["p_claim"], s=14, color=MAIN, alpha=0.7)
         ax.axhline(0.5, color=CAP_COLOUR, ls=":")
@@ -682,9 +794,8 @@ def sweep_figure(result: Any) -> Figure | None:
         ax.set_ylabel("P(claim | visits)", fontsize=8)
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
-    for k in range(n, nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
-    fig.suptitle(f"{sc.name}: {title_claim} at {len(summary)} design points", fontsize=10)
+    if target is None:
+        fig.suptitle(f"{sc.name}: {title_claim} at {len(summary)} design points", fontsize=10)
     return fig
 
 
@@ -709,19 +820,28 @@ SENSITIVITY_LABELS = {
 }
 
 
-@plain_text
-def convergence_figure(result: Any) -> Figure | None:
-    """Sobol' total indices against the number of base samples, one panel per output: the
-    ranking is stable where the lines stop crossing."""
+def convergence_outputs(result: Any) -> list[str]:
+    """The outputs :func:`convergence_figure` draws, one panel each (none: no figure)."""
     conv = getattr(result, "convergence", None)
-    if conv is None or conv.empty:
+    return [] if conv is None or conv.empty else list(conv["output"].unique())
+
+
+@plain_text
+def convergence_figure(result: Any, *, ax: AxesArg = None) -> Figure | None:
+    """Sobol' total indices against the number of base samples, one panel per output: the
+    ranking is stable where the lines stop crossing.
+
+    ``ax``: a sequence of one axes per output (:func:`convergence_outputs`), or None (a new
+    figure, two panels a row)."""
+    outs = convergence_outputs(result)
+    if not outs:
         return None
-    outs = list(conv["output"].unique())
+    conv = result.convergence
+    target = ax
     ncol = 2
     nrow = math.ceil(len(outs) / ncol)
-    fig, axes = _new((11, 3.6 * nrow), nrow, ncol, squeeze=False)
-    for k, out in enumerate(outs):
-        ax = axes[k // ncol][k % ncol]
+    fig, cells = _panels(target, len(outs), "convergence", (11, 3.6 * nrow), nrow, ncol)
+    for out, ax in zip(outs, cells, strict=True):
         d = conv[conv["output"] == out]
         last = d[d["N"] == d["N"].max()].sort_values("ST", ascending=False)
         for factor in last["factor"].head(6):
@@ -734,16 +854,30 @@ def convergence_figure(result: Any) -> Figure | None:
         ax.set_ylabel("total index ST", fontsize=8)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
-    for k in range(len(outs), nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
-    fig.suptitle(f"{result.base.name}: convergence of the Sobol' indices", fontsize=11)
+    if target is None:
+        fig.suptitle(f"{result.base.name}: convergence of the Sobol' indices", fontsize=11)
     return fig
 
 
-@plain_text
-def sensitivity_figure(result: Any) -> Figure | None:
-    """Ranked bars of the sensitivity indices, one panel per output, with 95 % intervals."""
+def sensitivity_outputs(result: Any) -> list[str]:
+    """The outputs :func:`sensitivity_figure` draws, one panel each (none: no figure)."""
     idx: pd.DataFrame = result.indices
+    main_col = "ST" if result.method == "sobol" else "mu_star"
+    return [
+        o
+        for o in idx["output"].unique()
+        if main_col in idx and idx.loc[idx["output"] == o, main_col].notna().any()
+    ]
+
+
+@plain_text
+def sensitivity_figure(result: Any, *, ax: AxesArg = None) -> Figure | None:
+    """Ranked bars of the sensitivity indices, one panel per output, with 95 % intervals.
+
+    ``ax``: a sequence of one axes per output (:func:`sensitivity_outputs`), or None (a new
+    figure, two panels a row)."""
+    idx: pd.DataFrame = result.indices
+    target = ax
     if result.method == "sobol":
         main_col, main_conf, other, other_conf = "ST", "ST_conf", "S1", "S1_conf"
         xlabel = "Sobol' index (total: bar, first order: dot)"
@@ -751,19 +885,16 @@ def sensitivity_figure(result: Any) -> Figure | None:
         main_col, main_conf, other, other_conf = "mu_star", "mu_star_conf", None, None
         xlabel = "Morris mu* [output units]"
     labels = SENSITIVITY_LABELS
-    outputs = [
-        o
-        for o in idx["output"].unique()
-        if main_col in idx and idx.loc[idx["output"] == o, main_col].notna().any()
-    ]
+    outputs = sensitivity_outputs(result)
     if not outputs:
         return None
     ncol = 2
     nrow = math.ceil(len(outputs) / ncol)
     n_f = idx["factor"].nunique()
-    fig, axes = _new((12, (0.35 * n_f + 1.4) * nrow), nrow, ncol, squeeze=False)
-    for k, out in enumerate(outputs):
-        ax = axes[k // ncol][k % ncol]
+    fig, cells = _panels(
+        target, len(outputs), "sensitivity", (12, (0.35 * n_f + 1.4) * nrow), nrow, ncol
+    )
+    for k, (out, ax) in enumerate(zip(outputs, cells, strict=True)):
         d = idx[idx["output"] == out].sort_values(main_col, ascending=True)
         y = np.arange(len(d))
         ax.barh(y, d[main_col], xerr=d[main_conf], color=MAIN, alpha=0.8, capsize=2, label=main_col)
@@ -785,11 +916,11 @@ def sensitivity_figure(result: Any) -> Figure | None:
         ax.grid(alpha=0.3, axis="x")
         if k == 0:
             ax.legend(fontsize=8, loc="lower right")
-    for k in range(len(outputs), nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
     n_points = len(result.samples)
-    fig.suptitle(
-        f"{result.base.name}: which unknown matters ({result.method}, {n_points} design points)",
-        fontsize=11,
-    )
+    if target is None:
+        fig.suptitle(
+            f"{result.base.name}: which unknown matters ({result.method}, "
+            f"{n_points} design points)",
+            fontsize=11,
+        )
     return fig

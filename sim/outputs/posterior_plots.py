@@ -15,9 +15,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from sim.outputs.plots import CLAIM_COLOUR, FORMATS, MAIN, _new, plain_text, save_figure
+from sim.outputs.plots import (
+    CLAIM_COLOUR,
+    FORMATS,
+    MAIN,
+    AxesArg,
+    _fig_ax,
+    _new,
+    _panels,
+    given_axes,
+    plain_text,
+    save_figure,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
     from sim.runner.calibrate import CalibrationResult
@@ -33,17 +45,20 @@ def label_of(key: str) -> str:
 
 
 @plain_text
-def marginals_figure(result: CalibrationResult) -> Figure:
+def marginals_figure(result: CalibrationResult, *, ax: AxesArg = None) -> Figure:
     """Each calibrated unknown: its prior (the pilot's draws) and its weighted posterior,
-    with the posterior median and 90 % credible interval."""
+    with the posterior median and 90 % credible interval.
+
+    ``ax``: a sequence of one axes per calibrated unknown (``result.setup.parameters``), or
+    None (a new figure, three panels a row)."""
     s = result.setup
+    target = ax
     n = len(s.parameters)
     ncol = min(3, n)
     nrow = math.ceil(n / ncol)
-    fig, axes = _new((4.4 * ncol, 3.3 * nrow), nrow, ncol, squeeze=False)
+    fig, cells = _panels(target, n, "posterior", (4.4 * ncol, 3.3 * nrow), nrow, ncol)
     post, w = result.posterior, result.posterior["weight"].to_numpy()
-    for k, p in enumerate(s.parameters):
-        ax = axes[k // ncol][k % ncol]
+    for p, ax in zip(s.parameters, cells, strict=True):
         prior = result.pilot[p.key].to_numpy(dtype=float)
         x = post[p.key].to_numpy(dtype=float)
         bins = np.linspace(min(prior.min(), x.min()), max(prior.max(), x.max()), 40)
@@ -59,21 +74,29 @@ def marginals_figure(result: CalibrationResult) -> Figure:
         ax.tick_params(labelsize=7)
         ax.legend(fontsize=7)
         ax.grid(alpha=0.3)
-    for k in range(n, nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
-    fig.suptitle(f"{s.scenario.name}: the unknowns, before and after the evidence "
-                 f"(prior set '{s.prior}')", fontsize=10)  # fmt: skip
+    if target is None:
+        fig.suptitle(f"{s.scenario.name}: the unknowns, before and after the evidence "
+                     f"(prior set '{s.prior}')", fontsize=10)  # fmt: skip
     return fig
 
 
 @plain_text
-def pairs_figure(result: CalibrationResult) -> Figure:
+def pairs_figure(result: CalibrationResult, *, ax: AxesArg = None) -> Figure:
     """Pairs of calibrated unknowns: the posterior particles (size by weight) over the prior's
-    draws."""
+    draws.
+
+    ``ax``: ``n x n`` axes for ``n`` calibrated unknowns (the array ``subplots(n, n)``
+    gives, or a flat sequence row by row), or None (a new figure)."""
     s = result.setup
     keys = [p.key for p in s.parameters]
     n = len(keys)
-    fig, axes = _new((2.8 * n + 0.6, 2.8 * n), n, n, squeeze=False)
+    target = ax
+    axes: Any
+    if target is None:
+        fig, axes = _new((2.8 * n + 0.6, 2.8 * n), n, n, squeeze=False)
+    else:
+        fig, flat = given_axes(target, n * n, "pairs")
+        axes = [flat[i * n : (i + 1) * n] for i in range(n)]
     post, w = result.posterior, result.posterior["weight"].to_numpy()
     size = 4 + 60 * w / w.max()
     for i, ki in enumerate(keys):
@@ -92,13 +115,16 @@ def pairs_figure(result: CalibrationResult) -> Figure:
             if j == 0 and i != j:
                 ax.set_ylabel(label_of(ki), fontsize=7)
             ax.tick_params(labelsize=6)
-    fig.suptitle(f"{s.scenario.name}: posterior particles (blue) over the prior (grey)",
-                 fontsize=10)  # fmt: skip
+    if target is None:
+        fig.suptitle(f"{s.scenario.name}: posterior particles (blue) over the prior (grey)",
+                     fontsize=10)  # fmt: skip
     return fig
 
 
 @plain_text
-def must_believe_figure(result: CalibrationResult, ships: pd.DataFrame | None = None) -> Figure:
+def must_believe_figure(
+    result: CalibrationResult, ships: pd.DataFrame | None = None, *, ax: Axes | None = None
+) -> Figure:
     """Where the claim holds, in (mean parcel per seen visit, share of visits seen): to the
     right of the vertical line the seen visits alone carry the claim; right of the slanted line
     the fleet does, counting unseen visits. The posterior's replications are drawn over it;
@@ -106,7 +132,7 @@ def must_believe_figure(result: CalibrationResult, ships: pd.DataFrame | None = 
     v = result.verdict
     runs = result.replications
     need = v.must.parcel_bbl
-    fig, ax = _new((8.5, 5.2))
+    fig, ax = _fig_ax(ax, (8.5, 5.2))
     x = (runs["observed_bbl"] / runs["observed_visits"]).to_numpy(dtype=float)
     y = (runs["observed_visits"] / runs["trips"]).to_numpy(dtype=float)
     w = runs["weight"].to_numpy(dtype=float)
@@ -145,10 +171,12 @@ def must_believe_figure(result: CalibrationResult, ships: pd.DataFrame | None = 
 
 
 @plain_text
-def diagnostics_figure(result: CalibrationResult) -> Figure:
-    """Tolerance, acceptance rate and effective sample size by generation."""
+def diagnostics_figure(result: CalibrationResult, *, ax: AxesArg = None) -> Figure:
+    """Tolerance, acceptance rate and effective sample size by generation.
+
+    ``ax``: a sequence of three axes, or None (a new figure of three panels)."""
     d = result.diagnostics
-    fig, axes = _new((11, 3.4), 1, 3)
+    fig, axes = _panels(ax, 3, "diagnostics", (11, 3.4), 1, 3)
     axes[0].plot(d["generation"], d["epsilon"], marker="o", color=MAIN)
     axes[0].set_ylabel("tolerance (distance)")
     axes[1].plot(d["generation"], d["acceptance_rate"], marker="o", color=MAIN)
@@ -157,27 +185,31 @@ def diagnostics_figure(result: CalibrationResult) -> Figure:
     axes[2].plot(d["generation"], d["ess"], marker="o", color=MAIN)
     axes[2].set_ylabel("effective sample size [particles]")
     axes[2].set_ylim(0, None)
-    for ax in axes:
-        ax.set_xlabel("generation")
-        ax.grid(alpha=0.3)
-    fig.suptitle(f"{result.setup.scenario.name}: ABC-SMC diagnostics "
-                 f"({result.simulated:,} simulations)", fontsize=10)  # fmt: skip
+    for a in axes:
+        a.set_xlabel("generation")
+        a.grid(alpha=0.3)
+    if ax is None:
+        fig.suptitle(f"{result.setup.scenario.name}: ABC-SMC diagnostics "
+                     f"({result.simulated:,} simulations)", fontsize=10)  # fmt: skip
     return fig
 
 
 @plain_text
-def predictive_figure(result: CalibrationResult) -> Figure:
+def predictive_figure(result: CalibrationResult, *, ax: AxesArg = None) -> Figure:
     """Each statistic of the evidence: prior and posterior predictive distributions against the
-    reported number, with the share of replications that agree (fitted ones marked)."""
+    reported number, with the share of replications that agree (fitted ones marked).
+
+    ``ax``: a sequence of one axes per statistic (``result.setup.statistics``), or None (a
+    new figure, three panels a row)."""
     stats = result.setup.statistics
+    target = ax
     n = len(stats)
     ncol = min(3, n)
     nrow = math.ceil(n / ncol)
-    fig, axes = _new((4.3 * ncol, 3.1 * nrow), nrow, ncol, squeeze=False)
+    fig, cells = _panels(target, n, "predictive", (4.3 * ncol, 3.1 * nrow), nrow, ncol)
     w = result.replications["weight"].to_numpy()
     pc = result.predictive.set_index("statistic")
-    for k, st in enumerate(stats):
-        ax = axes[k // ncol][k % ncol]
+    for k, (st, ax) in enumerate(zip(stats, cells, strict=True)):
         prior = st.raw(result.pilot)
         post = st.raw(result.replications)
         both = np.r_[prior[np.isfinite(prior)], post[np.isfinite(post)], st.target]
@@ -195,18 +227,17 @@ def predictive_figure(result: CalibrationResult) -> Figure:
         ax.grid(alpha=0.3)
         if k == 0:
             ax.legend(fontsize=7)
-    for k in range(n, nrow * ncol):
-        axes[k // ncol][k % ncol].set_visible(False)
-    fig.suptitle(f"{result.setup.scenario.name}: the evidence, predicted before and after "
-                 "calibration", fontsize=10)  # fmt: skip
+    if target is None:
+        fig.suptitle(f"{result.setup.scenario.name}: the evidence, predicted before and after "
+                     "calibration", fontsize=10)  # fmt: skip
     return fig
 
 
 @plain_text
-def priors_figure(table: pd.DataFrame) -> Figure:
+def priors_figure(table: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     """The answer under each prior set: P(seen visits carried the claim | evidence) and
     P(fleet loaded it | evidence), with two Monte Carlo standard errors."""
-    fig, ax = _new((8, 0.55 * len(table) + 1.8))
+    fig, ax = _fig_ax(ax, (8, 0.55 * len(table) + 1.8))
     y = np.arange(len(table))
     ax.errorbar(table["p_seen"], y - 0.12, xerr=2 * table["p_seen_mcse"], fmt="o", color=MAIN,
                 label="seen visits carried the claim")  # fmt: skip

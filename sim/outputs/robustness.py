@@ -10,12 +10,22 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from sim.core.io import atomic_write_text
-from sim.outputs.plots import CLAIM_COLOUR, FORMATS, MAIN, _new, plain_text, save_figure
+from sim.outputs.plots import (
+    CLAIM_COLOUR,
+    FORMATS,
+    MAIN,
+    AxesArg,
+    _new,
+    flat_axes,
+    given_axes,
+    plain_text,
+    save_figure,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
@@ -77,16 +87,27 @@ def robustness_markdown(result: RobustnessResult) -> str:
 
 
 @plain_text
-def tornado_figure(result: RobustnessResult) -> Figure:
+def tornado_figure(result: RobustnessResult, *, ax: AxesArg = None) -> Figure:
     """The tornado (one bar per input, largest swing first) and the evidence set x prior set
-    grid of P(seen visits carried the claim)."""
+    grid of P(seen visits carried the claim).
+
+    ``ax``: one axes gets the tornado alone, two axes the tornado and the grid; None: a new
+    figure of both."""
     sw = result.swings()
     sw = sw[sw["input"] != "evidence x prior"].reset_index(drop=True)
     t = result.table
     grid = t[t["input"].isin(["default", "evidence", "size prior", "evidence x prior"])]
     evs = list(dict.fromkeys(grid["evidence"]))
     priors = list(dict.fromkeys(grid["prior"]))
-    fig, (ax, gx) = _new((11, 0.45 * len(sw) + 2.2), 1, 2, gridspec_kw={"width_ratios": [2.2, 1]})
+    gx: Any
+    if ax is None:
+        fig, (ax, gx) = _new(
+            (11, 0.45 * len(sw) + 2.2), 1, 2, gridspec_kw={"width_ratios": [2.2, 1]}
+        )
+    else:
+        given = flat_axes(ax)
+        fig, (ax, *rest) = given_axes(given, max(1, min(len(given), 2)), "tornado")
+        gx = rest[0] if rest else None
     c = float(result.centre["p_seen"])
     y = np.arange(len(sw))
     for i, r in sw.iterrows():
@@ -102,6 +123,8 @@ def tornado_figure(result: RobustnessResult) -> Figure:
     ax.set_xlabel("P(the seen visits carried the claim | evidence)")
     ax.set_title(f"What moves the answer (line: the default, {c:.0%}; red: decides it)", fontsize=9)
     ax.grid(alpha=0.3, axis="x")
+    if gx is None:
+        return fig
     m = np.full((len(evs), len(priors)), np.nan)
     for _, r in grid.iterrows():
         m[evs.index(r["evidence"]), priors.index(r["prior"])] = r["p_seen"]

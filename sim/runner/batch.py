@@ -90,10 +90,14 @@ class McResult:
         return self._daily
 
     def __repr__(self) -> str:
+        from sim.core.reprs import short_repr
+
         h = self.verdict.headline
-        return (
-            f"<McResult {self.scenario.name!r} seed={self.seed}: {len(self.table)} "
-            f"replications; verdict {h.word!r} (seen visits alone: {h.word_seen!r})>"
+        return short_repr(
+            "McResult",
+            self.scenario.name,
+            f"{len(self.table):,} replications, seed {self.seed}; verdict {h.word!r} "
+            f"(seen visits alone: {h.word_seen!r})",
         )
 
     def _repr_html_(self) -> str:
@@ -114,6 +118,8 @@ class McResult:
                 ("matching replications", f"{c.matches:,}"),
             ]
         rows.append(("answer", v.headline.text))
+        if self.out_dir is not None:
+            rows.append(("folder", str(self.out_dir)))
         return html_summary(f"Monte Carlo: {self.scenario.name}", rows)
 
 

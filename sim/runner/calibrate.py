@@ -791,11 +791,14 @@ class CalibrationResult:
     """The calibrations under the other evidence sets compared (by set name)."""
 
     def __repr__(self) -> str:
-        return (
-            f"<CalibrationResult {self.setup.scenario.name!r} (prior {self.setup.prior}): "
-            f"{len(self.posterior)} particles, {len(self.diagnostics)} generations, "
-            f"{self.simulated:,} simulations; {self.verdict.word}, "
-            f"P(seen) {self.verdict.seen.p:.2f}>"
+        from sim.core.reprs import clip, short_repr
+
+        return short_repr(
+            "CalibrationResult",
+            self.setup.scenario.name,
+            f"prior {clip(self.setup.prior, 40)}, {len(self.posterior)} particles, "
+            f"{len(self.diagnostics)} generations, {self.simulated:,} simulations; "
+            f"{self.verdict.word}, P(seen) {self.verdict.seen.p:.2f}",
         )
 
     def _repr_html_(self) -> str:

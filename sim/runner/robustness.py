@@ -203,10 +203,14 @@ class RobustnessResult:
         }
 
     def __repr__(self) -> str:
+        from sim.core.reprs import short_repr
+
         lo, hi = self.range
-        return (
-            f"<RobustnessResult {self.scenario.name!r}: {len(self.table)} settings, "
-            f"P(seen) {lo:.2f}-{hi:.2f}>"
+        return short_repr(
+            "RobustnessResult",
+            self.scenario.name,
+            f"{len(self.table)} settings, P(seen) {lo:.2f}-{hi:.2f}, default "
+            f"{float(self.centre['p_seen']):.2f} ({self.centre['word']})",
         )
 
     def _repr_html_(self) -> str:

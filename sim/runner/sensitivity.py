@@ -53,10 +53,34 @@ class SensitivityResult:
     """Sobol' only: total indices on the design's leading N/8 ... N base samples."""
 
     def __repr__(self) -> str:
-        return (
-            f"<SensitivityResult {self.base.name!r}: {self.method}, {len(self.factors)} factors, "
-            f"{len(self.samples)} design points x {self.replications} replications>"
+        from sim.core.reprs import short_repr
+
+        return short_repr(
+            "SensitivityResult",
+            self.base.name,
+            f"{self.method}, {len(self.factors)} factors, {len(self.samples):,} design points "
+            f"x {self.replications} replications",
         )
+
+    def _repr_html_(self) -> str:
+        from sim.core.reprs import clip_list, html_summary
+
+        rows: list[tuple[str, object]] = [
+            ("method", self.method),
+            ("factors", len(self.factors)),
+            ("design points", f"{len(self.samples):,}"),
+            ("replications per point", self.replications),
+            ("seed", self.seed),
+        ]
+        main = "ST" if self.method == "sobol" else "mu_star"
+        idx = self.indices
+        if main in idx:
+            for out in idx["output"].unique():
+                d = idx[idx["output"] == out].dropna(subset=[main])
+                top = d.sort_values(main, ascending=False)["factor"].head(3)
+                if len(top):
+                    rows.append((f"what matters most for {out} ({main})", clip_list(top)))
+        return html_summary(f"Sensitivity: {self.base.name}", rows)
 
 
 def run_sensitivity(

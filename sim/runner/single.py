@@ -33,11 +33,15 @@ class RunResult:
     """The replication's row, as in a batch's table (drawn parameters, observables...)."""
 
     def __repr__(self) -> str:
+        from sim.core.reprs import short_repr
+
         k = self.summary.kpis
-        return (
-            f"<RunResult {self.scenario.name!r} seed={self.seed} replication={self.replication}: "
-            f"{k['trips']:.0f} trips, {k['observed_visits']:.0f} seen, "
-            f"{k['loaded_bbl']:,.0f} bbl loaded, {len(self.events)} events>"
+        return short_repr(
+            "RunResult",
+            self.scenario.name,
+            f"seed {self.seed}, replication {self.replication}: {k['trips']:.0f} trips, "
+            f"{k['observed_visits']:.0f} seen, {k['loaded_bbl']:,.0f} bbl loaded, "
+            f"{len(self.events):,} events",
         )
 
     def _repr_html_(self) -> str:

@@ -293,10 +293,32 @@ class SweepResult:
     scenarios: list[SweepPoint]
 
     def __repr__(self) -> str:
-        return (
-            f"<SweepResult {self.base.name!r}: {len(self.summary)} points x "
-            f"{self.replications} replications over {', '.join(d.key for d in self.dimensions)}>"
+        from sim.core.reprs import clip_list, short_repr
+
+        return short_repr(
+            "SweepResult",
+            self.base.name,
+            f"{len(self.summary)} points x {self.replications} replications over "
+            f"{clip_list(d.key for d in self.dimensions)}",
         )
+
+    def _repr_html_(self) -> str:
+        from sim.core.reprs import clip_list, html_summary
+
+        rows: list[tuple[str, object]] = [
+            ("inputs", clip_list((d.key for d in self.dimensions), 10, 80)),
+            ("design", self.design),
+            ("points", f"{len(self.summary):,}"),
+            ("replications per point", f"{self.replications:,}"),
+            ("seed", self.seed),
+        ]
+        if "p_claim" in self.summary and len(self.summary):
+            p = self.summary["p_claim"]
+            rows.append(("P(claim | claimed visits), lowest-highest point",
+                         f"{p.min():.0%}-{p.max():.0%}"))  # fmt: skip
+        if self.out_dir is not None:
+            rows.append(("folder", str(self.out_dir)))
+        return html_summary(f"Sweep: {self.base.name}", rows)
 
 
 @dataclass(frozen=True)
