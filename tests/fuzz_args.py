@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.fuzzing import DAMAGES, SCENARIOS, Outcome, _Alarm, _alarm, _done, damage
+from tests.fuzzing import DAMAGES, SCENARIOS, Outcome, _alarm, _done, damage, invoke
 
 PLACES: tuple[str, ...] = (
     "42.77,132.95", "VOSTOCHNY", "nampho", "Chongjin", "39.0,125.2", "51.95,4.05",
@@ -140,27 +140,16 @@ def run_arg_case(case: ArgCase, folder: Path, cache: Path, *, timeout_s: int = 6
             damage(path, how, random.Random(int(u * 1e9)))
     args = [a.replace("@", str(folder) + "/", 1) if a.startswith("@") else a for a in case.args]
     runs = [args, args] if case.setup.get("twice") else [args]
+    runner = CliRunner()
     out = Outcome(case.index, case.command, "ok")
     t0 = time.perf_counter()
     old = signal.signal(signal.SIGALRM, _alarm)
     try:
         for argv in runs:
             out.commands.append(case.command)
-            signal.alarm(timeout_s)
-            try:
-                r = CliRunner().invoke(app, [case.command, *argv])
-            except _Alarm:
-                return _done(out, "hang", f"{case.command} ran past {timeout_s} s", t0)
-            finally:
-                signal.alarm(0)
-            if isinstance(r.exception, _Alarm):
-                return _done(out, "hang", f"{case.command} ran past {timeout_s} s", t0)
-            if r.exit_code not in (0, 2) or (
-                r.exception is not None and not isinstance(r.exception, SystemExit)
-            ):
-                exc = r.exception
-                detail = f"{case.command}: exit {r.exit_code}: {type(exc).__name__}: {exc}"
-                return _done(out, "traceback", detail[:300], t0)
+            r, status, detail = invoke(runner, app, [case.command, *argv], timeout_s)
+            if status is not None:
+                return _done(out, status, detail, t0)
             if r.exit_code == 2:
                 lines = [ln for ln in r.output.splitlines() if ln.strip()]
                 if len(lines) != 1 or not lines[0].startswith("tankersim: error: "):

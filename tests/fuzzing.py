@@ -349,21 +349,9 @@ def run_case(
     try:
         for k, args in enumerate(commands):
             out.commands.append(" ".join(args[:1]))
-            signal.alarm(timeout_s)
-            try:
-                r = runner.invoke(app, args)
-            except _Alarm:
-                return _done(out, "hang", f"{args[0]} ran past {timeout_s} s", t0)
-            finally:
-                signal.alarm(0)
-            if isinstance(r.exception, _Alarm):
-                return _done(out, "hang", f"{args[0]} ran past {timeout_s} s", t0)
-            if r.exit_code not in (0, 2) or (
-                r.exception is not None and not isinstance(r.exception, SystemExit)
-            ):
-                exc = r.exception
-                detail = f"{args[0]}: exit {r.exit_code}: {type(exc).__name__}: {exc}"[:300]
-                return _done(out, "traceback", detail, t0)
+            r, status, detail = invoke(runner, app, args, timeout_s)
+            if status is not None:
+                return _done(out, status, detail, t0)
             if r.exit_code == 2:
                 lines = [ln for ln in r.output.splitlines() if ln.strip()]
                 errors = [ln for ln in lines if ln.startswith("tankersim: error: ")]
@@ -382,6 +370,27 @@ def run_case(
         return _done(out, "ok", "", t0)
     finally:
         signal.signal(signal.SIGALRM, old)
+
+
+def invoke(runner: Any, app: Any, args: list[str], timeout_s: int) -> tuple[Any, str | None, str]:
+    """Run the command line ``args`` under an alarm of ``timeout_s``: ``(result, None, "")``
+    when it exited 0 or 2 without a traceback, else ``(result, "hang" or "traceback",
+    detail)``. The caller judges the message of an exit 2."""
+    signal.alarm(timeout_s)
+    try:
+        r = runner.invoke(app, args)
+    except _Alarm:
+        return None, "hang", f"{args[0]} ran past {timeout_s} s"
+    finally:
+        signal.alarm(0)
+    if isinstance(r.exception, _Alarm):
+        return r, "hang", f"{args[0]} ran past {timeout_s} s"
+    if r.exit_code not in (0, 2) or (
+        r.exception is not None and not isinstance(r.exception, SystemExit)
+    ):
+        exc = r.exception
+        return r, "traceback", f"{args[0]}: exit {r.exit_code}: {type(exc).__name__}: {exc}"[:300]
+    return r, None, ""
 
 
 def _done(out: Outcome, status: str, detail: str, t0: float) -> Outcome:
