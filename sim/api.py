@@ -370,13 +370,26 @@ def redraw_map(
     sc, table = model.scenario, model.routes
     events = _run_events(found[0])
     try:
-        tr = tracks(events, sc, table, interval_h=interval_h)
+        tr = tracks(events, sc, table, interval_h=interval_h, seed=_run_seed(folder, sc))
     except (KeyError, IndexError, ValueError) as exc:  # checked above; what is left is foreign
         why = f"{type(exc).__name__}: {exc}"[:120]
         raise OptionError(
             "run_dir", str(found[0]), f"the event log does not match the run's scenario ({why})"
         ) from None
     return plot_map(sc, table, base, tracks=tr)
+
+
+def _run_seed(folder: Path, sc: Scenario) -> int:
+    """The seed a run folder was made with (its manifest's; ``--seed`` may have changed it),
+    else its scenario's."""
+    import json
+
+    try:
+        doc = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeError):
+        doc = None
+    seed = doc.get("seed") if isinstance(doc, dict) else None
+    return seed if isinstance(seed, int) and not isinstance(seed, bool) else sc.seed
 
 
 def _run_events(path: Path) -> Any:

@@ -41,15 +41,14 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _trajectories(folder: Path) -> Any:
-    df = pd.read_csv(folder / "tracks.csv", keep_default_na=True)
-    # MovingPandas keeps naive times: convert to UTC, then drop the zone (its own advice).
-    df["time_utc"] = pd.to_datetime(df["time_utc"], utc=True).dt.tz_localize(None)
+    # `timestamp` is the UTC time without its zone, which MovingPandas takes as it is.
+    df = pd.read_csv(folder / "tracks.csv", parse_dates=["timestamp"], keep_default_na=True)
     df = df.dropna(subset=["lat", "lon"])
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
     with warnings.catch_warnings():
         # movingpandas 0.23 sorts with inplace=True, which pandas 3.1 deprecates.
         warnings.filterwarnings("ignore", message="The inplace keyword .* is deprecated")
-        return mpd.TrajectoryCollection(gdf, traj_id_col="trajectory_id", t="time_utc")
+        return mpd.TrajectoryCollection(gdf, traj_id_col="trajectory_id", t="timestamp")
 
 
 def test_geojson_layers_read_with_geopandas(written: dict[str, Any]) -> None:

@@ -6,26 +6,34 @@ import datetime as dt
 import itertools
 import json
 import math
+import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import base_raw
+from numpy.typing import NDArray
 
 from sim.analysis.tracks import (
+    LEGS,
     STATUSES,
     TRACK_COLUMNS,
     LegPath,
+    fit_offsets,
+    on_land,
     ports_geojson,
     routes_geojson,
     sample_times_h,
+    spread_taper,
     tracks,
     tracks_geojson,
 )
 from sim.api import RunResult, prepare, run
 from sim.core.config import validate_dict
-from sim.core.geo import LatLon, geodesic_nm, path_length_nm
+from sim.core.errors import ScenarioError
+from sim.core.geo import M_PER_NM, WGS84, LatLon, geodesic_nm, path_length_nm
 from sim.model.events import activities
 from sim.outputs.files import write_tracks
 
@@ -490,3 +498,255 @@ def test_thin_idle_keeps_the_ends_of_every_stay(one_ship: RunResult) -> None:
     assert gaps[inside].max() <= 2.0 + 1e-9
     with pytest.raises(ValueError, match="interval_h"):
         tracks(one_ship.events, sc, routes, idle_interval_h=0.0)
+
+
+# --------------------------------------------------------------------------- legs
+
+
+def test_every_sample_says_its_leg(one_ship: RunResult) -> None:
+    sc, routes = one_ship.scenario, one_ship.routes
+    tr = tracks(one_ship.events, sc, routes, interval_h=0.25)
+    status, leg = tr["status"].astype(str), tr["leg"].astype(str)
+    assert set(tr["leg"].cat.categories) == set(LEGS)
+    # A passage is its own leg; anchorage, lock and berth of one call make one port leg.
+    assert (
+        leg[status.isin(["laden", "ballast"])] == status[status.isin(["laden", "ballast"])]
+    ).all()
+    assert set(leg[status.isin(["waiting", "in_port"])]) == {"port"}
+    assert set(leg[status == "idle"]) == {"idle"}
+    assert (
+        tr["leg_id"] == tr["trajectory_id"] + "-l" + tr["leg_id"].str.rsplit("-l", n=1).str[1]
+    ).all()
+    for _, g in tr.groupby("leg_id", sort=False):
+        assert g["leg"].nunique() == 1 and g["place"].nunique() == 1  # one kind, one port
+        t = g["t_h"].to_numpy()
+        assert np.allclose(np.diff(t), 0.25)  # one unbroken stretch of the voyage
+    # Within a voyage the legs are numbered 0, 1, 2... in time order, a new one at each change.
+    for _, g in tr.groupby("trajectory_id", sort=False):
+        n = g["leg_id"].str.rsplit("-l", n=1).str[1].astype(int).to_numpy()
+        assert n[0] == 0 and set(np.diff(n)) <= {0, 1}
+    kinds = tr.drop_duplicates("leg_id")
+    v1 = kinds[kinds["trajectory_id"] == "r0-c-01-v1"]["leg"].astype(str).tolist()
+    # lock out of B, to A, anchorage and berth at A, to B, lock and berth at B, turnaround
+    assert v1 == ["port", "ballast", "port", "laden", "port", "idle"]
+
+
+def test_leg_ids_do_not_depend_on_the_sampling(one_ship: RunResult) -> None:
+    sc, routes = one_ship.scenario, one_ship.routes
+    fine = tracks(one_ship.events, sc, routes, interval_h=0.25).set_index("t_h")
+    coarse = tracks(one_ship.events, sc, routes, interval_h=3.0).set_index("t_h")
+    assert (fine.loc[coarse.index, "leg_id"] == coarse["leg_id"]).all()
+
+
+def test_idle_samples_can_be_left_out(one_ship: RunResult) -> None:
+    sc, routes = one_ship.scenario, one_ship.routes
+    full = tracks(one_ship.events, sc, routes, interval_h=1.0)
+    assert sc.output.tracks_idle is True  # the default keeps the whole record
+    assert (full["leg"] == "idle").sum() > 20
+    no_idle = tracks(one_ship.events, sc, routes, interval_h=1.0, idle=False)
+    pd.testing.assert_frame_equal(no_idle, full[full["leg"] != "idle"].reset_index(drop=True))
+    # The scenario's output.tracks_idle says the same.
+    raw = one_ship_raw()
+    raw["output"] = {"tracks_idle": False}
+    sc2 = validate_dict(raw)
+    pd.testing.assert_frame_equal(tracks(one_ship.events, sc2, routes, interval_h=1.0), no_idle)
+    assert set(no_idle["trajectory_id"]) == set(full["trajectory_id"])  # no voyage is lost
+
+
+def test_output_keys_are_validated() -> None:
+    sc = validate_dict(one_ship_raw())
+    assert (sc.output.tracks_idle, sc.output.track_spread_nm) == (True, 0.0)
+    for bad in ({"track_spread_nm": -1.0}, {"track_spread_nm": 100.0}, {"tracks_idel": False},
+                {"tracks_idle": "no"}):  # fmt: skip
+        raw = one_ship_raw()
+        raw["output"] = bad
+        with pytest.raises(ScenarioError):
+            validate_dict(raw)
+    raw = one_ship_raw()
+    raw["output"] = {"track_spread_nm": 3}  # an integer is a number of miles
+    assert validate_dict(raw).output.track_spread_nm == 3.0
+
+
+# --------------------------------------------------------------------------- spread
+
+
+def _lateral_nm(a: pd.DataFrame, b: pd.DataFrame) -> NDArray[np.float64]:
+    """Distance between the same samples of two tracks [nm]."""
+    _, _, m = WGS84.inv(a["lon"].to_numpy(), a["lat"].to_numpy(), b["lon"].to_numpy(),
+                        b["lat"].to_numpy())  # fmt: skip
+    return np.asarray(m) / M_PER_NM
+
+
+def test_spread_moves_positions_only(one_ship: RunResult) -> None:
+    sc, routes = one_ship.scenario, one_ship.routes
+    plain = tracks(one_ship.events, sc, routes, interval_h=0.5)
+    spread = tracks(one_ship.events, sc, routes, interval_h=0.5, spread_nm=3.0)
+    assert sc.output.track_spread_nm == 0.0  # off unless asked
+    pd.testing.assert_frame_equal(
+        plain.drop(columns=["lat", "lon"]), spread.drop(columns=["lat", "lon"])
+    )  # times, speeds (the route's distance over the time), courses, statuses, legs
+    d = _lateral_nm(plain, spread)
+    sea = plain["status"].isin(["laden", "ballast"]).to_numpy()
+    assert (d[~sea] == 0).all()  # ports stay where they are
+    assert d.max() <= 3.0 + 1e-6 and d.max() > 0.5
+    # Each passage has its own offset, 0 at both ports, full in the middle.
+    per_passage = []
+    for _, s in sails(one_ship).iterrows():
+        rows = (plain["t_h"] >= s["start_h"]) & (plain["t_h"] <= s["end_h"])
+        dd = d[rows.to_numpy()]
+        at_start = plain.loc[rows, "t_h"].to_numpy() == s["start_h"]
+        assert (dd[at_start] < 1e-9).all()
+        per_passage.append(round(float(dd.max()), 6))
+    assert len(set(per_passage)) == len(per_passage)
+    # The scenario's key does the same.
+    raw = one_ship_raw()
+    raw["output"] = {"track_spread_nm": 3.0}
+    again = tracks(one_ship.events, validate_dict(raw), routes, interval_h=0.5)
+    pd.testing.assert_frame_equal(again, spread)
+
+
+def test_spread_is_seeded_and_leaves_the_simulation_alone() -> None:
+    from sim.core.config import load_scenario
+
+    base = load_scenario("scenarios/minimal.toml")
+    spread = load_scenario("scenarios/minimal.toml", overrides={"output.track_spread_nm": 2.0})
+    a, b = run(base), run(spread)
+    pd.testing.assert_frame_equal(a.events, b.events)  # not one simulated number changes
+    assert a.summary.to_dict() == b.summary.to_dict()
+    t1 = tracks(b.events, spread, b.routes, seed=b.seed)
+    t2 = tracks(b.events, spread, b.routes, seed=b.seed)
+    pd.testing.assert_frame_equal(t1, t2)  # the same seed, the same tracks
+    t3 = tracks(b.events, spread, b.routes, seed=b.seed + 1)
+    assert not np.allclose(t1["lat"], t3["lat"])
+    pd.testing.assert_frame_equal(t1.drop(columns=["lat", "lon"]), t3.drop(columns=["lat", "lon"]))
+    # Same numbers whatever the sampling: the passage's offset, not the samples, is drawn.
+    coarse = t1.set_index(["ship", "t_h"])
+    fine = tracks(b.events, spread, b.routes, seed=b.seed, interval_h=0.5)
+    fine = fine.set_index(["ship", "t_h"]).loc[coarse.index]
+    np.testing.assert_allclose(fine["lat"], coarse["lat"], atol=1e-12)
+    np.testing.assert_allclose(fine["lon"], coarse["lon"], atol=1e-12)
+
+
+def test_spread_keeps_off_land() -> None:
+    res = run("scenarios/osc-2024.toml")  # sea routes hugging the coast of Korea
+    assert res.scenario.routing.method == "sea"
+    plain = tracks(res.events, res.scenario, res.routes, interval_h=1.0)
+    wide = tracks(res.events, res.scenario, res.routes, interval_h=1.0, spread_nm=20.0)
+    lat0, lon0 = plain["lat"].to_numpy(), plain["lon"].to_numpy()
+    lat1, lon1 = wide["lat"].to_numpy(), wide["lon"].to_numpy()
+    assert not (on_land(lat1, lon1) & ~on_land(lat0, lon0)).any()
+    assert _lateral_nm(plain, wide).max() > 10.0
+    # The check matters: some passages, offset as drawn, would cross land.
+    leg = res.routes.leg("NAMPHO", "VOSTOCHNY")
+    path = LegPath.from_waypoints(leg.waypoints)
+    s = np.linspace(0.0, path.length_nm, 4001)
+    w = spread_taper(s, path.length_nm, 20.0)
+    route_land = on_land(*path.position(s))
+    hits = [d for d in (-20.0, 20.0) if (on_land(*path.offset(s, d * w)) & ~route_land).any()]
+    assert hits  # a 20 nm offset to one side or the other meets the coast
+    fitted = fit_offsets(path, np.array(hits), 20.0)
+    assert (np.abs(fitted) < 20.0).all()
+    for d in fitted:
+        assert not (on_land(*path.offset(s, d * w)) & ~route_land).any()
+
+
+# --------------------------------------------------------------------------- MovingPandas
+
+
+def _upstream_warning_filters() -> None:
+    """Warnings are errors, but for one that the data cannot avoid: movingpandas 0.23 sorts
+    with ``sort_index(inplace=True)``, which pandas 3.1 deprecates (Pandas4Warning), in every
+    Trajectory it builds, whatever it is given. Ignored only for those versions."""
+    import importlib.metadata as md
+
+    warnings.simplefilter("error")
+    mp = tuple(int(x) for x in md.version("movingpandas").split(".")[:2])
+    pdv = tuple(int(x) for x in pd.__version__.split(".")[:2])
+    if mp <= (0, 23) and pdv >= (3, 1):
+        warnings.filterwarnings(
+            "ignore",
+            message=r"The inplace keyword in GeoDataFrame\.sort_index is deprecated",
+            module=r"movingpandas\.trajectory",
+        )
+
+
+@pytest.mark.parametrize("traj_col", ["trajectory_id", "leg_id"])
+def test_tracks_load_into_movingpandas_without_warnings(tmp_path: Path, traj_col: str) -> None:
+    gpd = pytest.importorskip("geopandas")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Missing optional dependencies")
+        mpd = pytest.importorskip("movingpandas")
+    from sim.core.config import load_scenario
+    from sim.outputs.files import write_geo
+
+    sc = load_scenario(
+        "scenarios/minimal.toml",
+        overrides={"output.track_spread_nm": 2.0, "output.tracks_idle": False},
+    )
+    res = run(sc)
+    write_geo(res, tmp_path, draw_map=False)
+    # As docs/model.md says: read the CSV, make points, one trajectory per voyage (or leg).
+    df = pd.read_csv(tmp_path / "tracks.csv", parse_dates=["timestamp"])
+    assert "idle" not in set(df["leg"])
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+    with warnings.catch_warnings():
+        _upstream_warning_filters()
+        tc = mpd.TrajectoryCollection(gdf, traj_id_col=traj_col, t="timestamp")
+        lengths = {t.id: t.get_length() for t in tc.trajectories}
+    ids = set(df[traj_col])
+    multi = {i for i, n in df.groupby(traj_col).size().items() if n >= 2}
+    assert {t.id for t in tc.trajectories} == multi and len(multi) >= 0.8 * len(ids)
+    assert all(t.crs == "EPSG:4326" for t in tc.trajectories)
+    for t in tc.trajectories:
+        assert t.df.index.is_unique and t.df.index.is_monotonic_increasing
+        assert t.df[traj_col].nunique() == 1 and t.df["ship"].nunique() == 1
+        assert t.get_start_time() == pd.Timestamp(t.df["time_utc"].iloc[0].rstrip("Z"))
+    if traj_col == "leg_id":
+        sea = [t for t in tc.trajectories if t.df["leg"].iloc[0] in ("laden", "ballast")]
+        assert all(t.df["leg"].nunique() == 1 for t in tc.trajectories) and sea
+        assert all(lengths[t.id] > 1000.0 for t in sea)  # metres: passages go somewhere
+    # The zone-aware time column is what made MovingPandas warn, once per trajectory.
+    aware = gdf.assign(time_utc=pd.to_datetime(gdf["time_utc"], utc=True))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mpd.TrajectoryCollection(aware, traj_id_col=traj_col, t="time_utc")
+    assert sum("Time zone" in str(w.message) for w in caught) == len(multi)
+
+
+def test_geojson_points_carry_the_naive_time_and_legs(one_ship: RunResult) -> None:
+    tr = tracks(one_ship.events, one_ship.scenario, one_ship.routes, interval_h=2.0)
+    doc = tracks_geojson(tr, points=True)
+    pts = [f["properties"] for f in doc["features"] if f["geometry"]["type"] == "Point"]
+    lines = [f["properties"] for f in doc["features"] if f["geometry"]["type"] == "LineString"]
+    assert len(pts) == len(tr)
+    for p, (_, row) in zip(pts, tr.iterrows(), strict=True):
+        assert (
+            p["timestamp"] == row["timestamp"].isoformat() and p["time_utc"] == p["timestamp"] + "Z"
+        )
+        assert (p["leg"], p["leg_id"]) == (row["leg"], row["leg_id"])
+    assert all(x["leg_id"].startswith(x["trajectory_id"] + "-l") for x in lines)
+    assert len({x["leg_id"] for x in lines}) == len(lines)  # one line per passage leg
+
+
+def test_passage_lines_join_only_the_port_fixes_next_to_them() -> None:
+    mini = run("scenarios/minimal.toml")  # no lock: a voyage leaves straight from its idle leg
+    sc, routes, events = mini.scenario, mini.routes, mini.events
+    full = tracks_geojson(tracks(events, sc, routes, interval_h=1.0))["features"]
+    no_idle = tracks(events, sc, routes, interval_h=1.0, idle=False)
+    lines = tracks_geojson(no_idle)["features"]
+    assert [f["properties"]["leg_id"] for f in lines] == [f["properties"]["leg_id"] for f in full]
+    changed = 0
+    for a, b in zip(full, lines, strict=True):
+        pa, pb = a["properties"], b["properties"]
+        if pb == pa:
+            continue
+        # Its port fix was an idle one, left out: the line starts at sea, from no port, not
+        # at a port fix left a day behind.
+        changed += 1
+        sea = no_idle[no_idle["leg_id"] == pb["leg_id"]]
+        first_sea = sea["time_utc"].min().strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert pa["origin"] is not None and pb["origin"] is None
+        assert pb["start_utc"] == first_sea > pa["start_utc"]
+        assert pb["times_utc"] == pa["times_utc"][1:]
+        assert b["geometry"]["coordinates"] == a["geometry"]["coordinates"][1:]
+    assert changed >= 4  # every ballast passage after a turnaround

@@ -16,6 +16,14 @@ whose speed was never seen complete (no earlier passage of the same ship in the 
 and a class speed that is not fixed) has no known progress. Such samples keep their status but
 get NaN ``lat``, ``lon`` and ``sog_kn``.
 
+Every sample also says its leg of the voyage (:data:`LEGS`: a passage, a port call or the idle
+turnaround) and the leg's id, so a voyage's trajectory splits by leg; the idle leg can be left
+out (``idle=False``, the scenario's ``output.tracks_idle``). With a spread
+(``spread_nm``, the scenario's ``output.track_spread_nm``) each passage's track is moved
+sideways off its route by a seeded offset that tapers to 0 at both ports and keeps off land
+(:func:`spread_draws`, :func:`spread_taper`, :func:`fit_offsets`): a drawing aid that changes
+no time, distance or speed.
+
 :func:`tracks_geojson`, :func:`routes_geojson` and :func:`ports_geojson` turn tracks, route
 tables and ports into RFC 7946 GeoJSON (``[lon, lat]`` WGS84, one feature per passage, route or
 port; lines and points in separate layers), the layout ``geopandas.read_file`` turns into one
@@ -30,6 +38,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -46,19 +55,24 @@ from sim.model.prepared import Model, prepare
 
 __all__ = [
     "DRAUGHT_SOURCES",
+    "LEGS",
     "NAV_STATUS",
     "SAILING",
     "STATUSES",
     "TRACK_COLUMNS",
     "LegPath",
     "estimated_draughts_m",
+    "fit_offsets",
     "iso_utc",
     "legs_from_terminal",
+    "on_land",
     "port_role",
     "ports_geojson",
     "routes_geojson",
     "sample_times_h",
     "ship_particulars",
+    "spread_draws",
+    "spread_taper",
     "thin_stays",
     "tracks",
     "tracks_geojson",
@@ -70,8 +84,13 @@ STATUSES: tuple[str, ...] = ("laden", "ballast", "in_port", "waiting", "idle")
 """Navigational status of a track sample, in category order."""
 SAILING: frozenset[str] = frozenset({"laden", "ballast"})
 """The statuses of a ship at sea."""
+LEGS: tuple[str, ...] = ("ballast", "laden", "port", "idle")
+"""Kinds of leg of a voyage, in category order: the passages in ballast and laden, a call at a
+port (anchored or waiting, mooring, pumping, unmooring, locks) and idle (the turnaround
+between voyages, or the wait before a ship's first)."""
 TRACK_COLUMNS: tuple[str, ...] = (
     "time_utc",
+    "timestamp",
     "t_h",
     "replication",
     "ship",
@@ -82,6 +101,8 @@ TRACK_COLUMNS: tuple[str, ...] = (
     "place",
     "voyage",
     "trajectory_id",
+    "leg",
+    "leg_id",
     "cog_deg",
     "heading_deg",
     "nav_status",
@@ -203,6 +224,227 @@ class LegPath:
             self.lon[seg], self.lat[seg], self.azimuth_deg[seg], (s - self.cum_nm[seg]) * M_PER_NM
         )
         return np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+
+    def offset(
+        self, s_nm: NDArray[np.float64], lateral_nm: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], ...]:
+        """Points ``lateral_nm`` to the right of the path (left where negative) at distances
+        ``s_nm`` along it [nm], along the geodesic square to the path's local direction.
+
+        The direction is that of the chord from :data:`CHORD_NM` before the point to as far
+        after it, so it turns smoothly through the path's corners and the offset points make a
+        continuous line.
+
+        Returns
+        -------
+        lat, lon : ndarray
+            WGS84 [deg].
+
+        >>> p = LegPath.from_waypoints([LatLon(0.0, 0.0), LatLon(0.0, 1.0)])
+        >>> lat, lon = p.offset(np.array([30.0]), np.array([1.0]))
+        >>> round(float(lat[0]) * 60, 1), round(float(lon[0]), 2)  # 1' south of an eastward path
+        (-1.0, 0.5)
+        """
+        lat, lon, right = self.across(s_nm)
+        return _shifted(lat, lon, right, lateral_nm)
+
+    def across(self, s_nm: NDArray[np.float64]) -> tuple[NDArray[np.float64], ...]:
+        """Points at distances ``s_nm`` along the path [nm] and the azimuth square to the
+        right of its local direction there [deg] (see :meth:`offset`).
+
+        Returns
+        -------
+        lat, lon, right_deg : ndarray
+        """
+        s = np.clip(np.asarray(s_nm, dtype=float), 0.0, self.length_nm)
+        lat, lon = self.position(s)
+        if self.length_nm <= 0:
+            return lat, lon, np.zeros(s.shape)
+        lat_a, lon_a = self.position(s - CHORD_NM)
+        lat_b, lon_b = self.position(s + CHORD_NM)
+        az, _, _ = WGS84.inv(lon_a, lat_a, lon_b, lat_b)
+        return lat, lon, np.asarray(az, dtype=float) + 90.0
+
+
+def _shifted(
+    lat: NDArray[np.float64],
+    lon: NDArray[np.float64],
+    right_deg: NDArray[np.float64],
+    lateral_nm: NDArray[np.float64] | float,
+) -> tuple[NDArray[np.float64], ...]:
+    """Points moved ``lateral_nm`` along the azimuths ``right_deg`` [deg] (back where
+    negative); points not moved stay bit for bit where they are."""
+    lateral = np.broadcast_to(np.asarray(lateral_nm, dtype=float), np.shape(lat))
+    lon_o, lat_o, _ = WGS84.fwd(lon, lat, right_deg, lateral * M_PER_NM)
+    moved = lateral != 0
+    return (
+        np.where(moved, np.asarray(lat_o, dtype=float), lat),
+        np.where(moved, np.asarray(lon_o, dtype=float), lon),
+    )
+
+
+# --------------------------------------------------------------------------- spread
+
+CHORD_NM = 5.0
+"""Half the chord whose direction is a path's local direction for :meth:`LegPath.offset` [nm]."""
+SPREAD_RAMP_PER_NM = 10.0
+"""A spread track reaches its full offset this many times the spread from each port [nm/nm]
+(or at the passage's middle, if nearer): it leaves and joins the route at 1 in 10 or less."""
+SPREAD_CHECK_NM = 0.25
+"""Spacing of the points at which a spread track is checked against land [nm]."""
+SPREAD_HALVINGS = 6
+"""Times a spread track's offset is halved to keep it off land before it is put on the route."""
+_SPREAD_LEVEL = 0xF1
+"""Level code of the spread's random numbers (:mod:`sim.core.rng`'s levels are 1-5): an address
+no model input uses, so the spread neither changes nor repeats any number the run drew."""
+
+
+def spread_taper(s_nm: NDArray[np.float64], length_nm: float, spread_nm: float) -> NDArray[Any]:
+    """Share of a passage's offset at distances ``s_nm`` along it [nm]: 0 at both ports,
+    rising smoothly (smoothstep) to 1 at :data:`SPREAD_RAMP_PER_NM` x ``spread_nm`` from
+    the nearer port, or at the middle of a shorter passage.
+
+    >>> spread_taper(np.array([0.0, 10.0, 20.0, 50.0, 100.0]), 100.0, 2.0).tolist()
+    [0.0, 0.5, 1.0, 1.0, 0.0]
+    """
+    s = np.asarray(s_nm, dtype=float)
+    ramp = min(length_nm / 2.0, SPREAD_RAMP_PER_NM * spread_nm)
+    if ramp <= 0:
+        return np.zeros(s.shape)
+    x = np.clip(np.minimum(s, length_nm - s) / ramp, 0.0, 1.0)
+    return x * x * (3.0 - 2.0 * x)
+
+
+def spread_draws(
+    seed: int,
+    replication: NDArray[Any],
+    ship: NDArray[Any],
+    voyage: NDArray[Any],
+    passage: NDArray[Any],
+    spread_nm: float,
+) -> NDArray[np.float64]:
+    """Seeded sideways offsets of passages [nm], uniform in +-``spread_nm``.
+
+    Each passage is addressed by its replication, ship id, voyage and its number among the
+    voyage's passages, in the counter-based scheme of :mod:`sim.core.rng` under a level of
+    its own (:data:`_SPREAD_LEVEL`): the same seed gives the same offsets, whatever else is
+    sampled, and no number of the simulation is drawn again or changed.
+
+    >>> a = spread_draws(1, np.array([0, 0]), np.array(["A", "A"]), np.array([0, 0]),
+    ...                  np.array([0, 1]), 2.0)
+    >>> bool((np.abs(a) <= 2.0).all() and a[0] != a[1])
+    True
+    """
+    from sim.core.rng import entity_key, philox4x32
+
+    n = len(replication)
+    if n == 0 or spread_nm <= 0:
+        return np.zeros(n)
+    entity = np.array([entity_key(str(x)) for x in ship], dtype=np.uint64)
+    mask = np.uint64(0xFFFFFFFF)
+    c3 = (np.uint64(_SPREAD_LEVEL) << np.uint64(24)) | (
+        np.asarray(passage, dtype=np.uint64) & np.uint64(0xFFFFFF)
+    )
+    words = philox4x32(
+        (
+            np.asarray(replication, dtype=np.int64).astype(np.uint64) & mask,
+            entity & mask,
+            np.asarray(voyage, dtype=np.int64).astype(np.uint64) & mask,
+            c3,
+        ),
+        (int(seed) & 0xFFFFFFFF, (int(seed) >> 32) & 0xFFFFFFFF),
+    )
+    u = (words[0].astype(np.float64) + 0.5) / 4294967296.0
+    return (2.0 * u - 1.0) * spread_nm
+
+
+@lru_cache(maxsize=64)
+def _land_near(box: tuple[float, float, float, float]) -> Any:
+    """The land in a lon/lat box [deg], prepared for point tests: the routing region's land
+    polygon (:func:`sim.core.routing.load_land`) and the global land
+    (:func:`sim.core.global_routing.load_global_land`) together, clipped to the box."""
+    import shapely
+
+    from sim.core.routing import load_land
+
+    polygons, tree = _global_land()
+    near = polygons[tree.query(shapely.box(*box))]
+    clipped = shapely.clip_by_rect(np.asarray([load_land(), *near], dtype=object), *box)
+    land = shapely.union_all(clipped[~shapely.is_empty(clipped)])
+    shapely.prepare(land)
+    return land
+
+
+@lru_cache(maxsize=1)
+def _global_land() -> tuple[NDArray[Any], Any]:
+    """The global land polygons and a spatial index of them."""
+    import shapely
+
+    from sim.core.global_routing import load_global_land
+
+    polygons = np.asarray(load_global_land(), dtype=object)
+    return polygons, shapely.STRtree(polygons)
+
+
+def _box_around(lat: NDArray[np.float64], lon: NDArray[np.float64], pad_nm: float) -> Any:
+    """A lon/lat box [deg] around finite points, ``pad_nm`` wider all round, in 0.1 deg steps
+    (so that nearby calls share one clipped land)."""
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    lat, lon = lat[ok], lon[ok]
+    pad_lat = pad_nm / 60.0 + 0.01
+    pad_lon = pad_lat / max(np.cos(np.radians(min(np.abs(lat).max(), 89.0))), 0.01)
+    return (
+        max(float(np.floor((lon.min() - pad_lon) * 10) / 10), -180.0),
+        max(float(np.floor((lat.min() - pad_lat) * 10) / 10), -90.0),
+        min(float(np.ceil((lon.max() + pad_lon) * 10) / 10), 180.0),
+        min(float(np.ceil((lat.max() + pad_lat) * 10) / 10), 90.0),
+    )
+
+
+def on_land(
+    lat: NDArray[np.float64], lon: NDArray[np.float64], *, land: Any = None
+) -> NDArray[np.bool_]:
+    """Whether points [deg] lie on land (Natural Earth 10 m: the routing region's polygon and
+    the global land); NaN points are not. ``land``: a prepared land geometry that covers the
+    points, to test many batches against one."""
+    import shapely
+
+    lat, lon = np.asarray(lat, dtype=float), np.asarray(lon, dtype=float)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    out = np.zeros(lat.shape, dtype=bool)
+    if not ok.any():
+        return out
+    if land is None:
+        land = _land_near(_box_around(lat, lon, 0.0))
+    out[ok] = shapely.intersects_xy(land, lon[ok], lat[ok])
+    return out
+
+
+def fit_offsets(path: LegPath, offsets_nm: NDArray[np.float64], spread_nm: float) -> NDArray[Any]:
+    """Passages' offsets [nm], each halved (up to :data:`SPREAD_HALVINGS` times, then 0) until
+    its spread track, checked every :data:`SPREAD_CHECK_NM`, reaches no land that the route
+    itself does not cross there."""
+    out = np.asarray(offsets_nm, dtype=float).copy()
+    if not (out != 0).any() or path.length_nm <= 0:
+        return out
+    n = int(np.ceil(path.length_nm / SPREAD_CHECK_NM)) + 1
+    s = np.linspace(0.0, path.length_nm, n)
+    w = spread_taper(s, path.length_nm, spread_nm)
+    lat0, lon0, right = path.across(s)
+    land = _land_near(_box_around(lat0, lon0, 2.0 * spread_nm))
+    free = ~on_land(lat0, lon0, land=land) & (w > 0)
+    lat0, lon0, right, w = lat0[free], lon0[free], right[free], w[free]
+    for k in np.flatnonzero(out):
+        d = out[k]
+        for _ in range(SPREAD_HALVINGS + 1):
+            lat, lon = _shifted(lat0, lon0, right, d * w)
+            if not on_land(lat, lon, land=land).any():
+                break
+            d /= 2.0
+        else:
+            d = 0.0
+        out[k] = d
+    return out
 
 
 # --------------------------------------------------------------------------- ships
@@ -369,6 +611,73 @@ def _sail_info(
     return dest, speed_kn
 
 
+def _activity_legs(
+    act: pd.DataFrame,
+    sail: NDArray[np.bool_],
+    laden: NDArray[np.bool_],
+    place: NDArray[np.int64],
+    dest: NDArray[np.int64],
+) -> tuple[NDArray[np.int8], NDArray[np.int32], NDArray[np.int32]]:
+    """The leg of every activity of ``act`` (sorted by replication, ship and start).
+
+    A voyage's legs are numbered from 0 in order; a new leg starts with the voyage, with
+    every passage, and wherever the kind of leg (:data:`LEGS`) or the port changes, so the
+    anchorage, berth and locks of one call make one ``port`` leg. A closed passage that no
+    activity follows at once leaves its ship in port at its destination: that stay is a
+    ``port`` leg of its own, numbered next.
+
+    Returns
+    -------
+    leg : ndarray of int8
+        Code of each activity's kind of leg (index into :data:`LEGS`).
+    leg_no : ndarray of int32
+        Its leg's number in the voyage.
+    gap_leg_no : ndarray of int32
+        For a passage followed by a stay in port, that stay's leg number; -1 elsewhere.
+    """
+    n = len(act)
+    code = {k: i for i, k in enumerate(LEGS)}
+    activity = act["activity"].to_numpy(dtype=object)
+    kind = np.where(
+        sail,
+        np.where(laden, code["laden"], code["ballast"]),
+        np.where(activity == "idle", code["idle"], code["port"]),
+    ).astype(np.int8)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.int32)
+        return kind, empty, empty
+    rep = act["replication"].to_numpy()
+    ship = act["ship"].to_numpy(dtype=object)
+    voyage = act["voyage"].to_numpy()
+    start, end = act["start_h"].to_numpy(), act["end_h"].to_numpy()
+    same_ship = np.r_[(rep[1:] == rep[:-1]) & (ship[1:] == ship[:-1]), False]
+    gap = sail & ~act["open"].to_numpy(dtype=bool) & (~same_ship | (np.r_[start[1:], 0.0] > end))
+    # Each activity, with a stay in port after each passage that has a gap after it.
+    pos = np.arange(n) + np.r_[0, np.cumsum(gap)[:-1]]
+    after = pos[gap] + 1
+    m = n + int(gap.sum())
+    e_kind = np.empty(m, dtype=np.int8)
+    e_place = np.empty(m, dtype=np.int64)
+    e_sail = np.zeros(m, dtype=bool)
+    e_rep = np.empty(m, dtype=rep.dtype)
+    e_ship = np.empty(m, dtype=object)
+    e_voyage = np.empty(m, dtype=voyage.dtype)
+    e_kind[pos], e_place[pos], e_sail[pos] = kind, place, sail
+    e_kind[after], e_place[after] = code["port"], dest[gap]
+    e_rep[pos], e_ship[pos], e_voyage[pos] = rep, ship, voyage
+    e_rep[after], e_ship[after], e_voyage[after] = rep[gap], ship[gap], voyage[gap]
+    first = np.r_[
+        True,
+        (e_rep[1:] != e_rep[:-1]) | (e_ship[1:] != e_ship[:-1]) | (e_voyage[1:] != e_voyage[:-1]),
+    ]
+    new = first | e_sail | np.r_[True, (e_kind[1:] != e_kind[:-1]) | (e_place[1:] != e_place[:-1])]
+    count = np.cumsum(new)
+    leg_no = (count - count[np.flatnonzero(first)][np.cumsum(first) - 1]).astype(np.int32)
+    gap_leg_no = np.full(n, -1, dtype=np.int32)
+    gap_leg_no[gap] = leg_no[after]
+    return kind, leg_no[pos], gap_leg_no
+
+
 def tracks(
     events: pd.DataFrame,
     scenario: Scenario,
@@ -378,6 +687,8 @@ def tracks(
     seed: int | None = None,
     thin_idle: bool = False,
     idle_interval_h: float | None = None,
+    idle: bool | None = None,
+    spread_nm: float | None = None,
 ) -> pd.DataFrame:
     """Regularly sampled positions of every ship, like an AIS feed.
 
@@ -401,22 +712,37 @@ def tracks(
     idle_interval_h
         With thinning, also keep one sample every ``idle_interval_h`` hours of a stay [h];
         giving it turns thinning on.
+    idle
+        Keep the samples of the ``idle`` leg (the turnaround between voyages, and the wait
+        before a ship's first); default the scenario's ``output.tracks_idle``.
+    spread_nm
+        Largest sideways offset of a passage's track from its route [nm]; default the
+        scenario's ``output.track_spread_nm``. Each passage gets its own offset, uniform in
+        +-``spread_nm`` (:func:`spread_draws`, from ``seed``), which tapers to 0 at both ports
+        (:func:`spread_taper`) and is halved until the track reaches no land the route does
+        not (:func:`fit_offsets`). Only ``lat`` and ``lon`` move: ``t_h``, ``sog_kn`` (the
+        route's distance over the passage's time) and ``cog_deg`` (the route's course) are
+        the route's.
 
     Returns
     -------
     DataFrame
         One row per replication, ship and sample time, sorted in that order, with columns
-        ``time_utc`` (datetime64[ns, UTC]), ``t_h`` [h], ``replication``, ``ship``, ``lat``,
-        ``lon`` (WGS84 [deg]), ``sog_kn`` (speed over ground: leg distance / passage time while
-        sailing, 0 otherwise [kn]), ``status`` (one of :data:`STATUSES`; ``laden`` is a passage
-        with cargo on board; anchoring and waiting for a berth or a lock are ``waiting``;
-        mooring, pumping, unmooring and lock transits are ``in_port``), ``place`` (port id when
-        not sailing, "" at sea; a lock is at its port), ``voyage``, and the AIS-style
-        ``trajectory_id`` (``r<replication>-<ship>-v<voyage>``: unique per ship voyage, the id
-        MovingPandas wants), ``cog_deg`` (course over ground at sea: the route segment's forward
-        azimuth [deg], NaN in port), ``heading_deg`` (modelled equal to the course) and
-        ``nav_status`` (the AIS code, :data:`NAV_STATUS`: 0 under way, 1 at anchor, 5 moored),
-        ``imo`` (nullable integer: the registry's IMO number, <NA> for ships it does not know),
+        ``time_utc`` (datetime64[ns, UTC]), ``timestamp`` (the same instant as a naive UTC
+        datetime64[ns], the form MovingPandas takes without a warning), ``t_h`` [h],
+        ``replication``, ``ship``, ``lat``, ``lon`` (WGS84 [deg]), ``sog_kn`` (speed over
+        ground: leg distance / passage time while sailing, 0 otherwise [kn]), ``status`` (one
+        of :data:`STATUSES`; ``laden`` is a passage with cargo on board; anchoring and waiting
+        for a berth or a lock are ``waiting``; mooring, pumping, unmooring and lock transits
+        are ``in_port``), ``place`` (port id when not sailing, "" at sea; a lock is at its
+        port), ``voyage``, and the AIS-style ``trajectory_id``
+        (``r<replication>-<ship>-v<voyage>``: unique per ship voyage, the id MovingPandas
+        wants), ``leg`` (one of :data:`LEGS`) and ``leg_id`` (``<trajectory_id>-l<n>``, the
+        voyage's n-th leg from 0: unique per leg, to split a voyage's trajectory by leg),
+        ``cog_deg`` (course over ground at sea: the route segment's forward azimuth [deg], NaN
+        in port), ``heading_deg`` (modelled equal to the course), ``nav_status`` (the AIS
+        code, :data:`NAV_STATUS`: 0 under way, 1 at anchor, 5 moored), ``imo`` (nullable
+        integer: the registry's IMO number, <NA> for ships it does not know),
         ``draught_m`` (modelled draught [m]: linear between the ship's ballast and laden
         draughts in the cargo tonnes on board over the cargo it can lift; rising while it
         loads, falling while it discharges; NaN inside pumping cut by the window's end) and
@@ -453,6 +779,23 @@ def tracks(
     a_start = act["start_h"].to_numpy()
     a_end = act["end_h"].to_numpy()
     a_open = act["open"].to_numpy(dtype=bool)
+    a_leg, a_leg_no, a_gap_leg_no = _activity_legs(act, a_sail, a_laden, a_place, a_dest)
+    keep_idle = scenario.output.tracks_idle if idle is None else idle
+    spread = scenario.output.track_spread_nm if spread_nm is None else float(spread_nm)
+    if not (np.isfinite(spread) and spread >= 0):
+        raise ValueError(f"spread_nm must be a finite number >= 0, got {spread_nm}")
+    a_offset = np.zeros(len(act))
+    if spread > 0 and a_sail.any():
+        sails = act[a_sail]
+        passage = sails.groupby(["replication", "ship", "voyage"], sort=False).cumcount()
+        a_offset[a_sail] = spread_draws(
+            scenario.seed if seed is None else seed,
+            sails["replication"].to_numpy(),
+            sails["ship"].to_numpy(dtype=object),
+            sails["voyage"].to_numpy(),
+            passage.to_numpy(),
+            spread,
+        )
 
     # Which activity each sample falls in: the last to start at or before it.
     groups = sorted(act.groupby(["replication", "ship"], sort=False).indices.items())
@@ -469,6 +812,7 @@ def tracks(
         return _frame(
             scenario, nothing, empty, empty, [], nothing, nothing, nothing, empty, empty, empty,
             cog=nothing, imo=np.zeros(0, dtype=object), draught=nothing, draught_source=empty,
+            leg=empty, leg_no=empty,
         )  # fmt: skip
     row = np.concatenate(rows)
     before = row < 0  # before the ship's first activity: idle where that activity starts
@@ -486,6 +830,10 @@ def tracks(
     place[arrived] = dest[arrived]
     status[arrived] = s_code["in_port"]
     at_sea = sail & ~arrived
+    leg_code = np.where(before, LEGS.index("idle"), a_leg[j]).astype(np.int8)
+    leg_no = np.where(before, 0, a_leg_no[j]).astype(np.int32)
+    leg_code[arrived] = LEGS.index("port")
+    leg_no[arrived] = a_gap_leg_no[j[arrived]]
 
     lat = np.full(len(t), np.nan)
     lon = np.full(len(t), np.nan)
@@ -511,7 +859,13 @@ def tracks(
             sog[m] = leg.distance_nm / duration_h
         ok = np.isfinite(frac)
         s_nm = np.where(ok, frac, 0.0) * path.length_nm
-        la, lo = path.position(s_nm)
+        if spread > 0:
+            passages = np.unique(j[m])
+            a_offset[passages] = fit_offsets(path, a_offset[passages], spread)
+            lateral = a_offset[j[m]] * spread_taper(s_nm, path.length_nm, spread)
+            la, lo = path.offset(s_nm, lateral)
+        else:
+            la, lo = path.position(s_nm)
         lat[m] = np.where(ok, la, np.nan)
         lon[m] = np.where(ok, lo, np.nan)
         cog[m] = np.where(ok, path.course(s_nm), np.nan)
@@ -569,7 +923,11 @@ def tracks(
         imo=parts["imo"].to_numpy()[at],
         draught=ballast + (laden - ballast) * share,
         draught_source=parts["draught_source"].cat.codes.to_numpy()[at],
+        leg=leg_code,
+        leg_no=leg_no,
     )
+    if not keep_idle:
+        out = out[out["leg"] != "idle"].reset_index(drop=True)
     if thin_idle or idle_interval_h is not None:
         out = thin_stays(out, idle_interval_h)
     return out
@@ -599,11 +957,11 @@ def thin_stays(tracks_df: pd.DataFrame, interval_h: float | None = None) -> pd.D
     """Tracks without the repeated samples of ships standing still.
 
     A *stay* is a run of consecutive samples of one ship, not at sea, with the same status,
-    place and voyage (so a ship that anchors, then moors, then idles makes three stays, and
-    every change of its AIS navigational status is kept). Of each stay only the first and the
-    last sample are kept, and with ``interval_h`` one sample every ``interval_h`` hours of it
-    [h] (the first of each such interval from the stay's start). Samples at sea are all kept,
-    so every trajectory keeps its passages and its ends.
+    place, voyage and (where given) ``leg_id`` (so a ship that anchors, then moors, then idles
+    makes three stays, and every change of its AIS navigational status or leg is kept). Of
+    each stay only the first and the last sample are kept, and with ``interval_h`` one sample
+    every ``interval_h`` hours of it [h] (the first of each such interval from the stay's
+    start). Samples at sea are all kept, so every trajectory keeps its passages and its ends.
 
     >>> df = pd.DataFrame({"replication": 0, "ship": "A", "t_h": np.arange(6.0),
     ...     "status": ["idle"] * 5 + ["ballast"], "place": ["P"] * 5 + [""], "voyage": 0})
@@ -630,6 +988,9 @@ def thin_stays(tracks_df: pd.DataFrame, interval_h: float | None = None) -> pd.D
         | (place[1:] != place[:-1])
         | (voyage[1:] != voyage[:-1]),
     ]
+    if "leg_id" in df:
+        leg_id = df["leg_id"].astype(str).to_numpy(dtype=object)
+        changed[1:] |= leg_id[1:] != leg_id[:-1]
     first = changed
     last = np.r_[changed[1:], True]
     keep = ~still | first | last
@@ -659,6 +1020,8 @@ def _frame(
     imo: NDArray[Any],
     draught: NDArray[Any],
     draught_source: NDArray[Any],
+    leg: NDArray[Any],
+    leg_no: NDArray[Any],
 ) -> pd.DataFrame:
     t0 = pd.Timestamp(scenario.window.start, tz="UTC")
     if place_names is None:
@@ -672,10 +1035,12 @@ def _frame(
         for r, n, v in zip(np.asarray(rep).tolist(), names.tolist(), np.asarray(voyage).tolist(),
                            strict=True)
     ]  # fmt: skip
+    leg_id = [f"{tr}-l{n}" for tr, n in zip(trajectory, np.asarray(leg_no).tolist(), strict=True)]
     cog = np.asarray(cog, dtype=np.float64)
     return pd.DataFrame(
         {
             "time_utc": time_utc.astype("datetime64[ns, UTC]"),
+            "timestamp": time_utc.tz_convert(None).astype("datetime64[ns]"),
             "t_h": np.asarray(t, dtype=np.float64),
             "replication": np.asarray(rep, dtype=np.int32),
             "ship": pd.Categorical.from_codes(np.asarray(ship_code, dtype=int), ship_names),
@@ -686,6 +1051,8 @@ def _frame(
             "place": pd.Categorical.from_codes(np.asarray(place_code, dtype=int), place_names),
             "voyage": np.asarray(voyage, dtype=np.int32),
             "trajectory_id": trajectory,
+            "leg": pd.Categorical.from_codes(np.asarray(leg, dtype=int), list(LEGS)),
+            "leg_id": leg_id,
             "cog_deg": cog,
             "heading_deg": cog.copy(),  # modelled: the ship points where it goes
             "nav_status": nav,
@@ -729,9 +1096,11 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
 
     By default there is one ``LineString`` per ship and passage (a run of consecutive ``laden``
     or ``ballast`` samples of one voyage). Each line starts at the last fix in port before the
-    passage and ends at the first fix in port after it, so it joins the two ports; samples with
-    no known position are left out. Properties: ``replication``, ``ship``, ``voyage``,
-    ``trajectory_id`` (the voyage's, as in :func:`tracks`), ``imo`` (``null`` when unknown),
+    passage and ends at the first fix in port after it, so it joins the two ports (a port fix
+    more than one sampling interval away, as when the idle leg is left out, is not joined);
+    samples with no known position are left out. Properties: ``replication``, ``ship``, ``voyage``,
+    ``trajectory_id`` (the voyage's, as in :func:`tracks`), ``leg_id`` (the passage's, as in
+    :func:`tracks`; ``null`` for tracks without one), ``imo`` (``null`` when unknown),
     ``status`` (laden or ballast), ``origin`` and ``destination`` (port ids, ``null`` where the
     line does not reach a port, e.g. cut by the window's end), ``start_utc`` and ``end_utc``
     (times of the first and last fix, ISO 8601), ``sog_kn`` (mean speed over ground at sea
@@ -739,9 +1108,10 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
     converters). ``geopandas.read_file`` gives one row per passage.
 
     With ``points=True`` every fix with a known position is added as a ``Point`` carrying the
-    columns of :func:`tracks` (``time_utc`` as ISO 8601, ``draught_m`` to 2 decimals): the
-    layout MovingPandas expects, ``TrajectoryCollection(gdf, traj_id_col="trajectory_id",
-    t="time_utc")``.
+    columns of :func:`tracks` (``time_utc`` as ISO 8601 UTC, ``timestamp`` as the same time
+    without a zone, ``draught_m`` to 2 decimals): the layout MovingPandas expects,
+    ``TrajectoryCollection(gdf, traj_id_col="trajectory_id", t="timestamp")`` (or
+    ``traj_id_col="leg_id"``, one trajectory per leg).
 
     Coordinates are ``[lon, lat]`` WGS84 [deg], rounded to 6 decimals.
     """
@@ -762,17 +1132,33 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
             if "trajectory_id" in g
             else np.full(n, "", dtype=object)
         )
+        leg_ids = (
+            g["leg_id"].astype(str).to_numpy(dtype=object)
+            if "leg_id" in g
+            else np.full(n, None, dtype=object)
+        )
+        legs = (
+            g["leg"].astype(str).to_numpy(dtype=object)
+            if "leg" in g
+            else np.full(n, None, dtype=object)
+        )
         # A passage starts where the ship goes to sea, or changes condition or voyage at sea.
         new = (
             sea
             & np.r_[True, (~sea[:-1]) | (status[1:] != status[:-1]) | (voyage[1:] != voyage[:-1])]
         )
+        # A port fix joins a passage's line only if it is the sample next to it in time (not
+        # one left far behind by samples left out, as with the idle leg dropped).
+        t_h = g["t_h"].to_numpy(dtype=float)
+        steps = np.diff(t_h)
+        step = float(steps[steps > 0].min()) if (steps > 0).any() else np.inf
+        near = np.r_[False, steps <= step * (1 + 1e-9)]  # sample i is next to sample i - 1
         for i0 in np.flatnonzero(new):
             i1 = i0
             while i1 + 1 < n and sea[i1 + 1] and not new[i1 + 1]:
                 i1 += 1
-            first = i0 - 1 if i0 > 0 and not sea[i0 - 1] else i0
-            last = i1 + 1 if i1 + 1 < n and not sea[i1 + 1] else i1
+            first = i0 - 1 if i0 > 0 and not sea[i0 - 1] and near[i0] else i0
+            last = i1 + 1 if i1 + 1 < n and not sea[i1 + 1] and near[i1 + 1] else i1
             idx = np.arange(first, last + 1)
             idx = idx[np.isfinite(lat[idx]) & np.isfinite(lon[idx])]
             if len(idx) < 2:
@@ -788,6 +1174,7 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
                         "ship": str(ship),
                         "voyage": int(voyage[i0]),
                         "trajectory_id": str(traj[i0]),
+                        "leg_id": leg_ids[i0],
                         "imo": imo,
                         "status": str(status[i0]),
                         "origin": str(place[first]) if first < i0 else None,
@@ -800,7 +1187,6 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
                 }
             )
         if points:
-            t_h = g["t_h"].to_numpy()
             cog = g["cog_deg"].to_numpy() if "cog_deg" in g else np.full(n, np.nan)
             nav = g["nav_status"].to_numpy() if "nav_status" in g else np.full(n, 15)
             draught = g["draught_m"].to_numpy() if "draught_m" in g else np.full(n, np.nan)
@@ -816,6 +1202,7 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
                     "geometry": {"type": "Point", "coordinates": xy},
                     "properties": {
                         "time_utc": times[i],
+                        "timestamp": times[i][:-1],
                         "t_h": float(t_h[i]),
                         "replication": int(rep),
                         "ship": str(ship),
@@ -824,6 +1211,8 @@ def tracks_geojson(tracks_df: pd.DataFrame, *, points: bool = False) -> dict[str
                         "place": str(place[i]),
                         "voyage": int(voyage[i]),
                         "trajectory_id": str(traj[i]),
+                        "leg": legs[i],
+                        "leg_id": leg_ids[i],
                         "cog_deg": _finite_or_none(cog[i]),
                         "heading_deg": _finite_or_none(cog[i]),
                         "nav_status": int(nav[i]),

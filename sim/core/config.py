@@ -333,6 +333,26 @@ class Routing(_Model):
     legs: tuple[PinnedLeg, ...] = ()
 
 
+MAX_TRACK_SPREAD_NM = 20.0
+"""The widest sideways spread of drawn ship tracks about their route [nm] (``output``)."""
+
+
+class Output(_Model):
+    """Options of what ``tankersim run`` writes beside the results: the ship tracks
+    (``tracks.csv``, ``tracks.geojson``) and the map drawn from them. None changes a simulated
+    number (docs/model.md, "Tracks in the shape of AIS")."""
+
+    tracks_idle: bool = True
+    """Keep the samples of idle ships (the turnaround between voyages, and a ship's wait
+    before its first) in the tracks; false leaves them out, so each voyage's trajectory is its
+    passages and port calls only. Every sample says its leg (``leg``, ``leg_id``) either way."""
+    track_spread_nm: float = Field(default=0.0, ge=0, le=MAX_TRACK_SPREAD_NM)
+    """Largest sideways offset of a passage's drawn track from its route [nm]: each passage
+    is shifted by its own seeded draw, uniform in +-this, tapering to 0 at both ports and
+    shrunk where it would reach land. Drawing only: distances, times and speeds stay the
+    route's. 0 puts every track on the route's line."""
+
+
 class Observation(_Model):
     """How visits to the terminal are seen (satellite imagery, AIS)."""
 
@@ -489,6 +509,7 @@ class Scenario(_Model):
     anchors: dict[str, Anchor] = Field(default_factory=dict)
     audit: dict[str, AuditInput] = Field(default_factory=dict)
     sweep: SweepSpec | None = None
+    output: Output = Field(default_factory=Output)
     sources: dict[str, Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
         default_factory=dict
     )
@@ -566,9 +587,12 @@ class Scenario(_Model):
         """SHA-256 of the canonical JSON form of the scenario (first 16 hex digits).
 
         The evidence file is named by a path that depends on where the scenario lives, so the
-        path is left out; the file's content is part of a batch's identity instead.
+        path is left out; the file's content is part of a batch's identity instead. The
+        ``[output]`` table at its defaults is left out too, so that scenarios written before it
+        existed keep their digest (and their runs resume).
         """
-        data = self.model_dump(mode="json", by_alias=True, exclude={"evidence"})
+        exclude = {"evidence"} | ({"output"} if self.output == Output() else set())
+        data = self.model_dump(mode="json", by_alias=True, exclude=exclude)
         text = json.dumps(data, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -576,6 +600,16 @@ class Scenario(_Model):
         """The resolved scenario (every default filled in) as TOML."""
         data = self.model_dump(mode="python", by_alias=True, exclude_none=True)
         return str(tomli_w.dumps(_toml_safe(data)))
+
+    def __repr__(self) -> str:
+        from sim.core.reprs import scenario_repr
+
+        return scenario_repr(self)
+
+    def _repr_html_(self) -> str:
+        from sim.core.reprs import scenario_html
+
+        return scenario_html(self)
 
 
 def _natural_key(name: str) -> tuple[tuple[int, int | str], ...]:

@@ -294,7 +294,9 @@ def write_tracks(tracks_df: pd.DataFrame, out_dir: Path | str) -> list[Path]:
     """Write ``tracks.csv`` (every sample given) and ``tracks.geojson`` (passages as lines).
 
     The CSV has the columns of :func:`sim.analysis.tracks.tracks`, ``time_utc`` as ISO 8601
-    UTC, floats rounded by :func:`write_table` (positions to 6 decimals [deg], speeds to 3
+    UTC (``2024-03-07T05:00:00Z``), ``timestamp`` as the same time without a zone
+    (``2024-03-07T05:00:00``, which pandas reads as the naive time MovingPandas takes), floats
+    rounded by :func:`write_table` (positions to 6 decimals [deg], speeds to 3
     [kn], courses to 1 [deg], draughts to 2 [m]); NaN and an unknown IMO are empty fields. The
     GeoJSON is :func:`sim.analysis.tracks.tracks_geojson` with its defaults. Thin the tracks
     first (:func:`sim.analysis.tracks.thin_stays`) to write fewer samples in port.
@@ -311,6 +313,7 @@ def write_tracks(tracks_df: pd.DataFrame, out_dir: Path | str) -> list[Path]:
     csv_path = out / "tracks.csv"
     df = tracks_df.loc[:, list(TRACK_COLUMNS)].copy()
     df["time_utc"] = iso_utc(df["time_utc"])
+    df["timestamp"] = [t[:-1] for t in df["time_utc"]]  # the same time, without its "Z"
     write_table(df, csv_path)
     geo_path = write_geojson(out / "tracks.geojson", tracks_geojson(tracks_df))
     return [csv_path, geo_path]

@@ -8,13 +8,16 @@ strings are escaped for Markdown where they reach it.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from rich.console import Console
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markup import escape as rich_escape
 from rich.table import Table
+from rich.text import Text
 
 from sim.analysis.method import MethodCheck
 from sim.analysis.replay import replay_messages
@@ -33,6 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 _NUMBERISH = set("0123456789,.%-+±<>=~() /")
+_NUMBER_PIECE = re.compile(r"\S+(?:\s+[-/](?=\s|$))?")
+"""A number of a cell, with the separator after it (``5 -`` of ``5 - 7 - 9``): the pieces a
+cell of numbers may wrap between, so that no line starts with a lone separator."""
 
 
 def _numberish(text: str) -> bool:
@@ -45,19 +51,111 @@ def _numberish(text: str) -> bool:
     )
 
 
-class FitTable(Table):
-    """A table that fits narrow terminals without cutting numbers: columns of numbers keep
-    their full width and never wrap; columns of words wrap (folding long ids) instead."""
+LABEL_MIN_WIDTH = 12
+"""Narrowest a column of words (ids, labels) gets on the console [characters]: a longer label
+wraps onto more lines, and a table whose columns cannot all get their minimum is printed
+stacked (:class:`FitTable`)."""
 
-    def __rich_console__(self, console: Any, options: Any) -> Any:
-        for col in self.columns:
-            cells = [str(c) for c in col._cells]
+
+def _plain(cell: Any) -> str:
+    """The text a cell shows (markup removed)."""
+    if isinstance(cell, Text):
+        return cell.plain
+    if isinstance(cell, str):
+        return Text.from_markup(cell).plain
+    return str(cell)
+
+
+def _longest_line(text: str) -> int:
+    return max((cell_len(line) for line in text.splitlines()), default=0)
+
+
+def _fill(low: list[int], phases: list[dict[int, int]], room: int) -> list[int]:
+    """Widths from ``low``, widened within ``room`` in all: phase by phase, each a map of
+    column to the width it wants, one character at a time to the column furthest short."""
+    widths = list(low)
+    spare = room - sum(widths)
+    for want in phases:
+        while spare > 0:
+            short = [i for i, w in want.items() if widths[i] < w]
+            if not short:
+                break
+            i = max(short, key=lambda k: (want[k] - widths[k], -k))
+            widths[i] += 1
+            spare -= 1
+    return widths
+
+
+class FitTable(Table):
+    """A table that fits narrow terminals (and pipes, which rich prints 80 columns wide)
+    without cutting anything.
+
+    Columns of numbers get at least the width of their longest number, so a number is never
+    cut (a cell of several numbers, ``5 - 7 - 9``, may wrap between them); columns of words
+    wrap between words, and an id or label longer than the column folds onto more lines, the
+    column being at least :data:`LABEL_MIN_WIDTH` characters wide (or as wide as its longest
+    word, if shorter); headers wrap. Width left over goes first to the words (up to twice
+    :data:`LABEL_MIN_WIDTH`), then to the numbers, so that their cells stay on one line, then
+    to the words again and last to the headers. When even the minimums do not fit, the table
+    is printed stacked instead: each row as a block of ``header  value`` lines."""
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        low: list[int] = []
+        cell_w: dict[int, int] = {}
+        head_w: dict[int, int] = {}
+        words: dict[int, int] = {}
+        for i, col in enumerate(self.columns):
+            cells = [_plain(c) for c in col._cells]
+            header = _plain(col.header)
+            head = _longest_line(header)
+            head_word = min(max((cell_len(w) for w in header.split()), default=0), LABEL_MIN_WIDTH)
+            longest = max((_longest_line(c) for c in cells), default=0)
+            col.no_wrap = False
+            col.overflow = "fold"
             if cells and all(_numberish(c) for c in cells if c.strip()):
-                col.no_wrap = True
-                col.min_width = max(len(c) for c in cells)
+                # Numbers are never cut: a cell of several ("5 - 7 - 9") may wrap between them.
+                number = max(
+                    (cell_len(w) for c in cells for w in _NUMBER_PIECE.findall(c)), default=1
+                )
+                low.append(max(number, head_word, 1))
+                cell_w[i], head_w[i] = max(longest, 1), max(longest, head, 1)
             else:
-                col.overflow = "fold"
-        return super().__rich_console__(console, options)
+                # An id (one word) wraps at LABEL_MIN_WIDTH or wider; words wrap between words.
+                word = max((cell_len(w) for c in cells for w in c.split()), default=0)
+                low.append(max(min(word, LABEL_MIN_WIDTH), head_word, 1))
+                words[i] = max(longest, head, 1)
+        padding = sum(self._get_padding_width(i) for i in range(len(self.columns)))
+        room = options.max_width - self._extra_width - padding
+        if sum(low) > room:
+            yield from self._stacked(options.max_width)
+            return
+        ample = {i: min(w, 2 * LABEL_MIN_WIDTH) for i, w in words.items()}
+        widths = _fill(low, [ample, cell_w, words, head_w], room)
+        for col, width in zip(self.columns, widths, strict=True):
+            col.width = width
+        yield from super().__rich_console__(console, options)
+
+    def _stacked(self, width: int) -> RenderResult:
+        """Each row as a block of ``header  value`` lines, in ``width`` characters."""
+        heads = [_longest_line(_plain(c.header)) for c in self.columns]
+        key_w = max(1, min(max(heads, default=1), max(8, width // 3)))
+        if self.title:
+            title = self.title if isinstance(self.title, Text) else Text.from_markup(self.title)
+            yield Text(title.plain, style="table.title", justify="left")
+        for r in range(self.row_count):
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(width=key_w, overflow="fold", style="bold")
+            grid.add_column(overflow="fold")
+            for col in self.columns:
+                grid.add_row(col.header, col._cells[r])
+            yield grid
+            if r + 1 < self.row_count:
+                yield Text("")
+        if self.caption:
+            caption = (
+                self.caption if isinstance(self.caption, Text) else Text.from_markup(self.caption)
+            )
+            yield Text(caption.plain, style="table.caption")
 
 
 def md_escape(text: str) -> str:
@@ -781,12 +879,18 @@ def print_calibration(result: CalibrationResult, console: Console) -> None:
     for p in result.setup.parameters:
         t.add_row(p.key, rich_escape(_dist_text(p.dist)), _iv(v.parameters[p.key]))
     console.print(t)
+    console.print(predicted_table(result.predictive))
+
+
+def predicted_table(predictive: pd.DataFrame) -> FitTable:
+    """The table "The evidence, predicted": one row per calibration statistic (the
+    ``predictive`` frame of a :class:`~sim.runner.calibrate.CalibrationResult`)."""
     t = FitTable(title="The evidence, predicted", title_justify="left")
     for name, just in (("statistic", "left"), ("reported", "left"), ("fitted", "left"),
                        ("posterior 5-50-95%", "right"), ("agree: prior", "right"),
                        ("posterior", "right")):  # fmt: skip
         t.add_column(name, justify=just)  # type: ignore[arg-type]
-    for r in result.predictive.to_dict(orient="records"):
+    for r in predictive.to_dict(orient="records"):
         t.add_row(
             rich_escape(str(r["statistic"])),
             rich_escape(str(r["reported"])),
@@ -795,7 +899,7 @@ def print_calibration(result: CalibrationResult, console: Console) -> None:
             f"{r['agree_prior']:.0%}",
             f"{r['agree_posterior']:.0%}",
         )
-    console.print(t)
+    return t
 
 
 def priors_markdown(table: pd.DataFrame) -> str:
