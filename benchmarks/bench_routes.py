@@ -9,6 +9,11 @@ timings are taken in one run, in a fresh temporary cache directory, and reported
 
 ``--global`` times the global router instead (``sim.core.global_routing``): cold = build and
 save the global sea graph and route Rotterdam-Singapore; warm = load it and route the same pair.
+
+``--world`` times ``sim.route`` over the 20-pair world set of ``tests/test_routing_world.py``
+(plain coordinates): the graph load, a first pass over all pairs (tiles of land built as
+needed), then the warm pass (graphs in memory, every pair routed once before): per-route median
+and maximum [ms].
 """
 
 from __future__ import annotations
@@ -86,13 +91,72 @@ def bench_global(margin_nm: float) -> None:
     print(f"cold / warm:                {cold_s / warm_s:8.1f}")
 
 
+def world_set() -> tuple[dict[str, tuple[float, float]], tuple[tuple[str, str], ...]]:
+    """WORLD and PAIRS of tests/test_routing_world.py, read from its source (the test module
+    itself imports the dev-only GLOBE mask)."""
+    import ast
+
+    src = (Path(__file__).resolve().parents[1] / "tests" / "test_routing_world.py").read_text()
+    out: dict[str, Any] = {}
+    for node in ast.parse(src).body:
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id in ("WORLD", "PAIRS")
+            and node.value is not None
+        ):
+            out[node.target.id] = ast.literal_eval(node.value)
+    return out["WORLD"], out["PAIRS"]
+
+
+def bench_world(margin_nm: float, repeat: int) -> None:
+    """Load, first-pass and warm timings of sim.route over the world set."""
+    import statistics
+
+    from sim.core.global_routing import _global_router, route
+
+    world, pairs = world_set()
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp)
+        t0 = time.perf_counter()
+        _global_router(margin_nm, (), cache)
+        build_s = time.perf_counter() - t0
+        _global_router.cache_clear()
+        t0 = time.perf_counter()
+        _global_router(margin_nm, (), cache)
+        load_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for a, b in pairs:
+            route(world[a], world[b], margin_nm=margin_nm, cache_dir=cache)
+        first_s = time.perf_counter() - t0
+        times: list[float] = []
+        for _ in range(repeat):
+            for a, b in pairs:
+                t = time.perf_counter()
+                route(world[a], world[b], margin_nm=margin_nm, cache_dir=cache)
+                times.append(time.perf_counter() - t)
+    print(f"world set: {len(pairs)} pairs, margin {margin_nm:g} nm")
+    print(f"global graph built:     {build_s:8.2f} s")
+    print(f"global graph loaded:    {load_s:8.2f} s")
+    print(f"first pass, all pairs:  {first_s:8.2f} s")
+    print(
+        f"warm route: median {1000 * statistics.median(times):.0f} ms, "
+        f"max {1000 * max(times):.0f} ms ({repeat} x {len(pairs)} routes)"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Print cold and warm timings, their ratio, and the routes from Vostochny."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--margin-nm", type=float, default=2.0)
     ap.add_argument("--no-jeju", action="store_true", help="leave the Jeju Strait open")
     ap.add_argument("--global", dest="global_", action="store_true", help="time the global router")
+    ap.add_argument("--world", action="store_true", help="time sim.route over the world set")
+    ap.add_argument("--repeat", type=int, default=3, help="warm passes with --world")
     args = ap.parse_args(argv)
+    if args.world:
+        bench_world(args.margin_nm, args.repeat)
+        return
     if args.global_:
         bench_global(args.margin_nm)
         return

@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
+import click
 import typer
+import typer.rich_utils
 from rich.console import Console
 from rich.markup import escape as rich_escape
 from typer.core import TyperArgument, TyperOption
@@ -565,6 +567,22 @@ def mc(
         print_checks(result.checks, result.method, out_console)
         done = f"{len(result.table)} replications ({result.ran} run now, {result.elapsed_s:.1f} s)"
         out_console.print(f"\n{done}; results in {out_dir}/", highlight=False)
+        out_console.print(_prior_only_note(result.scenario, scenario), highlight=False)
+
+
+def _prior_only_note(sc: Scenario, path: Path) -> str:
+    """What mc's answer is, and which command gives the evidence-based one."""
+    if sc.evidence is None:
+        return (
+            "This is the prior-only answer: the unknowns drawn from their priors. The scenario "
+            "names no evidence file; with one, `tankersim calibrate` fits them to it "
+            "(docs/evidence.md)."
+        )
+    return (
+        "This is the prior-only answer: the unknowns drawn from their priors, no evidence "
+        f"weighed. `tankersim calibrate {path}` gives the evidence-based answer, and "
+        f"`tankersim robustness {path}` its range across the assumptions (the headline)."
+    )
 
 
 def _posterior_mc(
@@ -934,53 +952,38 @@ def robustness(
         )
 
 
-def _place(text: str, which: str) -> tuple[tuple[float, float], tuple[float, float] | None, str]:
-    """A route end: ``LAT,LON`` [deg] or a port of the gazetteer (its approach point too)."""
-    import math
-
-    from sim.core.gazetteer import gazetteer
-    from sim.core.registry import suggest
-
-    parts = text.replace(" ", "").split(",")
-    if len(parts) == 2:
-        try:
-            lat, lon = float(parts[0]), float(parts[1])
-        except ValueError:
-            pass
-        else:
-            if not (math.isfinite(lat) and math.isfinite(lon)) or abs(lat) > 90 or abs(lon) > 180:
-                bounds = "-90 <= LAT <= 90, -180 <= LON <= 180"
-                fail(f"{which} = {text!r}: expected LAT,LON with {bounds}")
-            return (lat, lon), None, text
-    ports = gazetteer()
-    port = ports.get(text.upper())
-    if port is None:
-        hint = suggest(text.upper(), sorted(ports)) or f" (known: {', '.join(sorted(ports))})"
-        fail(f"{which} = {text!r}: not LAT,LON (latitude first) nor a known port{hint}")
-    approach = (port.approach.lat, port.approach.lon) if port.approach else None
-    return (port.lat, port.lon), approach, port.id
-
-
-@app.command("route")
+@app.command("route", context_settings={"ignore_unknown_options": True})
 @clean_errors
 def route_cmd(
-    origin: str = typer.Argument(..., help="LAT,LON in degrees (latitude first) or a port."),
-    destination: str = typer.Argument(..., help="LAT,LON or a port, as ORIGIN."),
+    origin: str = typer.Argument(
+        ..., help="A port (name or alias, any case) or LAT,LON in degrees, latitude first."
+    ),
+    destination: str = typer.Argument(..., help="A port or LAT,LON, as ORIGIN."),
     margin_nm: float = typer.Option(
         2.0, "--margin-nm", min=0.0, max=20.0, help="Clearance from land on open-sea legs [nm]."
     ),
+    origin_approach: str | None = typer.Option(
+        None, "--origin-approach", help="LAT,LON at sea from which ORIGIN is reached (pilotage)."
+    ),
+    destination_approach: str | None = typer.Option(
+        None, "--destination-approach", help="LAT,LON at sea, as --origin-approach."
+    ),
+    forbid_jeju: bool = typer.Option(
+        False, "--forbid-jeju", help="Keep out of the Jeju Strait, as the osc-2024 scenarios do."
+    ),
     out: Path | None = typer.Option(None, help="Write the route as a GeoJSON Feature here."),
 ) -> None:
-    """The sea route between two points anywhere on the globe: its length in nautical miles,
-    the canals it passes and (with --out) the route as GeoJSON. Inside the Korean region the
-    regional router answers, elsewhere the global one (docs/routing.md). Example:
-    tankersim route 51.95,4.05 1.25,103.8"""
+    """The sea route between two ports or points anywhere on the globe: its length in nautical
+    miles, the passages it takes, where an end was moved to navigable water, the regional rules
+    it breaks (with the distance that keeps them) and (with --out) the route as GeoJSON. Inside
+    the Korean region the regional router answers, elsewhere the global one (docs/routing.md).
+    Examples: tankersim route VOSTOCHNY NAMPHO; tankersim route 51.95,4.05 1.25,103.8"""
     from sim.core.global_routing import route
-    from sim.core.routing import RoutingError
+    from sim.core.routing import JEJU_STRAIT, RoutingError
     from sim.outputs.files import write_geojson
 
-    a, a_appr, a_name = _place(origin, "ORIGIN")
-    b, b_appr, b_name = _place(destination, "DESTINATION")
+    a_appr = _route_approach(origin_approach, "--origin-approach")
+    b_appr = _route_approach(destination_approach, "--destination-approach")
     if out is not None:  # checked before the routing, not after it
         from sim.outputs.files import ensure_writable
 
@@ -991,26 +994,53 @@ def route_cmd(
         ensure_writable(out.parent)
     try:
         r = route(
-            a,
-            b,
+            origin,
+            destination,
             margin_nm=margin_nm,
             origin_approach=a_appr,
             destination_approach=b_appr,
-            origin_name=a_name,
-            destination_name=b_name,
+            forbidden=[JEJU_STRAIT] if forbid_jeju else (),
         )
     except RoutingError as exc:
         fail(str(exc))
+    a_name, b_name = _route_label(origin), _route_label(destination)
     via = f" via {', '.join(r.passes)}" if r.passes else ""
     out_console.print(
         f"{a_name} -> {b_name}: {r.distance_nm:,.1f} nm ({r.pilotage_nm:.1f} nm pilotage){via}; "
         f"{len(r.waypoints)} waypoints, margin {margin_nm:g} nm, {r.method}",
         highlight=False,
         soft_wrap=True,
+        markup=False,
     )
+    for snap in r.snapped:
+        out_console.print(f"snapped: {snap}", highlight=False, soft_wrap=True, markup=False)
+    for note in r.notes:
+        out_console.print(f"note: {note}", highlight=False, soft_wrap=True, markup=False)
     if out is not None:
         write_geojson(out, r.feature)
         out_console.print(f"Wrote {out}", highlight=False)
+
+
+def _route_approach(text: str | None, option: str) -> tuple[float, float] | None:
+    """An approach point given as LAT,LON (the route command's options)."""
+    if text is None:
+        return None
+    parts = text.replace(" ", "").split(",")
+    try:
+        lat, lon = (float(v) for v in parts)
+    except ValueError:
+        fail(f"{option} = {text!r}: expected LAT,LON in degrees, latitude first")
+    return lat, lon
+
+
+def _route_label(text: str) -> str:
+    """A route end as printed: a port's id, or the LAT,LON as given."""
+    from sim.core.gazetteer import find_port
+
+    try:
+        return find_port(text).id
+    except ValueError:
+        return text.strip()
 
 
 @app.command()
@@ -1220,6 +1250,20 @@ def _no_type_column(self: Any, ctx: Any) -> str | None:
 
 TyperArgument.display_type_rich = _no_type_column  # type: ignore[method-assign]
 TyperOption.display_type_rich = _no_type_column  # type: ignore[method-assign]
+
+
+def _one_line_usage_error(exc: click.ClickException) -> None:
+    """A usage error (an unknown option, a value out of range, a missing argument) in one line,
+    as every other error, naming the command whose --help explains it."""
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+    message = " ".join(exc.format_message().split())
+    err_console.print(
+        f"tankersim: error: {message}{where}", markup=False, highlight=False, soft_wrap=True
+    )
+
+
+typer.rich_utils.rich_format_error = _one_line_usage_error  # type: ignore[assignment]
 
 
 def main() -> None:

@@ -5,8 +5,8 @@ and its routes against the land: the shipped Natural Earth land and, independent
 Published figures are from NGA Pub. 151 *Distances Between Ports*, read from the transcription
 ``PUB151_raw.txt`` in the public repository kaklin/sea-routes (commit c86d618). Port points are
 the Pub. 151 positions ("central positions that most represent each port"); the router moves
-each to the nearest water that keeps the margin (pilotage, counted). One router is built per
-module into a temporary cache (~6 s); each route takes 0.1-0.7 s.
+each to navigable water (the move is counted). One router is built per
+session into the session's cache (~10 s); a warm route takes tens of milliseconds.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import shapely
 from global_land_mask import globe
 
 from sim.core.gazetteer import gazetteer
-from sim.core.geo import LatLon, densify, geodesic_nm, path_length_nm
+from sim.core.geo import WGS84, LatLon, densify, geodesic_nm, path_length_nm
 from sim.core.global_routing import (
     LAT_LIMITS,
     PASSAGES,
@@ -31,7 +31,7 @@ from sim.core.global_routing import (
     load_global_land,
     route,
 )
-from sim.core.routing import ForbiddenArea, RoutingError
+from sim.core.routing import ForbiddenArea, RoutingError, default_cache_dir
 
 PUB151 = "NGA Pub. 151 (kaklin/sea-routes PUB151_raw.txt @ c86d618)"
 TOLERANCE = 0.10
@@ -109,29 +109,22 @@ REFERENCES = (
     ),
 )
 
-KNOWN_NE_OMISSIONS: dict[str, tuple[float, float, float, float]] = {
-    # (lat_min, lon_min, lat_max, lon_max): islets in the GLOBE mask that Natural Earth 10 m
-    # lacks, passed within the 2 nm margin of the NE coast (docs/routing.md, "Routes anywhere")
-    "islets south of Singapore (Pulau Bukom, Sudong group)": (1.15, 103.70, 1.23, 103.82),
-    "Anambas Islands": (3.10, 106.08, 3.42, 106.30),
-    "Red Sea islets off Sudan": (21.95, 36.95, 22.01, 37.00),
-    "Shadwan / Gulf of Suez islets": (27.85, 33.83, 27.90, 33.88),
-    "Aegean islets (Oinousses, Fournoi)": (37.58, 26.20, 38.55, 26.53),
-    "Gulf of Panama islets": (8.62, -79.71, 8.66, -79.68),
-    "Norwegian skerries off Sogn": (61.05, 4.75, 61.66, 4.82),
-    "Zhoushan and Taizhou outer islets": (28.26, 121.67, 30.43, 122.48),
-}
-"""Where the GLOBE oracle sees land on a route that keeps the margin from Natural Earth."""
-MAX_OMISSION_SAMPLES = 60
-"""Most 1 nm samples all reference routes together may have in those islets [-]."""
+PORT_RADIUS_M = 10_000.0
+"""GLOBE land is allowed this close to either end of a route [m] (harbours, snaps)."""
+MAX_CLOSE_SAMPLES = 30
+"""Most 1 nm samples all reference routes together may have on GLOBE land on legs that keep
+less than the margin from Natural Earth (``close_legs``), where the two sources draw a coast
+a cell apart [-]."""
 
 NINGBO = LatLon(29.87, 121.55)
 """Ningbo port point of the brief (Beilun lies east of it); not in Pub. 151."""
 
 
 @pytest.fixture(scope="module")
-def router(tmp_path_factory: pytest.TempPathFactory) -> GlobalSeaRouter:
-    return GlobalSeaRouter(margin_nm=2.0, cache_dir=tmp_path_factory.mktemp("global-route-cache"))
+def router() -> GlobalSeaRouter:
+    """In the session's cache folder (tests/conftest.py), shared with ``sim.route`` in the other
+    modules: the graph is built once per session."""
+    return GlobalSeaRouter(margin_nm=2.0, cache_dir=default_cache_dir())
 
 
 _ROUTES: dict[tuple[int, str, str], GlobalRoute] = {}
@@ -158,10 +151,11 @@ def ningbo_nampho(router: GlobalSeaRouter) -> GlobalRoute:
     )
 
 
-def checked_samples(r: GlobalRoute, narrow: bool = True) -> np.ndarray:
+def checked_samples(r: GlobalRoute, narrow: bool = True, close: bool = True) -> np.ndarray:
     """(lat, lon) samples every SAMPLE_NM along the route, without the pilotage legs at both
     ends (port point to approach point) and canal passages; with ``narrow=False``, also without
-    the strait passages and the fine-grid legs out of narrow water."""
+    the strait passages and the fine-grid legs out of narrow water; with ``close=False``, only
+    the legs that keep less than the margin (``close_legs``)."""
     wps = list(r.waypoints)
     skip = {(0, 1), (len(wps) - 2, len(wps) - 1)}
     for i, j in r.passage_legs:
@@ -173,10 +167,20 @@ def checked_samples(r: GlobalRoute, narrow: bool = True) -> np.ndarray:
             skip.update((k, k + 1) for k in range(i, j))
     pts: list[LatLon] = []
     for k in range(len(wps) - 1):
-        if (k, k + 1) in skip or wps[k] == wps[k + 1]:
+        if (k, k + 1) in skip or wps[k] == wps[k + 1] or (not close and k not in r.close_legs):
             continue
         pts.extend(densify([wps[k], wps[k + 1]], SAMPLE_NM))
-    return np.array(pts)
+    return np.array(pts).reshape(-1, 2)
+
+
+def away_from_ends(r: GlobalRoute, pts: np.ndarray) -> np.ndarray:
+    """Which samples lie more than PORT_RADIUS_M from both ends of the route."""
+    out = np.ones(len(pts), dtype=bool)
+    for e in (r.waypoints[0], r.waypoints[-1]):
+        n = len(pts)
+        _, _, d = WGS84.inv(np.full(n, e.lon), np.full(n, e.lat), pts[:, 1], pts[:, 0])
+        out &= np.asarray(d) > PORT_RADIUS_M
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -231,35 +235,31 @@ def test_antimeridian_route_crosses_it_and_splits_its_geojson(router: GlobalSeaR
 
 
 # ------------------------------------------------------------------ land-free
-def in_known_omission(p: np.ndarray) -> bool:
-    return any(
-        la0 <= p[0] <= la1 and lo0 <= p[1] <= lo1
-        for la0, lo0, la1, lo1 in KNOWN_NE_OMISSIONS.values()
-    )
-
-
 def test_reference_routes_are_land_free(
     router: GlobalSeaRouter, land_tree: tuple[shapely.STRtree, np.ndarray]
 ) -> None:
     """Against the shipped land: nothing on land but pilotage legs and canals. Against the
-    independent GLOBE mask: likewise, except the legs in waters narrower than its 30" (~900 m)
-    cells (strait passages and fine-grid legs) and islets Natural Earth lacks (listed)."""
+    independent GLOBE mask, more than 10 km from the ends: nothing on the legs that keep the
+    margin (the islets Natural Earth lacks are in the shipped land now); a bounded number of
+    samples on the legs that keep less (``close_legs``); the legs in waters narrower than its
+    30" (~900 m) cells (strait passages and fine-grid legs) are not checked against it."""
     tree, _ = land_tree
-    shipped, oracle, omitted = [], [], 0
+    shipped, oracle, close = [], [], 0
     routes = [ref_route(router, r.a, r.b) for r in REFERENCES] + [ningbo_nampho(router)]
     for r in routes:
         pts = checked_samples(r)
         assert pts[:, 0].max() <= LAT_LIMITS[1] + 1e-9
         shipped += [tuple(np.round(p, 3)) for p in pts[on_shipped_land(tree, pts)]]
         wide = checked_samples(r, narrow=False)
-        for p in wide[globe.is_land(wide[:, 0], wide[:, 1])]:
-            if in_known_omission(p):
-                omitted += 1
+        near = set(map(tuple, checked_samples(r, narrow=False, close=False)))
+        for p in wide[globe.is_land(wide[:, 0], wide[:, 1]) & away_from_ends(r, wide)]:
+            if tuple(p) in near:
+                close += 1
             else:
                 oracle.append(tuple(np.round(p, 3)))
     assert shipped == []
     assert oracle == []
-    assert omitted <= MAX_OMISSION_SAMPLES
+    assert close <= MAX_CLOSE_SAMPLES
 
 
 def test_oracle_would_catch_a_straight_line(land_tree: tuple[shapely.STRtree, np.ndarray]) -> None:

@@ -17,6 +17,12 @@ delta-encoded along the whole array, in a compressed ``.npz`` read with ``allow_
 The zip members carry a fixed timestamp, so the same wheel gives a byte-identical file. The
 script checks control points (land and sea, including the straits the global router relies on)
 and fails if any comes out wrong.
+
+``--islets`` writes ``sim/data/land_globe_islets.npz`` instead: the islands, islets and skerries
+of the GLOBE 30" land mask (the ``global-land-mask`` dev dependency) that the Natural Earth file
+lacks (``find_islets``; provenance in ``sim/data/GLOBE_ISLETS_PROVENANCE.md``)::
+
+    python tools/make_global_land.py --islets
 """
 
 from __future__ import annotations
@@ -105,9 +111,20 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> bytes:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point; returns the exit status."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--wheel", type=Path, required=True, help="the wheel file")
-    ap.add_argument("--out", type=Path, default=OUT_PATH)
+    ap.add_argument("--wheel", type=Path, help="the wheel file")
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument(
+        "--islets",
+        action="store_true",
+        help="write sim/data/land_globe_islets.npz instead: the GLOBE islets that Natural "
+        "Earth lacks (needs the dev dependency global-land-mask)",
+    )
     args = ap.parse_args(argv)
+    if args.islets:
+        return main_islets(args.out or ISLETS_OUT)
+    if args.wheel is None:
+        ap.error("--wheel is required (or --islets)")
+    args.out = args.out or OUT_PATH
 
     parts, version = read_countries(args.wheel)
     land = build(parts)
@@ -134,6 +151,122 @@ def main(argv: list[str] | None = None) -> int:
         f"wrote {args.out} ({len(data) / 1024:.0f} KiB, {meta['n_polygons']} polygons, "
         f"{meta['n_vertices']} vertices, Natural Earth {version}, "
         f"sha256 {hashlib.sha256(data).hexdigest()[:16]})\n"
+    )
+    return 0
+
+
+# ------------------------------------------------------------------------- GLOBE islets
+ISLETS_OUT = REPO / "sim" / "data" / "land_globe_islets.npz"
+GLOBE_DEG = 1.0 / 120.0
+"""GLOBE cell size (30 arc-seconds) [deg]."""
+ISLET_BAND_DEG = 4
+"""Height of the latitude bands the islets are found in [deg] (bounded memory)."""
+ISLET_LAT_LIMITS = (-64, 74)
+ISLET_MAX_CELLS = 5000
+"""Largest group kept [cells] (~3,500 km2 at the equator): Natural Earth 10 m lacks no island
+that large; larger GLOBE-only groups are lakes GLOBE counts as land (the Caspian Sea)."""
+ISLET_TOUCH_SHARE = 0.5
+"""A group of GLOBE-only cells is kept when fewer than this share of its cells touch Natural
+Earth land [-]: islands and skerries off a coast are kept; slivers along a coastline that the
+two sources draw a cell apart, and river banks, are nearly all touching and left out."""
+"""Latitudes searched [deg]: the global router's LAT_LIMITS with a 2 deg pad."""
+
+
+def find_islets() -> np.ndarray:
+    """GLOBE 30" land cells (``global-land-mask``) that Natural Earth 10 m lacks, as (row, col)
+    indices of the GLOBE grid (row 0 at 90 N, col 0 at 180 W).
+
+    A cell is kept if it is land in GLOBE, is not blocked in the Natural Earth raster at the same
+    resolution (centre inside land or touched by a coastline, ``_rasterize``), and belongs to a
+    connected group (8-neighbours) of such cells of which fewer than ``ISLET_TOUCH_SHARE`` touch
+    a Natural Earth cell: an island, islet, skerry or rock that Natural Earth omits. Thin groups
+    along Natural Earth land (coastlines the two sources draw a cell apart, river banks, harbour
+    works) are left out, so that the channels Natural Earth keeps open stay open."""
+    from global_land_mask import globe  # build-time only: a dev dependency
+    from scipy import ndimage
+
+    from sim.core.global_routing import _ne_land, _rasterize
+
+    polys = _ne_land()
+    tree = shapely.STRtree(polys)
+    mask_land = ~globe._mask  # True on land; rows north to south
+    out = []
+    pad = 2
+    for top in range(ISLET_LAT_LIMITS[1], ISLET_LAT_LIMITS[0], -ISLET_BAND_DEG):
+        i0 = round((90 - top) * 120)
+        n = ISLET_BAND_DEG * 120
+        a = max(i0 - pad, 0)
+        g = mask_land[a : i0 + n + pad]
+        south = 90 - (a + len(g)) * GLOBE_DEG
+        bx = (-180.0, south, 180.0, 90 - a * GLOBE_DEG)
+        idx = tree.query(shapely.box(*bx))
+        sel = np.asarray(
+            [
+                q
+                for p in shapely.clip_by_rect(polys[idx], *bx)
+                for q in shapely.get_parts(p)
+                if not q.is_empty and q.geom_type == "Polygon"
+            ],
+            dtype=object,
+        )
+        blocked = np.zeros(g.shape, dtype=bool)
+        if len(sel):
+            blocked = _rasterize(sel, -180.0, south, len(g), 43200, GLOBE_DEG)[0][::-1]
+        only = g & ~blocked
+        lab, nlab = ndimage.label(only, structure=np.ones((3, 3)))
+        near = ndimage.binary_dilation(blocked, structure=np.ones((3, 3)))
+        size = np.bincount(lab.ravel(), minlength=nlab + 1)
+        touching = np.bincount(lab[near].ravel(), minlength=nlab + 1)
+        keep = (touching < ISLET_TOUCH_SHARE * size) & (size <= ISLET_MAX_CELLS)
+        keep[0] = False
+        r, c = np.nonzero(keep[lab])
+        r = r + a
+        inside = (r >= i0) & (r < i0 + n)
+        out.append(np.column_stack([r[inside], c[inside]]))
+    cells = np.concatenate(out).astype(np.int64)
+    order = np.lexsort((cells[:, 1], cells[:, 0]))
+    return cells[order]
+
+
+def islet_runs(cells: np.ndarray) -> dict[str, np.ndarray]:
+    """Cells merged into east-west runs: ``row``, ``col`` (first cell) and ``ncols``, int32,
+    rows and cols delta-encoded."""
+    r, c = cells[:, 0], cells[:, 1]
+    start = np.ones(len(r), dtype=bool)
+    start[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1] + 1)
+    idx = np.flatnonzero(start)
+    lengths = np.diff(np.append(idx, len(r)))
+    rr, cc = r[idx], c[idx]
+    return {
+        "drow": np.diff(rr, prepend=0).astype(np.int32),
+        "dcol": np.diff(cc, prepend=0).astype(np.int32),
+        "ncols": lengths.astype(np.int32),
+    }
+
+
+def main_islets(out: Path) -> int:
+    """Write the islets file; returns the exit status."""
+    import global_land_mask
+
+    cells = find_islets()
+    arrays = islet_runs(cells)
+    meta = {
+        "source": "GLOBE 30-arc-second land mask (NOAA NGDC, public domain), as shipped in "
+        f"the PyPI package global-land-mask {getattr(global_land_mask, '__version__', '1.0')}",
+        "cell_deg": GLOBE_DEG,
+        "lat_limits": list(ISLET_LAT_LIMITS),
+        "rule": "GLOBE land, not blocked by Natural Earth 10 m, in 8-connected groups of which "
+        f"fewer than {ISLET_TOUCH_SHARE} of the cells touch a Natural Earth cell, at most "
+        f"{ISLET_MAX_CELLS} cells",
+        "n_cells": len(cells),
+        "n_runs": len(arrays["ncols"]),
+        "format": 1,
+    }
+    arrays["meta"] = np.array(json.dumps(meta, sort_keys=True))
+    data = write_npz(out, arrays)
+    sys.stdout.write(
+        f"wrote {out} ({len(data) / 1024:.0f} KiB, {len(cells)} cells in "
+        f"{meta['n_runs']} runs, sha256 {hashlib.sha256(data).hexdigest()[:16]})\n"
     )
     return 0
 

@@ -53,3 +53,71 @@ def gazetteer() -> dict[str, Port]:
     text = resources.files("sim").joinpath("data", "ports.toml").read_text(encoding="utf-8")
     raw = tomllib.loads(text)
     return {pid: _port_from_table(pid, tbl) for pid, tbl in raw.items()}
+
+
+ALIASES: dict[str, str] = {
+    # other spellings in the sources (docs/sources.md) -> gazetteer id
+    "NAMPO": "NAMPHO",
+    "NAMP'O": "NAMPHO",
+    "CHINNAMPO": "NAMPHO",
+    "RASON": "RAJIN",
+    "NAJIN": "RAJIN",
+    "CHUNGJIN": "CHONGJIN",
+    "SONGNIM": "SONGRIM",
+    "HAMHUNG": "HUNGNAM",
+    "VOSTOCHNYY": "VOSTOCHNY",
+    "VOSTOCHNIY": "VOSTOCHNY",
+    "WRANGEL": "VOSTOCHNY",
+    "VRANGEL": "VOSTOCHNY",
+    "KOZMINO BAY": "KOZMINO",
+}
+"""Other names of the gazetteer's ports (upper case), as spelled in the sources."""
+
+
+class UnknownPortError(ValueError):
+    """A name that is neither a port of the gazetteer nor one of its aliases."""
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.strip().upper().replace("_", " ").replace("-", " ").split())
+
+
+def port_names() -> dict[str, str]:
+    """Every name a port can be given by (upper case) -> its id: the ids, the aliases, and each
+    port's name up to its first comma or parenthesis (e.g. "VOSTOCHNY PORT")."""
+    out: dict[str, str] = {}
+    for pid, port in gazetteer().items():
+        out[_norm(pid)] = pid
+        head = port.name.split(",")[0].split("(")[0]
+        if _norm(head):
+            out.setdefault(_norm(head), pid)
+    for alias, pid in ALIASES.items():
+        if pid in gazetteer():
+            out.setdefault(_norm(alias), pid)
+    return out
+
+
+def find_port(name: str) -> Port:
+    """The gazetteer's port with this id, name or alias, case-insensitive.
+
+    >>> find_port("nampo").id
+    'NAMPHO'
+
+    Raises
+    ------
+    UnknownPortError
+        One line naming the closest known names (or all ports when none is close).
+    """
+    import difflib
+
+    names = port_names()
+    key = _norm(name)
+    if key in names:
+        return gazetteer()[names[key]]
+    close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
+    ids = list(dict.fromkeys(names[c] for c in close))
+    if ids:
+        hint = "did you mean " + " or ".join(repr(i) for i in ids) + "?"
+    else:
+        hint = "known ports: " + ", ".join(sorted(gazetteer()))
+    raise UnknownPortError(f"unknown port {name!r}: {hint} (or give 'lat,lon', latitude first)")

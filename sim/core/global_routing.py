@@ -40,7 +40,7 @@ import math
 import time
 import zipfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -50,14 +50,14 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 from pyproj import Transformer
-from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 from shapely.geometry import Polygon
 
-from sim.core.geo import M_PER_NM, WGS84, LatLon, geodesic_nm, path_length_nm
+from sim.core.geo import M_PER_NM, WGS84, LatLon, densify, geodesic_nm, path_length_nm
 from sim.core.io import load_checked_npz, save_checked_npz
-from sim.core.routing import ForbiddenArea, RoutingError, default_cache_dir
+from sim.core.routing import ForbiddenArea, RoutingError, Snap, default_cache_dir, snaps
 
 __all__ = [
     "CELL_DEG",
@@ -86,12 +86,24 @@ TILE_DEG = 5.0
 """Size of the tiles whose gnomonic planes hold the exact land test [deg]."""
 TILE_PAD_DEG = 2.0
 """Land kept around each tile [deg]; larger than any sample piece tested in it."""
+TILE_CELL_DEG = 0.25
+"""Smallest cell a tile's land is cut into for the exact test [deg]."""
+SPLIT_VERTICES = 200
+"""Largest number of vertices of a land piece in the exact test (``_split``) [-]."""
 SCALE_ALLOWANCE = 1.013
 """Largest gnomonic scale factor inside a padded tile [-] (6.4 deg from its centre)."""
 SAMPLE_NM = 20.0
 """Spacing of the samples along a geodesic leg in the exact test [nm]."""
 PREFILTER_NM = 2.0
 """Spacing of the samples checked against the raster of surely-land cells first [nm]."""
+ASTAR_WEIGHT = 0.99
+"""Scale of the great-circle potential of the A* search [-]: below 1 so that passages, whose
+length is geodesic (WGS84) rather than spherical, keep non-negative reduced costs."""
+ASTAR_FIRST_LIMIT = 0.25
+"""First limit of the A* search's reduced distance, as a fraction of the great-circle distance
+[-]; raised until the path found is proven shortest."""
+COARSE = 4
+"""Fine cells per side of a cell of the coarse far-from-land raster [-] (1/8 deg)."""
 SNAP_LIMIT_NM = 20.0
 """Farthest a port (or approach) point may be moved to water that keeps the margin [nm]."""
 LINK_RADIUS_NM = 60.0
@@ -108,12 +120,16 @@ ESCAPE_HALF_DEG = 0.5
 """Half-height of the window of that local grid [deg]; its width is scaled by 1/cos(lat)."""
 MAX_REPAIRS = 200
 """Graph edges that may be found blocked (and dropped) while one route is computed [-]."""
-GRAPH_FORMAT = 1
+GRAPH_FORMAT = 2
 """Version of the on-disk graph layout; part of the cache key."""
 EARTH_RADIUS_NM = 6371008.8 / M_PER_NM
 """Mean Earth radius, for the coarse graph's edge weights only [nm]."""
 
 _LAND_RESOURCE = ("data", "land_ne10m_global.npz")
+_ISLETS_RESOURCE = ("data", "land_globe_islets.npz")
+ISLET_PAD = 0.05
+"""Growth of each GLOBE islet rectangle on every side, as a fraction of its cell [-]: covers the
+rounding of the mask's own index arithmetic at cell edges."""
 _CACHE_ERRORS = (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile)
 
 
@@ -219,9 +235,13 @@ def _land_bytes() -> bytes:
     return resources.files("sim").joinpath(*_LAND_RESOURCE).read_bytes()
 
 
+def _islet_bytes() -> bytes:
+    return resources.files("sim").joinpath(*_ISLETS_RESOURCE).read_bytes()
+
+
 @cache
 def _land() -> tuple[NDArray[Any], dict[str, Any]]:
-    """Decoded land polygons (lon/lat [deg]) and the file's metadata."""
+    """Decoded Natural Earth land polygons (lon/lat [deg]) and the file's metadata."""
     with np.load(io.BytesIO(_land_bytes()), allow_pickle=False) as z:
         meta = json.loads(str(z["meta"]))
         q = np.column_stack(
@@ -236,16 +256,50 @@ def _land() -> tuple[NDArray[Any], dict[str, Any]]:
     return np.asarray(polys, dtype=object), meta
 
 
-def load_global_land() -> NDArray[Any]:
-    """The packaged global land: an array of shapely Polygons, lon/lat WGS84 [deg]."""
+@cache
+def _islets() -> NDArray[Any]:
+    """The GLOBE islets that Natural Earth lacks (``sim/data/land_globe_islets.npz``, built by
+    ``tools/make_global_land.py --islets``): rectangles of GLOBE 30" cells, lon/lat [deg],
+    each grown by ``ISLET_PAD`` of a cell on every side."""
+    with np.load(io.BytesIO(_islet_bytes()), allow_pickle=False) as z:
+        meta = json.loads(str(z["meta"]))
+        row = np.cumsum(z["drow"], dtype=np.int64)
+        col = np.cumsum(z["dcol"], dtype=np.int64)
+        ncols = z["ncols"].astype(np.int64)
+    d = float(meta["cell_deg"])
+    pad = ISLET_PAD * d
+    return np.asarray(
+        shapely.box(
+            -180 + col * d - pad,
+            90 - (row + 1) * d - pad,
+            -180 + (col + ncols) * d + pad,
+            90 - row * d + pad,
+        ),
+        dtype=object,
+    )
+
+
+def _ne_land() -> NDArray[Any]:
+    """The packaged Natural Earth land alone, without the GLOBE islets."""
     return _land()[0]
 
 
+@cache
+def load_global_land() -> NDArray[Any]:
+    """The packaged global land: Natural Earth 10 m polygons and the GLOBE islets it lacks, an
+    array of shapely Polygons, lon/lat WGS84 [deg]."""
+    return np.concatenate([_land()[0], _islets()])
+
+
 def land_version() -> str:
-    """A short identifier of the packaged global land data (version and file hash)."""
+    """A short identifier of the packaged global land data (versions and file hashes)."""
     meta = _land()[1]
     digest = hashlib.sha256(_land_bytes()).hexdigest()[:12]
-    return f"Natural Earth {meta['natural_earth_version']} 10m, sha256:{digest}"
+    islets = hashlib.sha256(_islet_bytes()).hexdigest()[:12]
+    return (
+        f"Natural Earth {meta['natural_earth_version']} 10m, sha256:{digest}; "
+        f"GLOBE islets, sha256:{islets}"
+    )
 
 
 # ------------------------------------------------------------------------------------ raster
@@ -362,8 +416,55 @@ def _quadtree(
     )
 
 
+def _far_from(
+    blocked: NDArray[np.bool_], d: float, radius_nm: float, rows: slice | None = None
+) -> NDArray[np.uint8]:
+    """Packed bits (as ``np.packbits(..., axis=1)``) of the cells of a global ``d``-degree grid
+    whose every point lies more than ``radius_nm`` from every blocked cell (a box dilation of
+    the blocked cells, its east-west half-width widened by 1/cos(lat) at the poleward edge)."""
+    from scipy.ndimage import maximum_filter1d
+
+    nr, nc = blocked.shape
+    cell_nm = d * 60.0
+    kr = math.ceil(radius_nm / cell_nm) + 1
+    near = np.ones((nr, nc), dtype=np.uint8)
+    lo, hi = (0, nr) if rows is None else (rows.start, rows.stop)
+    a, b = max(lo - kr, 0), min(hi + kr, nr)
+    band = maximum_filter1d(blocked[a:b].view(np.uint8), 2 * kr + 1, axis=0, mode="nearest")
+    band = band[lo - a : hi - a]
+    lat_c = -90 + (np.arange(lo, hi) + 0.5) * d
+    pole = np.minimum(np.abs(lat_c) + (kr + 1) * d, 89.0)
+    kc = np.minimum(
+        np.ceil(radius_nm / (cell_nm * np.cos(np.radians(pole)))).astype(np.int64) + 1, nc // 2
+    )
+    for k in np.unique(kc):
+        sel = np.flatnonzero(kc == k)
+        near[lo + sel] = maximum_filter1d(band[sel], 2 * int(k) + 1, axis=1, mode="wrap")
+    return np.packbits(near == 0, axis=1)
+
+
+def _split(geom: Any, box: tuple[float, float, float, float]) -> list[Any]:
+    """``geom`` cut into quadrants of ``box`` until each piece has at most ``SPLIT_VERTICES``
+    vertices or its quadrant is ``TILE_CELL_DEG`` wide: the exact test then measures
+    distances to a piece of coast, not to a whole continent's outline."""
+    if shapely.get_num_coordinates(geom) <= SPLIT_VERTICES or box[2] - box[0] <= TILE_CELL_DEG:
+        return [geom]
+    xm, ym = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    out: list[Any] = []
+    for q in (
+        (box[0], box[1], xm, ym), (xm, box[1], box[2], ym),
+        (box[0], ym, xm, box[3]), (xm, ym, box[2], box[3]),
+    ):  # fmt: skip
+        part = shapely.clip_by_rect(geom, *q)
+        if not part.is_empty:
+            out.extend(_split(part, q))
+    return out
+
+
 # ------------------------------------------------------------------------------------ cache
-_CHECKED = ("key", "format", "level", "row", "col", "edge_i", "edge_j", "surely_land")
+_CHECKED = (
+    "key", "format", "level", "row", "col", "edge_i", "edge_j", "surely_land", "blocked",
+)  # fmt: skip
 
 
 def _cache_key() -> str:
@@ -374,6 +475,7 @@ def _cache_key() -> str:
         "lat_limits": [repr(v) for v in LAT_LIMITS],
     }
     h = hashlib.sha256(_land_bytes())
+    h.update(_islet_bytes())
     h.update(json.dumps(params, sort_keys=True).encode())
     return h.hexdigest()
 
@@ -405,6 +507,7 @@ def _build_graph(key: str) -> dict[str, NDArray[Any]]:
         "edge_i": ei,
         "edge_j": ej,
         "surely_land": np.packbits(surely, axis=1),
+        "blocked": np.packbits(blocked, axis=1),
     }
 
 
@@ -452,6 +555,7 @@ class _End:
     port: LatLon
     approach: LatLon
     nav: LatLon
+    fallback: LatLon | None = None  # margin-clear water, if the fine grid finds no way out
 
 
 # ------------------------------------------------------------------------------------ route
@@ -481,6 +585,16 @@ class GlobalRoute:
     narrow_legs : tuple of (int, int)
         Index ranges of ``waypoints`` found on the fine local grid, which take a route end out
         of narrow water (a bay behind a narrow entrance) at ``FINE_MARGIN_NM`` clearance.
+    snapped : tuple of Snap
+        The ends moved to navigable water: which end, from where, to where, how far [nm].
+    close_legs : tuple of int
+        Indices ``k`` of the legs ``waypoints[k]``-``waypoints[k + 1]`` at sea (not pilotage,
+        passages or ``narrow_legs``) that keep less than the margin from the land data: graph
+        edges in waters narrower than the coarse grid, land-free but closer than the margin.
+    notes : tuple of str
+        What the caller should know: regional rules the route breaks and the distance that
+        keeps them (the Jeju Strait), a lock on the way (the West Sea Barrage), a fallback
+        from the regional to the global router.
     """
 
     waypoints: tuple[LatLon, ...]
@@ -492,6 +606,9 @@ class GlobalRoute:
     land_version: str
     passage_legs: tuple[tuple[int, int], ...] = field(default=())
     narrow_legs: tuple[tuple[int, int], ...] = field(default=())
+    snapped: tuple[Snap, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())
+    close_legs: tuple[int, ...] = field(default=())
 
     @property
     def distance_nm(self) -> float:
@@ -539,6 +656,17 @@ class GlobalRoute:
                 "passes": list(self.passes),
                 "method": self.method,
                 "land_data": self.land_version,
+                "snapped": [
+                    {
+                        "end": sn.end,
+                        "name": sn.name,
+                        "distance_nm": round(sn.distance_nm, 3),
+                        "from": [round(sn.given.lon, 6), round(sn.given.lat, 6)],
+                        "to": [round(sn.to.lon, 6), round(sn.to.lat, 6)],
+                    }
+                    for sn in self.snapped
+                ],
+                "notes": list(self.notes),
             },
         }
 
@@ -603,9 +731,13 @@ class GlobalSeaRouter:
         self._n = len(self._lat)
         self._kd = cKDTree(_unit(self._lon, self._lat))
         self._tiles: dict[int, _Tile] = {}
+        self._ends: dict[Any, _End] = {}
+        self._attachments: dict[Any, Any] = {}
+        self._fallback: LatLon | None = None
         self._forbidden_ll = [
             (a.name, shapely.Polygon([(p[1], p[0]) for p in a.polygon])) for a in self.forbidden
         ]
+        self._far_masks(np.unpackbits(arrays["blocked"], axis=1, count=_NC).astype(bool))
         ei = arrays["edge_i"].astype(np.int64)
         ej = arrays["edge_j"].astype(np.int64)
         ew = _haversine_nm(self._lon[ei], self._lat[ei], self._lon[ej], self._lat[ej])
@@ -628,6 +760,14 @@ class GlobalSeaRouter:
         self._ej = np.concatenate([ej, np.asarray(pj, dtype=np.int64)])
         self._ew = np.concatenate([ew, np.asarray(pw, dtype=float)])
         self._size = self._n + 2 * len(self.passages) + 2
+        ends = [(p.waypoints[0], p.waypoints[-1]) for p in self.passages]
+        self._nlon = np.concatenate(
+            [self._lon, [q.lon for e in ends for q in e], [0.0, 0.0]]
+        ).astype(float)
+        self._nlat = np.concatenate(
+            [self._lat, [q.lat for e in ends for q in e], [0.0, 0.0]]
+        ).astype(float)
+        self._nxyz = _unit(self._nlon, self._nlat)
         self._alive = np.ones(len(self._ei), dtype=bool)
         if self.forbidden:
             self._close_forbidden_edges()
@@ -646,6 +786,26 @@ class GlobalSeaRouter:
         """Number of live coarse graph edges (passage links included)."""
         return int(self._alive.sum())
 
+    def _far_masks(self, blocked: NDArray[np.bool_]) -> None:
+        """The fine and coarse far-from-land rasters of :meth:`_far` for this margin; cells
+        near a forbidden area are never far."""
+        for _, poly in self._forbidden_ll:
+            x0, y0, x1, y1 = poly.bounds
+            r0, r1 = int((y0 + 90) / CELL_DEG) - 1, int((y1 + 90) / CELL_DEG) + 2
+            c0, c1 = int((x0 + 180) / CELL_DEG) - 1, int((x1 + 180) / CELL_DEG) + 2
+            blocked[max(r0, 0) : r1, max(c0, 0) : c1] = True
+        rows = slice(
+            int((LAT_LIMITS[0] + 90) / CELL_DEG) - 2, int((LAT_LIMITS[1] + 90) / CELL_DEG) + 2
+        )
+        slack = SCALE_ALLOWANCE * self.margin_nm
+        self._far_fine = _far_from(blocked, CELL_DEG, slack + PREFILTER_NM / 2, rows)
+        coarse = np.asarray(
+            blocked.reshape(_NR // COARSE, COARSE, _NC // COARSE, COARSE).any(axis=(1, 3)),
+            dtype=bool,
+        )
+        crows = slice(rows.start // COARSE, rows.stop // COARSE + 1)
+        self._far_coarse = _far_from(coarse, CELL_DEG * COARSE, slack + SAMPLE_NM / 2, crows)
+
     def _rebuild(self) -> None:
         m = self._alive
         adj = csr_matrix(
@@ -653,6 +813,10 @@ class GlobalSeaRouter:
             shape=(self._size, self._size),
         )
         self._adj = (adj + adj.T).tocsr()
+        self._adj.sort_indices()
+        self._rows = np.repeat(
+            np.arange(self._size, dtype=np.int64), np.diff(self._adj.indptr).astype(np.int64)
+        )
 
     def _close_forbidden_edges(self) -> None:
         for _, poly in self._forbidden_ll:
@@ -713,7 +877,9 @@ class GlobalSeaRouter:
             idx = self._land_tree.query(shapely.box(*bx))
             if len(idx):
                 clipped = shapely.clip_by_rect(self._polys[idx], *bx)
-                pieces.extend(g for g in clipped if not g.is_empty)
+                for g in clipped:
+                    if not g.is_empty:
+                        pieces.extend(_split(g, bx))
 
         def project(xy: NDArray[np.float64]) -> NDArray[np.float64]:
             x, y = fwd.transform(xy[:, 0], xy[:, 1])
@@ -738,49 +904,83 @@ class GlobalSeaRouter:
         self, a: NDArray[np.float64], b: NDArray[np.float64], margin_nm: float
     ) -> NDArray[np.bool_]:
         """For each geodesic a[k]-b[k] (rows of lon, lat [deg]): True if it keeps
-        ``margin_nm`` from the land (and stays out of forbidden areas and inside LAT_LIMITS)."""
+        ``margin_nm`` from the land (and stays out of forbidden areas and inside LAT_LIMITS).
+
+        Vectorised over the legs: samples every ``SAMPLE_NM`` on each geodesic (pyproj); a piece
+        between two samples whose ends both lie in coarse cells far from land (``_far``) is
+        clear; the others are cut into pieces of at most ``PREFILTER_NM`` (great-circle
+        interpolation, within a metre of the geodesic over so short a piece), checked against
+        the surely-land raster, then against the fine far-from-land raster, and only the
+        pieces near land go to the exact test in the gnomonic plane of their tile."""
+        a = np.asarray(a, dtype=float).reshape(-1, 2)
+        b = np.asarray(b, dtype=float).reshape(-1, 2)
         m = len(a)
         ok = np.ones(m, dtype=bool)
-        starts: list[NDArray[np.float64]] = []
-        ends: list[NDArray[np.float64]] = []
-        owner: list[NDArray[np.int64]] = []
-        step = round(SAMPLE_NM / PREFILTER_NM)
-        for k in range(m):
-            lon0, lat0, lon1, lat1 = float(a[k, 0]), float(a[k, 1]), float(b[k, 0]), float(b[k, 1])
-            _, _, d_m = WGS84.inv(lon0, lat0, lon1, lat1)
-            n_mid = max(0, math.ceil(d_m / (PREFILTER_NM * M_PER_NM)) - 1)
-            mids = WGS84.npts(lon0, lat0, lon1, lat1, n_mid) if n_mid else []
-            pts = np.array([[lon0, lat0], *mids, [lon1, lat1]])
-            lat = pts[:, 1]
-            if lat.min() < LAT_LIMITS[0] or lat.max() > LAT_LIMITS[1]:
-                ok[k] = False
-                continue
-            if self._surely_land(pts[:, 0], lat).any():
-                ok[k] = False
-                continue
-            sel = pts[np.unique(np.r_[np.arange(0, len(pts), step), len(pts) - 1])]
-            starts.append(sel[:-1])
-            ends.append(sel[1:])
-            owner.append(np.full(len(sel) - 1, k, dtype=np.int64))
-        if not starts:
+        if not m:
             return ok
-        s, e, o = np.vstack(starts), np.vstack(ends), np.concatenate(owner)
+        az, _, dist = WGS84.inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])
+        dist = np.asarray(dist, dtype=float)
+        n = np.maximum(1, np.ceil(dist / (SAMPLE_NM * M_PER_NM))).astype(np.int64)
+        owner = np.repeat(np.arange(m), n + 1)
+        j = np.arange(len(owner)) - np.repeat(np.cumsum(n + 1) - (n + 1), n + 1)
+        frac = j / n[owner]
+        lon, lat, _ = WGS84.fwd(a[owner, 0], a[owner, 1], np.asarray(az)[owner], frac * dist[owner])
+        lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+        end = j == n[owner]
+        lon[end], lat[end] = b[owner[end], 0], b[owner[end], 1]
+        lon[j == 0], lat[j == 0] = a[owner[j == 0], 0], a[owner[j == 0], 1]
+        out = (lat < LAT_LIMITS[0]) | (lat > LAT_LIMITS[1])
+        ok[owner[out]] = False
+        far = self._far(lon, lat, margin_nm, coarse=True)
+        i0 = np.flatnonzero(~end)
+        near = ~(far[i0] & far[i0 + 1]) & ok[owner[i0]]
+        i0 = i0[near]
+        if not len(i0):
+            return ok
+        # Cut the pieces near land into short ones.
+        po = owner[i0]
+        u0 = _unit(lon[i0], lat[i0])
+        u1 = _unit(lon[i0 + 1], lat[i0 + 1])
+        theta = np.arctan2(np.linalg.norm(np.cross(u0, u1), axis=1), np.sum(u0 * u1, axis=1))
+        k = np.maximum(1, np.ceil(theta * EARTH_RADIUS_NM / PREFILTER_NM)).astype(np.int64)
+        rep = np.repeat(np.arange(len(i0)), k + 1)
+        t = (np.arange(len(rep)) - np.repeat(np.cumsum(k + 1) - (k + 1), k + 1)) / k[rep]
+        th = theta[rep][:, None]
+        s_th = np.sin(th)
+        safe = s_th > 1e-12
+        w0 = np.where(safe, np.sin((1 - t[:, None]) * th) / np.where(safe, s_th, 1), 1 - t[:, None])
+        w1 = np.where(safe, np.sin(t[:, None] * th) / np.where(safe, s_th, 1), t[:, None])
+        v = w0 * u0[rep] + w1 * u1[rep]
+        slon = np.degrees(np.arctan2(v[:, 1], v[:, 0]))
+        slat = np.degrees(np.arctan2(v[:, 2], np.hypot(v[:, 0], v[:, 1])))
+        sown = po[rep]
+        ok[np.unique(sown[self._surely_land(slon, slat)])] = False
+        far2 = self._far(slon, slat, margin_nm, coarse=False)
+        last = np.zeros(len(rep), dtype=bool)
+        last[np.cumsum(k + 1) - 1] = True
+        q0 = np.flatnonzero(~last)
+        q0 = q0[~(far2[q0] & far2[q0 + 1]) & ok[sown[q0]]]
+        if not len(q0):
+            return ok
+        s = np.column_stack([slon[q0], slat[q0]])
+        e = np.column_stack([slon[q0 + 1], slat[q0 + 1]])
+        o = sown[q0]
         tiles = _tile_index(s[:, 0], s[:, 1])
-        dist = margin_nm * M_PER_NM * SCALE_ALLOWANCE
-        for t in np.unique(tiles):
-            sel = np.flatnonzero(tiles == t)
+        dmin = margin_nm * M_PER_NM * SCALE_ALLOWANCE
+        for tt in np.unique(tiles):
+            sel = np.flatnonzero(tiles == tt)
             sel = sel[ok[o[sel]]]
             if not len(sel):
                 continue
-            tile = self._tile(int(t))
+            tile = self._tile(int(tt))
             x0, y0 = tile.fwd.transform(s[sel, 0], s[sel, 1])
             x1, y1 = tile.fwd.transform(e[sel, 0], e[sel, 1])
             lines = shapely.linestrings(
                 np.stack([np.column_stack([x0, y0]), np.column_stack([x1, y1])], axis=1)
             )
             if len(tile.land):
-                if dist > 0:
-                    hit, _ = tile.tree.query(lines, predicate="dwithin", distance=dist)
+                if dmin > 0:
+                    hit, _ = tile.tree.query(lines, predicate="dwithin", distance=dmin)
                 else:
                     hit, _ = tile.tree.query(lines, predicate="intersects")
                 ok[np.unique(o[sel[hit]])] = False
@@ -789,6 +989,20 @@ class GlobalSeaRouter:
                 ok[np.unique(o[sel[bad]])] = False
         return ok
 
+    def _far(
+        self, lon: NDArray[np.float64], lat: NDArray[np.float64], margin_nm: float, coarse: bool
+    ) -> NDArray[np.bool_]:
+        """Whether each point lies in a cell of the fine (``PREFILTER_NM`` pieces) or coarse
+        (``SAMPLE_NM`` pieces) far-from-land raster built for the router's margin; a piece
+        of that length between two such points keeps at least ``margin_nm`` from land and out
+        of the forbidden areas. Nothing is far for a margin larger than the router's."""
+        if margin_nm > self.margin_nm:
+            return np.zeros(len(lon), dtype=bool)
+        grid, d = (self._far_coarse, CELL_DEG * COARSE) if coarse else (self._far_fine, CELL_DEG)
+        r = np.clip(((lat + 90) / d).astype(np.int64), 0, grid.shape[0] - 1)
+        c = np.clip(((lon + 180) / d).astype(np.int64), 0, 8 * grid.shape[1] - 1)
+        return ((grid[r, c >> 3] >> (7 - (c & 7))) & 1).astype(bool)
+
     def _clear1(self, p: LatLon, q: LatLon, margin_nm: float) -> bool:
         return bool(
             self._clear(np.array([[p.lon, p.lat]]), np.array([[q.lon, q.lat]]), margin_nm)[0]
@@ -796,12 +1010,12 @@ class GlobalSeaRouter:
 
     # -------------------------------------------------------------------- local fine grid
     def _fine_path(
-        self, start: LatLon, goals: NDArray[np.int64], name: str
+        self, start: LatLon, goals: NDArray[np.int64], name: str, half_deg: float = ESCAPE_HALF_DEG
     ) -> tuple[list[LatLon], int]:
         """Shortest 8-connected path on a fine local grid from ``start`` to the nearest of the
         graph nodes ``goals``; returns the string-pulled path (start to goal) and the goal."""
-        half_lat = ESCAPE_HALF_DEG
-        half_lon = min(ESCAPE_HALF_DEG / max(math.cos(math.radians(start.lat)), 0.1), 179.0)
+        half_lat = half_deg
+        half_lon = min(half_deg / max(math.cos(math.radians(start.lat)), 0.1), 179.0)
         d = FINE_CELL_DEG
         lon0 = start.lon - half_lon
         lat0 = max(start.lat - half_lat, -90.0)
@@ -859,7 +1073,7 @@ class GlobalSeaRouter:
         fr, fc = np.nonzero(free)
         sr = int((start.lat - lat0) / d)
         sc = int((start.lon - lon0) / d)
-        near = np.argsort((fr - sr) ** 2 + ((fc - sc) * kx) ** 2)[:16]
+        near = np.argsort((fr - sr) ** 2 + ((fc - sc) * kx) ** 2)[:64]
         src = None
         for k in near:
             p = LatLon(float(lat0 + (fr[k] + 0.5) * d), float(lon0 + (fc[k] + 0.5) * d))
@@ -882,7 +1096,7 @@ class GlobalSeaRouter:
         if not math.isfinite(float(dist[gid[k]])):
             raise RoutingError(
                 f"{name!r} is cut off from the open sea (no passage within "
-                f"{ESCAPE_HALF_DEG:g} deg found on a {FINE_CELL_DEG * 60 * 1852:.0f} m grid)",
+                f"{half_deg:g} deg found on a {FINE_CELL_DEG * 60 * 1852:.0f} m grid)",
                 port=name,
             )
         chain = [int(gid[k])]
@@ -910,29 +1124,59 @@ class GlobalSeaRouter:
         return None
 
     def _navigable(self, p: LatLon, name: str) -> LatLon:
-        """``p`` if it keeps the margin from land, else the nearest point that does."""
+        """Where a route end joins the sea.
+
+        * ``p`` itself if it keeps the margin from land (and is outside the forbidden areas);
+        * a point at sea closer to land than the margin: the nearest point that keeps the
+          margin, if the straight leg to it is land-free, else ``p`` itself;
+        * a point on land (or within ``FINE_MARGIN_NM`` of it): the nearest water, at least
+          ``FINE_MARGIN_NM`` from land; the fine local grid takes the route out of narrow
+          water from there (:meth:`_attach`).
+
+        Raises a RoutingError that says what to do when there is no water within
+        ``SNAP_LIMIT_NM``."""
         tile = self._tile(int(_tile_index(np.array(p.lon), np.array(p.lat))))
         x, y = tile.fwd.transform(p.lon, p.lat)
         q = shapely.Point(x, y)
         margin_m = self.margin_nm * M_PER_NM * SCALE_ALLOWANCE
         close = tile.tree.query(q, predicate="dwithin", distance=max(margin_m, 1e-6))
         forb = [poly for _, poly in tile.forbidden]
-        if not len(close) and not any(f.intersects(q) for f in forb):
+        in_forbidden = any(f.intersects(q) for f in forb)
+        if not len(close) and not in_forbidden:
             return p
         reach = SNAP_LIMIT_NM * M_PER_NM
         near = tile.tree.query(q, predicate="dwithin", distance=reach + margin_m)
-        blocked = shapely.union_all(tile.land[near]).buffer(margin_m + 1.0, quad_segs=8)
-        if forb:
-            blocked = shapely.union_all([blocked, *forb])
-        free = q.buffer(reach, quad_segs=32).difference(blocked)
+        land = shapely.union_all(tile.land[near])
+        disc = q.buffer(reach, quad_segs=32)
+        fine_m = FINE_MARGIN_NM * M_PER_NM * SCALE_ALLOWANCE
+        on_land = bool(len(tile.tree.query(q, predicate="dwithin", distance=fine_m)))
+        if not on_land:
+            free = disc.difference(shapely.union_all([land.buffer(margin_m + 1.0), *forb]))
+            if not free.is_empty:
+                m = self._nearest_in(q, free, tile, name)
+                if in_forbidden or self._clear1(p, m, 0.0):
+                    return m
+            if not in_forbidden:
+                return p
+        self._fallback = None
+        wide = disc.difference(shapely.union_all([land.buffer(margin_m + 1.0), *forb]))
+        if not wide.is_empty:
+            self._fallback = self._nearest_in(q, wide, tile, name)
+        free = disc.difference(shapely.union_all([land.buffer(fine_m + 1.0), *forb]))
         if free.is_empty:
             raise RoutingError(
                 f"{name!r} ({p.lat:.3f} N, {p.lon:.3f} E) is more than {SNAP_LIMIT_NM:g} nm "
-                f"from water {self.margin_nm:g} nm clear of land; give it an approach point",
+                f"from navigable water: give it an approach point at sea, or move it within "
+                f"{SNAP_LIMIT_NM:g} nm of open water",
                 port=name,
             )
+        return self._nearest_in(q, free, tile, name)
+
+    def _nearest_in(self, q: Any, free: Any, tile: _Tile, name: str) -> LatLon:
+        """The point of ``free`` (a region of the tile's gnomonic plane) nearest to ``q``,
+        nudged a few metres inside it, as (lat, lon) [deg]."""
         b = np.asarray(shapely.shortest_line(q, free).coords)[1]
-        u = b - np.array([x, y])
+        u = b - np.array([q.x, q.y])
         norm = float(np.hypot(*u))
         dirs = [u / norm] if norm > 1e-6 else []
         ang = np.linspace(0, 2 * np.pi, 16, endpoint=False)
@@ -946,6 +1190,15 @@ class GlobalSeaRouter:
         raise RoutingError(f"no navigable water found near {name!r}", port=name)
 
     def _end(self, port: LatLon, name: str, approach: LatLon | None) -> _End:
+        """A route end, found once per (port, approach) and kept (see :meth:`_find_end`)."""
+        key = (tuple(map(float, port)), None if approach is None else tuple(map(float, approach)))
+        end = self._ends.get(key)
+        if end is None:
+            end = self._find_end(port, name, approach)
+            self._ends[key] = replace(end)
+        return replace(end, name=name)
+
+    def _find_end(self, port: LatLon, name: str, approach: LatLon | None) -> _End:
         port = LatLon(float(port[0]), float(port[1]))
         for what, pt in (("port point", port), ("approach point", approach)):
             if pt is None:
@@ -978,7 +1231,9 @@ class GlobalSeaRouter:
                 f"{LAT_LIMITS} (no ice model)",
                 port=name,
             )
+        self._fallback = None
         nav = self._navigable(start, name)
+        fallback = self._fallback
         moved = geodesic_nm(start, nav)
         if moved > SNAP_LIMIT_NM + 1e-6:
             raise RoutingError(
@@ -986,8 +1241,8 @@ class GlobalSeaRouter:
                 port=name,
             )
         if approach is None:
-            return _End(name, port, nav, nav)
-        return _End(name, port, approach, nav)
+            return _End(name, port, nav, nav, fallback)
+        return _End(name, port, approach, nav, fallback)
 
     def _links(self, p: LatLon, name: str) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
         """Graph nodes seen from ``p`` (at the margin, else at zero margin) and distances."""
@@ -1028,6 +1283,10 @@ class GlobalSeaRouter:
         """
         ea = self._end(a, a_name, a_approach)
         eb = self._end(b, b_name, b_approach)
+        if ea.port == eb.port and ea.approach == eb.approach:  # a point to itself
+            return GlobalRoute(
+                (ea.port, eb.port), 0.0, 0.0, (), self.margin_nm, self.method, self.land_version
+            )
         self._narrow: list[tuple[int, int]] = []
         sea, passes, spans = self._sea_path(ea, eb)
         head = [ea.port, ea.approach] + ([ea.nav] if ea.nav != ea.approach else [])
@@ -1045,7 +1304,31 @@ class GlobalSeaRouter:
             land_version=self.land_version,
             passage_legs=tuple((i + off, j + off) for i, j in spans),
             narrow_legs=tuple((i + off, j + off) for i, j in self._narrow),
+            snapped=snaps(
+                [
+                    ("origin", ea.name, a_approach or ea.port, ea.nav),
+                    ("destination", eb.name, b_approach or eb.port, eb.nav),
+                ]
+            ),
+            close_legs=self._close_legs(
+                waypoints,
+                {k for i, j in (*spans, *self._narrow) for k in range(i + off, j + off)},
+            ),
         )
+
+    def _close_legs(self, waypoints: Sequence[LatLon], skip: set[int]) -> tuple[int, ...]:
+        """Indices of the sea legs (not the first and last, nor ``skip``) that do not keep
+        the margin."""
+        ks = [
+            k
+            for k in range(1, len(waypoints) - 2)
+            if k not in skip and waypoints[k] != waypoints[k + 1]
+        ]
+        if not ks:
+            return ()
+        arr = np.array([[q.lon, q.lat] for q in waypoints])
+        ok = self._clear(arr[ks], arr[[k + 1 for k in ks]], self.margin_nm)
+        return tuple(k for k, good in zip(ks, ok.tolist(), strict=True) if not good)
 
     def _sea_path(
         self, ea: _End, eb: _End
@@ -1061,23 +1344,14 @@ class GlobalSeaRouter:
         src, dst = self._size - 2, self._size - 1
         banned_links: set[tuple[int, int]] = set()
         for _ in range(MAX_REPAIRS):
-            rows, cols, vals = [], [], []
-            for end, idx, w in ((src, la_idx, la_w), (dst, lb_idx, lb_w)):
-                for i, wi in zip(idx.tolist(), w.tolist(), strict=True):
-                    if (end, i) not in banned_links:
-                        rows += [end, i]
-                        cols += [i, end]
-                        vals += [wi, wi]
-            extra = coo_matrix((vals, (rows, cols)), shape=(self._size, self._size)).tocsr()
-            dist, pred = dijkstra(
-                self._adj + extra, directed=True, indices=src, return_predecessors=True
+            keep_a = np.array([(src, i) not in banned_links for i in la_idx.tolist()], dtype=bool)
+            keep_b = np.array([(dst, i) not in banned_links for i in lb_idx.tolist()], dtype=bool)
+            found = self._astar(
+                la_idx[keep_a], la_w[keep_a], lb_idx[keep_b], lb_w[keep_b], a_pt, b_pt
             )
-            if not math.isfinite(float(dist[dst])):
+            if found is None:
                 raise self._unreachable(ea, eb, la_idx, lb_idx)
-            nodes = [dst]
-            while nodes[-1] != src:
-                nodes.append(int(pred[nodes[-1]]))
-            nodes.reverse()
+            nodes = found
             try:
                 main, passes, spans = self._pull(nodes, a_pt, b_pt)
             except _BlockedLeg as exc:
@@ -1099,25 +1373,117 @@ class GlobalSeaRouter:
             port=eb.name,
         )
 
+    def _astar(
+        self,
+        la: NDArray[np.int64],
+        wa: NDArray[np.float64],
+        lb: NDArray[np.int64],
+        wb: NDArray[np.float64],
+        a: LatLon,
+        b: LatLon,
+    ) -> list[int] | None:
+        """Shortest graph path ``[src, ..., dst]`` from point ``a`` (joined to nodes ``la`` at
+        distances ``wa`` [nm]) to ``b`` (nodes ``lb``, ``wb``), or None if there is none.
+
+        A* as Dijkstra on reduced costs: with the potential h(v) = ``ASTAR_WEIGHT`` times the
+        great-circle distance from v to ``b`` (a lower bound on every path from v, since the
+        edge weights are great-circle lengths on the same sphere, and the passages longer than
+        their chords), the edge u-v costs w - h(u) + h(v) >= 0, and scipy's Dijkstra runs
+        on those costs with a ``limit``: every node whose reduced distance is within the limit
+        is settled exactly, and a path found whose length is within limit + h(src) is
+        shortest. The limit starts at ``ASTAR_FIRST_LIMIT`` of the great-circle distance and
+        grows until that holds."""
+        if not len(la) or not len(lb):
+            return None
+        src = self._size - 2
+        self._nlon[src], self._nlat[src] = a.lon, a.lat
+        self._nxyz[src] = _unit(np.array([a.lon]), np.array([a.lat]))[0]
+        chord = np.linalg.norm(self._nxyz - _unit(np.array([b.lon]), np.array([b.lat])), axis=1)
+        h = (ASTAR_WEIGHT * 2 * EARTH_RADIUS_NM) * np.arcsin(np.minimum(chord / 2, 1.0))
+        adj = self._adj
+        data = np.maximum(adj.data - h[self._rows] + h[adj.indices], 1e-9)
+        data = np.concatenate([data, np.maximum(wa - h[src] + h[la], 1e-9)])
+        indices = np.concatenate([adj.indices, la.astype(adj.indices.dtype)])
+        indptr = adj.indptr.copy()
+        indptr[src + 1 :] += len(la)
+        mat = csr_matrix((data, indices, indptr), shape=adj.shape)
+        limit = ASTAR_FIRST_LIMIT * float(h[src]) + 50.0
+        while True:
+            dist, pred = dijkstra(
+                mat, directed=True, indices=src, return_predecessors=True, limit=limit
+            )
+            total = dist[lb] + h[src] - h[lb] + wb
+            k = int(np.argmin(total))
+            best = float(total[k])
+            if math.isfinite(best) and best <= limit + h[src]:
+                break
+            if not math.isfinite(limit):
+                return None
+            limit = max(4 * limit, best - float(h[src])) if math.isfinite(best) else 4 * limit
+            if limit > 4 * math.pi * EARTH_RADIUS_NM:
+                limit = math.inf
+        nodes = [self._size - 1, int(lb[k])]
+        while nodes[-1] != src:
+            nodes.append(int(pred[nodes[-1]]))
+        nodes.reverse()
+        return nodes
+
     def _attach(self, end: _End) -> tuple[NDArray[np.int64], NDArray[np.float64], list[LatLon]]:
+        """:meth:`_find_attach`, found once per end and kept (an end's way into the graph does
+        not depend on the other end)."""
+        key = (end.port, end.approach, end.nav, end.fallback)
+        hit = self._attachments.get(key)
+        if hit is None:
+            idx, w, pts = self._find_attach(end)
+            hit = (idx, w, pts, end.approach, end.nav, end.fallback)
+            self._attachments[key] = hit
+        idx, w, pts, end.approach, end.nav, end.fallback = hit
+        return idx, w, list(pts)
+
+    def _find_attach(
+        self, end: _End
+    ) -> tuple[NDArray[np.int64], NDArray[np.float64], list[LatLon]]:
         """Graph nodes an end is joined to, their distances [nm], and the path from the end's
         navigable point to where it joins (just that point, unless it had to be found on the
         fine local grid because the nodes in sight are cut off from the open sea)."""
-        idx, w = self._links(end.nav, end.name)
+        try:
+            idx, w = self._links(end.nav, end.name)
+        except RoutingError:
+            idx, w = np.zeros(0, dtype=np.int64), np.zeros(0)
         if np.any(self._component[idx] == self._main):
             return idx, w, [end.nav]
-        chord = 2 * math.sin(2 * ESCAPE_HALF_DEG * 60 / EARTH_RADIUS_NM / 2)
-        goals = np.asarray(
-            self._kd.query_ball_point(
-                _unit(np.array([end.nav.lon]), np.array([end.nav.lat]))[0], chord
-            ),
-            dtype=np.int64,
-        )
-        goals = goals[self._component[goals] == self._main]
-        if not len(goals):
+        error: RoutingError | None = None
+        for half in (ESCAPE_HALF_DEG, 2 * ESCAPE_HALF_DEG):
+            # A wider window when the first finds no way out (a sound behind islands whose
+            # passages the coarse grid closes, e.g. the Strait of Georgia).
+            chord = 2 * math.sin(2 * half * 60 / EARTH_RADIUS_NM / 2)
+            goals = np.asarray(
+                self._kd.query_ball_point(
+                    _unit(np.array([end.nav.lon]), np.array([end.nav.lat]))[0], chord
+                ),
+                dtype=np.int64,
+            )
+            goals = goals[self._component[goals] == self._main]
+            if not len(goals):
+                continue
+            try:
+                pts, goal = self._fine_path(end.nav, goals, end.name, half)
+            except RoutingError as exc:
+                error = exc
+                continue
+            return np.array([goal], dtype=np.int64), np.array([path_length_nm(pts)]), pts
+        if error is None:
+            if not len(idx):
+                self._links(end.nav, end.name)  # raises its error: no open water in sight
             return idx, w, [end.nav]  # reported as unreachable by the caller
-        pts, goal = self._fine_path(end.nav, goals, end.name)
-        return np.array([goal], dtype=np.int64), np.array([path_length_nm(pts)]), pts
+        if end.fallback is None:
+            raise error
+        # No way out on the fine grid (an entrance narrower than its cells): join the sea at
+        # the nearest water that keeps the margin instead, by a straight pilotage leg.
+        if end.approach == end.nav:
+            end.approach = end.fallback
+        end.nav, end.fallback = end.fallback, None
+        return self._attach(end)
 
     def _point(self, node: int, a: LatLon, b: LatLon) -> LatLon:
         if node == self._size - 2:
@@ -1165,16 +1531,35 @@ class GlobalSeaRouter:
     ) -> list[LatLon]:
         """Drop waypoints while a single geodesic keeps ``margin`` (default: the router's);
         legs between consecutive points must at least be land-free (else ``_BlockedLeg`` for
-        graph edges)."""
+        graph edges).
+
+        Greedy: from each kept point, jump to the farthest later point it sees. The candidates
+        are tested in batches (one vectorised :meth:`_clear` call each): first those at
+        distances 1, 2, 4, 8, ... points, then every point between the farthest visible one
+        and the next candidate."""
         m = len(pts) - 1
         if m <= 0:
             return pts
         margin = self.margin_nm if margin is None else margin
+        arr = np.array([[p.lon, p.lat] for p in pts], dtype=float)
+
+        def clear(i: int, js: NDArray[np.int64]) -> NDArray[np.bool_]:
+            return self._clear(np.broadcast_to(arr[i], (len(js), 2)), arr[js], margin)
+
+        # Consecutive legs first, all at once: those that do not keep the margin are kept
+        # as they are (if land-free) without testing any longer jump from their start.
+        step_ok = self._clear(arr[:-1], arr[1:], margin)
+        bad = np.flatnonzero(~step_ok)
+        free0 = np.ones(m, dtype=bool)
+        if len(bad) and margin > 0:
+            free0[bad] = self._clear(arr[bad], arr[bad + 1], 0.0)
+        elif len(bad):
+            free0[bad] = False
         keep = [0]
         i = 0
         while i < m:
-            if not self._clear1(pts[i], pts[i + 1], margin):
-                if not self._clear1(pts[i], pts[i + 1], 0.0):
+            if not step_ok[i]:
+                if not free0[i]:
                     if section is None:
                         raise RoutingError(
                             f"fine path blocked near {pts[i].lat:.3f} N {pts[i].lon:.3f} E",
@@ -1184,37 +1569,31 @@ class GlobalSeaRouter:
                 keep.append(i + 1)
                 i += 1
                 continue
-            good, step, bad = i + 1, 2, None
-            while good < m:
-                cand = min(i + step, m)
-                if self._clear1(pts[i], pts[cand], margin):
-                    good = cand
-                    step *= 2
-                else:
-                    bad = cand
-                    break
-            if bad is not None:
-                lo, hi = good, bad
-                while hi - lo > 1:
-                    mid = (lo + hi) // 2
-                    if self._clear1(pts[i], pts[mid], margin):
-                        lo = mid
-                    else:
-                        hi = mid
-                good = lo
+            far = np.unique(np.minimum(i + (1 << np.arange(1, int(m - i).bit_length() + 1)), m))
+            far = far[far > i + 1].astype(np.int64)
+            steps = np.concatenate([[i + 1], far]).astype(np.int64)
+            ok = np.concatenate([[True], clear(i, far)]) if len(far) else np.ones(1, dtype=bool)
+            g = int(np.flatnonzero(ok)[-1])
+            good = int(steps[g])
+            if g + 1 < len(steps):
+                between = np.arange(good + 1, int(steps[g + 1]), dtype=np.int64)
+                if len(between):
+                    okb = clear(i, between)
+                    if okb.any():
+                        good = int(between[np.flatnonzero(okb)[-1]])
             keep.append(good)
             i = good
         # One more pass: drop any waypoint whose neighbours see each other.
-        changed = True
-        while changed and len(keep) > 2:
-            changed = False
-            j = 1
-            while j < len(keep) - 1:
-                if self._clear1(pts[keep[j - 1]], pts[keep[j + 1]], margin):
-                    del keep[j]
-                    changed = True
-                else:
-                    j += 1
+        while len(keep) > 2:
+            k = np.asarray(keep)
+            ok = self._clear(arr[k[:-2]], arr[k[2:]], margin)
+            if not ok.any():
+                break
+            drop: set[int] = set()
+            for j in np.flatnonzero(ok) + 1:
+                if j - 1 not in drop and j + 1 not in drop:
+                    drop.add(int(j))
+            keep = [v for j, v in enumerate(keep) if j not in drop]
         return [pts[j] for j in keep]
 
     def _unreachable(
@@ -1250,87 +1629,272 @@ def _regional_router(
     return SeaRouter(margin_nm=margin_nm, forbidden=forbidden, cache_dir=cache_dir)
 
 
-def _as_latlon(p: Iterable[float] | None, what: str) -> LatLon | None:
+PointLike = str | Sequence[float]
+"""A route end: a port of the gazetteer by name (``"NAMPHO"``, ``"Nampo"``), a ``"lat,lon"``
+string, or a ``(lat, lon)`` pair [deg], latitude first."""
+
+
+def _parse_latlon(text: str) -> tuple[float, float] | None:
+    parts = text.replace(" ", "").split(",")
+    if len(parts) != 2:
+        return None
+    try:
+        return float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+
+
+def check_latlon(lat: float, lon: float, what: str, name: str) -> LatLon:
+    """``(lat, lon)`` as a LatLon, or a one-line RoutingError; a latitude beyond 90 deg whose
+    swap would be valid is reported as a likely (lon, lat) swap."""
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        raise RoutingError(f"{what} {name!r}: ({lat}, {lon}) is not a finite (lat, lon)", port=name)
+    if abs(lat) > 90:
+        hint = (
+            f"; did you mean ({lon:g}, {lat:g})? Points are (lat, lon), latitude first"
+            if abs(lon) <= 90
+            else ""
+        )
+        raise RoutingError(
+            f"{what} {name!r}: latitude {lat:g} is outside -90 <= LAT <= 90{hint}", port=name
+        )
+    if abs(lon) > 180:
+        raise RoutingError(
+            f"{what} {name!r}: longitude {lon:g} is outside -180 <= LON <= 180", port=name
+        )
+    return LatLon(float(lat), float(lon))
+
+
+def resolve_end(
+    p: PointLike, what: str, name: str | None = None
+) -> tuple[LatLon, LatLon | None, str]:
+    """A route end as (point, approach point or None, name).
+
+    A string is a ``"lat,lon"`` or a port of the gazetteer by id, name or alias
+    (case-insensitive, :func:`sim.core.gazetteer.find_port`); a port brings its approach
+    point. A pair is ``(lat, lon)`` [deg]. Raises a one-line RoutingError for an unknown name
+    (with the close matches) or an impossible coordinate (with the swap it suggests)."""
+    from sim.core.gazetteer import find_port
+
+    if isinstance(p, str):
+        pair = _parse_latlon(p)
+        if pair is None:
+            try:
+                port = find_port(p)
+            except ValueError as exc:
+                raise RoutingError(f"{what}: {exc}", port=p) from None
+            return port.point, port.approach, name or port.id
+        label = name or p.strip()
+        return check_latlon(pair[0], pair[1], what, label), None, label
+    try:
+        vals = [float(v) for v in p]
+    except (TypeError, ValueError):
+        raise RoutingError(
+            f"{what} must be a port name or a (lat, lon) pair, got {p!r}", port=str(name)
+        ) from None
+    if len(vals) != 2:
+        raise RoutingError(
+            f"{what} must be a port name or a (lat, lon) pair, got {p!r}", port=str(name)
+        )
+    label = name or what
+    return check_latlon(vals[0], vals[1], what, label), None, label
+
+
+def _as_latlon(p: Iterable[float] | None, what: str, name: str) -> LatLon | None:
     if p is None:
         return None
     vals = [float(v) for v in p]
-    if len(vals) != 2 or not all(math.isfinite(v) for v in vals):
+    if len(vals) != 2:
         raise ValueError(f"{what} must be a (lat, lon) pair of finite numbers, got {p!r}")
-    return LatLon(vals[0], vals[1])
+    return check_latlon(vals[0], vals[1], what, name)
+
+
+def _swap_hint(p: LatLon, margin_nm: float, cache_dir: Path | None) -> str:
+    """``"; did you mean (lon, lat)?"`` when the swapped point is a valid point at sea."""
+    if abs(p.lon) > 90 or p.lat == p.lon:
+        return ""
+    swapped = LatLon(p.lon, p.lat)
+    if not (LAT_LIMITS[0] <= swapped.lat <= LAT_LIMITS[1]):
+        return ""
+    router = _global_router(float(margin_nm), (), cache_dir)
+    try:
+        router._navigable(swapped, "swapped")
+    except RoutingError:
+        return ""
+    return (
+        f"; did you mean ({swapped.lat:g}, {swapped.lon:g})? That point is by the sea "
+        "(points are (lat, lon), latitude first)"
+    )
+
+
+def _islet_crossings(waypoints: Sequence[LatLon]) -> int:
+    """Samples (every 0.25 nm) of the sea legs of a regional route (all but the first and
+    last, pilotage) that fall on a GLOBE islet: islets the regional land (Natural Earth alone)
+    lacks."""
+    if len(waypoints) < 4:
+        return 0
+    pts = np.array(densify(list(waypoints[1:-1]), 0.25))
+    hit = _islet_tree().query(shapely.points(pts[:, 1], pts[:, 0]), predicate="intersects")
+    return len(np.unique(hit[0]))
+
+
+@cache
+def _islet_tree() -> shapely.STRtree:
+    return shapely.STRtree(_islets())
+
+
+def _crosses(waypoints: Sequence[LatLon], ring: Sequence[LatLon]) -> bool:
+    poly = shapely.Polygon([(q.lon, q.lat) for q in ring])
+    line = shapely.LineString([(q.lon, q.lat) for q in waypoints])
+    return bool(poly.intersects(line))
+
+
+def _inside(p: LatLon, ring: Sequence[LatLon]) -> bool:
+    return bool(shapely.Polygon([(q.lon, q.lat) for q in ring]).covers(shapely.Point(p.lon, p.lat)))
 
 
 def route(
-    origin: tuple[float, float],
-    destination: tuple[float, float],
+    origin: PointLike,
+    destination: PointLike,
     *,
     margin_nm: float = 2.0,
     origin_approach: tuple[float, float] | None = None,
     destination_approach: tuple[float, float] | None = None,
-    origin_name: str = "origin",
-    destination_name: str = "destination",
+    origin_name: str | None = None,
+    destination_name: str | None = None,
     forbidden: Sequence[ForbiddenArea] = (),
     method: Literal["auto", "global", "regional"] = "auto",
     cache_dir: Path | None = None,
+    rules: bool = True,
 ) -> GlobalRoute:
-    """Sea route between two coastal points anywhere, in one call.
+    """Sea route between two ports or coastal points anywhere, in one call.
 
-    Every point is a ``(lat, lon)`` tuple in WGS84 decimal degrees: **latitude first**.
+    >>> import sim
+    >>> sim.route("VOSTOCHNY", "NAMPHO").distance_nm  # doctest: +SKIP
+    985.1
 
     Parameters
     ----------
-    origin, destination : (lat, lon)
-        Port points [deg]. A point on land, or closer to land than the margin, is moved to the
-        nearest water that keeps the margin (at most ``SNAP_LIMIT_NM``); the move is counted
-        as pilotage.
+    origin, destination : str or (lat, lon)
+        A port of the gazetteer by id, name or alias, case-insensitive (``"NAMPHO"``,
+        ``"Nampo"``; its approach point is used), a ``"lat,lon"`` string, or a ``(lat, lon)``
+        pair in WGS84 degrees: **latitude first**. A point on land, in a river or behind a
+        barrage is moved to the nearest navigable water (at most ``SNAP_LIMIT_NM``); the move
+        is counted in the length and reported in ``.snapped``.
     margin_nm : float
-        Clearance kept from the Natural Earth coastline [nm].
+        Clearance kept from the coastline on open-sea legs [nm].
     origin_approach, destination_approach : (lat, lon) or None
-        Sea-side approach points [deg]; the leg from the port point is pilotage.
-    origin_name, destination_name : str
-        Names used in error messages.
+        Sea-side approach points [deg] (override a port's own); the leg from the port point
+        is pilotage.
+    origin_name, destination_name : str or None
+        Names used in messages (default: the port's id, or the text given).
     forbidden : sequence of ForbiddenArea
         Sea areas no leg may enter (e.g. ``sim.core.routing.JEJU_STRAIT``).
     method : {"auto", "global", "regional"}
         ``"auto"`` uses the regional visibility graph when both ends (and approach points) lie
-        in its region (``sim.core.routing.REGION_LON_LAT``), else the global router.
+        in its region (``sim.core.routing.REGION_LON_LAT``) and it can route them, else the
+        global router.
     cache_dir : Path or None
         Where route graphs are cached; ``None`` means ``default_cache_dir()``.
+    rules : bool
+        Check the regional rules the scenarios apply (the Jeju Strait closed to DPRK ships, the
+        West Sea Barrage lock) and state in ``.notes`` where this route differs, with the
+        distance that keeps them.
 
     Returns
     -------
     GlobalRoute
-        ``.distance_nm``, ``.waypoints`` (``LatLon`` list), ``.feature`` / ``.to_geojson()``.
+        ``.distance_nm``, ``.waypoints`` (``LatLon`` list), ``.snapped``, ``.notes``,
+        ``.feature`` / ``.to_geojson()``. A point to itself is 0 nm.
 
     Raises
     ------
     RoutingError
-        One line naming the port that cannot be reached by sea.
+        One line naming the end that cannot be routed and what to do about it.
     """
-    from sim.core.routing import in_region
+    from sim.core.routing import BEHIND_WEST_SEA_BARRAGE, JEJU_STRAIT, in_region
 
-    a = _as_latlon(origin, "origin")
-    b = _as_latlon(destination, "destination")
-    assert a is not None and b is not None
-    aa = _as_latlon(origin_approach, "origin_approach")
-    ba = _as_latlon(destination_approach, "destination_approach")
     if method not in ("auto", "global", "regional"):
         raise ValueError(f"method must be 'auto', 'global' or 'regional', got {method!r}")
+    a, a_appr, a_name = resolve_end(origin, "origin", origin_name)
+    b, b_appr, b_name = resolve_end(destination, "destination", destination_name)
+    aa = _as_latlon(origin_approach, "origin_approach", a_name) or a_appr
+    ba = _as_latlon(destination_approach, "destination_approach", b_name) or b_appr
+    if a == b and aa == ba:  # a point to itself
+        return GlobalRoute(
+            (a, b), 0.0, 0.0, (), float(margin_nm), "same point", land_version(), notes=()
+        )
     pts = [p for p in (a, b, aa, ba) if p is not None]
     use_regional = method == "regional" or (method == "auto" and all(in_region(p) for p in pts))
     key = (float(margin_nm), tuple(forbidden), cache_dir)
+    notes: list[str] = []
+    r: GlobalRoute | None = None
     if use_regional:
-        r = _regional_router(*key).route(
-            a, b, a_name=origin_name, b_name=destination_name, a_approach=aa, b_approach=ba
-        )
-        return GlobalRoute(
-            waypoints=r.waypoints,
-            length_nm=r.length_nm,
-            pilotage_nm=r.pilotage_nm,
-            passes=r.passes,
-            margin_nm=float(margin_nm),
-            method="regional visibility graph",
-            land_version="Natural Earth 5.1.1 10m, regional clip (land_ne10m.geojson)",
-        )
-    return _global_router(*key).route(
-        a, b, a_name=origin_name, b_name=destination_name, a_approach=aa, b_approach=ba
-    )
+        try:
+            rr = _regional_router(*key).route(
+                a, b, a_name=a_name, b_name=b_name, a_approach=aa, b_approach=ba
+            )
+            r = GlobalRoute(
+                waypoints=rr.waypoints,
+                length_nm=rr.length_nm,
+                pilotage_nm=rr.pilotage_nm,
+                passes=rr.passes,
+                margin_nm=float(margin_nm),
+                method="regional visibility graph",
+                land_version="Natural Earth 5.1.1 10m, regional clip (land_ne10m.geojson)",
+                snapped=rr.snapped,
+            )
+        except RoutingError as exc:
+            if method == "regional":
+                raise
+            notes.append(f"the regional router could not route it ({exc}); the global one did")
+        else:
+            if method == "auto" and _islet_crossings(r.waypoints):
+                notes.append(
+                    f"the regional router's route ({r.distance_nm:,.1f} nm) crosses islets its "
+                    "land data lacks; the global router's, which has them, is given"
+                )
+                r = None
+    if r is None:
+        try:
+            r = _global_router(*key).route(
+                a, b, a_name=a_name, b_name=b_name, a_approach=aa, b_approach=ba
+            )
+        except RoutingError as exc:
+            culprit = {a_name: aa or a, b_name: ba or b}.get(exc.port)
+            hint = "" if culprit is None else _swap_hint(culprit, margin_nm, cache_dir)
+            raise RoutingError(f"{exc}{hint}", port=exc.port) from None
+    if rules:
+        if JEJU_STRAIT not in forbidden and (
+            "Jeju Strait" in r.passes or _crosses(r.waypoints, JEJU_STRAIT.polygon)
+        ):
+            try:
+                alt = route(
+                    origin,
+                    destination,
+                    margin_nm=margin_nm,
+                    origin_approach=origin_approach,
+                    destination_approach=destination_approach,
+                    origin_name=origin_name,
+                    destination_name=destination_name,
+                    forbidden=(*forbidden, JEJU_STRAIT),
+                    method=method,
+                    cache_dir=cache_dir,
+                    rules=False,
+                )
+                other = f"{alt.distance_nm:,.1f} nm round Jeju"
+            except RoutingError as exc:
+                other = f"no route without it ({exc})"
+            notes.append(
+                "via the Jeju Strait, closed to DPRK-flagged ships; the osc-2024 scenarios "
+                f"forbid it (routing.forbid_jeju_strait): {other}"
+            )
+        for name, p in ((a_name, a), (b_name, b)):
+            if _inside(p, BEHIND_WEST_SEA_BARRAGE):
+                notes.append(
+                    f"{name} lies behind the West Sea Barrage: its pilotage passes the lock, "
+                    "which the scenarios count as lock time ([discharge.X] lock), not distance"
+                )
+    if notes:
+        r = GlobalRoute(**{**r.__dict__, "notes": r.notes + tuple(notes)})
+    return r

@@ -57,6 +57,7 @@ __all__ = [
     "RoutingError",
     "SeaRoute",
     "SeaRouter",
+    "Snap",
     "default_cache_dir",
     "in_region",
     "load_land",
@@ -124,6 +125,67 @@ JEJU_STRAIT = ForbiddenArea(
 the GLOBE land mask agree), so every passage north of Jeju between 126.30 E and 126.85 E is
 closed; ships go round Jeju to the south."""
 
+WEST_SEA_BARRAGE = LatLon(38.70, 125.20)
+"""The West Sea Barrage lock complex across the Taedong estuary (estimate, ``ports.toml``)."""
+BEHIND_WEST_SEA_BARRAGE: tuple[LatLon, ...] = (
+    LatLon(38.60, 125.20),
+    LatLon(38.60, 126.00),
+    LatLon(39.20, 126.00),
+    LatLon(39.20, 125.20),
+)
+"""The Taedong river above the West Sea Barrage (Nampho's POL terminal, Songrim): a route end
+in it passes the barrage's lock, which the land data does not show (a rule the scenarios apply
+as lock time, ``[discharge.X] lock``, not as distance)."""
+
+
+@dataclass(frozen=True)
+class Snap:
+    """A route end that was moved to navigable water.
+
+    Attributes
+    ----------
+    end : str
+        ``"origin"`` or ``"destination"``.
+    name : str
+        The end's name.
+    given : LatLon
+        The point given (the approach point, when one was given) [deg].
+    to : LatLon
+        Where the route joins the sea [deg].
+    distance_nm : float
+        Geodesic distance moved [nm] (counted in the route's length).
+    """
+
+    end: str
+    name: str
+    given: LatLon
+    to: LatLon
+    distance_nm: float
+
+    def __str__(self) -> str:
+        who = self.end if self.name == self.end else f"{self.end} {self.name}"
+        return (
+            f"{who} moved {self.distance_nm:.1f} nm to navigable water at "
+            f"{self.to.lat:.4f}, {self.to.lon:.4f}"
+        )
+
+
+SNAP_REPORT_NM = 0.01
+"""Smallest move of a route end reported as a snap [nm] (18.5 m)."""
+
+
+def snaps(ends: Sequence[tuple[str, str, LatLon, LatLon]]) -> tuple[Snap, ...]:
+    """The :class:`Snap` of each ``(end, name, given, navigable)`` moved more than
+    ``SNAP_REPORT_NM``."""
+    out = []
+    for end, name, g, n in ends:
+        given, nav = LatLon(float(g[0]), float(g[1])), LatLon(float(n[0]), float(n[1]))
+        d = geodesic_nm(given, nav)
+        if d > SNAP_REPORT_NM:
+            out.append(Snap(end, name, given, nav, d))
+    return tuple(out)
+
+
 # Named gates (name, end, end): straight in the gnomonic plane, both ends on land.
 _GATES: tuple[tuple[str, LatLon, LatLon], ...] = (
     ("Korea Strait", LatLon(35.20, 128.90), LatLon(33.55, 130.40)),  # Gimhae to Fukuoka
@@ -149,12 +211,15 @@ class SeaRoute:
     passes : tuple of str
         Named gates passed, in order (e.g. ``("Korea Strait", "south of Jeju")``); empty for a
         coastal hop.
+    snapped : tuple of Snap
+        The ends moved to navigable water (not an end whose point keeps the margin).
     """
 
     waypoints: tuple[LatLon, ...]
     length_nm: float
     pilotage_nm: float
     passes: tuple[str, ...]
+    snapped: tuple[Snap, ...] = ()
 
 
 def default_cache_dir() -> Path:
@@ -716,6 +781,8 @@ class SeaRouter:
         """
         ea = self._end(a, a_name, a_approach)
         eb = self._end(b, b_name, b_approach)
+        if ea.port == eb.port and ea.approach == eb.approach:  # a point to itself
+            return SeaRoute((ea.port, eb.port), 0.0, 0.0, ())
         sea = self._sea_path(ea, eb)
         head = [ea.port, ea.approach] + ([ea.nav] if ea.nav != ea.approach else [])
         tail = ([eb.nav] if eb.nav != eb.approach else []) + [eb.approach, eb.port]
@@ -726,6 +793,12 @@ class SeaRouter:
             length_nm=path_length_nm(waypoints),
             pilotage_nm=pilotage_nm,
             passes=self._passes(waypoints),
+            snapped=snaps(
+                [
+                    ("origin", ea.name, a_approach or ea.port, ea.nav),
+                    ("destination", eb.name, b_approach or eb.port, eb.nav),
+                ]
+            ),
         )
 
     def _sea_path(self, ea: _End, eb: _End) -> list[LatLon]:
