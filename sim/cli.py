@@ -32,6 +32,7 @@ from sim.core.errors import (
     ResultsExistError,
     ResultsMismatchError,
     ScenarioError,
+    TooLargeError,
     short_repr,
 )
 
@@ -153,7 +154,7 @@ def clean_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return _command(fn, *args, **kwargs)
-        except (ScenarioError, OptionError, MissingExtraError) as exc:
+        except (ScenarioError, OptionError, MissingExtraError, TooLargeError) as exc:
             fail(_message(exc))
         except KeyboardInterrupt:
             fail("interrupted", code=130)
@@ -538,6 +539,12 @@ def mc(
     )
     if _replayed(out_dir, key, resume):
         return
+    if sc.n_ships * sc.window.days > BIG_SHIP_DAYS:
+        _notice(
+            f"each replication simulates {sc.n_ships:,} ships over {sc.window.days:,} days "
+            f"({sc.n_ships * sc.window.days:,} ship-days): the bar moves as blocks of "
+            "replications finish"
+        )
     again = f"continue with the same command and --out {out_dir} --resume"
     with _batch(out_dir, again, rate=True) as bar:
         kw = _common(

@@ -8,6 +8,16 @@ this process, ``dask`` on a Dask cluster (:class:`sim.runner.pipeline.ExecOption
 ENGINE = "fast"
 """The simulation engine unless told: ``fast`` (vectorised) or ``des`` (SimPy), same results."""
 
+MAX_RUN_EVENTS = 10_000_000
+"""The most events one replication on the SimPy engine may log (``tankersim run``): about
+350 bytes each, 3.5 GB. A scenario that would log more (100,000 ships with 1,000 berths at each
+end over ten years would log billions) stops with a one-line error instead of filling the
+machine's memory (docs/reliability.md)."""
+MAX_VOYAGE_SLOTS = 30_000_000
+"""The most voyage draws the fast engine holds at once in one block (replications x ships x
+voyages, about 120 bytes each: 3.6 GB); beyond it a batch stops with a one-line error saying
+what to make smaller."""
+
 MC_REPLICATIONS = 10_000
 """Replications of a Monte Carlo batch (``tankersim mc``, :func:`sim.run_mc`)."""
 DAILY_REPLICATIONS = 4_000

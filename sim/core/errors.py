@@ -63,6 +63,15 @@ class ScenarioError(TankersimError, ValueError):
             super().__init__(f"{where}{key or '<top level>'} = {shown}: {reason}")
 
 
+class TooLargeError(TankersimError, ValueError):
+    """A scenario too large to simulate within tankersim's memory bounds
+    (:data:`sim.core.defaults.MAX_RUN_EVENTS`, :data:`~sim.core.defaults.MAX_VOYAGE_SLOTS`);
+    ``str()`` is one line saying what to make smaller."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(one_line(message))
+
+
 class OptionError(TankersimError, ValueError):
     """A bad argument of a library function: ``option`` is the parameter's name.
 

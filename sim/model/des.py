@@ -31,6 +31,9 @@ from typing import Any, Literal
 import simpy
 from simpy.events import Event
 
+from sim.core.defaults import MAX_RUN_EVENTS
+from sim.core.errors import TooLargeError
+from sim.core.units import HOURS_PER_DAY
 from sim.model.draws import Compiled, Plan, ShipPlan, plan_ships
 from sim.model.events import (
     ANCHOR_END,
@@ -262,6 +265,25 @@ def _collector() -> Iterator[None]:
         gc.enable()
 
 
+RUN_CHUNKS = 64
+"""The window is run in this many steps, the log's length checked after each (SimPy's clock
+stops between steps; the order of events does not change)."""
+
+
+def _run_bounded(env: simpy.Environment, c: Compiled, log: list[Record]) -> None:
+    """Run ``env`` to the window's end, stopping with a :class:`TooLargeError` once the log
+    holds more than :data:`MAX_RUN_EVENTS` records."""
+    for k in range(1, RUN_CHUNKS + 1):
+        env.run(until=c.window_h * k / RUN_CHUNKS)
+        if len(log) > MAX_RUN_EVENTS:
+            days = c.window_h / HOURS_PER_DAY
+            raise TooLargeError(
+                f"too large to simulate: {c.n_ships:,} ships logged more than "
+                f"{MAX_RUN_EVENTS:,} events in the first {days * k / RUN_CHUNKS:,.0f} of "
+                f"{days:,.0f} days; use a shorter window, fewer ships or fewer berths"
+            )
+
+
 def simulate(
     c: Compiled,
     seed: int,
@@ -291,7 +313,7 @@ def simulate(
     for plan in everyone.ships:  # ship_ids() is sorted: a stable start order
         env.process(_voyages(env, c, everyone, plan, berths, locks, log, record))
     with _collector():
-        env.run(until=c.window_h)
+        _run_bounded(env, c, log)
     # Ships log ahead of SimPy's clock: order by time (stable: a ship's own order is kept) and
     # keep what happened before the window's end.
     log.sort(key=itemgetter(0))

@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from sim.core.defaults import MAX_VOYAGE_SLOTS
+from sim.core.errors import TooLargeError
 from sim.model.draws import Compiled, VoyageDraws, draw_ships, draw_voyages
 from sim.model.results import BlockMeta, Visits
 
@@ -74,6 +76,7 @@ class _Voyages:
 
     def __init__(self, c: Compiled, seed: int, ships: Any, fixed: Mapping[str, F64] | None):
         self.c, self.seed, self.ships, self.fixed = c, seed, ships, fixed
+        _check_slots(len(ships.replications), c.n_ships, FIRST_VOYAGES)
         first = draw_voyages(c, seed, ships, 0, FIRST_VOYAGES, fixed)
         self.vd = SimpleNamespace(
             **{
@@ -112,12 +115,25 @@ class _Voyages:
         if v1 <= self.n:
             return
         cap = max(v1, 2 * self.n)  # geometric growth: few copies, each contiguous
+        rows, ships = getattr(self.vd, self.FIELDS[0]).shape[1:3]
+        _check_slots(rows, ships, v1)
+        cap = min(cap, max(v1, MAX_VOYAGE_SLOTS // max(rows * ships, 1)))
         for name in self.FIELDS:
             old = getattr(self.vd, name)
             new = np.empty((cap, *old.shape[1:]), dtype=old.dtype)  # never read past drawn
             new[: old.shape[0]] = old
             setattr(self.vd, name, new)
         self.n = cap
+
+
+def _check_slots(rows: int, ships: int, voyages: int) -> None:
+    """Refuse to hold more than :data:`MAX_VOYAGE_SLOTS` voyage draws at once."""
+    if voyages * rows * ships > MAX_VOYAGE_SLOTS:
+        raise TooLargeError(
+            f"too large to simulate: {rows:,} replications x {ships:,} ships x {voyages:,} "
+            f"voyages in one block is more than {MAX_VOYAGE_SLOTS:,} voyage draws held at "
+            "once; use a smaller --block-size, a shorter window, fewer ships or fewer berths"
+        )
 
 
 def simulate_block(
