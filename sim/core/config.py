@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import re
+import statistics
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -34,7 +35,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.core.distributions import Distribution, Fixed, as_distribution
+from sim.core.distributions import Distribution, Fixed, LogNormal, as_distribution
 from sim.core.errors import ScenarioError
 from sim.core.gazetteer import Port, gazetteer
 from sim.core.geo import LatLon
@@ -1039,11 +1040,18 @@ MAX_UNKNOWN = 1.0e9
 """No fleet-level unknown is near this in any unit the scenarios use (dwt, days, factors)."""
 
 
+_Z_TOP = statistics.NormalDist().inv_cdf(1.0 - 1e-9)
+"""The standard normal's 1 - 1e-9 quantile (5.9978), without importing scipy (0.2 s, which
+every validation paid before)."""
+
+
 def _upper(dist: Any) -> float:
     """The highest value a distribution gives (for an unbounded one, its 1 - 1e-9 quantile)."""
     hi = float(dist.bounds[1])
     if math.isfinite(hi):
         return hi
+    if isinstance(dist, LogNormal):
+        return dist.median * math.exp(dist.sigma * _Z_TOP)
     return float(dist.ppf([1.0 - 1e-9])[0])
 
 
