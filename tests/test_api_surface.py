@@ -254,12 +254,8 @@ def test_every_result_has_a_short_repr(key: str, results: dict[str, Any]) -> Non
 
 @pytest.mark.parametrize(
     "key",
-    [
-        *[k for k in REPRS if k != "route"],
-        pytest.param("route", marks=pytest.mark.xfail(
-            strict=True, reason="GlobalRoute._repr_html_ goes in sim/core/global_routing.py")),
-    ],
-)  # fmt: skip
+    REPRS,
+)
 def test_every_result_has_an_html_summary(key: str, results: dict[str, Any]) -> None:
     html = results[key]._repr_html_()
     assert html.startswith("<table><caption>") and html.count("<tr>") >= 3

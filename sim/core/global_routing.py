@@ -624,6 +624,11 @@ class GlobalRoute:
             f"{len(self.waypoints)} waypoints{via}, margin {self.margin_nm:g} nm, {self.method})"
         )
 
+    def _repr_html_(self) -> str:
+        from sim.core.reprs import global_route_html
+
+        return global_route_html(self)
+
     @property
     def feature(self) -> dict[str, Any]:
         """The route as a GeoJSON Feature (RFC 7946): a LineString in ``[lon, lat]`` order, or
