@@ -6,7 +6,8 @@ Uses the generators and the judges of the test suite (tests/fuzzing.py for scena
 evidence files; tests/fuzz_args.py, with ``--args N``, for hostile arguments to ``route``,
 ``routes``, ``map`` and ``init``): case ``i`` of a seed is always the same. Prints and writes
 (``--out``) the counts by outcome and by mutation kind, the slowest case, and every failure
-(traceback, hang, a message that is not one line naming the file, or a silent default). Exit status 1 when any case failed.
+(traceback, hang, a message that is not one line naming the file, or a silent default). Exit
+status 1 when any case failed.
 """
 
 from __future__ import annotations
