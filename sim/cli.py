@@ -33,6 +33,7 @@ from sim.core.errors import (
     ResultsMismatchError,
     ScenarioError,
     TooLargeError,
+    one_line,
     short_repr,
 )
 
@@ -117,8 +118,12 @@ _DISK_ERRNOS = frozenset(
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    """Print one line to stderr and exit with ``code``."""
-    err_console.print(f"tankersim: error: {message}", markup=False, highlight=False, soft_wrap=True)
+    """Print one line to stderr (control characters in it shown as escapes) and exit with
+    ``code``."""
+    err_console.print(
+        f"tankersim: error: {one_line(message, 2000)}", markup=False, highlight=False,
+        soft_wrap=True,
+    )  # fmt: skip
     raise typer.Exit(code)
 
 
