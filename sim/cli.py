@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import html
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -957,7 +958,8 @@ def robustness(
             overrides=overrides,
         )
     with _recorded(out_dir, key):
-        out_console.print(robustness_markdown(result), highlight=False, markup=False)
+        # the Markdown file's text, without its HTML escapes ("&lt; 0.1 %" reads "< 0.1 %")
+        out_console.print(html.unescape(robustness_markdown(result)), highlight=False, markup=False)
         out_console.print(
             f"{len(result.table)} calibrations ({result.elapsed_s:.0f} s); results in {out_dir}/",
             highlight=False,
