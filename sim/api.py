@@ -353,9 +353,15 @@ def redraw_map(
     run_dir: str | Path, out_base: str | Path | None = None, *, interval_h: float = 1.0
 ) -> list[Path]:
     """Draw the map of a ``tankersim run`` output folder again, with its ships' tracks."""
+    import math
+
     from sim.analysis.tracks import tracks
     from sim.outputs.maps import plot_map
 
+    if not (isinstance(interval_h, int | float) and math.isfinite(interval_h)) or not (
+        0.01 <= interval_h <= 8784.0
+    ):
+        raise OptionError("interval_h", interval_h, "must be 0.01-8,784 hours")
     folder = Path(run_dir)
     resolved = folder / "scenario.resolved.toml"
     if not resolved.is_file():

@@ -60,6 +60,7 @@ FLAGS |= {k: f"--{k}" for k in ("out", "vary", "design", "method", "halfwidth")}
 FLAGS |= {k: f"--{k}" for k in ("executor", "scheduler", "workers", "engine")}
 FLAGS |= {"block_size": "--block-size", "prior": "--prior", "population": "--population"}
 FLAGS |= {"posterior": "--posterior", "replications": "-n", "folder": "FOLDER"}
+FLAGS |= {"interval_h": "--track-interval-h"}
 """Library parameter names and the flags that set them."""
 
 # Options shared by several commands (typer reads the defaults' Option objects).
@@ -73,7 +74,9 @@ OUT = typer.Option(
 )
 RESUME = typer.Option(False, "--resume", help="Continue an interrupted run in --out.")
 PLOTS = typer.Option(True, "--plots/--no-plots", help="Draw the plots (PNG and SVG).")
-INTERVAL = typer.Option(1.0, min=0.01, help="Hours between track positions.")
+INTERVAL = typer.Option(
+    1.0, min=0.01, max=8784.0, help="Hours between track positions (at most a year, 8,784)."
+)
 ENGINE = typer.Option(
     defaults.ENGINE, help="fast (vectorised, the default) or des (SimPy): same results."
 )
