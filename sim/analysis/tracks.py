@@ -37,6 +37,7 @@ from the cargo on board (:func:`ship_particulars`, :func:`estimated_draughts_m`)
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -539,8 +540,10 @@ def sample_times_h(window_h: float, interval_h: float) -> NDArray[np.float64]:
     >>> sample_times_h(10.0, 4.0).tolist()
     [0.0, 4.0, 8.0]
     """
-    if not interval_h > 0:
-        raise ValueError(f"interval_h must be positive, got {interval_h}")
+    if not (interval_h > 0 and math.isfinite(interval_h)):
+        from sim.core.errors import OptionError
+
+        raise OptionError("interval_h", interval_h, "must be a positive, finite number of hours")
     # The tolerance keeps 480 h / 0.1 h from losing its last sample to rounding.
     n = int(np.floor(window_h / interval_h + 1e-9)) + 1
     return np.arange(n, dtype=np.float64) * interval_h
