@@ -60,8 +60,6 @@ class Generations:
     model_names: list[str]
     pre_samples: int = 0
     generations: list[Generation] = field(default_factory=list)
-    id: int = 1
-    stores_sum_stats: bool = False
 
     @classmethod
     def from_history(cls, history: Any) -> Generations:
