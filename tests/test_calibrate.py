@@ -446,8 +446,7 @@ def test_pyabc_behaves_as_the_adapter_assumes(tmp_path: Path) -> None:
             abc.new(f"sqlite:///{tmp_path / 'toy.db'}", {"y": 0.4})
             abc.history.stores_sum_stats = False
         else:
-            abc.new("sqlite://", {"y": 0.4})
-            abc_adapter.take_history(abc)
+            abc_adapter.new(abc, {"y": 0.4}, tmp_path)
         return abc
 
     def start(abc: Any) -> int:

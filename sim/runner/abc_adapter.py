@@ -25,6 +25,7 @@ Checked with pyabc 0.13.0; the ``calibrate`` extra allows :data:`PYABC_VERSIONS`
 from __future__ import annotations
 
 import pickle
+from pathlib import Path
 from typing import Any
 
 from sim.runner.abc_history import Generations
@@ -33,14 +34,23 @@ PYABC_VERSIONS = ">=0.13,<0.14"
 """The pyabc releases this adapter is written for (pyproject.toml's requirement)."""
 
 
-def take_history(abc: Any) -> Generations:
-    """Replace the (fresh) history that ``abc.new(...)`` opened with an in-memory
-    :class:`Generations`; returns it. Call ``abc.new("sqlite://", ...)`` so that pyabc's own
-    set-up lives in memory too."""
-    old = abc.history
-    abc.history = Generations.from_history(old)
-    old.done()
-    return abc.history
+def new(abc: Any, observed: dict[str, float], folder: Path) -> Generations:
+    """``abc.new(..., observed)`` with pyabc's set-up in a throwaway database in ``folder``,
+    then its history replaced by an in-memory :class:`Generations` (returned). pyabc closes a
+    file database after each use; an in-memory one it never closes, and SQLAlchemy then
+    finalises its connection from whichever thread collects it, with SQLite's thread errors
+    printed on stderr."""
+    db = folder / ".pyabc-setup.db"
+    db.unlink(missing_ok=True)
+    abc.new(f"sqlite:///{db}", observed)
+    try:
+        old = abc.history
+        abc.history = Generations.from_history(old)
+        old.done()
+    finally:
+        db.unlink(missing_ok=True)
+    history: Generations = abc.history
+    return history
 
 
 def snapshot(abc: Any) -> dict[str, Any]:
@@ -52,7 +62,7 @@ def snapshot(abc: Any) -> dict[str, Any]:
 
     history = abc.history
     if not isinstance(history, Generations):
-        raise TypeError("snapshot() needs the history take_history() put in place")
+        raise TypeError("snapshot() needs the history new() put in place")
     abc.history = None
     try:
         blob = cloudpickle.dumps(abc)

@@ -726,8 +726,7 @@ def run_abc(
         x0 = {name: 0.0 for name in stat_names(s)}
         for st in s.statistics:
             x0[f"x:{st.name}"] = st.target
-        abc.new("sqlite://", x0)  # pyabc's set-up in memory; then the history of our own
-        abc_adapter.take_history(abc)
+        abc_adapter.new(abc, x0, folder)  # pyabc's set-up, then the history of our own
         t = abc.initialize_components_before_run(
             minimum_epsilon=0.0,
             max_nr_populations=cal.generations,
