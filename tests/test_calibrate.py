@@ -535,6 +535,18 @@ def test_pyabc_behaves_as_the_adapter_assumes(tmp_path: Path) -> None:
         y = again.transitions[0].rvs(size=4)
         pd.testing.assert_frame_equal(x, y, obj="the restored proposal kernel's draws")
 
+        # The proposal density the workers compute (the kernel as plain data, pickled as a job
+        # carries it) is pyabc's pdf, bit for bit, whatever the order of the columns given.
+        plain = pickle.loads(pickle.dumps(abc_adapter.kernel(kernel)))
+        assert plain.columns == tuple(kernel.X.columns)
+        at = kernel.rvs(size=50)
+        theirs_pdf = np.atleast_1d(kernel.pdf(at[list(reversed(at.columns))]))
+        mine_pdf = plain.density(at[list(plain.columns)].to_numpy())
+        assert theirs_pdf.dtype == mine_pdf.dtype and np.array_equal(mine_pdf, theirs_pdf), (
+            "pyabc's MultivariateNormalTransition.pdf no longer computes what Kernel.density "
+            "does: the accepted particles' weights would differ"
+        )
+
         # The restore refuses a checkpoint of another pyabc, or of an older tankersim.
         with pytest.raises(RuntimeError, match=r"written with pyabc 0\.0"):
             abc_adapter.restore({**state, "pyabc": "0.0"})
@@ -594,3 +606,19 @@ def test_an_older_checkpoint_is_run_again(synthetic: Path, tmp_path: Path) -> No
     again = calibrate(synthetic, out=tmp_path, resume=True, **kw)
     pd.testing.assert_frame_equal(again.posterior, first.posterior, check_exact=True)
     assert pickle.loads(ckpt.read_bytes())["abc"]["history"].max_t == 1
+
+
+def test_without_pyabc_calibrate_refuses_at_once(
+    synthetic: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyabc is imported only while the workers run the pilot, but a machine without it is
+    told at once, before any simulation, in one line naming the extra."""
+    from sim.core.errors import MissingExtraError
+    from sim.runner import calibrate as cal
+
+    ran: list[int] = []
+    monkeypatch.setattr(cal, "run_jobs", lambda jobs: ran.append(1))
+    monkeypatch.setitem(sys.modules, "pyabc", None)  # as if not installed
+    with pytest.raises(MissingExtraError, match=r"pip install 'tankersim\[calibrate\]'"):
+        calibrate(synthetic, options=ExecOptions("serial"), out=tmp_path / "c", compare=())
+    assert ran == [] and not (tmp_path / "c").exists()

@@ -18,6 +18,11 @@ tests/test_calibrate.py) fails, naming the change, when a pyabc release breaks e
   generation beside the history (:func:`snapshot`), and restored only by the same pyabc version
   (:func:`restore`). A generation is kept only when its checkpoint is written, so a run stopped
   in between runs that generation again.
+* **the proposal density.** Each accepted proposal's importance weight needs the proposal
+  kernel's density at it, which pyabc computes one particle at a time in the parent. The
+  workers compute it instead, beside the simulation (:class:`Kernel`), as
+  ``MultivariateNormalTransition.pdf`` does: the same scipy normal, centres and weights, the
+  same arithmetic, so the same bits. The test requires equality with pyabc's ``pdf``.
 
 Checked with pyabc 0.13.0; the ``calibrate`` extra allows :data:`PYABC_VERSIONS`.
 """
@@ -25,8 +30,11 @@ Checked with pyabc 0.13.0; the ``calibrate`` extra allows :data:`PYABC_VERSIONS`
 from __future__ import annotations
 
 import pickle
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from sim.runner.abc_history import Generations
 
@@ -99,3 +107,27 @@ def restore(state: dict[str, Any]) -> Any:
     abc = pickle.loads(state["abc"])
     abc.history = history
     return abc
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A fitted ``pyabc.MultivariateNormalTransition`` as plain data (its parameter names,
+    centres, weights and scipy normal), small enough to travel with every job: a worker
+    evaluates the density without importing pyabc."""
+
+    columns: tuple[str, ...]
+    centres: np.ndarray
+    weights: np.ndarray
+    normal: Any
+
+    def density(self, x: np.ndarray) -> np.ndarray:
+        """The kernel's density at each row of ``x`` (columns in :attr:`columns` order), as
+        pyabc's ``pdf`` computes it, bit for bit."""
+        return np.array(
+            [float((self.normal.pdf(xi - self.centres) * self.weights).sum()) for xi in x]
+        )
+
+
+def kernel(transition: Any) -> Kernel:
+    """The :class:`Kernel` of a fitted pyabc ``MultivariateNormalTransition``."""
+    return Kernel(tuple(transition.X.columns), transition._X_arr, transition.w, transition.normal)

@@ -23,7 +23,10 @@ importance weights. tankersim provides:
 * a **sampler** that simulates a generation's proposals in blocks of the vectorised engine
   (pyabc's own samplers run one simulation per call). Each simulated row is a replication with
   its own number, so its random numbers depend on that number alone: the result is the same
-  whether blocks run here, in a process pool or on a Dask cluster;
+  whether blocks run here, in a process pool or on a Dask cluster. The worker that simulates
+  a block also judges it (:func:`judge_rows`: summary statistics, distances, acceptance, and
+  the proposal density of the accepted rows), so the parent's serial work per generation is
+  pyabc's own (the kernel fit, the tolerance, the weights' normalisation);
 * a **driver** that checkpoints the whole state after each generation, so an interrupted
   calibration resumes to the same result, bit for bit. It uses pyabc's public interface; what
   an exact resume needs beyond it is in :mod:`sim.runner.abc_adapter`.
@@ -419,16 +422,17 @@ class Simulator:
         d["executor"] = None  # reattached on resume
         return d
 
-    def table(
+    def _jobs(
         self, q: np.ndarray, reps: np.ndarray, extra: tuple[Observable, ...] = ()
-    ) -> pd.DataFrame:
-        """The per-replication table of rows ``q`` (n x parameters) and replications ``reps``
-        (with the columns of ``extra`` observables too)."""
+    ) -> list[tuple[int, int, Job]]:
+        """The jobs of rows ``q`` (n x parameters) and replications ``reps``, with the bounds
+        of their rows."""
         s = self.s
         fixed = {p.key: p.value(q[:, j]) for j, p in enumerate(s.parameters)}
-        jobs = []
-        for a, b in _spread(len(reps), self.options.n_workers):
-            jobs.append(
+        return [
+            (
+                a,
+                b,
                 Job(
                     s.prepared,
                     s.seed,
@@ -438,15 +442,109 @@ class Simulator:
                     observables=s.observables + extra,
                     engine=s.engine,  # type: ignore[arg-type]
                     fixed={k: tuple(float(x) for x in v[a:b]) for k, v in fixed.items()},
-                )
+                ),
             )
+            for a, b in _spread(len(reps), self.options.n_workers)
+        ]
+
+    def _map(
+        self, fn: Callable[..., Any], calls: list[tuple[Any, ...]], meanwhile: Callable[[], Any]
+    ) -> list[Any]:
+        """``fn`` of every argument tuple, in order; ``meanwhile`` runs here while the workers
+        work (after the calls, without workers)."""
         if self.executor is None:
-            parts = [run_jobs([j])[0] for j in jobs]
-        else:
-            futures = [self.executor.submit(run_jobs, [j]) for j in jobs]
-            parts = [f.result()[0] for f in futures]  # in submission order
+            out = [fn(*args) for args in calls]
+            meanwhile()
+            return out
+        futures = [self.executor.submit(fn, *args) for args in calls]
+        meanwhile()
+        return [f.result() for f in futures]  # in submission order
+
+    def table(
+        self,
+        q: np.ndarray,
+        reps: np.ndarray,
+        extra: tuple[Observable, ...] = (),
+        *,
+        meanwhile: Callable[[], Any] = lambda: None,
+        warm: bool = False,
+    ) -> pd.DataFrame:
+        """The per-replication table of rows ``q`` (n x parameters) and replications ``reps``
+        (with the columns of ``extra`` observables too). ``meanwhile`` runs here while the
+        workers simulate; with ``warm`` each job then imports what :func:`judge_rows` will
+        need (see :func:`_table_and_warm`)."""
+        calls = [(job, warm) for _, _, job in self._jobs(q, reps, extra)]
+        parts = self._map(_table_and_warm, calls, meanwhile)
         self.rows_run += len(reps)
         return pd.concat(parts, ignore_index=True)
+
+    def judged(self, q: np.ndarray, reps: np.ndarray, judge: Judge) -> Judged:
+        """Rows ``q`` simulated and judged by ``judge`` in the workers (:func:`judge_rows`),
+        their verdicts joined in row order."""
+        calls = [(job, q[a:b], judge) for a, b, job in self._jobs(q, reps)]
+        parts: list[Judged] = self._map(judge_rows, calls, lambda: None)
+        self.rows_run += len(reps)
+        return Judged(
+            np.concatenate([p.distance for p in parts]),
+            np.concatenate([p.accepted for p in parts]),
+            np.concatenate([p.statistics for p in parts]),
+            np.concatenate([p.density for p in parts]),
+        )
+
+
+@dataclass(frozen=True)
+class Judge:
+    """How a generation's rows are judged where they are simulated: the statistics (fitted
+    first in the distance), the tolerance (None: pyabc's draw from the prior, which accepts
+    every row at an infinite distance) and the proposal kernel whose density weighs the
+    accepted rows (None: weight 1)."""
+
+    statistics: tuple[Statistic, ...]
+    eps: float | None
+    kernel: abc_adapter.Kernel | None
+    names: tuple[str, ...]
+    """The parameters' names, in the order of the rows' columns."""
+
+
+@dataclass(frozen=True)
+class Judged:
+    """The verdicts on a block of rows: every row's distance and acceptance, and the summary
+    statistics (:func:`stat_names` order) and kernel density of the accepted rows only (in
+    row order; density empty without a kernel), so that a worker sends back little."""
+
+    distance: np.ndarray
+    accepted: np.ndarray
+    statistics: np.ndarray
+    density: np.ndarray
+
+
+def judge_rows(job: Job, q: np.ndarray, judge: Judge) -> Judged:
+    """Simulate ``job`` (the rows ``q``) and judge its rows (in a worker): summary
+    statistics, distance, acceptance and, for the accepted rows, the proposal density. Each
+    row's numbers are those the parent would compute from the whole block, bit for bit."""
+    S = statistics_matrix(judge.statistics, run_jobs([job])[0])
+    if judge.eps is None:
+        dist = np.full(len(S), np.inf)
+        accepted = np.ones(len(S), dtype=bool)
+    else:
+        k_d = sum(1 for st in judge.statistics if st.fitted)
+        dist = np.sqrt(np.sum(S[:, :k_d] ** 2, axis=1))
+        accepted = dist <= judge.eps
+    density = np.empty(0)
+    if judge.kernel is not None:
+        cols = [judge.names.index(c) for c in judge.kernel.columns]
+        density = judge.kernel.density(q[accepted][:, cols])
+    return Judged(dist, accepted, S[accepted], density)
+
+
+def _table_and_warm(job: Job, warm: bool) -> pd.DataFrame:
+    """A job's per-replication table; with ``warm``, the worker then imports the scipy
+    module that a :class:`Judge`'s kernel needs, while the parent imports pyabc (the pilot:
+    the first generations do not wait for it)."""
+    table = run_jobs([job])[0]
+    if warm:
+        import scipy.stats  # noqa: F401
+    return table
 
 
 def _spread(n: int, workers: int) -> list[tuple[int, int]]:
@@ -473,8 +571,13 @@ def stat_names(s: Setup) -> list[str]:
 
 def stat_matrix(s: Setup, table: pd.DataFrame) -> np.ndarray:
     """The summary statistics of every row of a simulated table, in :func:`stat_names` order."""
-    cols = [st.discrepancy(st.raw(table)) for st in s.fitted]
-    cols += [st.raw(table) for st in s.statistics]
+    return statistics_matrix(s.statistics, table)
+
+
+def statistics_matrix(statistics: Sequence[Statistic], table: pd.DataFrame) -> np.ndarray:
+    """:func:`stat_matrix` from the statistics alone (what a worker has)."""
+    cols = [st.discrepancy(st.raw(table)) for st in statistics if st.fitted]
+    cols += [st.raw(table) for st in statistics]
     cols += [table[name].to_numpy(dtype=float) for name in LATENT]
     return np.column_stack(cols)
 
@@ -488,6 +591,15 @@ def _pyabc() -> Any:
     except ImportError:  # pragma: no cover - depends on the environment
         raise MissingExtraError("pyabc", "calibrate", "calibration") from None
     return pyabc
+
+
+def _require_pyabc() -> None:
+    """Refuse at once, in one line, where pyabc is not installed; it is imported later,
+    while the workers run the pilot (:func:`_pilot`)."""
+    import importlib.util
+
+    if importlib.util.find_spec("pyabc") is None:
+        raise MissingExtraError("pyabc", "calibrate", "calibration")
 
 
 def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any:
@@ -523,10 +635,10 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
             inside = np.all((q > 0) & (q < 1), axis=1)  # the prior is uniform on (0, 1)
             return q[inside]
 
-        def _simulate(self, q: np.ndarray) -> np.ndarray:
+        def _simulate(self, q: np.ndarray, judge: Judge) -> Judged:
             reps = np.arange(self.next_replication, self.next_replication + len(q))
             self.next_replication += len(q)
-            return stat_matrix(self.sim.s, self.sim.table(q, reps))
+            return self.sim.judged(q, reps, judge)
 
         def sample_until_n_accepted(
             self,
@@ -541,7 +653,12 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
             if ana_vars is None:  # pragma: no cover - pyabc's ABCSMC always passes them
                 raise TypeError("pyabc gave the sampler no analysis variables (ana_vars)")
             from_prior = all_accepted  # pyabc's draw from the prior: every particle accepted
-            k_d = sum(1 for name in self.statistics if name.startswith("d:"))
+            judge = Judge(
+                tuple(self.sim.s.statistics),
+                None if from_prior else float(ana_vars.eps(t)),
+                None if from_prior or t == 0 else abc_adapter.kernel(ana_vars.transitions[0]),
+                tuple(self.names),
+            )
             sample = self.sample_factory()
             kept: dict[tuple[float, ...], list[float]] = {}
             n_eval, n_acc = 0, 0
@@ -552,25 +669,19 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
                 q = self._propose(ana_vars, from_prior, t, size)
                 if len(q) == 0:
                     continue
-                S = self._simulate(q)
-                if from_prior:
-                    dist = np.full(len(q), np.inf)
-                    accepted = np.ones(len(q), dtype=bool)
-                else:
-                    dist = np.sqrt(np.sum(S[:, :k_d] ** 2, axis=1))
-                    accepted = dist <= ana_vars.eps(t)
+                v = self._simulate(q, judge)
+                dist, accepted = v.distance, v.accepted
                 cum = np.cumsum(accepted)
                 stop = len(q) if cum[-1] < need else int(np.searchsorted(cum, need)) + 1
                 weights = np.zeros(stop)
                 acc = np.flatnonzero(accepted[:stop])
-                if from_prior or t == 0:
+                if judge.kernel is None:
                     weights[acc] = 1.0
                 elif len(acc):
-                    sub = pd.DataFrame(q[acc], columns=self.names)
-                    dens = np.atleast_1d(ana_vars.transitions[0].pdf(sub))
-                    weights[acc] = 1.0 / dens  # the prior density is 1 on (0, 1)
-                for i in acc:
-                    kept[tuple(q[i].tolist())] = S[i].tolist()
+                    weights[acc] = 1.0 / v.density[: len(acc)]  # the prior density is 1
+                for k, i in enumerate(acc):
+                    S_i = v.statistics[k]
+                    kept[tuple(q[i].tolist())] = S_i.tolist()
                     sample.append(
                         pyabc.Particle(
                             m=0,
@@ -578,7 +689,7 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
                                 dict(zip(self.names, q[i].tolist(), strict=True))
                             ),
                             weight=float(weights[i]),
-                            sum_stat=dict(zip(self.statistics, S[i].tolist(), strict=True)),
+                            sum_stat=dict(zip(self.statistics, S_i.tolist(), strict=True)),
                             distance=float(dist[i]),
                             accepted=True,
                             proposal_id=0,
@@ -919,7 +1030,7 @@ def calibrate(
     and seed give the same result, bit for bit, on any executor and number of workers.
     ``on_stage`` is called with a line before each calibration starts.
     """
-    _pyabc()  # a missing extra is one line before anything starts
+    _require_pyabc()  # a missing extra is one line before anything starts
     kw: dict[str, Any] = {
         "prior": prior, "seed": seed, "options": options, "resume": resume,
         "population": population, "generations": generations, "replications": replications,
@@ -1088,9 +1199,11 @@ def _store(path: Path, table: pd.DataFrame) -> None:
 
 
 def _pilot(s: Setup, sim: Simulator) -> pd.DataFrame:
-    """The pilot's per-replication table, with the drawn value of every parameter."""
+    """The pilot's per-replication table, with the drawn value of every parameter. pyabc is
+    imported here while the workers run it (its import is a second or two of the parent's
+    serial work), and the workers import what they will need to judge rows."""
     q = _pilot_quantiles(s)
-    pilot = sim.table(q, np.arange(PILOT) + PILOT_REPLICATION0)
+    pilot = sim.table(q, np.arange(PILOT) + PILOT_REPLICATION0, meanwhile=_pyabc, warm=True)
     for j, p in enumerate(s.parameters):
         pilot[p.key] = p.value(q[:, j])
     return pilot

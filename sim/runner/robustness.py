@@ -29,7 +29,7 @@ from sim.core.config import KEY_WORDS, Scenario, expand_keys, read_source
 from sim.core.errors import ScenarioError
 from sim.core.evidence import EVIDENCE_SETS
 from sim.core.fmt import pct
-from sim.runner.calibrate import CalibrationResult, _calibrate_one, _pyabc, setup
+from sim.runner.calibrate import CalibrationResult, _calibrate_one, _require_pyabc, setup
 from sim.runner.pipeline import ExecOptions, open_executor
 
 __all__ = [
@@ -254,7 +254,7 @@ def run_robustness(
     ``only`` keeps the settings of the named inputs (and the default). With ``out`` each
     calibration is kept in ``out/settings/<input>--<level>/`` (``resume=True`` reuses what
     finished). ``on_setting(i, n, setting)`` is called before each calibration starts."""
-    _pyabc()  # a missing extra is one line before anything starts
+    _require_pyabc()  # a missing extra is one line before anything starts
     base = setup(scenario, seed=seed, cache_dir=cache_dir, overrides=overrides)
     sc = base.scenario
     if isinstance(scenario, Scenario):
