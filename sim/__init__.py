@@ -24,6 +24,8 @@ The Python API, imported lazily so that ``import sim`` stays light:
   verdict; :func:`sim.calibrate_priors` does it under each of the scenario's prior sets;
   :func:`sim.robustness` runs the assumption audit (the answer at the plausible ends of every
   prior, estimate and evidence set);
+* :func:`sim.trajectories` gives a run's ship tracks as a MovingPandas collection, one
+  trajectory per voyage or per leg;
 * :mod:`sim.plot` draws every figure the command line draws from these results, one call
   each (``sim.plot.barrels(batch)``, the headline figure), onto a new figure or given axes.
 
@@ -58,6 +60,7 @@ _EXPORTS = {
     "report": "sim.api",
     "init": "sim.examples",
     "route": "sim.core.global_routing",
+    "trajectories": "sim.api",
 }
 _MODULES = {"plot": "sim.plot"}
 """Public submodules, imported on first use: ``sim.plot``."""

@@ -385,6 +385,75 @@ def redraw_map(
     return plot_map(sc, table, base, tracks=tr)
 
 
+TRAJECTORY_IDS = {"voyage": "trajectory_id", "leg": "leg_id"}
+"""The tracks' id column of each kind of trajectory (:func:`trajectories`)."""
+UPSTREAM_WARNING = r"The inplace keyword in GeoDataFrame\.sort_index is deprecated"
+"""What movingpandas 0.23 makes pandas 3.1 say once per trajectory, whatever the data (it
+sorts each trajectory with ``sort_index(inplace=True)``, which pandas deprecated in pandas-dev/
+pandas#66971); :func:`trajectories` silences it and nothing else."""
+
+
+def trajectories(
+    source: RunResult | str | Path,
+    *,
+    by: Literal["voyage", "leg"] = "voyage",
+    idle: bool = True,
+    interval_h: float = 1.0,
+) -> Any:
+    """The ships' tracks of one replication as a MovingPandas ``TrajectoryCollection``.
+
+    ``source`` is a result of :func:`sim.run` or the folder ``tankersim run`` wrote (its
+    event log and resolved scenario; the tracks are made again from them, as ``tankersim
+    map`` does). ``by="voyage"`` gives one trajectory per ship voyage (``trajectory_id``),
+    ``by="leg"`` one per leg of a voyage (``leg_id``: laden, ballast, idle); ``idle=False``
+    leaves out the idle legs (the turnaround in port between voyages). Samples every
+    ``interval_h`` hours [h], at the naive UTC ``timestamp`` that MovingPandas takes; samples
+    without a position (a passage cut by the window's end) are left out. Each trajectory
+    keeps every column of :func:`sim.analysis.tracks.tracks` (ship, status, speed, course,
+    draught...). Needs geopandas and movingpandas (``pip install 'tankersim[tracks]'``).
+    """
+    import math
+    import warnings
+
+    from sim.analysis.tracks import tracks
+    from sim.core.errors import MissingExtraError
+
+    if by not in TRAJECTORY_IDS:
+        raise OptionError("by", by, "must be 'voyage' or 'leg'")
+    if not (isinstance(interval_h, int | float) and math.isfinite(interval_h)) or not (
+        interval_h >= 0.01
+    ):
+        raise OptionError("interval_h", interval_h, "must be a finite number of hours >= 0.01")
+    try:
+        import geopandas as gpd
+
+        with warnings.catch_warnings():  # that Stone Soup, an optional extra of its, is missing
+            warnings.filterwarnings("ignore", message="Missing optional dependencies")
+            import movingpandas as mpd
+    except ImportError:
+        raise MissingExtraError("movingpandas", "tracks", "trajectories") from None
+    if isinstance(source, RunResult):
+        events, sc, table, seed = source.events, source.scenario, source.routes, source.seed
+    else:
+        folder = Path(source)
+        resolved = folder / "scenario.resolved.toml"
+        if not resolved.is_file():
+            why = "no scenario.resolved.toml: not a run's folder"
+            raise OptionError("run_dir", str(folder), why)
+        found = [p for p in (folder / "events.parquet", folder / "events.csv") if p.is_file()]
+        if not found:
+            raise OptionError("run_dir", str(folder), "no events.parquet or events.csv")
+        model = prepare(resolved)
+        sc, table = model.scenario, model.routes
+        events, seed = _run_events(found[0]), _run_seed(folder, model.scenario)
+    df = tracks(events, sc, table, interval_h=interval_h, seed=seed, idle=idle)
+    df = df.dropna(subset=["lat", "lon"])
+    gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=UPSTREAM_WARNING, module=r"movingpandas\.")
+        return mpd.TrajectoryCollection(gdf, traj_id_col=TRAJECTORY_IDS[by], t="timestamp")
+
+
 def _run_seed(folder: Path, sc: Scenario) -> int:
     """The seed a run folder was made with (its manifest's; ``--seed`` may have changed it),
     else its scenario's."""

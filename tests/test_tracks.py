@@ -713,6 +713,48 @@ def test_tracks_load_into_movingpandas_without_warnings(tmp_path: Path, traj_col
     assert sum("Time zone" in str(w.message) for w in caught) == len(multi)
 
 
+def test_sim_trajectories_loads_a_run_without_a_warning(tmp_path: Path) -> None:
+    """``sim.trajectories``, from a run's result and from the folder ``tankersim run`` wrote,
+    with every warning an error (movingpandas 0.23's own on pandas 3.1 included): the same
+    trajectories as the CSV route above, per voyage or per leg, idle legs optional."""
+    pytest.importorskip("geopandas")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Missing optional dependencies")
+        pytest.importorskip("movingpandas")
+    from typer.testing import CliRunner
+
+    import sim
+    from sim.cli import app
+    from sim.core.errors import OptionError
+
+    res = run("scenarios/minimal.toml", seed=11)
+    out = tmp_path / "run"
+    r = CliRunner().invoke(app, ["run", "scenarios/minimal.toml", "--seed", "11", "--no-map",
+                                 "--no-tracks", "--out", str(out)])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    df = tracks(res.events, res.scenario, res.routes, interval_h=2.0, seed=res.seed, idle=True)
+    df = df.dropna(subset=["lat", "lon"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        voyages = sim.trajectories(res, interval_h=2.0)
+        again = sim.trajectories(out, interval_h=2.0)
+        legs = sim.trajectories(res, by="leg", idle=False, interval_h=2.0)
+    ids = {i for i, n in df.groupby("trajectory_id").size().items() if n >= 2}
+    assert {t.id for t in voyages.trajectories} == ids
+    assert {t.id for t in again.trajectories} == ids
+    for a, b in zip(voyages.trajectories, again.trajectories, strict=True):
+        assert a.id == b.id and a.df[["lat", "lon", "ship"]].equals(b.df[["lat", "lon", "ship"]])
+    sea = df[df["leg"] != "idle"]
+    leg_ids = {i for i, n in sea.groupby("leg_id").size().items() if n >= 2}
+    assert {t.id for t in legs.trajectories} == leg_ids
+    assert all(t.df["leg"].nunique() == 1 and t.df["leg"].iloc[0] != "idle"
+               for t in legs.trajectories)  # fmt: skip
+    with pytest.raises(OptionError, match="'voyage' or 'leg'"):
+        sim.trajectories(res, by="ship")  # type: ignore[arg-type]
+    with pytest.raises(OptionError, match="not a run's folder"):
+        sim.trajectories(tmp_path)
+
+
 def test_geojson_points_carry_the_naive_time_and_legs(one_ship: RunResult) -> None:
     tr = tracks(one_ship.events, one_ship.scenario, one_ship.routes, interval_h=2.0)
     doc = tracks_geojson(tr, points=True)
