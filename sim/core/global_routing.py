@@ -39,7 +39,7 @@ import logging
 import math
 import time
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -116,6 +116,23 @@ resolve (a bay behind a narrow entrance) [deg] (217 m north-south)."""
 FINE_MARGIN_NM = 0.1
 """Clearance kept on the legs found on the fine grid [nm]: those run in waters too narrow for
 the margin (consecutive fine-grid points fall back to zero clearance)."""
+CLEAR_SHARE = 1.0 / 3.0
+"""Farthest a string-pulled leg of a fine-grid path may pass from any grid point it replaces, as
+a share of that point's clearance [-] (capped at the clearance sought, ``margin / (1 -
+CLEAR_SHARE)``): the legs keep the middle of narrow water, and at least ``1 - CLEAR_SHARE`` of
+the path's clearance, up to the margin (:meth:`GlobalSeaRouter._centred`)."""
+CLEAR_WEIGHT = 4.0
+"""Extra cost of a step on a local fine grid with no clearance, as a multiple of its length [-];
+it falls linearly to nothing at the clearance sought, ``margin / (1 - CLEAR_SHARE)``
+(:meth:`GlobalSeaRouter._grid`)."""
+WIDEN_PAD_NM = 3.0
+"""Water searched round a run of legs closer to land than the margin, beyond twice the margin,
+when :meth:`GlobalSeaRouter._widen` looks for a way with more clearance [nm]."""
+WIDEN_MAX_CELLS = 120_000
+"""Most cells of the grid searched by :meth:`GlobalSeaRouter._widen`; its cell is doubled from
+``FINE_CELL_DEG`` until the window fits [-]."""
+WIDEN_EXTRA = 0.1
+"""Longest a widened run may be: this share more than the run, plus twice the margin [-]."""
 ESCAPE_HALF_DEG = 0.5
 """Half-height of the window of that local grid [deg]; its width is scaled by 1/cos(lat)."""
 MAX_REPAIRS = 200
@@ -549,6 +566,29 @@ class _BlockedLeg(Exception):
         self.edge = edge
 
 
+@dataclass(frozen=True)
+class _Grid:
+    """A local grid of :meth:`GlobalSeaRouter._grid`: its free cells (row ``fr``, column
+    ``fc``, clearance ``clear`` [nm]), their ids in the ``ids`` raster and their graph."""
+
+    lon0: float
+    lat0: float
+    d: float
+    kx: float
+    ids: NDArray[np.int64]
+    fr: NDArray[np.int64]
+    fc: NDArray[np.int64]
+    clear: NDArray[np.float64]
+    adj: Any
+
+    def point(self, k: int) -> LatLon:
+        """The centre of free cell ``k``."""
+        return LatLon(
+            float(self.lat0 + (self.fr[k] + 0.5) * self.d),
+            float(self.lon0 + (self.fc[k] + 0.5) * self.d),
+        )
+
+
 @dataclass
 class _End:
     name: str
@@ -738,6 +778,7 @@ class GlobalSeaRouter:
         self._tiles: dict[int, _Tile] = {}
         self._ends: dict[Any, _End] = {}
         self._attachments: dict[Any, Any] = {}
+        self._widened: dict[tuple[LatLon, ...], list[LatLon] | None] = {}
         self._fallback: LatLon | None = None
         self._forbidden_ll = [
             (a.name, shapely.Polygon([(p[1], p[0]) for p in a.polygon])) for a in self.forbidden
@@ -1014,18 +1055,15 @@ class GlobalSeaRouter:
         )
 
     # -------------------------------------------------------------------- local fine grid
-    def _fine_path(
-        self, start: LatLon, goals: NDArray[np.int64], name: str, half_deg: float = ESCAPE_HALF_DEG
-    ) -> tuple[list[LatLon], int]:
-        """Shortest 8-connected path on a fine local grid from ``start`` to the nearest of the
-        graph nodes ``goals``; returns the string-pulled path (start to goal) and the goal."""
-        half_lat = half_deg
-        half_lon = min(half_deg / max(math.cos(math.radians(start.lat)), 0.1), 179.0)
-        d = FINE_CELL_DEG
-        lon0 = start.lon - half_lon
-        lat0 = max(start.lat - half_lat, -90.0)
-        nrows = round((min(start.lat + half_lat, 90.0) - lat0) / d)
-        ncols = round(2 * half_lon / d)
+    def _grid(self, lon0: float, lat0: float, nrows: int, ncols: int, d: float) -> _Grid:
+        """A local grid of ``d``-degree cells (south-west corner ``(lon0, lat0)``): its free
+        cells (not blocked by land, as ``_rasterize``, nor in a forbidden area), their
+        clearance, and their 8-connected graph, whose steps cost their length times
+        ``1 + CLEAR_WEIGHT * (1 - c / t)`` for a clearance ``c`` under the clearance sought,
+        ``t = margin / (1 - CLEAR_SHARE)``: the shortest path keeps ``t`` from land where it
+        costs little, and to the middle of water narrower than ``2 t``."""
+        from scipy.ndimage import distance_transform_edt
+
         bx = (lon0, lat0, lon0 + ncols * d, lat0 + nrows * d)
         idx = self._land_tree.query(shapely.box(*bx))
         polys = (
@@ -1049,42 +1087,110 @@ class GlobalSeaRouter:
         for _, poly in self._forbidden_ll:
             blocked |= shapely.contains_xy(poly, clon, clat)
         free = ~blocked
+        kx = math.cos(math.radians(lat0 + nrows * d / 2))
+        cell_nm = d * 60.0
+        if blocked.any():
+            # Distance from each cell centre to the nearest blocked cell's centre, less half a
+            # cell (to its edge, roughly) [nm].
+            clear = np.maximum(
+                distance_transform_edt(free, sampling=(cell_nm, cell_nm * kx)) - cell_nm / 2, 0.0
+            )
+        else:
+            clear = np.full((nrows, ncols), np.inf)
         ids = np.full((nrows, ncols), -1, dtype=np.int64)
-        ids[free] = np.arange(int(free.sum()))
         nfree = int(free.sum())
-        kx = math.cos(math.radians(start.lat))
-        rows_, cols_, w_ = [], [], []
+        ids[free] = np.arange(nfree)
         pad = np.pad(ids, 1, constant_values=-1)
+        cpad = np.pad(clear, 1)
 
-        def shifted(dr: int, dc: int) -> NDArray[np.int64]:
-            return pad[1 + dr : nrows + 1 + dr, 1 + dc : ncols + 1 + dc]
+        def shifted(a: NDArray[Any], dr: int, dc: int) -> NDArray[Any]:
+            return a[1 + dr : nrows + 1 + dr, 1 + dc : ncols + 1 + dc]
 
+        rows_, cols_, w_ = [], [], []
         for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
-            a, b = ids, shifted(dr, dc)
+            a, b = ids, shifted(pad, dr, dc)
             ok = (a >= 0) & (b >= 0)
             if dr and dc:  # diagonal: both orthogonal neighbours free too
-                ok &= (shifted(dr, 0) >= 0) & (shifted(0, dc) >= 0)
+                ok &= (shifted(pad, dr, 0) >= 0) & (shifted(pad, 0, dc) >= 0)
+            c = np.minimum(clear[ok], shifted(cpad, dr, dc)[ok])
+            w = math.hypot(dr, dc * kx) * cell_nm
+            if self.margin_nm > 0:
+                w = w * (1 + CLEAR_WEIGHT * np.clip(1 - c / self._sought(), 0.0, 1.0))
             rows_.append(a[ok])
             cols_.append(b[ok])
-            w_.append(np.full(int(ok.sum()), math.hypot(dr, dc * kx)))
-        if nfree == 0:
-            raise RoutingError(
-                f"{name!r} is cut off from the open sea (no water near it)", port=name
-            )
+            w_.append(np.broadcast_to(w, (int(ok.sum()),)))
         adj = csr_matrix(
             (np.concatenate(w_), (np.concatenate(rows_), np.concatenate(cols_))),
             shape=(nfree, nfree),
         )
         fr, fc = np.nonzero(free)
-        sr = int((start.lat - lat0) / d)
-        sc = int((start.lon - lon0) / d)
-        near = np.argsort((fr - sr) ** 2 + ((fc - sc) * kx) ** 2)[:64]
-        src = None
+        return _Grid(lon0, lat0, d, kx, ids, fr, fc, clear[free], adj)
+
+    def _sought(self) -> float:
+        """The clearance a fine-grid path seeks [nm]: its string-pulled legs, which keep at
+        least ``1 - CLEAR_SHARE`` of it, then keep the margin."""
+        return self.margin_nm / (1 - CLEAR_SHARE)
+
+    def _grid_cell(self, grid: _Grid, p: LatLon) -> int | None:
+        """The free cell of ``grid`` nearest to ``p`` that ``p`` sees land-free (an index of
+        its free cells), or None."""
+        sr = int((p.lat - grid.lat0) / grid.d)
+        sc = int((((p.lon - grid.lon0) + 180) % 360 - 180) / grid.d)
+        near = np.argsort((grid.fr - sr) ** 2 + ((grid.fc - sc) * grid.kx) ** 2)[:64]
         for k in near:
-            p = LatLon(float(lat0 + (fr[k] + 0.5) * d), float(lon0 + (fc[k] + 0.5) * d))
-            if self._clear1(start, p, 0.0):
-                src = int(ids[fr[k], fc[k]])
-                break
+            if self._clear1(p, grid.point(int(k)), 0.0):
+                return int(k)
+        return None
+
+    def _centred(self, pts: list[LatLon], clear: NDArray[np.float64]) -> list[LatLon]:
+        """A path of grid points (with their clearances ``clear`` [nm]) string-pulled, but
+        each leg kept within ``CLEAR_SHARE`` of the clearance of every point it replaces
+        (capped at :meth:`_sought`): the legs keep most of the path's clearance (about
+        ``1 - CLEAR_SHARE`` of it, up to the margin), not just ``FINE_MARGIN_NM``."""
+        lat_ref = float(np.mean([p.lat for p in pts]))
+        lon_ref = pts[0].lon
+        kx = math.cos(math.radians(lat_ref))
+        x = np.array([((p.lon - lon_ref + 180) % 360 - 180) * 60 * kx for p in pts])
+        y = np.array([p.lat * 60 for p in pts])
+        tol = CLEAR_SHARE * np.minimum(np.asarray(clear, dtype=float), self._sought())
+
+        def fits(i: int, js: NDArray[np.int64]) -> NDArray[np.bool_]:
+            out = np.ones(len(js), dtype=bool)
+            for n, j in enumerate(js.tolist()):
+                if j <= i + 1:
+                    continue
+                dx, dy = x[j] - x[i], y[j] - y[i]
+                ln = math.hypot(dx, dy)
+                ks = slice(i + 1, j)
+                if ln < 1e-12:
+                    dist = np.hypot(x[ks] - x[i], y[ks] - y[i])
+                else:
+                    t = np.clip(((x[ks] - x[i]) * dx + (y[ks] - y[i]) * dy) / ln**2, 0.0, 1.0)
+                    dist = np.hypot(x[ks] - x[i] - t * dx, y[ks] - y[i] - t * dy)
+                out[n] = bool(np.all(dist <= tol[ks] + 1e-9))
+            return out
+
+        return self._string_pull(pts, margin=min(self.margin_nm, FINE_MARGIN_NM), fits=fits)
+
+    def _fine_path(
+        self, start: LatLon, goals: NDArray[np.int64], name: str, half_deg: float = ESCAPE_HALF_DEG
+    ) -> tuple[list[LatLon], int]:
+        """Shortest 8-connected path (clearance-weighted, :meth:`_grid`) on a fine local grid
+        from ``start`` to the nearest of the graph nodes ``goals``; returns the path (start to
+        goal) string-pulled by :meth:`_centred`, and the goal."""
+        half_lat = half_deg
+        half_lon = min(half_deg / max(math.cos(math.radians(start.lat)), 0.1), 179.0)
+        d = FINE_CELL_DEG
+        lon0 = start.lon - half_lon
+        lat0 = max(start.lat - half_lat, -90.0)
+        nrows = round((min(start.lat + half_lat, 90.0) - lat0) / d)
+        ncols = round(2 * half_lon / d)
+        grid = self._grid(lon0, lat0, nrows, ncols, d)
+        if not len(grid.fr):
+            raise RoutingError(
+                f"{name!r} is cut off from the open sea (no water near it)", port=name
+            )
+        src = self._grid_cell(grid, start)
         if src is None:
             raise RoutingError(f"{name!r} is cut off from the open sea", port=name)
         glat, glon = self._lat[goals], self._lon[goals]
@@ -1092,11 +1198,11 @@ class GlobalSeaRouter:
         gc = (((glon - lon0 + 180) % 360 - 180) / d).astype(np.int64)
         inside = (gr >= 0) & (gr < nrows) & (gc >= 0) & (gc < ncols)
         goals, gr, gc = goals[inside], gr[inside], gc[inside]
-        gid = ids[gr, gc]
+        gid = grid.ids[gr, gc]
         goals, gid = goals[gid >= 0], gid[gid >= 0]
         if not len(goals):
             raise RoutingError(f"{name!r} is cut off from the open sea", port=name)
-        dist, pred = dijkstra(adj, directed=False, indices=src, return_predecessors=True)
+        dist, pred = dijkstra(grid.adj, directed=False, indices=src, return_predecessors=True)
         k = int(np.argmin(dist[gid]))
         if not math.isfinite(float(dist[gid[k]])):
             raise RoutingError(
@@ -1108,12 +1214,79 @@ class GlobalSeaRouter:
         while chain[-1] != src:
             chain.append(int(pred[chain[-1]]))
         chain.reverse()
-        pts = [start] + [
-            LatLon(float(lat0 + (fr[c] + 0.5) * d), float(lon0 + (fc[c] + 0.5) * d)) for c in chain
-        ]
         goal = int(goals[k])
-        pts.append(LatLon(float(self._lat[goal]), float(self._lon[goal])))
-        return self._string_pull(pts, margin=min(self.margin_nm, FINE_MARGIN_NM)), goal
+        pts = [start, *(grid.point(c) for c in chain), self._point(goal, start, start)]
+        clear = np.concatenate([[0.0], grid.clear[chain], [grid.clear[chain[-1]]]])
+        return self._centred(pts, clear), goal
+
+    def _widen(self, pts: list[LatLon]) -> list[LatLon] | None:
+        """A run of legs that keep less than the margin (``pts``, from its first point to its
+        last), found again on a local grid round it (clearance-weighted, :meth:`_grid`) and
+        string-pulled by :meth:`_centred`: the same water, with the most clearance the grid
+        finds. None when the grid finds no better way (or it is much longer, see
+        ``WIDEN_EXTRA``)."""
+        key = tuple(pts)
+        if key in self._widened:
+            return self._widened[key]
+        out: list[LatLon] | None = None
+        lats = np.array([p.lat for p in pts])
+        lons = np.array([p.lon for p in pts])
+        lons = pts[0].lon + (lons - pts[0].lon + 180) % 360 - 180
+        pad = (2 * self.margin_nm + WIDEN_PAD_NM) / 60
+        lat0, lat1 = max(lats.min() - pad, LAT_LIMITS[0]), min(lats.max() + pad, LAT_LIMITS[1])
+        kx = max(math.cos(math.radians(max(abs(lat0), abs(lat1)))), 0.1)
+        lon0, lon1 = lons.min() - pad / kx, lons.max() + pad / kx
+        d = FINE_CELL_DEG
+        while (lat1 - lat0) * (lon1 - lon0) / d**2 > WIDEN_MAX_CELLS:
+            d *= 2
+        nrows, ncols = math.ceil((lat1 - lat0) / d), math.ceil((lon1 - lon0) / d)
+        old = path_length_nm(pts)
+        grid = self._grid(lon0, lat0, nrows, ncols, d)
+        a = self._grid_cell(grid, pts[0]) if len(grid.fr) else None
+        b = self._grid_cell(grid, pts[-1]) if a is not None else None
+        if a is not None and b is not None:
+            dist, pred = dijkstra(grid.adj, directed=False, indices=a, return_predecessors=True)
+            if math.isfinite(float(dist[b])):
+                chain = [b]
+                while chain[-1] != a:
+                    chain.append(int(pred[chain[-1]]))
+                chain.reverse()
+                path = [pts[0], *(grid.point(c) for c in chain), pts[-1]]
+                clear = np.concatenate([[0.0], grid.clear[chain], [0.0]])
+                try:
+                    new = self._centred(path, clear)
+                except RoutingError:
+                    new = None
+                if new is not None and path_length_nm(new) <= old * (1 + WIDEN_EXTRA) + (
+                    2 * self.margin_nm
+                ):
+                    out = new
+        self._widened[key] = out
+        return out
+
+    def _widen_close(self, pts: list[LatLon], close: list[int]) -> list[LatLon]:
+        """``pts`` (a string-pulled section) with each run of consecutive legs that keep less
+        than the margin (``close``, as :meth:`_string_pull` reports them) replaced by
+        :meth:`_widen`'s, where it finds one."""
+        if not close or self.margin_nm <= 0:
+            return pts
+        ok = np.ones(len(pts) - 1, dtype=bool)
+        ok[close] = False
+        out: list[LatLon] = [pts[0]]
+        k = 0
+        while k < len(ok):
+            if ok[k]:
+                out.append(pts[k + 1])
+                k += 1
+                continue
+            j = k
+            while j < len(ok) and not ok[j]:
+                j += 1
+            run = pts[k : j + 1]
+            new = self._widen(run)
+            out.extend((new if new is not None else run)[1:])
+            k = j
+        return out
 
     # -------------------------------------------------------------------- route ends
     def _on_land(self, p: LatLon) -> bool:
@@ -1529,14 +1702,23 @@ class GlobalSeaRouter:
         return out, tuple(passes), spans
 
     def _pull_section(self, section: list[int], a: LatLon, b: LatLon) -> list[LatLon]:
-        return self._string_pull([self._point(n, a, b) for n in section], section)
+        close: list[int] = []
+        pulled = self._string_pull([self._point(n, a, b) for n in section], section, close=close)
+        return self._widen_close(pulled, close)
 
     def _string_pull(
-        self, pts: list[LatLon], section: list[int] | None = None, margin: float | None = None
+        self,
+        pts: list[LatLon],
+        section: list[int] | None = None,
+        margin: float | None = None,
+        fits: Callable[[int, NDArray[np.int64]], NDArray[np.bool_]] | None = None,
+        close: list[int] | None = None,
     ) -> list[LatLon]:
-        """Drop waypoints while a single geodesic keeps ``margin`` (default: the router's);
+        """Drop waypoints while a single geodesic keeps ``margin`` (default: the router's)
+        and, if given, ``fits(i, js)`` allows the jumps from point ``i`` to points ``js``;
         legs between consecutive points must at least be land-free (else ``_BlockedLeg`` for
-        graph edges).
+        graph edges). The indices of the returned legs that do not keep ``margin`` are appended
+        to ``close`` if it is given.
 
         Greedy: from each kept point, jump to the farthest later point it sees. The candidates
         are tested in batches (one vectorised :meth:`_clear` call each): first those at
@@ -1549,7 +1731,11 @@ class GlobalSeaRouter:
         arr = np.array([[p.lon, p.lat] for p in pts], dtype=float)
 
         def clear(i: int, js: NDArray[np.int64]) -> NDArray[np.bool_]:
-            return self._clear(np.broadcast_to(arr[i], (len(js), 2)), arr[js], margin)
+            ok = np.ones(len(js), dtype=bool) if fits is None else fits(i, js)
+            if ok.any():
+                sel = np.flatnonzero(ok)
+                ok[sel] = self._clear(np.broadcast_to(arr[i], (len(sel), 2)), arr[js[sel]], margin)
+            return ok
 
         # Consecutive legs first, all at once: those that do not keep the margin are kept
         # as they are (if land-free) without testing any longer jump from their start.
@@ -1592,6 +1778,9 @@ class GlobalSeaRouter:
         while len(keep) > 2:
             k = np.asarray(keep)
             ok = self._clear(arr[k[:-2]], arr[k[2:]], margin)
+            if fits is not None:
+                for n in np.flatnonzero(ok):
+                    ok[n] = bool(fits(int(k[n]), k[n + 2 : n + 3])[0])
             if not ok.any():
                 break
             drop: set[int] = set()
@@ -1599,6 +1788,12 @@ class GlobalSeaRouter:
                 if j - 1 not in drop and j + 1 not in drop:
                     drop.add(int(j))
             keep = [v for j, v in enumerate(keep) if j not in drop]
+        if close is not None:
+            close.extend(
+                n
+                for n in range(len(keep) - 1)
+                if keep[n + 1] == keep[n] + 1 and not step_ok[keep[n]]
+            )
         return [pts[j] for j in keep]
 
     def _unreachable(
