@@ -22,8 +22,9 @@ workers, marked as a projection, beside whatever it measured.
     python benchmarks/bench_scaling.py --memory 1000000     # also the parent's peak at 1e6
     python benchmarks/bench_scaling.py --workers 1 2 4 8 16 --dask   # on a 16-core machine
 
-Each mc case is the best of ``--repeat`` runs (default 3); the memory and calibrate cases run
-once. Results go to ``benchmarks/results/scaling.json`` (with the machine's name and cores).
+Each mc and calibrate case is the best of ``--repeat`` runs (default 3; the calibrate cases
+take turns); the memory cases run once. Results go to ``benchmarks/results/scaling.json``
+(with the machine's name and cores).
 """
 
 from __future__ import annotations
@@ -158,8 +159,17 @@ def main() -> None:
                 flush=True,
             )
     if not args.no_calibrate:
+        # Best of --repeat, the cases taking turns so that a busy spell of the shared machine
+        # falls on both.
+        best: dict[tuple[int, str], dict[str, float]] = {}
+        for _ in range(args.repeat):
+            for w, ex in cases:
+                r = child(CAL_CHILD, args.population, args.generations, w, ex, args.scenario,
+                          repeat=1)  # fmt: skip
+                if (w, ex) not in best or r["wall_s"] < best[w, ex]["wall_s"]:
+                    best[w, ex] = r
         for w, ex in cases:
-            r = child(CAL_CHILD, args.population, args.generations, w, ex, args.scenario, repeat=1)
+            r = best[w, ex]
             rows.append(r)
             size = (
                 f"{args.population} particles x {args.generations} generations"

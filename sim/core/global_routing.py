@@ -1971,7 +1971,7 @@ def route(
 
     >>> import sim
     >>> sim.route("VOSTOCHNY", "NAMPHO").distance_nm  # doctest: +SKIP
-    985.1
+    990.6
 
     Parameters
     ----------

@@ -437,11 +437,13 @@ class Simulator:
                     s.prepared,
                     s.seed,
                     0,
-                    tuple(int(r) for r in reps[a:b]),
+                    tuple(np.asarray(reps[a:b], dtype=np.int64).tolist()),
                     daily=False,
                     observables=s.observables + extra,
                     engine=s.engine,  # type: ignore[arg-type]
-                    fixed={k: tuple(float(x) for x in v[a:b]) for k, v in fixed.items()},
+                    fixed={
+                        k: tuple(np.asarray(v[a:b], dtype=float).tolist()) for k, v in fixed.items()
+                    },
                 ),
             )
             for a, b in _spread(len(reps), self.options.n_workers)

@@ -17,6 +17,7 @@ Executors are anything with the :class:`concurrent.futures.Executor` interface: 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import itertools
 import json
 import logging
@@ -154,7 +155,7 @@ def open_executor(options: ExecOptions) -> Iterator[cf.Executor]:
         yield SerialExecutor()
         return
     if options.executor == "local":
-        with cf.ProcessPoolExecutor(max_workers=options.n_workers) as pool:
+        with cf.ProcessPoolExecutor(max_workers=options.n_workers, initializer=gc.freeze) as pool:
             try:
                 yield pool
             finally:
