@@ -171,8 +171,14 @@ def main() -> None:
         for w, ex in cases:
             r = best[w, ex]
             rows.append(r)
+            pop = f"{args.population} particles" if args.population else "the scenario's particles"
+            gens = (
+                f"{args.generations} generations"
+                if args.generations
+                else "the scenario's generations"
+            )
             size = (
-                f"{args.population} particles x {args.generations} generations"
+                f"{pop} x {gens}"
                 if args.population or args.generations
                 else "the scenario's own population and generations"
             )
