@@ -971,7 +971,10 @@ def robustness(
 @clean_errors
 def route_cmd(
     origin: str = typer.Argument(
-        ..., help="A port (name or alias, any case) or LAT,LON in degrees, latitude first."
+        ...,
+        help="A port of the case's gazetteer or of the World Port Index (name, alias or "
+        "UN/LOCODE, any case; 'NAME, COUNTRY' where several share a name), or LAT,LON in "
+        "degrees, latitude first.",
     ),
     destination: str = typer.Argument(..., help="A port or LAT,LON, as ORIGIN."),
     margin_nm: float = typer.Option(
@@ -992,7 +995,8 @@ def route_cmd(
     miles, the passages it takes, where an end was moved to navigable water, the regional rules
     it breaks (with the distance that keeps them) and (with --out) the route as GeoJSON. Inside
     the Korean region the regional router answers, elsewhere the global one (docs/routing.md).
-    Examples: tankersim route VOSTOCHNY NAMPHO; tankersim route 51.95,4.05 1.25,103.8"""
+    Examples: tankersim route VOSTOCHNY NAMPHO; tankersim route Rotterdam Singapore;
+    tankersim route 51.95,4.05 1.25,103.8"""
     from sim.core.global_routing import route
     from sim.core.routing import JEJU_STRAIT, RoutingError
     from sim.outputs.files import write_geojson

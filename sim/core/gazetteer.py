@@ -75,7 +75,12 @@ ALIASES: dict[str, str] = {
 
 
 class UnknownPortError(ValueError):
-    """A name that is neither a port of the gazetteer nor one of its aliases."""
+    """A name that is neither a port of the gazetteer nor one of its aliases (``close``: the
+    ids of the closest names)."""
+
+    def __init__(self, message: str, close: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.close = close or []
 
 
 def _norm(text: str) -> str:
@@ -120,4 +125,6 @@ def find_port(name: str) -> Port:
         hint = "did you mean " + " or ".join(repr(i) for i in ids) + "?"
     else:
         hint = "known ports: " + ", ".join(sorted(gazetteer()))
-    raise UnknownPortError(f"unknown port {name!r}: {hint} (or give 'lat,lon', latitude first)")
+    raise UnknownPortError(
+        f"unknown port {name!r}: {hint} (or give 'lat,lon', latitude first)", close=ids
+    )

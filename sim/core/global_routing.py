@@ -1870,17 +1870,27 @@ def resolve_end(
 ) -> tuple[LatLon, LatLon | None, str]:
     """A route end as (point, approach point or None, name).
 
-    A string is a ``"lat,lon"`` or a port of the gazetteer by id, name or alias
-    (case-insensitive, :func:`sim.core.gazetteer.find_port`); a port brings its approach
-    point. A pair is ``(lat, lon)`` [deg]. Raises a one-line RoutingError for an unknown name
-    (with the close matches) or an impossible coordinate (with the swap it suggests)."""
-    from sim.core.gazetteer import find_port
+    A string is a ``"lat,lon"``, a port of the case's gazetteer by id, name or alias
+    (case-insensitive, :func:`sim.core.gazetteer.find_port`; it brings its approach point), or
+    else a port of the World Port Index by name, UN/LOCODE or ``"Name, Country"``
+    (:func:`sim.core.world_ports.find_world_port`; its published position, which the router
+    moves to navigable water). A pair is ``(lat, lon)`` [deg]. Raises a one-line RoutingError
+    for an unknown name (with the close matches) or an impossible coordinate (with the swap
+    it suggests)."""
+    from sim.core.gazetteer import UnknownPortError, find_port
+    from sim.core.world_ports import UnknownWorldPortError, find_world_port
 
     if isinstance(p, str):
         pair = _parse_latlon(p)
         if pair is None:
             try:
                 port = find_port(p)
+            except UnknownPortError as exc:
+                try:
+                    wp = find_world_port(p)
+                except UnknownWorldPortError as exc2:
+                    raise RoutingError(f"{what}: {_unknown_port(p, exc, exc2)}", port=p) from None
+                return wp.point, None, name or wp.label
             except ValueError as exc:
                 raise RoutingError(f"{what}: {exc}", port=p) from None
             return port.point, port.approach, name or port.id
@@ -1898,6 +1908,25 @@ def resolve_end(
         )
     label = name or what
     return check_latlon(vals[0], vals[1], what, label), None, label
+
+
+def _unknown_port(name: str, case: Exception, world: Any) -> str:
+    """One line for a name neither the case's gazetteer nor the World Port Index knows: the
+    close names of each, or the countries of a name several world ports share."""
+    from sim.core.world_ports import norm
+
+    if world.ambiguous:
+        return str(world)
+    from sim.core.gazetteer import port_names
+
+    known = port_names()  # a world name the case's gazetteer also knows is its port
+    close = list(getattr(case, "close", []))
+    close += [c for c in world.close if norm(c) not in known and c.upper() not in close]
+    hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
+    return (
+        f"unknown port {name!r}: {hint}(a port of the case's gazetteer or of the World Port "
+        "Index, by name, UN/LOCODE or 'Name, Country'; or 'lat,lon', latitude first)"
+    )
 
 
 def _as_latlon(p: Iterable[float] | None, what: str, name: str) -> LatLon | None:
