@@ -546,6 +546,18 @@ def test_pyabc_behaves_as_the_adapter_assumes(tmp_path: Path) -> None:
             "pyabc's MultivariateNormalTransition.pdf no longer computes what Kernel.density "
             "does: the accepted particles' weights would differ"
         )
+        assert plain.normal is None and b"scipy" not in pickle.dumps(plain), (
+            "the kernel a job carries should be plain arrays: a worker need not import scipy"
+        )
+        # A singular kernel (one parameter a copy of another) keeps scipy's normal, whose
+        # density masks what lies outside its support: still pyabc's pdf, bit for bit.
+        flat = pyabc.MultivariateNormalTransition()
+        xs = np.random.uniform(size=(30, 1))  # noqa: NPY002
+        flat.fit(pd.DataFrame({"a": xs[:, 0], "b": xs[:, 0]}), np.full(30, 1 / 30))
+        sing = abc_adapter.kernel(flat)
+        at = pd.DataFrame({"a": [0.3, 0.5], "b": [0.3, 0.6]})
+        assert sing.normal is not None
+        assert np.array_equal(sing.density(at.to_numpy()), np.atleast_1d(flat.pdf(at)))
 
         # The restore refuses a checkpoint of another pyabc, or of an older tankersim.
         with pytest.raises(RuntimeError, match=r"written with pyabc 0\.0"):

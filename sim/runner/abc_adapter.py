@@ -21,8 +21,11 @@ tests/test_calibrate.py) fails, naming the change, when a pyabc release breaks e
 * **the proposal density.** Each accepted proposal's importance weight needs the proposal
   kernel's density at it, which pyabc computes one particle at a time in the parent. The
   workers compute it instead, beside the simulation (:class:`Kernel`), as
-  ``MultivariateNormalTransition.pdf`` does: the same scipy normal, centres and weights, the
-  same arithmetic, so the same bits. The test requires equality with pyabc's ``pdf``.
+  ``MultivariateNormalTransition.pdf`` does: the same centres and weights, and the density of
+  its scipy normal from that normal's own whitening matrix (a private attribute of scipy's
+  covariance object), log pseudo-determinant and rank, by the same operations in the same
+  order, so the same bits, with numpy alone (a worker imports neither pyabc nor scipy). The
+  test requires equality with pyabc's ``pdf``, singular kernels included.
 
 Checked with pyabc 0.13.0; the ``calibrate`` extra allows :data:`PYABC_VERSIONS`.
 """
@@ -109,25 +112,53 @@ def restore(state: dict[str, Any]) -> Any:
     return abc
 
 
+_LOG_2PI = np.log(2 * np.pi)
+
+
 @dataclass(frozen=True)
 class Kernel:
-    """A fitted ``pyabc.MultivariateNormalTransition`` as plain data (its parameter names,
-    centres, weights and scipy normal), small enough to travel with every job: a worker
-    evaluates the density without importing pyabc."""
+    """A fitted ``pyabc.MultivariateNormalTransition`` as plain arrays (its parameter names,
+    centres, weights, and its scipy normal's mean, whitening matrix, log pseudo-determinant
+    and rank), small enough to travel with every job: a worker evaluates the density with
+    numpy alone, importing neither pyabc nor scipy. A singular kernel keeps scipy's normal
+    itself (``normal``), whose density masks what lies outside its support."""
 
     columns: tuple[str, ...]
     centres: np.ndarray
     weights: np.ndarray
-    normal: Any
+    mean: np.ndarray
+    whitener: np.ndarray | None
+    log_pdet: Any
+    rank: Any
+    normal: Any = None
+
+    def _normal_pdf(self, dev: np.ndarray) -> np.ndarray:
+        """scipy's ``multivariate_normal(mean, cov).pdf`` of the rows ``dev``, computed as
+        scipy 1.17 computes it (``_logpdf``, then ``exp``), the same operations in the same
+        order, so the same bits."""
+        if self.normal is not None:
+            return np.asarray(self.normal.pdf(dev))
+        x = dev - self.mean
+        log_det = self.log_pdet[..., np.newaxis]
+        rank = self.rank[..., np.newaxis]
+        maha = np.sum(np.square(x @ self.whitener), axis=-1)
+        return np.exp(-0.5 * (rank * _LOG_2PI + log_det + maha))
 
     def density(self, x: np.ndarray) -> np.ndarray:
         """The kernel's density at each row of ``x`` (columns in :attr:`columns` order), as
         pyabc's ``pdf`` computes it, bit for bit."""
         return np.array(
-            [float((self.normal.pdf(xi - self.centres) * self.weights).sum()) for xi in x]
+            [float((self._normal_pdf(xi - self.centres) * self.weights).sum()) for xi in x]
         )
 
 
 def kernel(transition: Any) -> Kernel:
     """The :class:`Kernel` of a fitted pyabc ``MultivariateNormalTransition``."""
-    return Kernel(tuple(transition.X.columns), transition._X_arr, transition.w, transition.normal)
+    normal = transition.normal
+    cov: Any = getattr(normal, "cov_object", None)
+    whitener = getattr(cov, "_LP", None)
+    names = tuple(transition.X.columns)
+    mean = np.asarray(normal.mean)
+    if whitener is None or np.any(cov.rank < normal.dim):  # singular: scipy's own, masked
+        return Kernel(names, transition._X_arr, transition.w, mean, None, None, None, normal)
+    return Kernel(names, transition._X_arr, transition.w, mean, whitener, cov.log_pdet, cov.rank)

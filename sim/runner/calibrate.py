@@ -469,14 +469,12 @@ class Simulator:
         extra: tuple[Observable, ...] = (),
         *,
         meanwhile: Callable[[], Any] = lambda: None,
-        warm: bool = False,
     ) -> pd.DataFrame:
         """The per-replication table of rows ``q`` (n x parameters) and replications ``reps``
         (with the columns of ``extra`` observables too). ``meanwhile`` runs here while the
-        workers simulate; with ``warm`` each job then imports what :func:`judge_rows` will
-        need (see :func:`_table_and_warm`)."""
-        calls = [(job, warm) for _, _, job in self._jobs(q, reps, extra)]
-        parts = self._map(_table_and_warm, calls, meanwhile)
+        workers simulate."""
+        calls = [([job],) for _, _, job in self._jobs(q, reps, extra)]
+        parts = [out[0] for out in self._map(run_jobs, calls, meanwhile)]
         self.rows_run += len(reps)
         return pd.concat(parts, ignore_index=True)
 
@@ -537,16 +535,6 @@ def judge_rows(job: Job, q: np.ndarray, judge: Judge) -> Judged:
         cols = [judge.names.index(c) for c in judge.kernel.columns]
         density = judge.kernel.density(q[accepted][:, cols])
     return Judged(dist, accepted, S[accepted], density)
-
-
-def _table_and_warm(job: Job, warm: bool) -> pd.DataFrame:
-    """A job's per-replication table; with ``warm``, the worker then imports the scipy
-    module that a :class:`Judge`'s kernel needs, while the parent imports pyabc (the pilot:
-    the first generations do not wait for it)."""
-    table = run_jobs([job])[0]
-    if warm:
-        import scipy.stats  # noqa: F401
-    return table
 
 
 def _spread(n: int, workers: int) -> list[tuple[int, int]]:
@@ -1203,9 +1191,9 @@ def _store(path: Path, table: pd.DataFrame) -> None:
 def _pilot(s: Setup, sim: Simulator) -> pd.DataFrame:
     """The pilot's per-replication table, with the drawn value of every parameter. pyabc is
     imported here while the workers run it (its import is a second or two of the parent's
-    serial work), and the workers import what they will need to judge rows."""
+    serial work)."""
     q = _pilot_quantiles(s)
-    pilot = sim.table(q, np.arange(PILOT) + PILOT_REPLICATION0, meanwhile=_pyabc, warm=True)
+    pilot = sim.table(q, np.arange(PILOT) + PILOT_REPLICATION0, meanwhile=_pyabc)
     for j, p in enumerate(s.parameters):
         pilot[p.key] = p.value(q[:, j])
     return pilot
