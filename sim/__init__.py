@@ -17,9 +17,9 @@ The Python API, imported lazily so that ``import sim`` stays light:
 * :func:`sim.check_claims` checks a claim's own arithmetic, :func:`sim.check_evidence` an
   evidence file against the scenario, :func:`sim.report` writes the shareable HTML report
   of finished runs, :func:`sim.init` copies the example scenarios out;
-* :func:`sim.route` gives the sea route between two ports (by gazetteer name) or ``(lat, lon)``
-  points anywhere on the globe (its length in nm, where an end was moved to water, the
-  regional rules it breaks, and a GeoJSON feature);
+* :func:`sim.route` gives the sea route between two ports (by name: the case's gazetteer, then
+  the World Port Index) or ``(lat, lon)`` points anywhere on the globe (its length in nm,
+  where an end was moved to water, the regional rules it breaks, and a GeoJSON feature);
 * :func:`sim.calibrate` fits the fleet-level unknowns to the evidence and gives the posterior
   verdict; :func:`sim.calibrate_priors` does it under each of the scenario's prior sets;
   :func:`sim.robustness` runs the assumption audit (the answer at the plausible ends of every

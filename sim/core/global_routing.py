@@ -2005,8 +2005,10 @@ def route(
     Parameters
     ----------
     origin, destination : str or (lat, lon)
-        A port of the gazetteer by id, name or alias, case-insensitive (``"NAMPHO"``,
-        ``"Nampo"``; its approach point is used), a ``"lat,lon"`` string, or a ``(lat, lon)``
+        A port of the case's gazetteer by id, name or alias, case-insensitive (``"NAMPHO"``,
+        ``"Nampo"``; its approach point is used), else a port of the World Port Index by
+        name, UN/LOCODE or ``"Name, Country"`` (``"Rotterdam"``, ``"NLRTM"``, ``"Lagos,
+        Nigeria"``; :mod:`sim.core.world_ports`), a ``"lat,lon"`` string, or a ``(lat, lon)``
         pair in WGS84 degrees: **latitude first**. A point on land, in a river or behind a
         barrage is moved to the nearest navigable water (at most ``SNAP_LIMIT_NM``); the move
         is counted in the length and reported in ``.snapped``.
