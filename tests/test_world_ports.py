@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from random import Random
 
 import pytest
 from hypothesis import given, settings
@@ -18,6 +19,7 @@ from sim.core.world_ports import (
     ALIASES,
     SIZES,
     UnknownWorldPortError,
+    WorldPort,
     find_world_port,
     norm,
     world_ports,
@@ -95,20 +97,37 @@ def test_an_unknown_name_gives_the_closest_names() -> None:
         find_world_port("Rotterdam, Brazil")  # a country without that port
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.sampled_from(world_ports()))
-def test_every_port_is_found_by_its_own_name_and_country(port: object) -> None:
-    """Property: a port's main name with its country finds that port, or a port of the same
-    name, country and a size at least as large (the index lists some names twice)."""
-    assert hasattr(port, "name")
-    p = port
+def test_every_port_is_found_by_its_own_name_and_country() -> None:
+    """All 3,768: a port's main name with its country finds that port, or a port of the same
+    name and country with a harbour at least as large; a tie within one country is refused
+    naming the positions (a country may hold commas: Saint Helena, Ascension, and Tristan da
+    Cunha)."""
+    ties = 0
+    for p in world_ports():
+        try:
+            found = find_world_port(f"{p.name}, {p.country}")
+        except UnknownWorldPortError as exc:
+            assert exc.ambiguous and "UN/LOCODE or 'lat,lon'" in str(exc), (p, exc)
+            ties += 1
+            continue
+        assert norm(found.country) == norm(p.country), (p, found)
+        assert SIZES[found.size] >= SIZES[p.size], (p, found)
+    assert ties < 50  # 37 when written: same name, country and size (Machilipatnam twice...)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.sampled_from(world_ports()), st.randoms(use_true_random=False))
+def test_names_are_case_and_space_blind(port: WorldPort, rnd: Random) -> None:
+    """Property: any mix of upper and lower case, and extra spaces around the words, finds
+    the port its exact spelling finds."""
+    name = f"{port.name}, {port.country}"
     try:
-        found = find_world_port(f"{p.name}, {p.country}")  # type: ignore[attr-defined]
-    except UnknownWorldPortError as exc:  # a tie between two equal ports of one country
-        assert exc.ambiguous
+        want = find_world_port(name)
+    except UnknownWorldPortError:
         return
-    assert norm(found.country) == norm(p.country)  # type: ignore[attr-defined]
-    assert SIZES[found.size] >= SIZES[p.size]  # type: ignore[attr-defined]
+    mixed = "".join(c.upper() if rnd.random() < 0.5 else c.lower() for c in name)
+    mixed = "  " + mixed.replace(" ", "   ") + " "
+    assert find_world_port(mixed) == want
 
 
 def test_route_prefers_the_case_gazetteer_then_the_world_index() -> None:

@@ -154,22 +154,33 @@ def find_world_port(name: str) -> WorldPort:
     """
     ports = world_ports()
     exact, derived = _index()
-    text, country = name, ""
-    if "," in name:
-        text, country = name.rsplit(",", 1)
-    key, want = norm(text), norm(country)
-    found = exact.get(key) or derived.get(key) or []
-    if want:
-        found = [i for i in found if norm(ports[i].country).startswith(want)]
+    # The whole name first, then "Name, Country" split at each comma from the left (a country
+    # may hold commas: "Saint Helena, Ascension, and Tristan da Cunha").
+    splits = [(name, "")] + [(name[:i], name[i + 1 :]) for i, c in enumerate(name) if c == ","]
+    found: list[int] = []
+    text = name
+    for text, country in splits:
+        key, want = norm(text), norm(country)
+        found = exact.get(key) or derived.get(key) or []
+        if want:
+            found = [i for i in found if norm(ports[i].country).startswith(want)]
+        if found:
+            break
+    key = norm(splits[-1][0] if not found and len(splits) > 1 else name)
     if found:
         best = max(SIZES.get(ports[i].size, 0) for i in found)
         top = [i for i in found if SIZES.get(ports[i].size, 0) == best]
         if len(top) == 1:
             return ports[top[0]]
-        where = ", ".join(sorted({ports[i].country for i in top}))
+        countries = sorted({ports[i].country for i in top})
+        if len(countries) > 1:
+            where, how = ", ".join(countries), "say which, as 'Name, Country'"
+        else:  # one country: only the position (or a UN/LOCODE) tells them apart
+            at = " and ".join(f"{ports[i].lat:.3f},{ports[i].lon:.3f}" for i in top[:3])
+            where, how = f"{countries[0]}, at {at}", "give the UN/LOCODE or 'lat,lon'"
         raise UnknownWorldPortError(
             f"{len(top)} ports of the World Port Index are called {text.strip()!r} "
-            f"({where}): say which, as 'Name, Country'",
+            f"({where}): {how}",
             ambiguous=True,
         )
     close = [c.title() for c in difflib.get_close_matches(key, list(exact), n=3, cutoff=0.75)]
