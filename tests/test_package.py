@@ -55,6 +55,7 @@ def test_wheel_in_a_clean_venv_runs_init_and_the_baseline(tmp_path: Path) -> Non
     for needed in (
         "sim/_examples/scenarios/osc-2024.toml",
         "sim/data/land_ne10m.geojson",
+        "sim/data/world_ports.csv",  # ports of the world by name (sim.core.world_ports)
         "sim/outputs/templates/report.html.j2",
         "sim/_examples/docs/report.md",
     ):
