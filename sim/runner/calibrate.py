@@ -585,7 +585,7 @@ def _pyabc() -> Any:
 
 def _require_pyabc() -> None:
     """Refuse at once, in one line, where pyabc is not installed; it is imported later,
-    while the workers run the pilot (:func:`_pilot`)."""
+    while the workers run the pilot (:func:`_pilot` in :func:`_calibrate_one`)."""
     import importlib.util
 
     if importlib.util.find_spec("pyabc") is None:
@@ -1137,7 +1137,7 @@ def _calibrate_one(
         sim.executor = None if opts.n_workers == 1 and opts.executor != "dask" else ex
         pilot = _stored(folder / PILOT_FILE) if resume else None
         if pilot is None:
-            pilot = _pilot(s, sim)
+            pilot = _pilot(s, sim, meanwhile=_pyabc)
             if not _temporary:
                 _store(folder / PILOT_FILE, pilot)
         s.statistics = scaled(s.statistics, pilot)  # the pilot sets the statistics' scales
@@ -1188,12 +1188,12 @@ def _store(path: Path, table: pd.DataFrame) -> None:
         table.to_parquet(tmp, index=False)
 
 
-def _pilot(s: Setup, sim: Simulator) -> pd.DataFrame:
-    """The pilot's per-replication table, with the drawn value of every parameter. pyabc is
-    imported here while the workers run it (its import is a second or two of the parent's
-    serial work)."""
+def _pilot(s: Setup, sim: Simulator, meanwhile: Callable[[], Any] = lambda: None) -> pd.DataFrame:
+    """The pilot's per-replication table, with the drawn value of every parameter;
+    ``meanwhile`` runs here while the workers run it (a calibration imports pyabc then, a
+    second or two of the parent's serial work; the posterior of a finished one needs none)."""
     q = _pilot_quantiles(s)
-    pilot = sim.table(q, np.arange(PILOT) + PILOT_REPLICATION0, meanwhile=_pyabc)
+    pilot = sim.table(q, np.arange(PILOT) + PILOT_REPLICATION0, meanwhile=meanwhile)
     for j, p in enumerate(s.parameters):
         pilot[p.key] = p.value(q[:, j])
     return pilot
