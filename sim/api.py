@@ -353,15 +353,30 @@ def redraw_map(
     run_dir: str | Path, out_base: str | Path | None = None, *, interval_h: float = 1.0
 ) -> list[Path]:
     """Draw the map of a ``tankersim run`` output folder again, with its ships' tracks."""
-    import math
-
-    from sim.analysis.tracks import tracks
     from sim.outputs.maps import plot_map
+
+    _check_interval(interval_h)
+    folder, resolved, log = _run_files(run_dir)
+    base = Path(out_base) if out_base else folder / "map"
+    if not base.parent.is_dir():
+        raise OptionError("out", str(base), f"no folder {str(base.parent)!r} to write it in")
+    model, tr = _run_tracks(folder, resolved, log, interval_h)
+    return plot_map(model.scenario, model.routes, base, tracks=tr)
+
+
+def _check_interval(interval_h: float) -> None:
+    """Refuse, in one line, a track interval that is not a finite number of hours >= 0.01."""
+    import math
 
     if not (isinstance(interval_h, int | float) and math.isfinite(interval_h)) or not (
         interval_h >= 0.01
     ):
         raise OptionError("interval_h", interval_h, "must be a finite number of hours >= 0.01")
+
+
+def _run_files(run_dir: str | Path) -> tuple[Path, Path, Path]:
+    """A ``tankersim run`` folder, its resolved scenario and its event log; a folder without
+    them is refused in one line."""
     folder = Path(run_dir)
     resolved = folder / "scenario.resolved.toml"
     if not resolved.is_file():
@@ -369,20 +384,29 @@ def redraw_map(
     found = [p for p in (folder / "events.parquet", folder / "events.csv") if p.is_file()]
     if not found:
         raise OptionError("run_dir", str(folder), "no events.parquet or events.csv")
-    base = Path(out_base) if out_base else folder / "map"
-    if not base.parent.is_dir():
-        raise OptionError("out", str(base), f"no folder {str(base.parent)!r} to write it in")
+    return folder, resolved, found[0]
+
+
+def _run_tracks(
+    folder: Path, resolved: Path, log: Path, interval_h: float, idle: bool | None = None
+) -> tuple[Model, pd.DataFrame]:
+    """A run folder's prepared scenario and its ships' tracks, made again from its event log
+    (checked by :func:`_run_events`; a log of another scenario is refused in one line)."""
+    from sim.analysis.tracks import tracks
+
     model = prepare(resolved)
-    sc, table = model.scenario, model.routes
-    events = _run_events(found[0])
+    sc = model.scenario
+    events = _run_events(log)
     try:
-        tr = tracks(events, sc, table, interval_h=interval_h, seed=_run_seed(folder, sc))
+        tr = tracks(
+            events, sc, model.routes, interval_h=interval_h, seed=_run_seed(folder, sc), idle=idle
+        )
     except (KeyError, IndexError, ValueError) as exc:  # checked above; what is left is foreign
         why = f"{type(exc).__name__}: {exc}"[:120]
         raise OptionError(
-            "run_dir", str(found[0]), f"the event log does not match the run's scenario ({why})"
+            "run_dir", str(log), f"the event log does not match the run's scenario ({why})"
         ) from None
-    return plot_map(sc, table, base, tracks=tr)
+    return model, tr
 
 
 TRAJECTORY_IDS = {"voyage": "trajectory_id", "leg": "leg_id"}
@@ -412,7 +436,6 @@ def trajectories(
     keeps every column of :func:`sim.analysis.tracks.tracks` (ship, status, speed, course,
     draught...). Needs geopandas and movingpandas (``pip install 'tankersim[tracks]'``).
     """
-    import math
     import warnings
 
     from sim.analysis.tracks import tracks
@@ -420,10 +443,7 @@ def trajectories(
 
     if by not in TRAJECTORY_IDS:
         raise OptionError("by", by, "must be 'voyage' or 'leg'")
-    if not (isinstance(interval_h, int | float) and math.isfinite(interval_h)) or not (
-        interval_h >= 0.01
-    ):
-        raise OptionError("interval_h", interval_h, "must be a finite number of hours >= 0.01")
+    _check_interval(interval_h)
     try:
         import geopandas as gpd
 
@@ -433,20 +453,12 @@ def trajectories(
     except ImportError:
         raise MissingExtraError("movingpandas", "tracks", "trajectories") from None
     if isinstance(source, RunResult):
-        events, sc, table, seed = source.events, source.scenario, source.routes, source.seed
+        df = tracks(
+            source.events, source.scenario, source.routes, interval_h=interval_h,
+            seed=source.seed, idle=idle,
+        )  # fmt: skip
     else:
-        folder = Path(source)
-        resolved = folder / "scenario.resolved.toml"
-        if not resolved.is_file():
-            why = "no scenario.resolved.toml: not a run's folder"
-            raise OptionError("run_dir", str(folder), why)
-        found = [p for p in (folder / "events.parquet", folder / "events.csv") if p.is_file()]
-        if not found:
-            raise OptionError("run_dir", str(folder), "no events.parquet or events.csv")
-        model = prepare(resolved)
-        sc, table = model.scenario, model.routes
-        events, seed = _run_events(found[0]), _run_seed(folder, model.scenario)
-    df = tracks(events, sc, table, interval_h=interval_h, seed=seed, idle=idle)
+        _, df = _run_tracks(*_run_files(source), interval_h, idle=idle)
     df = df.dropna(subset=["lat", "lon"])
     gdf = gpd.GeoDataFrame(df, geometry=gpd.points_from_xy(df["lon"], df["lat"]), crs="EPSG:4326")
     with warnings.catch_warnings():
