@@ -1913,15 +1913,20 @@ def resolve_end(
 def _unknown_port(name: str, case: Exception, world: Any) -> str:
     """One line for a name neither the case's gazetteer nor the World Port Index knows: the
     close names of each, or the countries of a name several world ports share."""
-    from sim.core.world_ports import norm
+    from sim.core.gazetteer import UnknownPortError, find_port
 
     if world.ambiguous:
         return str(world)
-    from sim.core.gazetteer import port_names
 
-    known = port_names()  # a world name the case's gazetteer also knows is its port
+    def in_gazetteer(port: str) -> bool:  # a world name the gazetteer knows is its port
+        try:
+            find_port(port)
+        except UnknownPortError:
+            return False
+        return True
+
     close = list(getattr(case, "close", []))
-    close += [c for c in world.close if norm(c) not in known and c.upper() not in close]
+    close += [c for c in world.close if not in_gazetteer(c) and c.upper() not in close]
     hint = f"did you mean {' or '.join(repr(c) for c in close)}? " if close else ""
     return (
         f"unknown port {name!r}: {hint}(a port of the case's gazetteer or of the World Port "

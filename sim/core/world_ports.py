@@ -166,7 +166,6 @@ def find_world_port(name: str) -> WorldPort:
             found = [i for i in found if norm(ports[i].country).startswith(want)]
         if found:
             break
-    key = norm(splits[-1][0] if not found and len(splits) > 1 else name)
     if found:
         best = max(SIZES.get(ports[i].size, 0) for i in found)
         top = [i for i in found if SIZES.get(ports[i].size, 0) == best]
@@ -183,6 +182,7 @@ def find_world_port(name: str) -> WorldPort:
             f"({where}): {how}",
             ambiguous=True,
         )
+    key = norm(splits[-1][0])  # the name before the last comma, or the whole name
     close = [c.title() for c in difflib.get_close_matches(key, list(exact), n=3, cutoff=0.75)]
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     raise UnknownWorldPortError(
