@@ -4,6 +4,7 @@ resume, robustness to the turnaround prior, and the posterior predictive check."
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import pickle
 import signal
 import subprocess
@@ -17,12 +18,15 @@ import pandas as pd
 import pytest
 import tomli_w
 from conftest import ROOT, SCENARIOS, base_raw
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 pytest.importorskip("pyabc")
 
 from sim.core.config import read_toml, validate_dict
 from sim.runner.calibrate import (
     SIGHTINGS,
+    Proposals,
     Statistic,
     calibrate,
     calibration_parameters,
@@ -112,6 +116,59 @@ def test_bad_prior_set_key_is_a_scenario_error() -> None:
         validate_dict(raw, file="x.toml")
 
 
+# --------------------------------------------------------------------------- the proposals
+
+
+def _draws(sizes: list[int]) -> Any:
+    """A draw function as the sampler's: each draw takes numpy's global state for the rows
+    asked, and keeps ``sizes[k]`` of them (those inside the prior's support)."""
+    k = [0]
+
+    def draw(n: int) -> np.ndarray:
+        q = np.random.random_sample((n, 2))  # noqa: NPY002 - as pyabc draws
+        keep = sizes[k[0] % len(sizes)]
+        k[0] += 1
+        return q[: min(keep, n)]
+
+    return draw
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=hs.lists(hs.integers(0, 1200), min_size=1, max_size=6).filter(any),
+    cuts=hs.lists(hs.integers(1, 900), min_size=1, max_size=8),
+    beyond=hs.integers(0, 3000),
+)
+def test_proposals_are_one_sequence_however_they_are_asked_for(
+    sizes: list[int], cuts: list[int], beyond: int
+) -> None:
+    """A generation's proposals are the same rows whether jobs ask for them in one piece or
+    many; and however far beyond its last needed row it drew, the generation leaves numpy's
+    global state as a generation that drew only up to that row would (and the rows used, the
+    replication numbers it spends, are the same)."""
+    saved = np.random.get_state()  # noqa: NPY002
+    try:
+        total = sum(cuts)
+        np.random.seed(7)  # noqa: NPY002
+        whole = Proposals(_draws(sizes)).rows(0, total)
+        np.random.seed(7)  # noqa: NPY002
+        stream = Proposals(_draws(sizes))
+        edges = np.cumsum([0, *cuts])
+        pieces = [stream.rows(int(a), int(b)) for a, b in itertools.pairwise(edges)]
+        np.testing.assert_array_equal(np.concatenate(pieces), whole)
+        last = total - 1
+        stream.rows(total, total + beyond)  # drawn ahead, not needed
+        used = stream.rewind(last)
+        after = np.random.random_sample(3)  # noqa: NPY002
+        np.random.seed(7)  # noqa: NPY002
+        needed = Proposals(_draws(sizes))
+        needed.rows(0, last + 1)
+        assert used == needed.ends[-1] >= last + 1
+        np.testing.assert_array_equal(after, np.random.random_sample(3))  # noqa: NPY002
+    finally:
+        np.random.set_state(saved)  # noqa: NPY002
+
+
 # --------------------------------------------------------------------------- synthetic evidence
 
 TRUTH = {"unknowns.size": 1.3, "unknowns.turn": 12.0, "observation.p_detect": 0.7}
@@ -190,13 +247,17 @@ def synthetic_result(synthetic: Path) -> Any:
 
 def test_posterior_covers_the_truth(synthetic_result: Any) -> None:
     """Evidence made by the model at known values is fed back: the 90 % credible intervals
-    cover the true values, and the data narrow the prior."""
+    cover the true values, and the data narrow the prior of what the counts and volumes
+    identify (the ships' size and turnaround) to well under its own 90 % interval. One
+    replication's counts say little of the detection probability: its interval is 0.72-0.90
+    of the prior's range over seeds 5-10, so it is only required to cover the truth."""
     r = synthetic_result
     for p in r.setup.parameters:
         iv = r.verdict.parameters[p.key]
         assert iv.lo <= TRUTH[p.key] <= iv.hi, (p.key, iv, TRUTH[p.key])
         lo, hi = p.dist.bounds
-        assert iv.hi - iv.lo < 0.9 * (hi - lo), f"{p.key} not narrowed: {iv}"
+        if p.key != "observation.p_detect":
+            assert iv.hi - iv.lo < 0.6 * (hi - lo), f"{p.key} not narrowed: {iv}"
     assert (r.diagnostics["epsilon"].diff().dropna() < 0).all()  # tolerances shrink
 
 
@@ -208,6 +269,38 @@ def test_posterior_predictive_reproduces_the_evidence(synthetic_result: Any) -> 
         row = pc.loc[st.name]
         assert row["p05"] <= st.target <= row["p95"] or st.relation == ">="
         assert row["agree_posterior"] >= row["agree_prior"], st.name
+
+
+def test_a_generation_does_not_depend_on_how_its_proposals_are_cut(
+    synthetic: Path, synthetic_result: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sampler keeps several jobs submitted, of sizes it guesses from the acceptance rate,
+    and drops what was simulated beyond the n-th acceptance: none of that may reach the
+    result. Tiny jobs, a large overshoot and five jobs in flight (as on a pool) give the same
+    posterior, tolerances and simulation count, bit for bit, as the defaults."""
+    from sim.runner import calibrate as C
+
+    monkeypatch.setattr(C, "MIN_JOB", 7)
+    monkeypatch.setattr(C, "CHUNK", 53)
+    monkeypatch.setattr(C, "MARGIN", 2.5)
+    monkeypatch.setattr(C.Simulator, "capacity", lambda self: (3, 5))
+    cut = calibrate(synthetic, options=ExecOptions("serial"))
+    a = synthetic_result
+    pd.testing.assert_frame_equal(a.posterior, cut.posterior, check_exact=True)
+    pd.testing.assert_frame_equal(a.diagnostics, cut.diagnostics, check_exact=True)
+    assert a.simulated == cut.simulated
+
+
+def test_the_simulations_counted_are_pilot_generations_and_posterior_runs(
+    synthetic_result: Any,
+) -> None:
+    """The count reported: the pilot, each generation's proposals up to its n-th acceptance
+    (pyabc's own count), and the posterior runs. pyabc's draw from the prior (the first
+    tolerance) is the pilot's first rows, simulated once."""
+    from sim.runner.calibrate import PILOT
+
+    r = synthetic_result
+    assert r.simulated == PILOT + int(r.diagnostics["simulations"].sum()) + len(r.replications)
 
 
 @pytest.mark.slow

@@ -38,6 +38,8 @@ posterior predictive check.
 
 from __future__ import annotations
 
+import bisect
+import concurrent.futures as cf
 import dataclasses
 import gc
 import json
@@ -46,6 +48,7 @@ import math
 import os
 import pickle
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -86,7 +89,17 @@ log = logging.getLogger(__name__)
 PILOT = 2000
 """Prior draws that set the statistics' scales (and give the prior predictive check)."""
 CHUNK = 2500
-"""Rows per job when a generation's proposals are simulated."""
+"""Most rows in one job."""
+DRAW = 1000
+"""Proposals drawn at a time. A generation's proposals are the sequence of these draws, so
+which proposals it makes does not depend on how they are cut into jobs, on how many workers
+run them, or on how far ahead of need they are simulated (:class:`Proposals`)."""
+MIN_JOB = 250
+"""Fewest rows in a generation's job (a job of the vectorised engine costs about 50 ms
+whatever its size)."""
+MARGIN = 1.1
+"""A generation keeps submitted the rows expected to give this many times the acceptances
+still needed (at the acceptance rate seen so far)."""
 POSTERIOR_REPLICATION0 = 3_000_000_000
 """First replication number of the posterior runs (calibration uses 0, 1, 2, ...)."""
 LATENT: tuple[str, ...] = (
@@ -416,36 +429,40 @@ class Simulator:
         """The last generation's accepted statistics (see :func:`run_abc`)."""
         self.finished_before = False
         """Whether :func:`run_abc` found the calibration already finished (a resume)."""
+        self.prior_sample: tuple[np.ndarray, np.ndarray] | None = None
+        """The pilot's quantiles and statistics (:func:`stat_names` order), which serve
+        pyabc's draw from the prior (see :func:`_calibrate_one`)."""
 
     def __getstate__(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["executor"] = None  # reattached on resume
+        d["prior_sample"] = None  # served before the first checkpoint
         return d
+
+    def _job(self, q: np.ndarray, reps: np.ndarray, extra: tuple[Observable, ...] = ()) -> Job:
+        """The job of rows ``q`` (n x parameters) and replications ``reps``."""
+        s = self.s
+        return Job(
+            s.prepared,
+            s.seed,
+            0,
+            tuple(np.asarray(reps, dtype=np.int64).tolist()),
+            daily=False,
+            observables=s.observables + extra,
+            engine=s.engine,  # type: ignore[arg-type]
+            fixed={
+                p.key: tuple(np.asarray(p.value(q[:, j]), dtype=float).tolist())
+                for j, p in enumerate(s.parameters)
+            },
+        )
 
     def _jobs(
         self, q: np.ndarray, reps: np.ndarray, extra: tuple[Observable, ...] = ()
-    ) -> list[tuple[int, int, Job]]:
-        """The jobs of rows ``q`` (n x parameters) and replications ``reps``, with the bounds
-        of their rows."""
-        s = self.s
-        fixed = {p.key: p.value(q[:, j]) for j, p in enumerate(s.parameters)}
+    ) -> list[Job]:
+        """The jobs of rows ``q`` and replications ``reps``, an even share for every
+        worker (:func:`_spread`)."""
         return [
-            (
-                a,
-                b,
-                Job(
-                    s.prepared,
-                    s.seed,
-                    0,
-                    tuple(np.asarray(reps[a:b], dtype=np.int64).tolist()),
-                    daily=False,
-                    observables=s.observables + extra,
-                    engine=s.engine,  # type: ignore[arg-type]
-                    fixed={
-                        k: tuple(np.asarray(v[a:b], dtype=float).tolist()) for k, v in fixed.items()
-                    },
-                ),
-            )
+            self._job(q[a:b], reps[a:b], extra)
             for a, b in _spread(len(reps), self.options.n_workers)
         ]
 
@@ -473,23 +490,30 @@ class Simulator:
         """The per-replication table of rows ``q`` (n x parameters) and replications ``reps``
         (with the columns of ``extra`` observables too). ``meanwhile`` runs here while the
         workers simulate."""
-        calls = [([job],) for _, _, job in self._jobs(q, reps, extra)]
+        calls = [([job],) for job in self._jobs(q, reps, extra)]
         parts = [out[0] for out in self._map(run_jobs, calls, meanwhile)]
         self.rows_run += len(reps)
         return pd.concat(parts, ignore_index=True)
 
-    def judged(self, q: np.ndarray, reps: np.ndarray, judge: Judge) -> Judged:
-        """Rows ``q`` simulated and judged by ``judge`` in the workers (:func:`judge_rows`),
-        their verdicts joined in row order."""
-        calls = [(job, q[a:b], judge) for a, b, job in self._jobs(q, reps)]
-        parts: list[Judged] = self._map(judge_rows, calls, lambda: None)
-        self.rows_run += len(reps)
-        return Judged(
-            np.concatenate([p.distance for p in parts]),
-            np.concatenate([p.accepted for p in parts]),
-            np.concatenate([p.statistics for p in parts]),
-            np.concatenate([p.density for p in parts]),
-        )
+    def capacity(self) -> tuple[int, int]:
+        """How many jobs run at once, and how many a caller may keep submitted (queued
+        behind the running ones, so that no worker waits for the parent): (1, 1) in this
+        process."""
+        if self.executor is None:
+            return 1, 1
+        w = self.options.n_workers
+        return w, 2 * w
+
+    def submit(self, q: np.ndarray, reps: np.ndarray, judge: Judge) -> cf.Future[Judged]:
+        """Rows ``q`` (replications ``reps``) simulated and judged by ``judge`` as one job
+        (:func:`judge_rows`), in a worker; in this process (no executor) at once."""
+        job = self._job(q, reps)
+        if self.executor is None:
+            fut: cf.Future[Judged] = cf.Future()
+            fut.set_result(judge_rows(job, q, judge))
+            return fut
+        future: cf.Future[Judged] = self.executor.submit(judge_rows, job, q, judge)
+        return future
 
 
 @dataclass(frozen=True)
@@ -535,6 +559,40 @@ def judge_rows(job: Job, q: np.ndarray, judge: Judge) -> Judged:
         cols = [judge.names.index(c) for c in judge.kernel.columns]
         density = judge.kernel.density(q[accepted][:, cols])
     return Judged(dist, accepted, S[accepted], density)
+
+
+class Proposals:
+    """A generation's proposals, drawn :data:`DRAW` at a time as jobs ask for rows (``draw``
+    gives the rows of one draw that lie inside the prior's support), with numpy's global
+    random state after every draw, so that the generation can leave that state as it was
+    after the draw that made its last needed row, however many rows were drawn beyond it."""
+
+    def __init__(self, draw: Callable[[int], np.ndarray]) -> None:
+        self._draw = draw
+        self._parts: list[np.ndarray] = []
+        self._q: np.ndarray | None = None
+        self.ends: list[int] = []
+        """The rows drawn after each draw."""
+        self._states: list[Any] = []
+
+    def rows(self, a: int, b: int) -> np.ndarray:
+        """Rows ``a`` to ``b`` (exclusive) of the sequence, drawn as needed."""
+        while not self.ends or self.ends[-1] < b:
+            q = self._draw(DRAW)
+            self._parts.append(q)
+            self.ends.append((self.ends[-1] if self.ends else 0) + len(q))
+            self._states.append(np.random.get_state())  # noqa: NPY002 - pyabc's state
+            self._q = None
+        if self._q is None:
+            self._q = np.concatenate(self._parts)
+        return self._q[a:b]
+
+    def rewind(self, row: int) -> int:
+        """Give numpy's global random state what it was after the draw that made row
+        ``row``; return the rows drawn up to that draw."""
+        d = bisect.bisect_right(self.ends, row)
+        np.random.set_state(self._states[d])  # noqa: NPY002 - pyabc's state
+        return self.ends[d]
 
 
 def _spread(n: int, workers: int) -> list[tuple[int, int]]:
@@ -611,6 +669,7 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
             self.statistics = statistics
             self.next_replication = 0
             self.rate = 0.5
+            self.rates: list[float] = []
             self.log: list[dict[str, Any]] = []
             self.accepted: dict[tuple[float, ...], list[float]] = {}
             """The summary statistics of the last generation's accepted particles, by their
@@ -625,10 +684,49 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
             inside = np.all((q > 0) & (q < 1), axis=1)  # the prior is uniform on (0, 1)
             return q[inside]
 
-        def _simulate(self, q: np.ndarray, judge: Judge) -> Judged:
-            reps = np.arange(self.next_replication, self.next_replication + len(q))
-            self.next_replication += len(q)
-            return self.sim.judged(q, reps, judge)
+        def _expected_rate(self) -> float:
+            """The acceptance rate this generation is expected to have: the last one's, times
+            the last change (tolerances tighten at a steady pace), within reason. It sizes
+            the first jobs only; the proposals and the result do not depend on it."""
+            if len(self.rates) < 2:
+                return max(self.rate, 1e-4)
+            change = min(1.0, max(0.25, self.rates[-1] / self.rates[-2]))
+            return max(self.rate * change, 1e-4)
+
+        def _particle(
+            self,
+            q: np.ndarray,
+            stats: np.ndarray,
+            weight: float,
+            distance: float,
+            kept: dict[tuple[float, ...], list[float]],
+        ) -> Any:
+            """pyabc's particle of an accepted row (quantiles ``q``, statistics ``stats``),
+            its statistics kept by its parameter values."""
+            kept[tuple(q.tolist())] = stats.tolist()
+            return pyabc.Particle(
+                m=0,
+                parameter=pyabc.Parameter(dict(zip(self.names, q.tolist(), strict=True))),
+                weight=float(weight),
+                sum_stat=dict(zip(self.statistics, stats.tolist(), strict=True)),
+                distance=float(distance),
+                accepted=True,
+                proposal_id=0,
+                preliminary=False,
+            )
+
+        def _from_pilot(self, n: int, t: int, q: np.ndarray, stats: np.ndarray) -> Any:
+            """pyabc's draw from the prior, which sets the first tolerance: the pilot's
+            first ``n`` rows, prior draws already simulated (their distances are pyabc's to
+            compute, as after any draw from the prior)."""
+            sample = self.sample_factory()
+            kept: dict[tuple[float, ...], list[float]] = {}
+            for i in range(n):
+                sample.append(self._particle(q[i], stats[i], 1.0, np.inf, kept))
+            self.nr_evaluations_ = n
+            self.accepted = kept
+            self.log.append({"t": t, "evaluations": n, "simulated": self.sim.rows_run})
+            return sample
 
         def sample_until_n_accepted(
             self,
@@ -643,57 +741,67 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
             if ana_vars is None:  # pragma: no cover - pyabc's ABCSMC always passes them
                 raise TypeError("pyabc gave the sampler no analysis variables (ana_vars)")
             from_prior = all_accepted  # pyabc's draw from the prior: every particle accepted
+            pilot = self.sim.prior_sample
+            if from_prior and pilot is not None and n <= len(pilot[0]):
+                return self._from_pilot(n, t, *pilot)
             judge = Judge(
                 tuple(self.sim.s.statistics),
                 None if from_prior else float(ana_vars.eps(t)),
                 None if from_prior or t == 0 else abc_adapter.kernel(ana_vars.transitions[0]),
                 tuple(self.names),
             )
+            stream = Proposals(lambda size: self._propose(ana_vars, from_prior, t, size))
+            base = self.next_replication
+            rate = 1.0 if from_prior else self._expected_rate()
+            workers, depth = self.sim.capacity()
             sample = self.sample_factory()
             kept: dict[tuple[float, ...], list[float]] = {}
-            n_eval, n_acc = 0, 0
-            rate = 1.0 if from_prior else max(self.rate, 1e-4)
-            while n_acc < n:
+            n_acc, done, sent, last = 0, 0, 0, -1
+            flight: deque[tuple[int, int, cf.Future[Judged]]] = deque()
+            while last < 0:
+                # Keep submitted the rows expected to reach n acceptances, in equal jobs,
+                # as many as a multiple of the workers.
+                short = n - n_acc - rate * (sent - done)
+                if short > 0 or not flight:
+                    want = math.ceil(MARGIN * max(short, 1.0) / rate)
+                    jobs = workers * math.ceil(want / (workers * CHUNK))
+                    size = max(MIN_JOB, math.ceil(want / jobs))
+                    for _ in range(min(jobs, depth - len(flight))):
+                        q = stream.rows(sent, sent + size)
+                        reps = np.arange(base + sent, base + sent + size)
+                        flight.append((sent, sent + size, self.sim.submit(q, reps, judge)))
+                        sent += size
+                a, b, future = flight.popleft()
+                v = future.result()  # jobs are taken in proposal order
+                q = stream.rows(a, b)
+                cum = np.cumsum(v.accepted)
                 need = n - n_acc
-                size = int(min(100_000, max(500, math.ceil(1.2 * need / rate))))
-                q = self._propose(ana_vars, from_prior, t, size)
-                if len(q) == 0:
-                    continue
-                v = self._simulate(q, judge)
-                dist, accepted = v.distance, v.accepted
-                cum = np.cumsum(accepted)
-                stop = len(q) if cum[-1] < need else int(np.searchsorted(cum, need)) + 1
-                weights = np.zeros(stop)
-                acc = np.flatnonzero(accepted[:stop])
-                if judge.kernel is None:
-                    weights[acc] = 1.0
-                elif len(acc):
-                    weights[acc] = 1.0 / v.density[: len(acc)]  # the prior density is 1
+                stop = b - a if cum[-1] < need else int(np.searchsorted(cum, need)) + 1
+                acc = np.flatnonzero(v.accepted[:stop])
+                weights = np.ones(len(acc))
+                if judge.kernel is not None:
+                    weights = 1.0 / v.density[: len(acc)]  # the prior density is 1
                 for k, i in enumerate(acc):
-                    S_i = v.statistics[k]
-                    kept[tuple(q[i].tolist())] = S_i.tolist()
                     sample.append(
-                        pyabc.Particle(
-                            m=0,
-                            parameter=pyabc.Parameter(
-                                dict(zip(self.names, q[i].tolist(), strict=True))
-                            ),
-                            weight=float(weights[i]),
-                            sum_stat=dict(zip(self.statistics, S_i.tolist(), strict=True)),
-                            distance=float(dist[i]),
-                            accepted=True,
-                            proposal_id=0,
-                            preliminary=False,
-                        )
+                        self._particle(q[i], v.statistics[k], weights[k], v.distance[i], kept)
                     )
-                n_eval += stop
-                n_acc += int(cum[stop - 1])
-                rate = n_acc / n_eval if n_acc else rate / 4
-            self.nr_evaluations_ = n_eval
+                n_acc += len(acc)
+                done = a + stop
+                if n_acc >= n:
+                    last = done - 1
+                elif not from_prior:
+                    rate = n_acc / done if n_acc else rate / 4
+            for _, _, future in flight:  # proposed beyond the n-th acceptance: not needed
+                future.cancel()
+            used = stream.rewind(last)
+            self.next_replication = base + used
+            self.sim.rows_run += done
+            self.nr_evaluations_ = done
             self.accepted = kept
             if not from_prior:
-                self.rate = n_acc / n_eval
-            self.log.append({"t": t, "evaluations": n_eval, "simulated": self.sim.rows_run})
+                self.rate = n_acc / done
+                self.rates.append(self.rate)
+            self.log.append({"t": t, "evaluations": done, "simulated": self.sim.rows_run})
             return sample
 
     return BlockSampler()
@@ -1028,24 +1136,24 @@ def calibrate(
     }  # fmt: skip
     main_s = setup(scenario, prior=prior, seed=seed, cache_dir=cache_dir, overrides=overrides,
                    evidence=evidence)  # fmt: skip
-    others = []
+    others: dict[str, Setup] = {}
     for name in compare:
         if name == main_s.evidence_set:
             continue
         other = setup(scenario, prior=prior, seed=seed, cache_dir=cache_dir,
                       overrides=overrides, evidence=name)  # fmt: skip
         if {st.name for st in other.fitted} != {st.name for st in main_s.fitted}:
-            others.append(name)
+            others[name] = other
     if on_stage is not None and others:
         on_stage(f"evidence set {main_s.evidence_set}:")
     with open_executor(options or ExecOptions()) as ex:
-        result = _calibrate_one(scenario, out=out, evidence=main_s.evidence_set, executor=ex, **kw)
+        result = _calibrate_one(main_s, out=out, executor=ex, **kw)
         companions = {}
-        for name in others:
+        for name, other in others.items():
             if on_stage is not None:
                 on_stage(f"evidence set {name}:")
             sub = None if out is None else companion_folder(out, name)
-            companions[name] = _calibrate_one(scenario, out=sub, evidence=name, executor=ex, **kw)
+            companions[name] = _calibrate_one(other, out=sub, executor=ex, **kw)
     if not others:
         return result
     alternatives = []
@@ -1071,7 +1179,7 @@ def calibrate(
 
 
 def _calibrate_one(
-    scenario: str | Path | Mapping[str, Any] | Scenario,
+    scenario: str | Path | Mapping[str, Any] | Scenario | Setup,
     *,
     prior: str = "scenario",
     seed: int | None = None,
@@ -1087,10 +1195,16 @@ def _calibrate_one(
     evidence: str | None = None,
     executor: Any = None,
 ) -> CalibrationResult:
-    """One calibration (see :func:`calibrate`); ``executor``: an open executor to run on
-    (else one is opened from ``options`` and shut down at the end)."""
-    s = setup(scenario, prior=prior, seed=seed, cache_dir=cache_dir, overrides=overrides,
-              evidence=evidence)  # fmt: skip
+    """One calibration (see :func:`calibrate`) of a scenario, or of a set-up that
+    :func:`setup` made of it with these ``prior``, ``seed``, ``cache_dir``, ``overrides`` and
+    ``evidence``; ``executor``: an open executor to run on (else one is opened from
+    ``options`` and shut down at the end)."""
+    s = (
+        scenario
+        if isinstance(scenario, Setup)
+        else setup(scenario, prior=prior, seed=seed, cache_dir=cache_dir, overrides=overrides,
+                   evidence=evidence)
+    )  # fmt: skip
     cal = s.scenario.calibration
     overrides = {
         k: v
@@ -1141,6 +1255,7 @@ def _calibrate_one(
             if not _temporary:
                 _store(folder / PILOT_FILE, pilot)
         s.statistics = scaled(s.statistics, pilot)  # the pilot sets the statistics' scales
+        sim.prior_sample = (_pilot_quantiles(s), stat_matrix(s, pilot))
         with _global_rng(s.seed), _quiet_pyabc(), _frozen_heap():
             history = run_abc(s, sim, folder, resume=resume, progress=progress)
         if not _temporary:
