@@ -13,6 +13,13 @@ temporary folder) that reports:
 - ``parent_mib``: the parent's peak resident memory (``ru_maxrss`` of the child itself; with
   more than one worker the simulation runs in other processes).
 
+A calibration case also reports the parent's and the workers' CPU time, and a *ceiling* case
+runs calibration-sized jobs (16 of 1,250 rows) alone, in this process and on the pool, with no
+parent work between them: their speed-up is the most a calibration could gain on the machine,
+and the calibration's speed-up is reported against it. ``--as-command`` runs the calibrations
+as ``tankersim calibrate`` does, with the companion evidence set (two calibrations in one call,
+pyabc imported once), instead of the one calibration alone.
+
 From the measured serial fraction ``f`` and the one-worker time, Amdahl's law projects the
 speed-up at ``p`` workers: ``1 / (f + (1 - f) / p)``; the benchmark prints it for 4, 8 and 16
 workers, marked as a projection, beside whatever it measured.
@@ -62,24 +69,61 @@ CAL_CHILD = r"""
 import json, resource, sys, tempfile, time
 pop, gens, workers, executor, scenario = (int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]),
                                           sys.argv[4], sys.argv[5])
+as_command = sys.argv[6] == "1"
 from sim.api import ExecOptions, calibrate
+from sim.runner.calibrate import COMPARE
 opts = ExecOptions(executor, workers)
-def cpu():
-    r = resource.getrusage(resource.RUSAGE_SELF)
+def cpu(who=resource.RUSAGE_SELF):
+    r = resource.getrusage(who)
     return r.ru_utime + r.ru_stime
 with tempfile.TemporaryDirectory() as tmp:
-    c0 = cpu()
+    c0, w0 = cpu(), cpu(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     r = calibrate(scenario, population=pop or None, generations=gens or None, options=opts, out=tmp,
-                  plots=False, progress=False, compare=())
+                  plots=False, progress=False, compare=COMPARE if as_command else ())
     wall = time.perf_counter() - t0
     parent_cpu = cpu() - c0
+    workers_cpu = cpu(resource.RUSAGE_CHILDREN) - w0  # the pool's processes, once shut down
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"kind": "calibrate", "parent_cpu_s": parent_cpu, "population": pop,
-                  "generations": gens, "workers": workers, "executor": executor, "wall_s": wall,
-                  "simulations": r.simulated, "parent_mib": peak}))
+print(json.dumps({"kind": "calibrate", "parent_cpu_s": parent_cpu, "workers_cpu_s": workers_cpu,
+                  "population": pop, "generations": gens, "workers": workers,
+                  "executor": executor, "wall_s": wall, "as_command": as_command,
+                  "simulations": r.simulated
+                  + sum(c.simulated for c in r.companions.values()), "parent_mib": peak}))
 """
 
+CEILING_CHILD = r"""
+import concurrent.futures as cf, gc, json, sys, time
+import numpy as np
+rows, jobs, workers, scenario = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+from sim.runner.calibrate import Simulator, setup
+from sim.runner.pipeline import ExecOptions, run_jobs
+s = setup(scenario)
+sim = Simulator(s, ExecOptions("serial"))
+rng = np.random.default_rng(0)
+q = rng.uniform(size=(rows * jobs, len(s.parameters)))
+batch = [[sim._job(q[k * rows:(k + 1) * rows], np.arange(k * rows, (k + 1) * rows))]
+         for k in range(jobs)]
+run_jobs(batch[0])  # warm, as a calibration's pilot warms this process
+if workers == 1:
+    t0 = time.perf_counter()
+    for b in batch:
+        run_jobs(b)
+    wall = time.perf_counter() - t0
+else:
+    with cf.ProcessPoolExecutor(workers, initializer=gc.freeze) as pool:
+        list(pool.map(run_jobs, batch[:workers]))  # started and warm
+        t0 = time.perf_counter()
+        list(pool.map(run_jobs, batch))
+        wall = time.perf_counter() - t0
+print(json.dumps({"kind": "ceiling", "rows": rows, "jobs": jobs, "workers": workers,
+                  "wall_s": wall}))
+"""
+
+
+CEILING_ROWS = 1250
+"""Rows per job of the ceiling case: about the size of a calibration's jobs at 2 workers."""
+CEILING_JOBS = 16
 
 REPEAT = 3
 """Each case runs this many times; the fastest run is kept (a shared machine's noise only
@@ -124,6 +168,12 @@ def main() -> None:
         help="calibrate: generations (default: the scenario's)",
     )
     ap.add_argument("--no-calibrate", action="store_true")
+    ap.add_argument(
+        "--as-command",
+        action="store_true",
+        help="calibrate as `tankersim calibrate` runs it: with the companion evidence set "
+        "(default: the one calibration alone)",
+    )
     ap.add_argument("--no-mc", action="store_true", help="calibrate only")
     ap.add_argument(
         "--results",
@@ -165,7 +215,7 @@ def main() -> None:
         for _ in range(args.repeat):
             for w, ex in cases:
                 r = child(CAL_CHILD, args.population, args.generations, w, ex, args.scenario,
-                          repeat=1)  # fmt: skip
+                          int(args.as_command), repeat=1)  # fmt: skip
                 if (w, ex) not in best or r["wall_s"] < best[w, ex]["wall_s"]:
                     best[w, ex] = r
         for w, ex in cases:
@@ -182,10 +232,30 @@ def main() -> None:
                 if args.population or args.generations
                 else "the scenario's own population and generations"
             )
+            if args.as_command:
+                size += ", with the companion evidence set, as the command runs it"
             print(
                 f"calibrate ({size}), {ex} x{w}: {r['wall_s']:.1f} s "
                 f"({r['simulations']:,} simulations; the parent's own CPU time "
-                f"{r['parent_cpu_s']:.2f} s, pyabc's import included)",
+                f"{r['parent_cpu_s']:.2f} s, pyabc's import included; the workers' "
+                f"{r.get('workers_cpu_s', 0.0):.2f} s)",
+                flush=True,
+            )
+        # The ceiling: calibration-sized jobs alone, with no parent work between them, in
+        # this process and on the pool (best of --repeat, taking turns).
+        ceil: dict[int, dict[str, float]] = {}
+        for _ in range(args.repeat):
+            for w, _ex in cases:
+                if _ex == "dask":
+                    continue
+                r = child(CEILING_CHILD, CEILING_ROWS, CEILING_JOBS, w, args.scenario, repeat=1)
+                if w not in ceil or r["wall_s"] < ceil[w]["wall_s"]:
+                    ceil[w] = r
+        for w in sorted(ceil):
+            rows.append(ceil[w])
+            print(
+                f"ceiling: {CEILING_JOBS} jobs of {CEILING_ROWS:,} rows alone, "
+                f"{'in this process' if w == 1 else f'pool x{w}'}: {ceil[w]['wall_s']:.2f} s",
                 flush=True,
             )
 
@@ -219,6 +289,21 @@ def main() -> None:
                           "one-worker run's wall time")  # fmt: skip
                 summary[f"calibrate_speedup_{ex}_{w}"] = s
                 print(f"calibrate speed-up {ex} x{w}: {s:.2f}x (measured)")
+                ceil = {r["workers"]: r for r in rows if r["kind"] == "ceiling"}
+                if ex == "local" and 1 in ceil and w in ceil:
+                    c = ceil[1]["wall_s"] / ceil[w]["wall_s"]
+                    summary[f"ceiling_speedup_{w}"] = c
+                    print(
+                        f"the same machine's ceiling x{w} (calibration-sized jobs alone): "
+                        f"{c:.2f}x; calibrate reaches {s / c:.0%} of it"
+                    )
+                one_cpu = cal[("serial", 1)]["parent_cpu_s"]
+                all_cpu = r["parent_cpu_s"] + r.get("workers_cpu_s", 0.0)
+                summary[f"calibrate_cpu_ratio_{ex}_{w}"] = all_cpu / one_cpu
+                print(
+                    f"calibrate CPU time, every process, x{w} / x1: {all_cpu:.1f} s / "
+                    f"{one_cpu:.1f} s = {all_cpu / one_cpu:.2f}"
+                )
                 if w == 2 and ex == "local":
                     # Amdahl from two points: t2 = t1 (f + (1 - f) / 2)  =>  f = 2 t2 / t1 - 1
                     f_cal = min(1.0, max(0.0, 2.0 / s - 1.0))

@@ -309,6 +309,50 @@ def test_robustness_runs_each_setting_and_writes_its_files(tmp_path: Path) -> No
     assert low <= high
 
 
+def _audit_row(inp: str, level: str, p: float, se: float) -> dict[str, Any]:
+    return {"input": inp, "label": f"the {inp}", "level": level, "level_label": f"{inp} {level}",
+            "evidence": "independent", "prior": "scenario", "p_seen": p, "mcse": se,
+            "p_fleet": p, "fleet_mcse": se, "word": "w",
+            "folder": f"settings/{inp}--{level}"}  # fmt: skip
+
+
+def test_an_input_decides_only_beyond_its_monte_carlo_error() -> None:
+    """A swing counts as decisive only when it clears 10 points by two standard errors of
+    Monte Carlo error; when its interval straddles 10 points the audit cannot tell, and says
+    so instead of naming it. A clear small swing is not decisive."""
+    from sim.runner.robustness import DECISIVE, MC_Z, RobustnessResult
+
+    rows = [
+        _audit_row("default", "default", 0.05, 0.01),
+        _audit_row("size", "low", 0.01, 0.01),
+        _audit_row("size", "high", 0.40, 0.02),  # 39 +- 4.5 points: decides it
+        _audit_row("mix", "low", 0.03, 0.01),
+        _audit_row("mix", "high", 0.18, 0.07),  # 15 +- 14 points: cannot tell
+        _audit_row("noisy", "low", 0.04, 0.06),
+        _audit_row("noisy", "high", 0.07, 0.03),  # 3 +- 13 points: cannot tell either
+        _audit_row("quiet", "low", 0.04, 0.005),
+        _audit_row("quiet", "high", 0.08, 0.005),  # 4 +- 1.4 points: does not
+    ]
+    r = RobustnessResult(
+        load_scenario(SCENARIOS / "osc-2024.toml"), pd.DataFrame(rows), {}, 300, 0.0
+    )
+    sw = r.swings().set_index("input")
+    assert list(sw.index) == ["size", "mix", "quiet", "noisy"]  # largest swing first
+    assert sw.loc["mix", "swing_mcse"] == pytest.approx(math.hypot(0.01, 0.07))
+    for inp in sw.index:
+        lo_end = sw.loc[inp, "swing"] - MC_Z * sw.loc[inp, "swing_mcse"]
+        hi_end = sw.loc[inp, "swing"] + MC_Z * sw.loc[inp, "swing_mcse"]
+        assert sw.loc[inp, "decisive"] == (lo_end >= DECISIVE)
+        assert sw.loc[inp, "unclear"] == (lo_end < DECISIVE <= hi_end)
+    assert r.deciders() == ["the size"]
+    assert r.unclear() == ["the mix", "the noisy"]
+    assert r.mc_error() == (pytest.approx(0.01), 0.07, "the mix: mix high")
+    h = r.headline()
+    assert "what decides it: the size; 2 more inputs might, within Monte Carlo error" in h
+    assert "the largest: the mix, a swing of 15 ± 14 points" in h
+    assert "±1.0 points (median), up to ±7.0 (the mix: mix high)" in h
+
+
 def test_robustness_refuses_an_unknown_input(tmp_path: Path) -> None:
     from sim.api import robustness
 

@@ -109,8 +109,8 @@ def block_readme_answer(d: dict[str, Any]) -> str:
     lines = [
         f"> **Did the {v['claim_visits']} seen visits carry {v['claim_bbl']:,.0f} barrels? "
         f"Between {pct(lo)} and {pct(hi)}**, depending on what one assumes; what decides it: "
-        f"{deciders}. The answer is {pct(lo)} under {low['level_label']} and {pct(hi)} under "
-        f"{high['level_label']} (`tankersim robustness`).",
+        f"{deciders}{_unclear(r)}. The answer is {pct(lo)} under {low['level_label']} and "
+        f"{pct(hi)} under {high['level_label']} (`tankersim robustness`).",
         ">",
         f"> **Under the default** (only the evidence independent of the claim, and the fleet's "
         f"typical size from the ships of known size): **{v['word']}, {pct(v['seen']['p'])}**. "
@@ -127,18 +127,20 @@ def block_readme_answer(d: dict[str, Any]) -> str:
     lines += [
         ">",
         f"> Monte Carlo error: {pts(v['seen']['mcse'])} on the default "
-        f"({v['particles']:,} particles); about {pts(_median_mcse(r))} on each answer of the "
-        f"audit ({r['population']} particles each).",
+        f"({v['particles']:,} particles); on each answer of the audit ({r['population']} "
+        f"particles each) {pts(_median_mcse(r))} (median), up to {pts(r['mcse_max'])} "
+        f"({r['mcse_max_at']}).",
         "",
-        "| what moves the answer | lowest | at | highest | at |",
-        "| --- | --- | --- | --- | --- |",
+        "| what moves the answer | lowest | at | highest | at "
+        "| Monte Carlo error of the swing (2 s.e.) |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for s in r["swings"]:
         if s["input"] == "evidence x prior":
             continue
         lines.append(
             f"| {s['label']} | {pct(s['p_low'])} | {s['at_low']} | {pct(s['p_high'])} | "
-            f"{s['at_high']} |"
+            f"{s['at_high']} | ±{_mc2(s)} points |"
         )
     groups = _settle_groups(v["settle"])[:3]
     if groups:
@@ -163,6 +165,19 @@ def block_readme_answer(d: dict[str, Any]) -> str:
         ),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _unclear(r: dict[str, Any]) -> str:
+    """The inputs the audit cannot tell decisive or not, as a clause (as the audit's own
+    headline words it)."""
+    sw = [s for s in r["swings"] if s.get("unclear") and s["input"] != "evidence x prior"]
+    if not sw:
+        return ""
+    more = "1 more input might" if len(sw) == 1 else f"{len(sw)} more inputs might"
+    return (
+        f"; {more}, within Monte Carlo error (the largest: {sw[0]['label']}, a swing of "
+        f"{100 * sw[0]['swing']:.0f} ± {_mc2(sw[0])} points; more particles would tell)"
+    )
 
 
 def _median_mcse(r: dict[str, Any]) -> float:
@@ -348,15 +363,26 @@ def block_rob_headline(d: dict[str, Any]) -> str:
 
 
 def block_rob_swings(d: dict[str, Any]) -> str:
-    lines = ["| input | lowest P(seen) | at | highest P(seen) | at | swing | decides it |",
+    lines = ["| input | lowest P(seen) | at | highest P(seen) | at | swing (± 2 s.e.) "
+             "| decides it |",
              "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for s in d["robustness"]["swings"]:
         lines.append(
             f"| {s['label']} | {pct(s['p_low'])} | {s['at_low']} | {pct(s['p_high'])} | "
-            f"{s['at_high']} | {_points(s['swing'])} | "
-            f"{'**yes**' if s['decisive'] else 'no'} |"
+            f"{s['at_high']} | {_points(s['swing'])} (± {_mc2(s)}) | {_decides(s)} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _mc2(s: dict[str, Any]) -> str:
+    """Twice the swing's Monte Carlo standard error, in points."""
+    return f"{100 * 2 * s['swing_mcse']:.0f}"
+
+
+def _decides(s: dict[str, Any]) -> str:
+    if s["decisive"]:
+        return "**yes**"
+    return "cannot tell (Monte Carlo error)" if s.get("unclear") else "no"
 
 
 def _points(x: float) -> str:

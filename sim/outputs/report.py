@@ -1049,6 +1049,7 @@ def _audit(run: RunFolder) -> dict[str, Any]:
                 "high": pct(r["p_high"]),
                 "at_high": r["at_high"],
                 "decisive": bool(r["decisive"]),
+                "unclear": bool(r.get("unclear", False)),
             }
             for r in a.get("swings") or []
         ],

@@ -63,14 +63,17 @@ def robustness_markdown(result: RobustnessResult) -> str:
         "",
     ]
     lines += [
-        "| input | lowest P(seen) | at | highest P(seen) | at | swing | decides |",
+        "| input | lowest P(seen) | at | highest P(seen) | at | swing (± 2 s.e.) | decides |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for _, r in result.swings().iterrows():
+        decides = (
+            "yes" if r["decisive"] else "cannot tell (Monte Carlo error)" if r["unclear"] else "no"
+        )
         lines.append(
             f"| {md_cell(r['label'])} | {r['p_low']:.2f} | {md_cell(r['at_low'])} | "
-            f"{r['p_high']:.2f} | {md_cell(r['at_high'])} | {r['swing']:.2f} | "
-            f"{'yes' if r['decisive'] else 'no'} |"
+            f"{r['p_high']:.2f} | {md_cell(r['at_high'])} | {r['swing']:.2f} "
+            f"(± {2 * r['swing_mcse']:.2f}) | {decides} |"
         )
     lines += ["", "Every setting (± one Monte Carlo standard error):", ""]
     lines += [
@@ -112,7 +115,11 @@ def tornado_figure(result: RobustnessResult, *, ax: AxesArg = None) -> Figure:
     y = np.arange(len(sw))
     for i, r in sw.iterrows():
         colour = CLAIM_COLOUR if r["decisive"] else MAIN
-        ax.barh(i, r["p_high"] - r["p_low"], left=r["p_low"], color=colour, alpha=0.75)
+        ax.barh(i, r["p_high"] - r["p_low"], left=r["p_low"], color=colour, alpha=0.75,
+                hatch="//" if r["unclear"] else None)  # fmt: skip
+        ax.errorbar([r["p_low"], r["p_high"]], [i, i],
+                    xerr=[2 * r["mcse_low"], 2 * r["mcse_high"]], fmt="none",
+                    ecolor="black", elinewidth=0.8, capsize=2)  # fmt: skip
         ax.text(r["p_low"] - 0.01, i, str(r["at_low"]), ha="right", va="center", fontsize=6.5)
         ax.text(r["p_high"] + 0.01, i, str(r["at_high"]), ha="left", va="center", fontsize=6.5)
     ax.axvline(c, color="black", lw=1)
@@ -121,7 +128,11 @@ def tornado_figure(result: RobustnessResult, *, ax: AxesArg = None) -> Figure:
     ax.set_xlim(-0.45, 1.45)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_xlabel("P(the seen visits carried the claim | evidence)")
-    ax.set_title(f"What moves the answer (line: the default, {c:.0%}; red: decides it)", fontsize=9)
+    ax.set_title(
+        f"What moves the answer (line: the default, {c:.0%}; red: decides it; hatched: "
+        "cannot tell within Monte Carlo error; whiskers: 2 s.e.)",
+        fontsize=8,
+    )
     ax.grid(alpha=0.3, axis="x")
     if gx is None:
         return fig

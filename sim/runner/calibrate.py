@@ -21,9 +21,13 @@ importance weights. tankersim provides:
   the prior (the median absolute deviation over a pilot of prior draws), so that no statistic
   dominates by its unit; the distance is the Euclidean norm of the scaled shortfalls;
 * a **sampler** that simulates a generation's proposals in blocks of the vectorised engine
-  (pyabc's own samplers run one simulation per call). Each simulated row is a replication with
-  its own number, so its random numbers depend on that number alone: the result is the same
-  whether blocks run here, in a process pool or on a Dask cluster. The worker that simulates
+  (pyabc's own samplers run one simulation per call), streamed: proposals are drawn
+  :data:`DRAW` at a time as jobs ask for them, enough jobs are kept submitted to reach the
+  population, their verdicts are taken in proposal order, and what was drawn or simulated
+  beyond the last needed row is dropped without a trace (:class:`Proposals`). Each simulated
+  row is a replication with its own number, so its random numbers depend on that number
+  alone: the result is the same whether blocks run here, in a process pool or on a Dask
+  cluster, and however they are cut. The worker that simulates
   a block also judges it (:func:`judge_rows`: summary statistics, distances, acceptance, and
   the proposal density of the accepted rows), so the parent's serial work per generation is
   pyabc's own (the kernel fit, the tolerance, the weights' normalisation);

@@ -17,6 +17,7 @@ settings move the answer by at least :data:`DECISIVE`), a tornado chart and a ta
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +47,12 @@ POPULATION = 300
 REPLICATIONS = 10
 """Posterior replications per particle in each calibration of the audit."""
 DECISIVE = 0.10
-"""An input decides the answer when its settings move P(seen) by at least this much."""
+"""An input decides the answer when its settings move P(seen) by at least this much, even at
+the low end of the swing's Monte Carlo interval (:data:`MC_Z` standard errors below it)."""
+MC_Z = 2.0
+"""Standard errors of Monte Carlo error a swing must clear to count as decisive (about a 95 %
+interval): the audit's settings use few particles, and a swing that only noise could make must
+not be read as a fact about the world."""
 CENTRE = "default"
 
 
@@ -133,23 +139,36 @@ class RobustnessResult:
     def swings(self) -> pd.DataFrame:
         """One row per audited input: the lowest and highest P(seen) over its settings and the
         default, the swing (their difference) and the settings that give them, largest
-        swing first (the tornado's order)."""
+        swing first (the tornado's order); with the Monte Carlo standard errors of both ends
+        and of the swing (``mcse_low``, ``mcse_high``, ``swing_mcse``). ``decisive``: the
+        swing is at least :data:`DECISIVE` even :data:`MC_Z` standard errors below it;
+        ``unclear``: it reaches :data:`DECISIVE` but only within its Monte Carlo error."""
         t = self.table
         c = float(self.centre["p_seen"])
+        c_se = float(self.centre["mcse"])
         rows = []
         for inp, g in t.iloc[1:].groupby("input", sort=False):
             lo, hi = g.loc[g["p_seen"].idxmin()], g.loc[g["p_seen"].idxmax()]
-            low, high = min(c, float(lo["p_seen"])), max(c, float(hi["p_seen"]))
+            lo_set, hi_set = float(lo["p_seen"]) <= c, float(hi["p_seen"]) >= c
+            low = float(lo["p_seen"]) if lo_set else c
+            high = float(hi["p_seen"]) if hi_set else c
+            se_low = float(lo["mcse"]) if lo_set else c_se
+            se_high = float(hi["mcse"]) if hi_set else c_se
+            swing, se = high - low, math.hypot(se_low, se_high)
             rows.append(
                 {
                     "input": inp,
                     "label": g["label"].iloc[0],
                     "p_low": low,
                     "p_high": high,
-                    "swing": high - low,
-                    "at_low": lo["level_label"] if float(lo["p_seen"]) <= c else "the default",
-                    "at_high": hi["level_label"] if float(hi["p_seen"]) >= c else "the default",
-                    "decisive": high - low >= DECISIVE,
+                    "swing": swing,
+                    "at_low": lo["level_label"] if lo_set else "the default",
+                    "at_high": hi["level_label"] if hi_set else "the default",
+                    "mcse_low": se_low,
+                    "mcse_high": se_high,
+                    "swing_mcse": se,
+                    "decisive": swing - MC_Z * se >= DECISIVE,
+                    "unclear": swing - MC_Z * se < DECISIVE <= swing + MC_Z * se,
                 }
             )
         out = pd.DataFrame(rows)
@@ -165,6 +184,20 @@ class RobustnessResult:
             sw = sw[sw["input"] != "evidence x prior"]
         return [str(x) for x in sw["label"]]
 
+    def unclear(self) -> list[str]:
+        """The inputs the audit cannot tell decisive or not: their swing's Monte Carlo interval
+        straddles :data:`DECISIVE` (more particles would tell), largest swing first."""
+        sw = self.swings()
+        return [str(x) for x in sw[sw["unclear"] & (sw["input"] != "evidence x prior")]["label"]]
+
+    def mc_error(self) -> tuple[float, float, str]:
+        """The Monte Carlo standard error of P(seen) over the audit's settings: the median,
+        the largest, and the setting that has it."""
+        t = self.table
+        worst = t.loc[t["mcse"].idxmax()]
+        where = f"{worst['label']}: {worst['level_label']}"
+        return float(t["mcse"].median()), float(worst["mcse"]), where
+
     def headline(self) -> str:
         """Where the answer lies across the audit, what decides it, the default's answer and
         the Monte Carlo error, in that order."""
@@ -173,16 +206,18 @@ class RobustnessResult:
         c = self.centre
         deciders = self.deciders()
         what = " and ".join(deciders[:2]) if deciders else "no single input"
+        med, worst, where = self.mc_error()
         return (
             f"Did the {self.scenario.claims.trips} seen visits carry "
             f"{self.scenario.claims.barrels:,.0f} barrels? Across the assumption audit the "
             f"probability lies between {pct(lo)} ({lo_row['level_label']}) and {pct(hi)} "
-            f"({hi_row['level_label']}); what decides it: {what}. Under the default "
+            f"({hi_row['level_label']}); what decides it: {what}"
+            f"{_unclear_clause(self.swings())}. Under the default "
             f"(evidence set {c['evidence']}, the scenario's priors) it is {pct(c['p_seen'])} "
             f"({c['word']}); counting the visits the imagery missed, the fleet loaded that much "
             f"with probability {pct(c['p_fleet'])}. Monte Carlo error of each answer of the "
-            f"audit about ±{100 * float(self.table['mcse'].median()):.1f} points "
-            f"({self.population} particles each)."
+            f"audit: ±{100 * med:.1f} points (median), up to ±{100 * worst:.1f} ({where}); "
+            f"{self.population} particles each."
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -195,7 +230,12 @@ class RobustnessResult:
             "highest": _row_dict(hi_row),
             "default": _row_dict(self.centre),
             "deciders": self.deciders(),
+            "unclear": self.unclear(),
             "decisive_swing": DECISIVE,
+            "decisive_z": MC_Z,
+            "mcse_median": self.mc_error()[0],
+            "mcse_max": self.mc_error()[1],
+            "mcse_max_at": self.mc_error()[2],
             "swings": self.swings().to_dict(orient="records"),
             "population": self.population,
             "settings": [_row_dict(r) for _, r in self.table.iterrows()],
@@ -224,6 +264,20 @@ class RobustnessResult:
             ("default", f"{pct(self.centre['p_seen'])} ({self.centre['word']})"),
         ]
         return html_summary(f"Assumption audit: {self.scenario.name}", rows)
+
+
+def _unclear_clause(sw: pd.DataFrame) -> str:
+    """``; within Monte Carlo error, N more might (...)`` for the inputs the audit cannot tell
+    decisive or not (see :meth:`RobustnessResult.swings`), or nothing."""
+    sw = sw[sw["unclear"] & (sw["input"] != "evidence x prior")]
+    if sw.empty:
+        return ""
+    r = sw.iloc[0]
+    more = "1 more input might" if len(sw) == 1 else f"{len(sw)} more inputs might"
+    return (
+        f"; {more}, within Monte Carlo error (the largest: {r['label']}, a swing of "
+        f"{100 * r['swing']:.0f} ± {100 * MC_Z * r['swing_mcse']:.0f} points)"
+    )
 
 
 def _row_dict(r: pd.Series) -> dict[str, Any]:
