@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import functools
-import html
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -925,6 +924,7 @@ def robustness(
     under settings/ (docs/robustness.md). --resume reuses the settings that finished.
     """
     from sim.api import robustness as run_audit
+    from sim.outputs.render import md_unescape
     from sim.outputs.robustness import robustness_markdown
 
     overrides = parse_sets(sets) or None
@@ -959,8 +959,9 @@ def robustness(
             overrides=overrides,
         )
     with _recorded(out_dir, key):
-        # the Markdown file's text, without its HTML escapes ("&lt; 0.1 %" reads "< 0.1 %")
-        out_console.print(html.unescape(robustness_markdown(result)), highlight=False, markup=False)
+        # the Markdown file's text, without its escapes ("&lt; 0.1 %" reads "< 0.1 %",
+        # "activity\_sigma" reads "activity_sigma")
+        out_console.print(md_unescape(robustness_markdown(result)), highlight=False, markup=False)
         out_console.print(
             f"{len(result.table)} calibrations ({result.elapsed_s:.0f} s); results in {out_dir}/",
             highlight=False,

@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 
 import sim.api as api
 from sim.cli import app
@@ -340,6 +342,16 @@ def test_echoed_text_shows_no_emoji_and_no_reordering(tmp_path: Path) -> None:
     spoof = "YU SON\u202egnp.exe"
     assert "\u202e" not in reveal_bidi(spoof) and "\\u202e" in reveal_bidi(spoof)
     assert "\u202e" not in md_escape(spoof)
+
+
+@settings(max_examples=200, deadline=None)
+@given(hs.text(alphabet=hs.characters(blacklist_categories=("Cf", "Cs"))))
+def test_markdown_escapes_read_back_as_the_text_in_a_terminal(text: str) -> None:
+    """What a command prints from its Markdown (the audit's headline, whose labels carry
+    ``activity_sigma`` and ``< 0.1 %``) reads as the text itself: every escape undone."""
+    from sim.outputs.render import md_escape, md_unescape
+
+    assert md_unescape(md_escape(text)) == text
 
 
 def test_a_giant_run_says_what_it_does_and_keeps_the_terminal_short(tmp_path: Path) -> None:

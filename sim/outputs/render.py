@@ -172,6 +172,19 @@ def md_escape(text: str) -> str:
     return out
 
 
+def md_unescape(text: str) -> str:
+    """Markdown written with :func:`md_escape` as plain text for a terminal: its backslash
+    escapes and HTML entities undone (a cell's ``|`` then reads as a bar).
+
+    >>> md_unescape(md_escape("< 0.1 % of activity_sigma [x|y]"))
+    '< 0.1 % of activity_sigma [x|y]'
+    """
+    import html
+    import re
+
+    return html.unescape(re.sub(r"\\([\\`*_\[\]|#])", r"\1", text))
+
+
 def fmt_number(v: Any) -> str:
     """A number for people: 20,000 rather than 2e+04.
 
