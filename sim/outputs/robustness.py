@@ -117,11 +117,15 @@ def tornado_figure(result: RobustnessResult, *, ax: AxesArg = None) -> Figure:
         colour = CLAIM_COLOUR if r["decisive"] else MAIN
         ax.barh(i, r["p_high"] - r["p_low"], left=r["p_low"], color=colour, alpha=0.75,
                 hatch="//" if r["unclear"] else None)  # fmt: skip
-        ax.errorbar([r["p_low"], r["p_high"]], [i, i],
-                    xerr=[2 * r["mcse_low"], 2 * r["mcse_high"]], fmt="none",
-                    ecolor="black", elinewidth=0.8, capsize=2)  # fmt: skip
-        ax.text(r["p_low"] - 0.01, i, str(r["at_low"]), ha="right", va="center", fontsize=6.5)
-        ax.text(r["p_high"] + 0.01, i, str(r["at_high"]), ha="left", va="center", fontsize=6.5)
+        # each end +- two standard errors, within [0, 1]
+        ends = np.array([r["p_low"], r["p_high"]])
+        se2 = 2 * np.array([r["mcse_low"], r["mcse_high"]])
+        lo, hi = np.maximum(0.0, ends - se2), np.minimum(1.0, ends + se2)
+        ax.errorbar(ends, [i, i], xerr=[ends - lo, hi - ends], fmt="none", ecolor="black",
+                    elinewidth=0.8, capsize=2)  # fmt: skip
+        lo_x, hi_x = float(lo[0]), float(hi[1])
+        ax.text(lo_x - 0.01, i, str(r["at_low"]), ha="right", va="center", fontsize=6.5)
+        ax.text(hi_x + 0.01, i, str(r["at_high"]), ha="left", va="center", fontsize=6.5)
     ax.axvline(c, color="black", lw=1)
     ax.set_yticks(y, [str(x) for x in sw["label"]], fontsize=7.5)
     ax.invert_yaxis()
@@ -129,8 +133,8 @@ def tornado_figure(result: RobustnessResult, *, ax: AxesArg = None) -> Figure:
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0])
     ax.set_xlabel("P(the seen visits carried the claim | evidence)")
     ax.set_title(
-        f"What moves the answer (line: the default, {c:.0%}; red: decides it; hatched: "
-        "cannot tell within Monte Carlo error; whiskers: 2 s.e.)",
+        f"What moves the answer (line: the default, {c:.0%}; red: decides it;\n"
+        "hatched: cannot tell within Monte Carlo error; whiskers: 2 standard errors)",
         fontsize=8,
     )
     ax.grid(alpha=0.3, axis="x")
