@@ -672,8 +672,8 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
             self.names = names
             self.statistics = statistics
             self.next_replication = 0
-            self.rate = 0.5
             self.rates: list[float] = []
+            """Each generation's acceptance rate (pyabc's draw from the prior left out)."""
             self.log: list[dict[str, Any]] = []
             self.accepted: dict[tuple[float, ...], list[float]] = {}
             """The summary statistics of the last generation's accepted particles, by their
@@ -692,10 +692,12 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
             """The acceptance rate this generation is expected to have: the last one's, times
             the last change (tolerances tighten at a steady pace), within reason. It sizes
             the first jobs only; the proposals and the result do not depend on it."""
-            if len(self.rates) < 2:
-                return max(self.rate, 1e-4)
-            change = min(1.0, max(0.25, self.rates[-1] / self.rates[-2]))
-            return max(self.rate * change, 1e-4)
+            if not self.rates:
+                return 0.5
+            change = 1.0
+            if len(self.rates) > 1:
+                change = min(1.0, max(0.25, self.rates[-1] / self.rates[-2]))
+            return max(self.rates[-1] * change, 1e-4)
 
         def _particle(
             self,
@@ -803,8 +805,7 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
             self.nr_evaluations_ = done
             self.accepted = kept
             if not from_prior:
-                self.rate = n_acc / done
-                self.rates.append(self.rate)
+                self.rates.append(n_acc / done)
             self.log.append({"t": t, "evaluations": done, "simulated": self.sim.rows_run})
             return sample
 
