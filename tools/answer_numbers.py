@@ -128,7 +128,7 @@ def block_readme_answer(d: dict[str, Any]) -> str:
         ">",
         f"> Monte Carlo error: {pts(v['seen']['mcse'])} on the default "
         f"({v['particles']:,} particles); on each answer of the audit ({r['population']} "
-        f"particles each) {pts(_median_mcse(r))} (median), up to {pts(r['mcse_max'])} "
+        f"particles each) {pts(r['mcse_median'])} (median), up to {pts(r['mcse_max'])} "
         f"({r['mcse_max_at']}).",
         "",
         "| what moves the answer | lowest | at | highest | at "
@@ -168,21 +168,10 @@ def block_readme_answer(d: dict[str, Any]) -> str:
 
 
 def _unclear(r: dict[str, Any]) -> str:
-    """The inputs the audit cannot tell decisive or not, as a clause (as the audit's own
-    headline words it)."""
-    sw = [s for s in r["swings"] if s.get("unclear") and s["input"] != "evidence x prior"]
-    if not sw:
-        return ""
-    more = "1 more input might" if len(sw) == 1 else f"{len(sw)} more inputs might"
-    return (
-        f"; {more}, within Monte Carlo error (the largest: {sw[0]['label']}, a swing of "
-        f"{100 * sw[0]['swing']:.0f} ± {_mc2(sw[0])} points; more particles would tell)"
-    )
+    """The inputs the audit cannot tell decisive or not, as the audit's headline words them."""
+    from sim.runner.robustness import unclear_clause
 
-
-def _median_mcse(r: dict[str, Any]) -> float:
-    ses = sorted(float(s["mcse"]) for s in r["settings"])
-    return ses[len(ses) // 2] if ses else math.nan
+    return unclear_clause(r["swings"], "; more particles would tell")
 
 
 def _where(h: dict[str, Any]) -> str:
@@ -375,14 +364,16 @@ def block_rob_swings(d: dict[str, Any]) -> str:
 
 
 def _mc2(s: dict[str, Any]) -> str:
-    """Twice the swing's Monte Carlo standard error, in points."""
-    return f"{100 * 2 * s['swing_mcse']:.0f}"
+    """The swing's Monte Carlo error as the audit bounds it (MC_Z standard errors), in points."""
+    from sim.runner.robustness import MC_Z
+
+    return f"{100 * MC_Z * s['swing_mcse']:.0f}"
 
 
 def _decides(s: dict[str, Any]) -> str:
-    if s["decisive"]:
-        return "**yes**"
-    return "cannot tell (Monte Carlo error)" if s.get("unclear") else "no"
+    from sim.runner.robustness import decides
+
+    return f"**{decides(s)}**" if s["decisive"] else decides(s)
 
 
 def _points(x: float) -> str:

@@ -1033,6 +1033,8 @@ def _posterior_answer(run: RunFolder) -> dict[str, Any]:
 
 def _audit(run: RunFolder) -> dict[str, Any]:
     """The assumption audit's range, deciders and swings (robustness.json)."""
+    from sim.runner.robustness import decides
+
     a = run.json("robustness.json")
     lo, hi = a["range"]
     return {
@@ -1049,7 +1051,7 @@ def _audit(run: RunFolder) -> dict[str, Any]:
                 "high": pct(r["p_high"]),
                 "at_high": r["at_high"],
                 "decisive": bool(r["decisive"]),
-                "unclear": bool(r.get("unclear", False)),
+                "decides": decides(r),
             }
             for r in a.get("swings") or []
         ],

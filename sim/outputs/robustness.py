@@ -55,6 +55,7 @@ def write_robustness(
 def robustness_markdown(result: RobustnessResult) -> str:
     """The audit as Markdown: the headline, the swings (tornado order) and every setting."""
     from sim.outputs.render import md_escape as md_cell
+    from sim.runner.robustness import decides
 
     lines = [
         f"# Assumption audit: {md_cell(result.scenario.name)}",
@@ -67,13 +68,10 @@ def robustness_markdown(result: RobustnessResult) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for _, r in result.swings().iterrows():
-        decides = (
-            "yes" if r["decisive"] else "cannot tell (Monte Carlo error)" if r["unclear"] else "no"
-        )
         lines.append(
             f"| {md_cell(r['label'])} | {r['p_low']:.2f} | {md_cell(r['at_low'])} | "
             f"{r['p_high']:.2f} | {md_cell(r['at_high'])} | {r['swing']:.2f} "
-            f"(± {2 * r['swing_mcse']:.2f}) | {decides} |"
+            f"(± {2 * r['swing_mcse']:.2f}) | {decides(r)} |"
         )
     lines += ["", "Every setting (± one Monte Carlo standard error):", ""]
     lines += [

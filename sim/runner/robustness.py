@@ -35,11 +35,14 @@ from sim.runner.pipeline import ExecOptions, open_executor
 
 __all__ = [
     "DECISIVE",
+    "MC_Z",
     "POPULATION",
     "RobustnessResult",
     "Setting",
     "audit_settings",
+    "decides",
     "run_robustness",
+    "unclear_clause",
 ]
 
 POPULATION = 300
@@ -212,7 +215,7 @@ class RobustnessResult:
             f"{self.scenario.claims.barrels:,.0f} barrels? Across the assumption audit the "
             f"probability lies between {pct(lo)} ({lo_row['level_label']}) and {pct(hi)} "
             f"({hi_row['level_label']}); what decides it: {what}"
-            f"{_unclear_clause(self.swings())}. Under the default "
+            f"{unclear_clause(self.swings().to_dict('records'))}. Under the default "
             f"(evidence set {c['evidence']}, the scenario's priors) it is {pct(c['p_seen'])} "
             f"({c['word']}); counting the visits the imagery missed, the fleet loaded that much "
             f"with probability {pct(c['p_fleet'])}. Monte Carlo error of each answer of the "
@@ -222,6 +225,7 @@ class RobustnessResult:
 
     def to_dict(self) -> dict[str, Any]:
         lo_row, hi_row = self.extremes()
+        med, worst, where = self.mc_error()
         return {
             "scenario": self.scenario.name,
             "headline": self.headline(),
@@ -233,9 +237,9 @@ class RobustnessResult:
             "unclear": self.unclear(),
             "decisive_swing": DECISIVE,
             "decisive_z": MC_Z,
-            "mcse_median": self.mc_error()[0],
-            "mcse_max": self.mc_error()[1],
-            "mcse_max_at": self.mc_error()[2],
+            "mcse_median": med,
+            "mcse_max": worst,
+            "mcse_max_at": where,
             "swings": self.swings().to_dict(orient="records"),
             "population": self.population,
             "settings": [_row_dict(r) for _, r in self.table.iterrows()],
@@ -266,17 +270,26 @@ class RobustnessResult:
         return html_summary(f"Assumption audit: {self.scenario.name}", rows)
 
 
-def _unclear_clause(sw: pd.DataFrame) -> str:
+def decides(swing: Mapping[str, Any]) -> str:
+    """Whether an input decides the answer, in words, from a row of
+    :meth:`RobustnessResult.swings` (or its record in robustness.json)."""
+    if swing["decisive"]:
+        return "yes"
+    return "cannot tell (Monte Carlo error)" if swing.get("unclear") else "no"
+
+
+def unclear_clause(swings: Sequence[Mapping[str, Any]], tail: str = "") -> str:
     """``; within Monte Carlo error, N more might (...)`` for the inputs the audit cannot tell
-    decisive or not (see :meth:`RobustnessResult.swings`), or nothing."""
-    sw = sw[sw["unclear"] & (sw["input"] != "evidence x prior")]
-    if sw.empty:
+    decisive or not (rows of :meth:`RobustnessResult.swings`, or their records in
+    robustness.json, largest swing first), or nothing; ``tail`` ends the parenthesis."""
+    sw = [r for r in swings if r.get("unclear") and r["input"] != "evidence x prior"]
+    if not sw:
         return ""
-    r = sw.iloc[0]
+    r = sw[0]
     more = "1 more input might" if len(sw) == 1 else f"{len(sw)} more inputs might"
     return (
         f"; {more}, within Monte Carlo error (the largest: {r['label']}, a swing of "
-        f"{100 * r['swing']:.0f} ± {100 * MC_Z * r['swing_mcse']:.0f} points)"
+        f"{100 * r['swing']:.0f} ± {100 * MC_Z * r['swing_mcse']:.0f} points{tail})"
     )
 
 
