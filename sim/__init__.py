@@ -32,10 +32,20 @@ The Python API, imported lazily so that ``import sim`` stays light:
 Every result has a one-line ``repr`` and an HTML summary for notebooks (``_repr_html_``).
 """
 
+import os as _os
 from importlib import import_module as _import_module
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 from typing import Any as _Any
+
+# Arrow's allocator. pyarrow's wheels default to mimalloc, which keeps the memory of the
+# buffers it freed: a batch's parent that reads a million-row result a column at a time ends
+# some 35 MiB larger for good, though under 1 MiB is ever live in Arrow's pool, and its peak
+# grows with the batch (tankersim mc measured 1.20x at 1,000,000 replications against
+# 100,000; 1.08x with the system allocator, at the same speed). Arrow reads this variable
+# once, when it first allocates, and only then: set it before, to any pool, and yours wins;
+# a process that used pyarrow before importing tankersim keeps the pool it has.
+_os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 try:
     __version__ = _version("tankersim")

@@ -278,3 +278,117 @@ def test_a_large_fleet_keeps_per_ship_columns_only_for_anchored_ships(
     cap = again.capacity_mix_bbl(model.compiled)
     for i, col in enumerate(ships):
         assert np.array_equal(cap[:, i], whole[col].to_numpy()), col
+
+
+# --------------------------------------------------------------------------- lean summaries
+
+
+def _same(a: dict[str, float], b: dict[str, float]) -> bool:
+    """Equal bit for bit (NaN equal to NaN)."""
+    return a.keys() == b.keys() and all(
+        np.array_equal(np.float64(a[k]), np.float64(b[k]), equal_nan=True) for k in a
+    )
+
+
+@given(
+    st.lists(st.floats(-1e12, 1e12) | st.sampled_from([0.0, 1.0, np.nan]), min_size=0, max_size=80)
+)
+@settings(max_examples=200, deadline=None)
+def test_describe_in_place_is_describe_bit_for_bit_and_leaves_callers_data(
+    values: list[float],
+) -> None:
+    """``scratch=True`` lets the percentiles reorder the caller's array instead of copying it:
+    the summary is the same to the last bit. Without it, nothing the caller holds is touched,
+    neither an array nor a DataFrame's column (a Series that views it), nor integers that
+    the summary converts to floats."""
+    from sim.analysis.stats import describe
+
+    a = np.array(values, dtype=float)
+    want = describe(a)
+    assert np.array_equal(a, np.array(values, dtype=float), equal_nan=True)
+    scratch = a.copy()
+    assert _same(describe(scratch, scratch=True), want)
+    df = pd.DataFrame({"x": a, "i": np.arange(len(a))[::-1]})
+    before = df.copy()
+    assert _same(describe(df["x"]), want)
+    describe(df["i"], scratch=True)  # a float copy of integers: this call's own to reorder
+    pd.testing.assert_frame_equal(df, before)
+
+
+def _method_by_the_formula(reps: pd.DataFrame, claim: float, factor: float) -> dict:
+    """The claim's method as the module's docstring states it, whole arrays at once."""
+    from sim.analysis.verdict import Proportion, Summary
+
+    est = (factor * reps["seen_capacity_bbl"]).to_numpy(dtype=float)
+    loaded = reps["loaded_bbl"].to_numpy(dtype=float)
+    seen = reps["observed_bbl"].to_numpy(dtype=float)
+
+    def ratio(base: np.ndarray) -> Summary:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = est / base
+        r[~(base > 0)] = np.nan
+        return Summary.of(r[np.isfinite(r)])
+
+    over = est >= claim
+    return {
+        "estimate_bbl": Summary.of(est),
+        "loaded_bbl": Summary.of(loaded),
+        "ratio": ratio(loaded),
+        "ratio_seen": ratio(seen),
+        "bias_bbl": Summary.of(est - loaded),
+        "p_overstates": Proportion.of(est > loaded),
+        "p_estimate_ge_claim": Proportion.of(over),
+        "p_loaded_ge_claim_given_estimate": (
+            Proportion.of(loaded[over] >= claim) if over.any() else None
+        ),
+    }
+
+
+@given(
+    st.lists(
+        st.tuples(  # barrels: none, round numbers at and about the claim, any amount
+            st.sampled_from([0.0, 1e5 / 0.9]) | st.floats(1.0, 2e5),
+            st.sampled_from([0.0, 5e4, 1e5, 1.5e5]) | st.floats(1.0, 2e5),
+            st.sampled_from([0.0, np.nan]) | st.floats(1.0, 2e5),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    st.floats(0.5, 1.0),
+)
+@settings(max_examples=150, deadline=None)
+def test_the_method_check_one_array_at_a_time_is_the_formula_bit_for_bit(
+    rows: list[tuple[float, float, float]], factor: float
+) -> None:
+    """The method check holds at most four columns' worth at once (ratios divided in place,
+    summaries that reorder their own copies), and gives what the formula over whole arrays
+    gives, with empty loads, missing observations and ties at the claim."""
+    from sim.analysis.method import method_check
+
+    reps = pd.DataFrame(rows, columns=["seen_capacity_bbl", "loaded_bbl", "observed_bbl"])
+    before = reps.copy()
+    got = method_check(reps, claim_bbl=1e5, load_factor=factor)
+    want = _method_by_the_formula(reps, 1e5, factor)
+    for name, value in want.items():
+        mine = getattr(got, name)
+        if value is None or mine is None:
+            assert value is None and mine is None, name
+        else:
+            assert _same(mine.to_dict(), value.to_dict()), name
+    pd.testing.assert_frame_equal(reps, before)
+
+
+def test_arrows_allocator_is_the_systems_unless_the_user_chose_one() -> None:
+    """Importing tankersim makes the system allocator Arrow's default (pyarrow's mimalloc
+    keeps what it frees: a batch's parent grew with the batch); a pool the user named wins."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import sim, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    ours = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert ours.stdout.strip() == "system", ours.stderr
+    env["ARROW_DEFAULT_MEMORY_POOL"] = "mimalloc"
+    theirs = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert theirs.stdout.strip() == "mimalloc", theirs.stderr

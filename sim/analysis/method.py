@@ -64,10 +64,16 @@ def _d(p: Proportion | None) -> dict[str, object] | None:
 
 def _ratio_summary(est: np.ndarray, base: np.ndarray) -> Summary:
     """The summary of ``est / base`` over the replications where ``base > 0``."""
+    keep = base > 0
+    ratio = est[keep]  # a copy, divided in place: one array of ratios and one temporary
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = est / base
-    ratio[~(base > 0)] = np.nan
-    return Summary.of(ratio[np.isfinite(ratio)])
+        np.divide(ratio, base[keep], out=ratio)
+    del keep
+    finite = np.isfinite(ratio)
+    if not finite.all():
+        ratio = ratio[finite]
+    del finite
+    return Summary.of(ratio, scratch=True)
 
 
 def method_check(
@@ -76,28 +82,35 @@ def method_check(
     load_factor: float = CLAIMANTS_LOAD_FACTOR,
 ) -> MethodCheck:
     """The claimants' estimator over a table of replications (see the module docstring)."""
-    # One summary at a time, each array dropped once summarised: a million replications
-    # hold a few columns at once, not every intermediate.
+    # One summary at a time, each array dropped once summarised: a million replications hold
+    # at most four columns' worth at once (the estimate, one other column, a temporary array
+    # and the summary's own), whatever their order of computation would otherwise be.
     est = claimants_estimate(reps, load_factor).to_numpy(dtype=float)
-    loaded = reps["loaded_bbl"].to_numpy(dtype=float)
-    ratio = _ratio_summary(est, loaded)
     seen = reps["observed_bbl"].to_numpy(dtype=float)
     ratio_seen = _ratio_summary(est, seen)
     del seen
+    loaded = reps["loaded_bbl"].to_numpy(dtype=float)
+    ratio = _ratio_summary(est, loaded)
     p_est = p_cond = None
     if claim_bbl is not None:
         over = est >= claim_bbl
         p_est = Proportion.of(over)
         p_cond = Proportion.of(loaded[over] >= claim_bbl) if over.any() else None
         del over
+    p_overstates = Proportion.of(est > loaded)
+    loaded_summary = Summary.of(loaded)
+    estimate_summary = Summary.of(est)
+    bias = est - loaded
+    del est, loaded
+    bias_summary = Summary.of(bias, scratch=True)
     return MethodCheck(
         load_factor=load_factor,
-        estimate_bbl=Summary.of(est),
-        loaded_bbl=Summary.of(loaded),
+        estimate_bbl=estimate_summary,
+        loaded_bbl=loaded_summary,
         ratio=ratio,
         ratio_seen=ratio_seen,
-        bias_bbl=Summary.of(est - loaded),
-        p_overstates=Proportion.of(est > loaded),
+        bias_bbl=bias_summary,
+        p_overstates=p_overstates,
         p_estimate_ge_claim=p_est,
         p_loaded_ge_claim_given_estimate=p_cond,
     )

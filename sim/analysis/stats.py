@@ -35,8 +35,14 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float, float]:
     return (p, max(0.0, centre - half), min(1.0, centre + half))
 
 
-def describe(x: pd.Series | np.ndarray) -> dict[str, float]:
-    """Mean (with a 95 % normal interval), standard deviation and percentiles of a sample."""
+def describe(x: pd.Series | np.ndarray, *, scratch: bool = False) -> dict[str, float]:
+    """Mean (with a 95 % normal interval), standard deviation and percentiles of a sample.
+
+    ``scratch=True``: ``x`` is an array the caller no longer needs, which the percentiles
+    may reorder in place instead of copying (the same values: a partition is exact); so may
+    a float copy this call makes of integers. A million values then hold one array and one
+    temporary at a time, not two and one.
+    """
     a = np.asarray(x, dtype=float)
     n = len(a)
     if n == 0:
@@ -45,7 +51,11 @@ def describe(x: pd.Series | np.ndarray) -> dict[str, float]:
     sd = float(a.std(ddof=1)) if n > 1 else 0.0
     half = Z95 * sd / math.sqrt(n) if n > 1 else 0.0
     out = {"n": n, "mean": mean, "mean_lo": mean - half, "mean_hi": mean + half, "sd": sd}
-    for q, v in zip(QUANTILES, np.quantile(a, QUANTILES), strict=True):  # one partition
+    # after the moments, which sum in the sample's order: the partition reorders ``a``
+    # ``a`` may be reordered when the caller gave it up or when it is this call's own copy
+    own = (scratch and a is x) or not np.may_share_memory(a, np.asarray(x))
+    quantiles = np.quantile(a, QUANTILES, overwrite_input=own)  # one partition
+    for q, v in zip(QUANTILES, quantiles, strict=True):
         out[f"p{int(q * 100):02d}"] = float(v)
     return out
 

@@ -134,8 +134,9 @@ class Summary:
     p95: float = math.nan
 
     @classmethod
-    def of(cls, x: pd.Series | np.ndarray) -> Summary:
-        return cls(**describe(x))  # type: ignore[arg-type]
+    def of(cls, x: pd.Series | np.ndarray, *, scratch: bool = False) -> Summary:
+        """The summary of a sample (``scratch``: see :func:`sim.analysis.stats.describe`)."""
+        return cls(**describe(x, scratch=scratch))  # type: ignore[arg-type]
 
     def to_dict(self) -> dict[str, Any]:
         if self.n == 0:

@@ -10,6 +10,8 @@ reading the file, and keeps nothing between calls: memory stays that of one colu
 
 from __future__ import annotations
 
+import functools
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -141,3 +143,34 @@ class ColumnTable:
 
 Table = pd.DataFrame | ColumnTable
 """A per-replication table, in memory or read a column at a time: what the summaries take."""
+
+
+def release_memory() -> None:
+    """Hand back to the operating system the memory that large reads or summaries freed.
+
+    glibc's ``malloc`` keeps freed memory for reuse, and so does Arrow's allocator: a process
+    that has read a large file stays as large as its high-water mark plus what fragmentation
+    strands. :meth:`sim.runner.pipeline.PartStore.compact` calls this at its end and
+    :func:`sim.runner.batch.run_mc` between its summaries (tankersim also makes the system
+    allocator Arrow's default: see ``sim/__init__.py``). ``malloc_trim`` exists on Linux with
+    glibc only; elsewhere only Arrow's allocator is asked.
+    """
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    import ctypes
+    import ctypes.util
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # musl and others: no malloc_trim
+        return None

@@ -19,7 +19,7 @@ from sim.core.config import Scenario
 from sim.core.defaults import DAILY_REPLICATIONS, MC_REPLICATIONS, MIN_MATCHES
 from sim.core.evidence import scenario_evidence
 from sim.core.routes import RouteTable
-from sim.core.table import ColumnTable
+from sim.core.table import ColumnTable, release_memory
 from sim.model.prepared import Model, prepare
 from sim.runner.pipeline import (
     ExecOptions,
@@ -176,12 +176,20 @@ def run_mc(
             gather=False,
         )
         t0 = time.perf_counter()
+        # The parent reads every result here, a column at a time; what each summary freed
+        # goes back to the system before the next (release_memory), so that the parent's
+        # memory is one summary's, not the high-water mark of all of them.
         reps_path = store.compact("reps")
         daily_path = store.compact("daily", below=daily_replications)
         table: ColumnTable | pd.DataFrame = ColumnTable(reps_path)
         if temporary:  # the folder goes: keep the table in memory
             table = table.to_pandas()
         v = verdict(table, sc, min_matches=min_matches)
+        release_memory()
+        checks = model_checks(table, observables, unused) if evidence else None
+        release_memory()
+        method = method_check(table, sc.claims.barrels)
+        release_memory()
         monthly = store.monthly()
         result = McResult(
             sc,
@@ -195,8 +203,8 @@ def run_mc(
             exp.ran,
             dataclasses.replace(opts, engine=exp.engines[0]),
             daily_path=None if temporary else daily_path,
-            checks=model_checks(table, observables, unused) if evidence else None,
-            method=method_check(table, sc.claims.barrels),
+            checks=checks,
+            method=method,
             replay=replay(evidence, sc, routes) if evidence else None,
             monthly=None
             if monthly is None

@@ -44,6 +44,7 @@ from sim.core.errors import (
     ResultsMismatchError,
 )
 from sim.core.io import atomic_path, atomic_write_text
+from sim.core.table import release_memory
 from sim.model.des import simulate
 from sim.model.draws import Compiled
 from sim.model.fast import simulate_block, unsupported
@@ -825,6 +826,7 @@ class PartStore:
                 pq.write_table(empty.replace_schema_metadata(extra), tmp)
         for f in parts:
             f.unlink(missing_ok=True)
+        release_memory()  # what the row groups passed through: not the parent's to keep
         return target
 
 
