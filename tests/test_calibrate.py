@@ -291,6 +291,29 @@ def test_a_generation_does_not_depend_on_how_its_proposals_are_cut(
     assert a.simulated == cut.simulated
 
 
+def test_the_first_generation_runs_while_pyabc_is_imported_with_the_same_result(
+    synthetic: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a pool, the first generation's first jobs are submitted behind the pilot's, before
+    pyabc is imported, from a prediction of pyabc's prior draws, and judged when the
+    generation takes them. They must be taken (the prediction matches pyabc's own draws:
+    were pyabc to draw otherwise, they would be dropped and this fails), and the calibration
+    must equal the one in this process, which runs nothing ahead, bit for bit."""
+    from sim.runner import calibrate as C
+
+    judged_here = []
+    result = C._Later.result
+    monkeypatch.setattr(C._Later, "result", lambda self: judged_here.append(1) or result(self))
+    kw: dict[str, Any] = {"generations": 2, "replications": 2, "compare": ()}
+    pool = calibrate(synthetic, options=ExecOptions("local", 2), **kw)
+    assert judged_here, "the first generation did not take the jobs run ahead"
+    serial = calibrate(synthetic, options=ExecOptions("serial"), **kw)
+    assert len(judged_here) <= 2 * 2  # at most two jobs a worker, taken once
+    pd.testing.assert_frame_equal(serial.posterior, pool.posterior, check_exact=True)
+    pd.testing.assert_frame_equal(serial.diagnostics, pool.diagnostics, check_exact=True)
+    assert serial.simulated == pool.simulated
+
+
 def test_the_simulations_counted_are_pilot_generations_and_posterior_runs(
     synthetic_result: Any,
 ) -> None:

@@ -407,6 +407,35 @@ def test_simulation_based_calibration_covers_the_truths(tmp_path: Path) -> None:
         assert 0.1 < u.mean() < 0.9, (key, u.tolist())
 
 
+def test_the_companion_started_ahead_on_a_pool_gives_the_serial_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a pool, the companion calibration's pilot and first jobs are submitted while the
+    first calibration imports pyabc, and taken when the companion runs: both calibrations
+    equal those of one process (which starts nothing ahead), bit for bit, and both first
+    generations took their jobs run ahead."""
+    from sim import api
+    from sim.runner import calibrate as C
+
+    taken = []
+    result = C._Later.result
+    monkeypatch.setattr(C._Later, "result", lambda self: taken.append(1) or result(self))
+    started = []
+    start = C._start_ahead
+    monkeypatch.setattr(
+        C, "_start_ahead", lambda s, *a, **k: started.append(s.evidence_set) or start(s, *a, **k)
+    )
+    path = _small_audit_scenario(tmp_path)
+    kw = {"population": 60, "generations": 2, "replications": 1, "plots": False}
+    pool = api.calibrate(path, options=api.ExecOptions("local", 2), progress=False, **kw)
+    assert started == ["all"] and len(taken) >= 2  # a first job of each calibration
+    serial = api.calibrate(path, options="serial", progress=False, **kw)
+    for a, b in ((serial, pool), (serial.companions["all"], pool.companions["all"])):
+        pd.testing.assert_frame_equal(a.posterior, b.posterior, check_exact=True)
+        pd.testing.assert_frame_equal(a.diagnostics, b.diagnostics, check_exact=True)
+        assert a.simulated == b.simulated and a.verdict == b.verdict
+
+
 def test_the_posterior_run_again_keeps_the_answer_on_every_row(tmp_path: Path) -> None:
     """calibrate keeps the calibration on every row beside the default (evidence-all/), and
     mc --posterior (run_posterior) gives both answers again."""

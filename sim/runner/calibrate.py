@@ -104,6 +104,10 @@ whatever its size)."""
 MARGIN = 1.1
 """A generation keeps submitted the rows expected to give this many times the acceptances
 still needed (at the acceptance rate seen so far)."""
+FIRST_RATE = 0.5
+"""The acceptance rate the first generation is expected to have: its tolerance is the median
+distance of the prior draws (pyabc's ``QuantileEpsilon(alpha=0.5)``), and its proposals are
+prior draws too."""
 POSTERIOR_REPLICATION0 = 3_000_000_000
 """First replication number of the posterior runs (calibration uses 0, 1, 2, ...)."""
 LATENT: tuple[str, ...] = (
@@ -436,11 +440,16 @@ class Simulator:
         self.prior_sample: tuple[np.ndarray, np.ndarray] | None = None
         """The pilot's quantiles and statistics (:func:`stat_names` order), which serve
         pyabc's draw from the prior (see :func:`_calibrate_one`)."""
+        self.early: Early | None = None
+        """The first generation's first jobs, submitted with the pilot (:func:`_start_first`)."""
+        self.early_used = False
+        """Whether the first generation took its first rows from :attr:`early`."""
 
     def __getstate__(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["executor"] = None  # reattached on resume
         d["prior_sample"] = None  # served before the first checkpoint
+        d["early"] = None  # taken by the first generation, before its checkpoint
         return d
 
     def _job(self, q: np.ndarray, reps: np.ndarray, extra: tuple[Observable, ...] = ()) -> Job:
@@ -470,18 +479,24 @@ class Simulator:
             for a, b in _spread(len(reps), self.options.n_workers)
         ]
 
-    def _map(
-        self, fn: Callable[..., Any], calls: list[tuple[Any, ...]], meanwhile: Callable[[], Any]
-    ) -> list[Any]:
-        """``fn`` of every argument tuple, in order; ``meanwhile`` runs here while the workers
-        work (after the calls, without workers)."""
+    def table_later(
+        self, q: np.ndarray, reps: np.ndarray, extra: tuple[Observable, ...] = ()
+    ) -> Callable[[], pd.DataFrame]:
+        """:meth:`table`, its jobs submitted now and their results gathered when the returned
+        function is called (in this process, with no executor, run now)."""
+        jobs = self._jobs(q, reps, extra)
         if self.executor is None:
-            out = [fn(*args) for args in calls]
-            meanwhile()
-            return out
-        futures = [self.executor.submit(fn, *args) for args in calls]
-        meanwhile()
-        return [f.result() for f in futures]  # in submission order
+            done = [run_jobs([job])[0] for job in jobs]
+            futures = []
+        else:
+            futures = [self.executor.submit(run_jobs, [job]) for job in jobs]
+
+        def gather() -> pd.DataFrame:
+            parts = done if not futures else [f.result()[0] for f in futures]  # in order
+            self.rows_run += len(reps)
+            return pd.concat(parts, ignore_index=True)
+
+        return gather
 
     def table(
         self,
@@ -493,11 +508,10 @@ class Simulator:
     ) -> pd.DataFrame:
         """The per-replication table of rows ``q`` (n x parameters) and replications ``reps``
         (with the columns of ``extra`` observables too). ``meanwhile`` runs here while the
-        workers simulate."""
-        calls = [([job],) for job in self._jobs(q, reps, extra)]
-        parts = [out[0] for out in self._map(run_jobs, calls, meanwhile)]
-        self.rows_run += len(reps)
-        return pd.concat(parts, ignore_index=True)
+        workers simulate (after the simulation, in this process)."""
+        gather = self.table_later(q, reps, extra)
+        meanwhile()
+        return gather()
 
     def capacity(self) -> tuple[int, int]:
         """How many jobs run at once, and how many a caller may keep submitted (queued
@@ -550,7 +564,13 @@ def judge_rows(job: Job, q: np.ndarray, judge: Judge) -> Judged:
     """Simulate ``job`` (the rows ``q``) and judge its rows (in a worker): summary
     statistics, distance, acceptance and, for the accepted rows, the proposal density. Each
     row's numbers are those the parent would compute from the whole block, bit for bit."""
-    S = statistics_matrix(judge.statistics, run_jobs([job])[0])
+    return judge_table(run_jobs([job])[0], q, judge)
+
+
+def judge_table(table: pd.DataFrame, q: np.ndarray, judge: Judge) -> Judged:
+    """The verdicts on rows ``q`` whose per-replication table is ``table`` (see
+    :func:`judge_rows`, which simulates the table first)."""
+    S = statistics_matrix(judge.statistics, table)
     if judge.eps is None:
         dist = np.full(len(S), np.inf)
         accepted = np.ones(len(S), dtype=bool)
@@ -597,6 +617,70 @@ class Proposals:
         d = bisect.bisect_right(self.ends, row)
         np.random.set_state(self._states[d])  # noqa: NPY002 - pyabc's state
         return self.ends[d]
+
+
+@dataclass
+class Early:
+    """The first generation's first jobs, simulated while the parent imports pyabc (see
+    :func:`_start_first`): the rows they run and, for each job, its rows ``[a, b)`` and the
+    future of its per-replication table."""
+
+    q: np.ndarray
+    jobs: list[tuple[int, int, cf.Future[Any]]]
+
+
+class _Later:
+    """A job that ran before its generation's tolerance was known: its rows are judged here,
+    when its verdicts are asked for (:func:`judge_table`, as a worker would judge them)."""
+
+    def __init__(self, future: cf.Future[Any], q: np.ndarray, judge: Judge) -> None:
+        self.future, self.q, self.judge = future, q, judge
+
+    def result(self) -> Judged:
+        return judge_table(self.future.result()[0], self.q, self.judge)
+
+    def cancel(self) -> bool:
+        return self.future.cancel()
+
+
+def _job_plan(short: float, rate: float, workers: int) -> tuple[int, int]:
+    """How many equal jobs, of how many rows each, are expected to give ``short`` more
+    acceptances (with :data:`MARGIN`) at acceptance rate ``rate``: a multiple of
+    ``workers`` jobs of at most :data:`CHUNK` rows and at least :data:`MIN_JOB`."""
+    want = math.ceil(MARGIN * max(short, 1.0) / rate)
+    jobs = workers * math.ceil(want / (workers * CHUNK))
+    return jobs, max(MIN_JOB, math.ceil(want / jobs))
+
+
+def _start_first(s: Setup, sim: Simulator) -> None:
+    """Submit the first generation's first jobs behind the pilot's, before pyabc is imported.
+
+    The parent imports pyabc (over a second, most of it scikit-learn) while the workers run
+    the pilot, which is done first: the workers would wait. The first generation's proposals
+    are prior draws, uniform on (0, 1) for every parameter, from numpy's global random state
+    seeded with the calibration's seed, the same way pyabc's prior draws them (a block of
+    :data:`DRAW` values per parameter, in the parameters' order); its tolerance is not known
+    yet, so these jobs return their tables and are judged when the generation takes them.
+    The generation takes them only if its own proposals are these rows (else they are
+    dropped): the result is the same either way, bit for bit; only the time differs. In this
+    process (no executor) nothing is done ahead."""
+    if sim.executor is None:
+        return
+    workers, depth = sim.capacity()
+    count, size = _job_plan(s.scenario.calibration.population, FIRST_RATE, workers)
+    count = min(count, depth)
+    rng = np.random.RandomState(s.seed % 2**32)  # as pyabc seeds the global one
+    draws = [
+        np.column_stack([rng.uniform(0.0, 1.0, DRAW) for _ in s.parameters])
+        for _ in range(math.ceil(count * size / DRAW))
+    ]
+    q = np.concatenate(draws)[: count * size]
+    jobs = []
+    for k in range(count):
+        a, b = k * size, (k + 1) * size
+        job = sim._job(q[a:b], np.arange(a, b))  # the first generation's replications: 0, 1, ...
+        jobs.append((a, b, sim.executor.submit(run_jobs, [job])))
+    sim.early = Early(q, jobs)
 
 
 def _spread(n: int, workers: int) -> list[tuple[int, int]]:
@@ -693,7 +777,7 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
             the last change (tolerances tighten at a steady pace), within reason. It sizes
             the first jobs only; the proposals and the result do not depend on it."""
             if not self.rates:
-                return 0.5
+                return FIRST_RATE
             change = 1.0
             if len(self.rates) > 1:
                 change = min(1.0, max(0.25, self.rates[-1] / self.rates[-2]))
@@ -763,15 +847,26 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
             sample = self.sample_factory()
             kept: dict[tuple[float, ...], list[float]] = {}
             n_acc, done, sent, last = 0, 0, 0, -1
-            flight: deque[tuple[int, int, cf.Future[Judged]]] = deque()
+            flight: deque[tuple[int, int, cf.Future[Judged] | _Later]] = deque()
+            early, self.sim.early = self.sim.early, None
+            if early is not None:
+                # the first generation's first jobs, run while pyabc was imported: taken
+                # if they are this generation's first proposals (see _start_first)
+                first = t == 0 and not from_prior and base == 0
+                if first and np.array_equal(stream.rows(0, len(early.q)), early.q):
+                    for a0, b0, ran in early.jobs:
+                        flight.append((a0, b0, _Later(ran, early.q[a0:b0], judge)))
+                    sent = len(early.q)
+                    self.sim.early_used = True
+                else:
+                    for _, _, ran in early.jobs:
+                        ran.cancel()
             while last < 0:
                 # Keep submitted the rows expected to reach n acceptances, in equal jobs,
                 # as many as a multiple of the workers.
                 short = n - n_acc - rate * (sent - done)
                 if short > 0 or not flight:
-                    want = math.ceil(MARGIN * max(short, 1.0) / rate)
-                    jobs = workers * math.ceil(want / (workers * CHUNK))
-                    size = max(MIN_JOB, math.ceil(want / jobs))
+                    jobs, size = _job_plan(short, rate, workers)
                     for _ in range(min(jobs, depth - len(flight))):
                         q = stream.rows(sent, sent + size)
                         reps = np.arange(base + sent, base + sent + size)
@@ -1151,14 +1246,30 @@ def calibrate(
             others[name] = other
     if on_stage is not None and others:
         on_stage(f"evidence set {main_s.evidence_set}:")
-    with open_executor(options or ExecOptions()) as ex:
-        result = _calibrate_one(main_s, out=out, executor=ex, **kw)
+    opts = options or ExecOptions()
+    with open_executor(opts) as ex:
+        # On a pool, the companions' pilots and first jobs run while the first calibration
+        # imports pyabc (a fresh calibration only: a resumed one has its pilots).
+        ahead: dict[str, Ahead] = {}
+        pooled = opts.n_workers > 1 or opts.executor == "dask"
+
+        def start_ahead() -> None:
+            for name, other in others.items():
+                ahead[name] = _start_ahead(
+                    other, opts, ex, population=population, generations=generations,
+                    replications=replications,
+                )  # fmt: skip
+
+        also = start_ahead if pooled and not resume and others else None
+        result = _calibrate_one(main_s, out=out, executor=ex, also=also, **kw)
         companions = {}
         for name, other in others.items():
             if on_stage is not None:
                 on_stage(f"evidence set {name}:")
             sub = None if out is None else companion_folder(out, name)
-            companions[name] = _calibrate_one(other, out=sub, executor=ex, **kw)
+            companions[name] = _calibrate_one(
+                other, out=sub, executor=ex, ahead=ahead.get(name), **kw
+            )
     if not others:
         return result
     alternatives = []
@@ -1199,35 +1310,26 @@ def _calibrate_one(
     overrides: Mapping[str, Any] | None = None,
     evidence: str | None = None,
     executor: Any = None,
+    ahead: Ahead | None = None,
+    also: Callable[[], None] | None = None,
 ) -> CalibrationResult:
     """One calibration (see :func:`calibrate`) of a scenario, or of a set-up that
     :func:`setup` made of it with these ``prior``, ``seed``, ``cache_dir``, ``overrides`` and
     ``evidence``; ``executor``: an open executor to run on (else one is opened from
-    ``options`` and shut down at the end)."""
+    ``options`` and shut down at the end). ``ahead``: the set-up's start, made by
+    :func:`_start_ahead` on that executor; ``also``: called while the workers run the pilot
+    (before pyabc is imported)."""
     s = (
         scenario
         if isinstance(scenario, Setup)
         else setup(scenario, prior=prior, seed=seed, cache_dir=cache_dir, overrides=overrides,
                    evidence=evidence)
     )  # fmt: skip
+    _apply_overrides(s, population=population, generations=generations, replications=replications)
     cal = s.scenario.calibration
-    overrides = {
-        k: v
-        for k, v in (
-            ("population", population),
-            ("generations", generations),
-            ("replications", replications),
-        )
-        if v is not None
-    }
-    if overrides:
-        s.scenario = s.scenario.model_copy(
-            update={"calibration": cal.model_copy(update=overrides)}
-        ).with_source(s.scenario._source_dir)
-        cal = s.scenario.calibration
     opts = options or ExecOptions()
     s.engine = opts.engine
-    sim = Simulator(s, opts)
+    sim = Simulator(s, opts) if ahead is None else ahead.sim
     t_start = time.perf_counter()
     identity = batch_identity(
         s.scenario,
@@ -1254,11 +1356,26 @@ def _calibrate_one(
                 raise ResultsMismatchError(str(folder))
         atomic_write_text(ident_path, json.dumps(identity, sort_keys=True))
         sim.executor = None if opts.n_workers == 1 and opts.executor != "dask" else ex
+        fresh = not (resume and (folder / "calibration.ckpt").exists())
+
+        def meanwhile() -> None:  # while the workers run the pilot
+            if fresh:
+                _start_first(s, sim)
+            if also is not None:
+                also()
+            _pyabc()
+
         pilot = _stored(folder / PILOT_FILE) if resume else None
-        if pilot is None:
-            pilot = _pilot(s, sim, meanwhile=_pyabc)
+        if pilot is None and ahead is not None:
+            pilot = ahead.pilot()  # its first jobs were submitted with it
             if not _temporary:
                 _store(folder / PILOT_FILE, pilot)
+        elif pilot is None:
+            pilot = _pilot(s, sim, meanwhile=meanwhile)
+            if not _temporary:
+                _store(folder / PILOT_FILE, pilot)
+        elif ahead is None:
+            meanwhile()
         s.statistics = scaled(s.statistics, pilot)  # the pilot sets the statistics' scales
         sim.prior_sample = (_pilot_quantiles(s), stat_matrix(s, pilot))
         with _global_rng(s.seed), _quiet_pyabc(), _frozen_heap():
@@ -1312,11 +1429,67 @@ def _pilot(s: Setup, sim: Simulator, meanwhile: Callable[[], Any] = lambda: None
     """The pilot's per-replication table, with the drawn value of every parameter;
     ``meanwhile`` runs here while the workers run it (a calibration imports pyabc then, a
     second or two of the parent's serial work; the posterior of a finished one needs none)."""
+    gather = _pilot_later(s, sim)
+    meanwhile()
+    return gather()
+
+
+def _pilot_later(s: Setup, sim: Simulator) -> Callable[[], pd.DataFrame]:
+    """:func:`_pilot`, its jobs submitted now and its table gathered when asked."""
     q = _pilot_quantiles(s)
-    pilot = sim.table(q, np.arange(PILOT) + PILOT_REPLICATION0, meanwhile=meanwhile)
-    for j, p in enumerate(s.parameters):
-        pilot[p.key] = p.value(q[:, j])
+    gather = sim.table_later(q, np.arange(PILOT) + PILOT_REPLICATION0)
+
+    def pilot() -> pd.DataFrame:
+        table = gather()
+        for j, p in enumerate(s.parameters):
+            table[p.key] = p.value(q[:, j])
+        return table
+
     return pilot
+
+
+@dataclass
+class Ahead:
+    """A companion calibration started while the first one imports pyabc: its simulator, and
+    its pilot, submitted with its first generation's first jobs (:func:`_start_ahead`)."""
+
+    sim: Simulator
+    pilot: Callable[[], pd.DataFrame]
+
+
+def _start_ahead(s: Setup, options: ExecOptions, executor: Any, **overrides: int | None) -> Ahead:
+    """Submit a companion calibration's pilot and its first generation's first jobs now, on
+    ``executor``, to be taken by :func:`_calibrate_one` later: the workers run them while
+    the parent imports pyabc for the first calibration, instead of waiting (see
+    :func:`_start_first`). The jobs are the ones the companion would run itself, so its
+    result does not change; nothing is written."""
+    _apply_overrides(s, **overrides)
+    s.engine = options.engine
+    sim = Simulator(s, options)
+    sim.executor = executor
+    pilot = _pilot_later(s, sim)
+    _start_first(s, sim)
+    return Ahead(sim, pilot)
+
+
+def _apply_overrides(
+    s: Setup, *, population: int | None, generations: int | None, replications: int | None
+) -> None:
+    """Set the ``[calibration]`` values given (None: the scenario's) on ``s``'s scenario."""
+    cal = s.scenario.calibration
+    update = {
+        k: v
+        for k, v in (
+            ("population", population),
+            ("generations", generations),
+            ("replications", replications),
+        )
+        if v is not None
+    }
+    if update:
+        s.scenario = s.scenario.model_copy(
+            update={"calibration": cal.model_copy(update=update)}
+        ).with_source(s.scenario._source_dir)
 
 
 def _result(
