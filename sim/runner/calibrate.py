@@ -30,7 +30,9 @@ importance weights. tankersim provides:
   cluster, and however they are cut. The worker that simulates
   a block also judges it (:func:`judge_rows`: summary statistics, distances, acceptance, and
   the proposal density of the accepted rows), so the parent's serial work per generation is
-  pyabc's own (the kernel fit, the tolerance, the weights' normalisation);
+  pyabc's own (the kernel fit, the tolerance, the weights' normalisation). On a pool the
+  first generation's first jobs (and a companion calibration's pilot and first jobs) run
+  while the parent imports pyabc (:func:`_start_first`, :func:`_start_ahead`);
 * a **driver** that checkpoints the whole state after each generation, so an interrupted
   calibration resumes to the same result, bit for bit. It uses pyabc's public interface; what
   an exact resume needs beyond it is in :mod:`sim.runner.abc_adapter`.
