@@ -51,8 +51,8 @@ def describe(x: pd.Series | np.ndarray, *, scratch: bool = False) -> dict[str, f
     sd = float(a.std(ddof=1)) if n > 1 else 0.0
     half = Z95 * sd / math.sqrt(n) if n > 1 else 0.0
     out = {"n": n, "mean": mean, "mean_lo": mean - half, "mean_hi": mean + half, "sd": sd}
-    # after the moments, which sum in the sample's order: the partition reorders ``a``
-    # ``a`` may be reordered when the caller gave it up or when it is this call's own copy
+    # After the moments, which sum in the sample's order: the partition may reorder ``a``
+    # when the caller gave it up or when it is this call's own copy.
     own = (scratch and a is x) or not np.may_share_memory(a, np.asarray(x))
     quantiles = np.quantile(a, QUANTILES, overwrite_input=own)  # one partition
     for q, v in zip(QUANTILES, quantiles, strict=True):

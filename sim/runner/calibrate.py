@@ -444,8 +444,6 @@ class Simulator:
         pyabc's draw from the prior (see :func:`_calibrate_one`)."""
         self.early: Early | None = None
         """The first generation's first jobs, submitted with the pilot (:func:`_start_first`)."""
-        self.early_used = False
-        """Whether the first generation took its first rows from :attr:`early`."""
 
     def __getstate__(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -489,14 +487,13 @@ class Simulator:
         jobs = self._jobs(q, reps, extra)
         if self.executor is None:
             done = [run_jobs([job])[0] for job in jobs]
-            futures = []
         else:
             futures = [self.executor.submit(run_jobs, [job]) for job in jobs]
 
         def gather() -> pd.DataFrame:
-            parts = done if not futures else [f.result()[0] for f in futures]  # in order
+            parts = done if self.executor is None else [f.result()[0] for f in futures]
             self.rows_run += len(reps)
-            return pd.concat(parts, ignore_index=True)
+            return pd.concat(parts, ignore_index=True)  # in submission order
 
         return gather
 
@@ -859,7 +856,6 @@ def make_sampler(sim: Simulator, names: list[str], statistics: list[str]) -> Any
                     for a0, b0, ran in early.jobs:
                         flight.append((a0, b0, _Later(ran, early.q[a0:b0], judge)))
                     sent = len(early.q)
-                    self.sim.early_used = True
                 else:
                     for _, _, ran in early.jobs:
                         ran.cancel()
@@ -1253,7 +1249,6 @@ def calibrate(
         # On a pool, the companions' pilots and first jobs run while the first calibration
         # imports pyabc (a fresh calibration only: a resumed one has its pilots).
         ahead: dict[str, Ahead] = {}
-        pooled = opts.n_workers > 1 or opts.executor == "dask"
 
         def start_ahead() -> None:
             for name, other in others.items():
@@ -1262,7 +1257,7 @@ def calibrate(
                     replications=replications,
                 )  # fmt: skip
 
-        also = start_ahead if pooled and not resume and others else None
+        also = start_ahead if _pooled(opts) and not resume and others else None
         result = _calibrate_one(main_s, out=out, executor=ex, also=also, **kw)
         companions = {}
         for name, other in others.items():
@@ -1357,7 +1352,7 @@ def _calibrate_one(
 
                 raise ResultsMismatchError(str(folder))
         atomic_write_text(ident_path, json.dumps(identity, sort_keys=True))
-        sim.executor = None if opts.n_workers == 1 and opts.executor != "dask" else ex
+        sim.executor = ex if _pooled(opts) else None
         fresh = not (resume and (folder / "calibration.ckpt").exists())
 
         def meanwhile() -> None:  # while the workers run the pilot
@@ -1368,12 +1363,9 @@ def _calibrate_one(
             _pyabc()
 
         pilot = _stored(folder / PILOT_FILE) if resume else None
-        if pilot is None and ahead is not None:
-            pilot = ahead.pilot()  # its first jobs were submitted with it
-            if not _temporary:
-                _store(folder / PILOT_FILE, pilot)
-        elif pilot is None:
-            pilot = _pilot(s, sim, meanwhile=meanwhile)
+        if pilot is None:
+            # started ahead: submitted, with its first jobs, before the first one's import
+            pilot = _pilot(s, sim, meanwhile=meanwhile) if ahead is None else ahead.pilot()
             if not _temporary:
                 _store(folder / PILOT_FILE, pilot)
         elif ahead is None:
@@ -1472,6 +1464,11 @@ def _start_ahead(s: Setup, options: ExecOptions, executor: Any, **overrides: int
     pilot = _pilot_later(s, sim)
     _start_first(s, sim)
     return Ahead(sim, pilot)
+
+
+def _pooled(options: ExecOptions) -> bool:
+    """Whether a calibration's jobs go to workers (else they run in this process)."""
+    return options.n_workers > 1 or options.executor == "dask"
 
 
 def _apply_overrides(
@@ -1687,7 +1684,7 @@ def from_folder(
     n = replications or s.scenario.calibration.replications
     t0 = time.perf_counter()
     with open_executor(opts) as ex:
-        sim.executor = None if opts.n_workers == 1 and opts.executor != "dask" else ex
+        sim.executor = ex if _pooled(opts) else None
         pilot = _pilot(s, sim)
         runs = posterior_runs(s, sim, posterior, n)
     identity = dict(meta.get("identity", {}))
