@@ -55,7 +55,7 @@ def write_robustness(
 def robustness_markdown(result: RobustnessResult) -> str:
     """The audit as Markdown: the headline, the swings (tornado order) and every setting."""
     from sim.outputs.render import md_escape as md_cell
-    from sim.runner.robustness import decides
+    from sim.runner.robustness import MC_Z, decides
 
     lines = [
         f"# Assumption audit: {md_cell(result.scenario.name)}",
@@ -71,7 +71,7 @@ def robustness_markdown(result: RobustnessResult) -> str:
         lines.append(
             f"| {md_cell(r['label'])} | {r['p_low']:.2f} | {md_cell(r['at_low'])} | "
             f"{r['p_high']:.2f} | {md_cell(r['at_high'])} | {r['swing']:.2f} "
-            f"(± {2 * r['swing_mcse']:.2f}) | {decides(r)} |"
+            f"(± {MC_Z * r['swing_mcse']:.2f}) | {decides(r)} |"
         )
     lines += ["", "Every setting (± one Monte Carlo standard error):", ""]
     lines += [
@@ -94,6 +94,8 @@ def tornado_figure(result: RobustnessResult, *, ax: AxesArg = None) -> Figure:
 
     ``ax``: one axes gets the tornado alone, two axes the tornado and the grid; None: a new
     figure of both."""
+    from sim.runner.robustness import MC_Z
+
     sw = result.swings()
     sw = sw[sw["input"] != "evidence x prior"].reset_index(drop=True)
     t = result.table
@@ -115,9 +117,9 @@ def tornado_figure(result: RobustnessResult, *, ax: AxesArg = None) -> Figure:
         colour = CLAIM_COLOUR if r["decisive"] else MAIN
         ax.barh(i, r["p_high"] - r["p_low"], left=r["p_low"], color=colour, alpha=0.75,
                 hatch="//" if r["unclear"] else None)  # fmt: skip
-        # each end +- two standard errors, within [0, 1]
+        # each end +- MC_Z standard errors, within [0, 1]
         ends = np.array([r["p_low"], r["p_high"]])
-        se2 = 2 * np.array([r["mcse_low"], r["mcse_high"]])
+        se2 = MC_Z * np.array([r["mcse_low"], r["mcse_high"]])
         lo, hi = np.maximum(0.0, ends - se2), np.minimum(1.0, ends + se2)
         ax.errorbar(ends, [i, i], xerr=[ends - lo, hi - ends], fmt="none", ecolor="black",
                     elinewidth=0.8, capsize=2)  # fmt: skip
@@ -132,7 +134,7 @@ def tornado_figure(result: RobustnessResult, *, ax: AxesArg = None) -> Figure:
     ax.set_xlabel("P(the seen visits carried the claim | evidence)")
     ax.set_title(
         f"What moves the answer (line: the default, {c:.0%}; red: decides it;\n"
-        "hatched: cannot tell within Monte Carlo error; whiskers: 2 standard errors)",
+        f"hatched: cannot tell within Monte Carlo error; whiskers: {MC_Z:g} standard errors)",
         fontsize=8,
     )
     ax.grid(alpha=0.3, axis="x")
