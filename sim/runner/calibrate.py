@@ -668,7 +668,7 @@ def _start_first(s: Setup, sim: Simulator) -> None:
     workers, depth = sim.capacity()
     count, size = _job_plan(s.scenario.calibration.population, FIRST_RATE, workers)
     count = min(count, depth)
-    rng = np.random.RandomState(s.seed % 2**32)  # as pyabc seeds the global one
+    rng = np.random.RandomState(_numpy_seed(s.seed))  # as _global_rng seeds pyabc's
     draws = [
         np.column_stack([rng.uniform(0.0, 1.0, DRAW) for _ in s.parameters])
         for _ in range(math.ceil(count * size / DRAW))
@@ -945,12 +945,17 @@ def _quiet_pyabc() -> Iterator[None]:
         logger.setLevel(level)
 
 
+def _numpy_seed(seed: int) -> int:
+    """The seed numpy's legacy generator takes for a calibration's seed (32 bits)."""
+    return seed % 2**32
+
+
 @contextmanager
 def _global_rng(seed: int | None) -> Iterator[None]:
     """pyabc draws from numpy's global random state: seed it, and give the caller's back."""
     saved = np.random.get_state()  # noqa: NPY002 - pyabc's own random state
     if seed is not None:
-        np.random.seed(seed % 2**32)  # noqa: NPY002
+        np.random.seed(_numpy_seed(seed))  # noqa: NPY002
     try:
         yield
     finally:
